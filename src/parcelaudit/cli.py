@@ -1,0 +1,42 @@
+"""The `parcelaudit` command line: parses arguments, calls the library, prints results and errors."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from parcelaudit.commands.common import err_console
+from parcelaudit.errors import ParcelAuditError
+
+app = typer.Typer(
+    name="parcelaudit",
+    help="Compliance and audit engine for low-value e-commerce imports into the United States.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register_commands() -> None:
+    # One line per command module; each module owns one area of the CLI.
+    from parcelaudit.commands import data as data_commands
+
+    for module in (data_commands,):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point: run the app; a user error prints one line and exits 2, without a traceback."""
+    try:
+        app()
+    except ParcelAuditError as error:
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

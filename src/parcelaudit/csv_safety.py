@@ -1,0 +1,64 @@
+"""Spreadsheet-safe output: cells that a spreadsheet would execute are neutralised on every CSV/Excel write.
+
+Input data is stored as received (a formula-looking string is data); only when we write a file that a
+person may open in Excel or LibreOffice do we prefix such cells with an apostrophe (OWASP CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Return value with a leading apostrophe if it is a string a spreadsheet would treat as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        # A plain negative number is data, not a formula; keep it readable.
+        if value[0] == "-" and _is_number(value):
+            return value
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write rows to a UTF-8 CSV with every cell neutralised; return the number of rows written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([neutralise(cell) for cell in row])
+            count += 1
+    return count
+
+
+def write_table(path: Path, table: pa.Table) -> int:
+    """Write an Arrow table as a spreadsheet-safe CSV, batch by batch; return the number of rows."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table.column_names)
+        for batch in table.to_batches(max_chunksize=65536):
+            columns = [column.to_pylist() for column in batch.columns]
+            for row in zip(*columns, strict=True):
+                writer.writerow([neutralise("" if cell is None else cell) for cell in row])
+                count += 1
+    return count

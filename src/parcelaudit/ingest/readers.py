@@ -1,0 +1,279 @@
+"""Format and encoding detection, and streaming readers that yield string-typed Arrow batches.
+
+Every reader yields (batch, first_row_number) where every column is a string (or null) exactly as
+the source had it, so validation sees the raw text. Row numbers are 1-based record numbers with the
+header counted as row 1 (what a spreadsheet shows); in JSON Lines, the line number; in Parquet, the
+row index + 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from parcelaudit.errors import InputError
+
+BATCH_ROWS = 131_072
+SNIFF_BYTES = 1 << 20
+CSV_DELIMITERS = (",", ";", "\t", "|")
+FORMATS = ("csv", "jsonl", "parquet")
+
+
+@dataclass
+class SourceInfo:
+    """What was learnt about a file before reading it: format, encoding, delimiter, hash, header."""
+
+    path: Path
+    format: str
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    sha256: str = ""
+    columns: list[str] = field(default_factory=list)
+    # Records the CSV parser could not split into the header's number of fields: (row_number, text, reason).
+    malformed: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def detect_format(path: Path, head: bytes) -> str:
+    """Guess the format from the extension, then from the first bytes."""
+    suffixes = "".join(path.suffixes).lower()
+    if head.startswith(b"PAR1") or suffixes.endswith(".parquet"):
+        return "parquet"
+    if suffixes.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if suffixes.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    return "jsonl" if head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{") else "csv"
+
+
+def detect_encoding(path: Path, head: bytes, declared: str | None) -> str:
+    """Return the text encoding; refuse binary files and non-UTF-8 text unless an encoding is declared."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if declared:
+        try:
+            codecs.lookup(declared)
+        except LookupError as error:
+            raise InputError(f"unknown encoding {declared!r}", file=str(path),
+                             hint="use a Python codec name such as utf-8, latin-1, cp1252, gb18030") from error
+        return declared
+    if b"\x00" in head[:8192]:
+        raise InputError("this is a binary file, not CSV or JSON Lines text", file=str(path),
+                         hint="export the manifest as CSV (UTF-8), JSON Lines or Parquet")
+    sample = head[:SNIFF_BYTES]
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut by the sample's end is not an error.
+        if error.start < len(sample) - 4:
+            raise InputError(
+                f"the file is not UTF-8 (byte 0x{sample[error.start]:02x} at offset {error.start})",
+                file=str(path),
+                hint="re-save it as UTF-8, or pass --encoding with its encoding (e.g. cp1252, latin-1, gb18030)",
+            ) from error
+    return "utf-8"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The candidate delimiter that splits the header line into the most fields."""
+    counts = {d: header_line.count(d) for d in CSV_DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def inspect_source(path: Path, declared_format: str | None = None, encoding: str | None = None) -> SourceInfo:
+    """Open a file just enough to learn its format, encoding, delimiter, header and hash."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", file=str(path), hint="check the path")
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
+        raise InputError("the file is empty", file=str(path), hint="export the data again")
+    fmt = declared_format or detect_format(path, head)
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", file=str(path), hint=f"use one of {', '.join(FORMATS)}")
+    info = SourceInfo(path=path, format=fmt, sha256=file_sha256(path))
+    if fmt == "parquet":
+        try:
+            info.columns = pq.ParquetFile(path).schema_arrow.names
+        except (pa.ArrowInvalid, OSError) as error:
+            raise InputError(f"not a readable Parquet file: {error}", file=str(path)) from error
+        return info
+    info.encoding = detect_encoding(path, head, encoding)
+    text = head.decode(info.encoding, errors="replace").lstrip("\ufeff")
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    if fmt == "csv":
+        info.delimiter = sniff_delimiter(first_line)
+        info.columns = [c.strip().strip('"') for c in first_line.split(info.delimiter)]
+    else:
+        try:
+            first = json.loads(first_line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"the first line is not a JSON object: {error.msg}", file=str(path), row=1,
+                             hint="JSON Lines needs one JSON object per line") from error
+        if not isinstance(first, dict):
+            raise InputError("the first line is not a JSON object", file=str(path), row=1,
+                             hint="JSON Lines needs one JSON object per line")
+        info.columns = list(first)
+    return info
+
+
+def _as_strings(batch: pa.RecordBatch | pa.Table) -> pa.Table:
+    """Cast every column to string so validation sees text, whatever the source typed it as."""
+    table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            columns.append(column.cast(pa.string()))
+        elif pa.types.is_boolean(column.type):
+            columns.append(pc.if_else(column, "true", "false"))
+        else:
+            columns.append(pc.cast(column, pa.string()))
+    return pa.table(columns, names=table.column_names)
+
+
+def read_batches(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
+    """Yield (string table, row number of its first record) for the whole file."""
+    if info.format == "csv":
+        yield from _read_csv(info)
+    elif info.format == "jsonl":
+        yield from _read_jsonl(info)
+    else:
+        yield from _read_parquet(info)
+
+
+def _read_csv(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
+    malformed_text: list[tuple[str, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        reason = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
+        malformed_text.append((row.text or "", reason))
+        return "skip"
+
+    read_options = pacsv.ReadOptions(block_size=8 << 20, encoding=info.encoding)
+    parse_options = pacsv.ParseOptions(delimiter=info.delimiter, newlines_in_values=True,
+                                       invalid_row_handler=on_invalid)
+    convert_options = pacsv.ConvertOptions(column_types={name: pa.string() for name in info.columns},
+                                           strings_can_be_null=False, quoted_strings_can_be_null=False)
+    try:
+        reader = pacsv.open_csv(info.path, read_options=read_options, parse_options=parse_options,
+                                convert_options=convert_options)
+        next_row = 2
+        for batch in reader:
+            yield _as_strings(batch), next_row
+            next_row += batch.num_rows
+    except pa.ArrowInvalid as error:
+        raise _arrow_error(info, error) from error
+    if malformed_text:
+        info.malformed = _locate_malformed(info, malformed_text)
+
+
+def _locate_malformed(info: SourceInfo, malformed: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
+    """Find the record numbers of rows the fast parser skipped (rare: re-scan with the csv module)."""
+    import csv
+
+    expected = len(info.columns)
+    located: list[tuple[int, str, str]] = []
+    with info.path.open(encoding=info.encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=info.delimiter)
+        for index, record in enumerate(reader):
+            if index and len(record) != expected and any(cell.strip() for cell in record):
+                located.append((index + 1, info.delimiter.join(record), ""))
+    reasons = iter(reason for _, reason in malformed)
+    if len(located) != len(malformed):
+        # The two parsers disagree (e.g. on quoting); keep the fast parser's texts and reasons.
+        return [(0, text, reason) for text, reason in malformed]
+    return [(row, text, next(reasons)) for row, text, _ in located]
+
+
+def _arrow_error(info: SourceInfo, error: Exception) -> InputError:
+    message = str(error)
+    if "UTF8" in message or "utf8" in message.lower():
+        return InputError("the file has bytes that are not valid UTF-8 further in", file=str(info.path),
+                          hint="re-save it as UTF-8, or pass --encoding with its encoding (e.g. cp1252, latin-1)")
+    return InputError(f"cannot parse the file: {message.splitlines()[0]}", file=str(info.path),
+                      hint="check that it is a well-formed CSV with a header row")
+
+
+def _read_jsonl(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
+    """Parse JSON Lines in bounded chunks; an unparseable line becomes a record with a parse error."""
+    buffer: list[dict] = []
+    first_row = 1
+    with info.path.open(encoding=info.encoding, errors="strict") as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if number == 1:
+                    line = line.lstrip("\ufeff")
+                if not line.strip():
+                    continue
+                if not buffer:
+                    first_row = number
+                buffer.append(_parse_json_line(line, number))
+                if len(buffer) >= BATCH_ROWS // 4:
+                    yield _records_table(buffer), first_row
+                    buffer = []
+        except UnicodeDecodeError as error:
+            raise InputError("the file has bytes that are not valid UTF-8", file=str(info.path),
+                             hint="re-save it as UTF-8, or pass --encoding with its encoding") from error
+    if buffer:
+        yield _records_table(buffer), first_row
+
+
+PARSE_ERROR = "__parse_error__"
+ROW_NUMBER = "__row__"
+
+
+def _parse_json_line(line: str, number: int) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {ROW_NUMBER: str(number), PARSE_ERROR: f"not valid JSON ({error.msg} at column {error.colno})",
+                "__raw__": line[:2000]}
+    if not isinstance(record, dict):
+        return {ROW_NUMBER: str(number), PARSE_ERROR: "not a JSON object", "__raw__": line[:2000]}
+    out = {ROW_NUMBER: str(number)}
+    for key, value in record.items():
+        if value is None:
+            out[key] = None
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, (dict, list)):
+            out[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _records_table(records: list[dict]) -> pa.Table:
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    return pa.table({name: pa.array([r.get(name) for r in records], pa.string()) for name in names})
+
+
+def _read_parquet(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
+    next_row = 1
+    try:
+        for batch in pq.ParquetFile(info.path).iter_batches(batch_size=BATCH_ROWS):
+            yield _as_strings(batch), next_row
+            next_row += batch.num_rows
+    except pa.ArrowInvalid as error:
+        raise InputError(f"cannot read the Parquet file: {error}", file=str(info.path)) from error

@@ -1,0 +1,1 @@
+"""Reference data and its loaders: codes, tariff schedule, restricted lists, gazetteer, policy timeline."""
