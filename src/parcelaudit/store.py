@@ -48,8 +48,11 @@ class Store:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as error:
-            raise StoreError(f"cannot open the store: {error}", file=str(path),
-                             hint="close other programs using it, or pass another --db") from error
+            raise StoreError(
+                f"cannot open the store: {error}",
+                file=str(path),
+                hint="close other programs using it, or pass another --db",
+            ) from error
         except duckdb.Error as error:
             raise StoreError(f"not a ParcelAudit/DuckDB store: {error}", file=str(path)) from error
         store = cls(path, con)
@@ -110,7 +113,8 @@ class Store:
         if applied and max(applied) > newest_known:
             raise StoreError(
                 f"the store was written by a newer ParcelAudit (schema {max(applied)}, this one knows {newest_known})",
-                file=str(self.path), hint="upgrade parcelaudit",
+                file=str(self.path),
+                hint="upgrade parcelaudit",
             )
         done = []
         for version, name, path in known:
@@ -118,8 +122,10 @@ class Store:
                 continue
             with self.transaction() as con:
                 con.execute(path.read_text(encoding="utf-8"))
-                con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                            [version, name, datetime.now(UTC).replace(tzinfo=None)])
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, name, datetime.now(UTC).replace(tzinfo=None)],
+                )
             done.append(version)
         return done
 
@@ -138,7 +144,10 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Row counts of every user table in the store."""
-        tables = [row[0] for row in self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name"
-        ).fetchall()]
+        tables = [
+            row[0]
+            for row in self.con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name"
+            ).fetchall()
+        ]
         return {table: self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables}

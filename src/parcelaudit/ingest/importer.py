@@ -48,7 +48,7 @@ def _now() -> datetime:
 
 def _hash_expression(columns: list[str]) -> str:
     # chr(1) stands for NULL so that (NULL, 'a') and ('a', NULL) hash differently.
-    parts = ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), chr(1))" for c in columns)
+    parts = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), chr(1))' for c in columns)
     return f"sha256(concat_ws(chr(31), {parts}))"
 
 
@@ -64,9 +64,13 @@ class _Import:
         self.rows_read = 0
         for mapping in mappings:
             columns = ", ".join(f'"{f.name}" {_sql_type(f.type)}' for f in mapping.table.fields)
-            self.con.execute(f"CREATE TABLE {self._stage(mapping)} ({columns}, source_row BIGINT, row_hash VARCHAR)")
-        self.con.execute(f"CREATE TABLE {self._rejects} (row_number BIGINT, field VARCHAR, value VARCHAR, "
-                         "reason VARCHAR, raw VARCHAR)")
+            self.con.execute(
+                f"CREATE TABLE {self._stage(mapping)} ({columns}, source_row BIGINT, row_hash VARCHAR)"
+            )
+        self.con.execute(
+            f"CREATE TABLE {self._rejects} (row_number BIGINT, field VARCHAR, value VARCHAR, "
+            "reason VARCHAR, raw VARCHAR)"
+        )
 
     @property
     def _rejects(self) -> str:
@@ -86,8 +90,10 @@ class _Import:
             good = result.rows.filter(ok)
             names = mapping.table.names
             self.con.register("_batch", good)
-            self.con.execute(f"INSERT INTO {self._stage(mapping)} SELECT {', '.join(names)}, source_row, "
-                             f"{_hash_expression(names)} FROM _batch")
+            self.con.execute(
+                f"INSERT INTO {self._stage(mapping)} SELECT {', '.join(names)}, source_row, "
+                f"{_hash_expression(names)} FROM _batch"
+            )
             self.con.unregister("_batch")
             if result.rejects.num_rows:
                 self.con.register("_rej", result.rejects)
@@ -98,20 +104,30 @@ class _Import:
         """Record the CSV records the parser skipped, and renumber staged rows that came after them."""
         if not self.info.malformed:
             return
-        rows = pa.table({"row_number": [r for r, _, _ in self.info.malformed],
-                         "text": [t for _, t, _ in self.info.malformed],
-                         "reason": [why for _, _, why in self.info.malformed]})
-        rows = rows.append_column("valid_before", pc.subtract(
-            pc.subtract(rows["row_number"], 2), pa.array(range(rows.num_rows), pa.int64())))
+        rows = pa.table(
+            {
+                "row_number": [r for r, _, _ in self.info.malformed],
+                "text": [t for _, t, _ in self.info.malformed],
+                "reason": [why for _, _, why in self.info.malformed],
+            }
+        )
+        rows = rows.append_column(
+            "valid_before",
+            pc.subtract(pc.subtract(rows["row_number"], 2), pa.array(range(rows.num_rows), pa.int64())),
+        )
         self.con.register("_bad", rows)
         if all(number > 0 for number in rows["row_number"].to_pylist()):
             for target in [self._stage(m) for m in self.mappings] + [self._rejects]:
                 column = "source_row" if target != self._rejects else "row_number"
-                self.con.execute(f"UPDATE {target} SET {column} = {column} + "
-                                 f"(SELECT count(*) FROM _bad WHERE _bad.valid_before <= {target}.{column} - 2)")
-        self.con.execute(f"INSERT INTO {self._rejects} SELECT row_number, NULL, left(text, 200), "
-                         f"'malformed record: ' || reason || ' (check quoting and delimiters)', "
-                         f"to_json({{'text': left(text, 2000)}}) FROM _bad")
+                self.con.execute(
+                    f"UPDATE {target} SET {column} = {column} + "
+                    f"(SELECT count(*) FROM _bad WHERE _bad.valid_before <= {target}.{column} - 2)"
+                )
+        self.con.execute(
+            f"INSERT INTO {self._rejects} SELECT row_number, NULL, left(text, 200), "
+            f"'malformed record: ' || reason || ' (check quoting and delimiters)', "
+            f"to_json({{'text': left(text, 2000)}}) FROM _bad"
+        )
         self.con.unregister("_bad")
 
     def merge(self) -> dict[str, tuple[int, int]]:
@@ -151,8 +167,9 @@ class _Import:
                    'duplicate {key_label}: row ' || first_row || ' has the same key with different content '
                    || '(keep one row per key, or give this row its own key)', to_json(s)
             FROM {stage} s WHERE source_row > first_row AND row_hash <> first_hash""")
-        repeats = con.execute(f"SELECT count(*) FROM {stage} WHERE source_row > first_row "
-                              "AND row_hash = first_hash").fetchone()[0]
+        repeats = con.execute(
+            f"SELECT count(*) FROM {stage} WHERE source_row > first_row AND row_hash = first_hash"
+        ).fetchone()[0]
         con.execute(f"UPDATE {stage} SET keep = FALSE WHERE source_row > first_row")
         join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         con.execute(f"""INSERT INTO {self._rejects}
@@ -161,8 +178,10 @@ class _Import:
                    || '); stored rows are never overwritten: give the corrected record its own key',
                    to_json(s)
             FROM {stage} s JOIN {target} t ON {join} WHERE s.keep AND t.row_hash <> s.row_hash""")
-        already = con.execute(f"SELECT count(*) FROM {stage} s JOIN {target} t ON {join} "
-                              "WHERE s.keep AND t.row_hash = s.row_hash").fetchone()[0]
+        already = con.execute(
+            f"SELECT count(*) FROM {stage} s JOIN {target} t ON {join} "
+            "WHERE s.keep AND t.row_hash = s.row_hash"
+        ).fetchone()[0]
         con.execute(f"UPDATE {stage} s SET keep = FALSE FROM {target} t WHERE {join} AND s.keep")
         return 0, repeats + already
 
@@ -177,22 +196,42 @@ class _Import:
 
     def finish(self, started: datetime, stored: dict[str, tuple[int, int]]) -> ImportResult:
         """Persist the rejects and the import record, drop the staging tables, and summarise."""
-        self.con.execute(f"INSERT INTO rejects SELECT {self.import_id}, ?, row_number, field, value, reason, raw "
-                         f"FROM {self._rejects} ORDER BY row_number", [str(self.info.path)])
+        self.con.execute(
+            f"INSERT INTO rejects SELECT {self.import_id}, ?, row_number, field, value, reason, raw "
+            f"FROM {self._rejects} ORDER BY row_number",
+            [str(self.info.path)],
+        )
         rejected = self.rejected_rows()
         # One source record per row of the last table: the line in a flat manifest, else the only table.
         primary = stored[self.mappings[-1].table.name]
         result = ImportResult(
-            path=self.info.path, import_id=self.import_id, tables=[m.table.name for m in self.mappings],
-            rows_read=self.rows_read, rows_stored=primary[0], rows_duplicate=primary[1], rows_rejected=rejected,
-            stored_by_table={name: counts[0] for name, counts in stored.items()}, format=self.info.format,
+            path=self.info.path,
+            import_id=self.import_id,
+            tables=[m.table.name for m in self.mappings],
+            rows_read=self.rows_read,
+            rows_stored=primary[0],
+            rows_duplicate=primary[1],
+            rows_rejected=rejected,
+            stored_by_table={name: counts[0] for name, counts in stored.items()},
+            format=self.info.format,
         )
         mapping_json = json.dumps({m.table.name: m.columns for m in self.mappings}, ensure_ascii=False)
         self.con.execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.import_id, str(self.info.path), self.info.sha256, self.info.format, ",".join(result.tables),
-             started, _now(), result.rows_read, sum(c[0] for c in stored.values()), result.rows_duplicate,
-             rejected, mapping_json],
+            [
+                self.import_id,
+                str(self.info.path),
+                self.info.sha256,
+                self.info.format,
+                ",".join(result.tables),
+                started,
+                _now(),
+                result.rows_read,
+                sum(c[0] for c in stored.values()),
+                result.rows_duplicate,
+                rejected,
+                mapping_json,
+            ],
         )
         for mapping in self.mappings:
             self.con.execute(f"DROP TABLE {self._stage(mapping)}")
@@ -227,11 +266,17 @@ def ingest_file(
     """Import one file; returns its counts. The whole import is one transaction."""
     started = _now()
     info = inspect_source(Path(path), fmt, encoding)
-    previous = store.con.execute("SELECT import_id, tables FROM imports WHERE source_sha256 = ? ORDER BY import_id",
-                                 [info.sha256]).fetchone()
+    previous = store.con.execute(
+        "SELECT import_id, tables FROM imports WHERE source_sha256 = ? ORDER BY import_id", [info.sha256]
+    ).fetchone()
     if previous:
-        return ImportResult(path=info.path, import_id=previous[0], tables=previous[1].split(","),
-                            already_imported=True, format=info.format)
+        return ImportResult(
+            path=info.path,
+            import_id=previous[0],
+            tables=previous[1].split(","),
+            already_imported=True,
+            format=info.format,
+        )
     mappings = detect_tables(info.columns, table, file=str(info.path))
     for mapping in mappings:
         require_columns(mapping, str(info.path))
@@ -246,7 +291,9 @@ def ingest_file(
         stored = job.merge()
         result = job.finish(started, stored)
     if rejects_dir is not None and result.rows_rejected:
-        result.rejects_path = write_rejects(store, result.import_id, Path(rejects_dir) / f"{info.path.name}.rejects.csv")
+        result.rejects_path = write_rejects(
+            store, result.import_id, Path(rejects_dir) / f"{info.path.name}.rejects.csv"
+        )
     return result
 
 
@@ -254,6 +301,8 @@ def write_rejects(store: Store, import_id: int, path: Path) -> Path:
     """Write one import's rejects as a spreadsheet-safe CSV (file, row, field, value, reason, raw)."""
     table = store.query(
         "SELECT source_path AS file, row_number AS row, field, value, reason, raw FROM rejects "
-        "WHERE import_id = ? ORDER BY row_number, field", [import_id])
+        "WHERE import_id = ? ORDER BY row_number, field",
+        [import_id],
+    )
     write_table(path, table)
     return path

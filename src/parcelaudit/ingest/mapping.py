@@ -44,18 +44,34 @@ def map_columns(table: Table, source_columns: list[str]) -> TableMapping:
     return TableMapping(table, mapping)
 
 
-_LINE_ONLY = {"line_no", "description", "hts_code", "quantity", "unit", "value", "country_of_origin",
-              "manufacturer_name", "manufacturer_address", "manufacturer_country", "sku", "listing_url", "image_url"}
+_LINE_ONLY = {
+    "line_no",
+    "description",
+    "hts_code",
+    "quantity",
+    "unit",
+    "value",
+    "country_of_origin",
+    "manufacturer_name",
+    "manufacturer_address",
+    "manufacturer_country",
+    "sku",
+    "listing_url",
+    "image_url",
+}
 
 
-def detect_tables(source_columns: list[str], forced: str | None = None, *, file: str = "") -> list[TableMapping]:
+def detect_tables(
+    source_columns: list[str], forced: str | None = None, *, file: str = ""
+) -> list[TableMapping]:
     """Decide which canonical tables the file feeds (a flat manifest feeds shipments and lines)."""
     if forced:
         names = ["shipments", "lines"] if forced == "flat" else [forced]
         unknown = [n for n in names if n not in TABLES]
         if unknown:
-            raise InputError(f"unknown table {forced!r}", file=file,
-                             hint="use shipments, lines, orders, payments or flat")
+            raise InputError(
+                f"unknown table {forced!r}", file=file, hint="use shipments, lines, orders, payments or flat"
+            )
         return [map_columns(TABLES[n], source_columns) for n in names]
     mappings = {name: map_columns(table, source_columns) for name, table in TABLES.items()}
     shipment_fields = set(mappings["shipments"].columns)
@@ -64,45 +80,70 @@ def detect_tables(source_columns: list[str], forced: str | None = None, *, file:
         shown = ", ".join(repr(c) for c in source_columns[:6])
         raise InputError(
             f"no recognised column names in the first row (found {shown})",
-            file=file, row=1,
+            file=file,
+            row=1,
             hint="the first row must name the columns, e.g. shipment_id, entry_type, arrival_date, "
-                 "country_of_shipment, declared_value (see README: data model and column aliases)",
+            "country_of_shipment, declared_value (see README: data model and column aliases)",
         )
     if "payment_id" in mappings["payments"].columns:
         return [mappings["payments"]]
     if "order_date" in mappings["orders"].columns and "shipment_id" not in shipment_fields:
         return [mappings["orders"]]
     if "shipment_id" in shipment_fields:
+        # A column that names a line field exactly is never read as a shipment alias (e.g. `value`).
+        line_sources = {
+            source
+            for name, source in mappings["lines"].columns.items()
+            if normalise_column(source) == name and name != "shipment_id"
+        }
+        shipments = TableMapping(
+            SHIPMENTS, {k: v for k, v in mappings["shipments"].columns.items() if v not in line_sources}
+        )
         has_line = bool(line_fields & _LINE_ONLY)
-        has_shipment = bool(shipment_fields & {"entry_type", "arrival_date", "declared_value",
-                                               "country_of_shipment"})
+        has_shipment = bool(
+            set(shipments.columns) & {"entry_type", "arrival_date", "declared_value", "country_of_shipment"}
+        )
         if has_line and has_shipment:
-            # A column that names a line field exactly is never read as a shipment alias (e.g. `value`).
-            line_sources = {mappings["lines"].columns[name] for name in line_fields
-                            if normalise_column(mappings["lines"].columns[name]) == name}
-            shipments = TableMapping(SHIPMENTS, {k: v for k, v in mappings["shipments"].columns.items()
-                                                 if v not in line_sources or k == "shipment_id"})
             return [shipments, mappings["lines"]]
         if has_line:
             return [mappings["lines"]]
-        return [mappings["shipments"]]
+        return [shipments]
     raise InputError(
         "cannot tell which table this file holds (no shipment_id, order_id + order_date or payment_id column)",
-        file=file, row=1, hint="name the key column, or pass --table shipments|lines|orders|payments|flat",
+        file=file,
+        row=1,
+        hint="name the key column, or pass --table shipments|lines|orders|payments|flat",
     )
 
 
 def require_columns(mapping: TableMapping, file: str) -> None:
     """Refuse a file whose header lacks a required column that has no default."""
-    missing = [f.name for f in mapping.table.fields
-               if f.required and f.default is None and f.name not in mapping.columns]
+    missing = [
+        f.name
+        for f in mapping.table.fields
+        if f.required and f.default is None and f.name not in mapping.columns
+    ]
     if missing:
         accepted = "; ".join(
-            f"{name} (or {', '.join(mapping.table.field(name).aliases[:4]) or 'no alias'})" for name in missing
+            f"{name} (or {', '.join(mapping.table.field(name).aliases[:4]) or 'no alias'})"
+            for name in missing
         )
-        raise InputError(f"the {mapping.table.name} columns lack required field(s): {', '.join(missing)}",
-                         file=file, row=1, hint=f"add a column named {accepted}")
+        raise InputError(
+            f"the {mapping.table.name} columns lack required field(s): {', '.join(missing)}",
+            file=file,
+            row=1,
+            hint=f"add a column named {accepted}",
+        )
 
 
-__all__ = ["LINES", "ORDERS", "PAYMENTS", "SHIPMENTS", "TableMapping", "detect_tables", "map_columns",
-           "normalise_column", "require_columns"]
+__all__ = [
+    "LINES",
+    "ORDERS",
+    "PAYMENTS",
+    "SHIPMENTS",
+    "TableMapping",
+    "detect_tables",
+    "map_columns",
+    "normalise_column",
+    "require_columns",
+]

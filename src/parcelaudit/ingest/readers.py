@@ -71,12 +71,18 @@ def detect_encoding(path: Path, head: bytes, declared: str | None) -> str:
         try:
             codecs.lookup(declared)
         except LookupError as error:
-            raise InputError(f"unknown encoding {declared!r}", file=str(path),
-                             hint="use a Python codec name such as utf-8, latin-1, cp1252, gb18030") from error
+            raise InputError(
+                f"unknown encoding {declared!r}",
+                file=str(path),
+                hint="use a Python codec name such as utf-8, latin-1, cp1252, gb18030",
+            ) from error
         return declared
     if b"\x00" in head[:8192]:
-        raise InputError("this is a binary file, not CSV or JSON Lines text", file=str(path),
-                         hint="export the manifest as CSV (UTF-8), JSON Lines or Parquet")
+        raise InputError(
+            "this is a binary file, not CSV or JSON Lines text",
+            file=str(path),
+            hint="export the manifest as CSV (UTF-8), JSON Lines or Parquet",
+        )
     sample = head[:SNIFF_BYTES]
     try:
         sample.decode("utf-8")
@@ -127,11 +133,19 @@ def inspect_source(path: Path, declared_format: str | None = None, encoding: str
         try:
             first = json.loads(first_line)
         except json.JSONDecodeError as error:
-            raise InputError(f"the first line is not a JSON object: {error.msg}", file=str(path), row=1,
-                             hint="JSON Lines needs one JSON object per line") from error
+            raise InputError(
+                f"the first line is not a JSON object: {error.msg}",
+                file=str(path),
+                row=1,
+                hint="JSON Lines needs one JSON object per line",
+            ) from error
         if not isinstance(first, dict):
-            raise InputError("the first line is not a JSON object", file=str(path), row=1,
-                             hint="JSON Lines needs one JSON object per line")
+            raise InputError(
+                "the first line is not a JSON object",
+                file=str(path),
+                row=1,
+                hint="JSON Lines needs one JSON object per line",
+            )
         info.columns = list(first)
     return info
 
@@ -169,13 +183,18 @@ def _read_csv(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
         return "skip"
 
     read_options = pacsv.ReadOptions(block_size=8 << 20, encoding=info.encoding)
-    parse_options = pacsv.ParseOptions(delimiter=info.delimiter, newlines_in_values=True,
-                                       invalid_row_handler=on_invalid)
-    convert_options = pacsv.ConvertOptions(column_types={name: pa.string() for name in info.columns},
-                                           strings_can_be_null=False, quoted_strings_can_be_null=False)
+    parse_options = pacsv.ParseOptions(
+        delimiter=info.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in info.columns},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
     try:
-        reader = pacsv.open_csv(info.path, read_options=read_options, parse_options=parse_options,
-                                convert_options=convert_options)
+        reader = pacsv.open_csv(
+            info.path, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+        )
         next_row = 2
         for batch in reader:
             yield _as_strings(batch), next_row
@@ -207,10 +226,16 @@ def _locate_malformed(info: SourceInfo, malformed: list[tuple[str, str]]) -> lis
 def _arrow_error(info: SourceInfo, error: Exception) -> InputError:
     message = str(error)
     if "UTF8" in message or "utf8" in message.lower():
-        return InputError("the file has bytes that are not valid UTF-8 further in", file=str(info.path),
-                          hint="re-save it as UTF-8, or pass --encoding with its encoding (e.g. cp1252, latin-1)")
-    return InputError(f"cannot parse the file: {message.splitlines()[0]}", file=str(info.path),
-                      hint="check that it is a well-formed CSV with a header row")
+        return InputError(
+            "the file has bytes that are not valid UTF-8 further in",
+            file=str(info.path),
+            hint="re-save it as UTF-8, or pass --encoding with its encoding (e.g. cp1252, latin-1)",
+        )
+    return InputError(
+        f"cannot parse the file: {message.splitlines()[0]}",
+        file=str(info.path),
+        hint="check that it is a well-formed CSV with a header row",
+    )
 
 
 def _read_jsonl(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
@@ -231,8 +256,11 @@ def _read_jsonl(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
                     yield _records_table(buffer), first_row
                     buffer = []
         except UnicodeDecodeError as error:
-            raise InputError("the file has bytes that are not valid UTF-8", file=str(info.path),
-                             hint="re-save it as UTF-8, or pass --encoding with its encoding") from error
+            raise InputError(
+                "the file has bytes that are not valid UTF-8",
+                file=str(info.path),
+                hint="re-save it as UTF-8, or pass --encoding with its encoding",
+            ) from error
     if buffer:
         yield _records_table(buffer), first_row
 
@@ -245,8 +273,11 @@ def _parse_json_line(line: str, number: int) -> dict:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
-        return {ROW_NUMBER: str(number), PARSE_ERROR: f"not valid JSON ({error.msg} at column {error.colno})",
-                "__raw__": line[:2000]}
+        return {
+            ROW_NUMBER: str(number),
+            PARSE_ERROR: f"not valid JSON ({error.msg} at column {error.colno})",
+            "__raw__": line[:2000],
+        }
     if not isinstance(record, dict):
         return {ROW_NUMBER: str(number), PARSE_ERROR: "not a JSON object", "__raw__": line[:2000]}
     out = {ROW_NUMBER: str(number)}

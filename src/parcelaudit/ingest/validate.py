@@ -21,8 +21,15 @@ from parcelaudit.schema import ENTRY_TYPES, Field
 
 MAX_TEXT_CHARS = 4_000  # a manifest field longer than this is junk or an attack, not data
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
-REJECT_SCHEMA = pa.schema([("row_number", pa.int64()), ("field", pa.string()), ("value", pa.string()),
-                           ("reason", pa.string()), ("raw", pa.string())])
+REJECT_SCHEMA = pa.schema(
+    [
+        ("row_number", pa.int64()),
+        ("field", pa.string()),
+        ("value", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
 
 
 @dataclass
@@ -80,8 +87,8 @@ def _parse_bool(text: str) -> bool | None:
 def _parse_entry_type(text: str) -> str | None:
     key = text.lower().replace(" ", "").replace("-", "")
     for prefix in ("section", "entrytype", "type", "et", "t"):
-        if key.startswith(prefix) and key[len(prefix):]:
-            key = key[len(prefix):]
+        if key.startswith(prefix) and key[len(prefix) :]:
+            key = key[len(prefix) :]
             break
     key = {"1": "01", "321": "321", "mail": "postal", "post": "postal"}.get(key, key)
     return key if key in ENTRY_TYPES else None
@@ -99,8 +106,11 @@ _THOUSANDS = r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
 def _parse_numbers(text: pa.Array, integer: bool) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Vectorised number parsing: (values, unparseable mask, negative mask)."""
     stripped = pc.replace_substring_regex(text, r"^\$|\s", "")
-    stripped = pc.if_else(pc.match_substring_regex(stripped, r"^-?" + _THOUSANDS[1:]),
-                          pc.replace_substring(stripped, ",", ""), stripped)
+    stripped = pc.if_else(
+        pc.match_substring_regex(stripped, r"^-?" + _THOUSANDS[1:]),
+        pc.replace_substring(stripped, ",", ""),
+        stripped,
+    )
     negative = pc.fill_null(pc.starts_with(stripped, "-"), False)
     magnitude = pc.replace_substring_regex(stripped, r"^-", "")
     pattern = r"^[0-9]+$" if integer else _NUMBER
@@ -147,12 +157,19 @@ def _parse_field(spec: Field, text: pa.Array) -> tuple[pa.Array, list[tuple[pa.A
     elif kind == "hts":
         digits = pc.replace_substring_regex(text, r"[.\s\-]", "")
         well_formed = pc.fill_null(pc.match_substring_regex(digits, _HTS_FORM), True)
-        errors.append((pc.and_(present, pc.invert(well_formed)),
-                       "malformed HTS code (use 6, 8 or 10 digits, e.g. 6109.10.0012)"))
+        errors.append(
+            (
+                pc.and_(present, pc.invert(well_formed)),
+                "malformed HTS code (use 6, 8 or 10 digits, e.g. 6109.10.0012)",
+            )
+        )
         values = pc.if_else(well_formed, digits, pa.scalar(None, pa.string()))
     elif kind == "enum":
-        parse = _parse_entry_type if spec.name == "entry_type" else (
-            lambda t, choices=spec.choices: t.lower() if t.lower() in choices else None)
+        parse = (
+            _parse_entry_type
+            if spec.name == "entry_type"
+            else (lambda t, choices=spec.choices: t.lower() if t.lower() in choices else None)
+        )
         values = _map_distinct(text, parse, pa.string())
         unparsed(values, f"unknown value (use one of {', '.join(spec.choices)})")
     else:
@@ -175,21 +192,34 @@ def validate_batch(raw: pa.Table, mapping: TableMapping, first_row: int) -> Vali
         source = mapping.columns.get(spec.name)
         text = _clean_text(raw[source].combine_chunks()) if source else pa.nulls(n, pa.string())
         too_long = pc.fill_null(pc.greater(pc.utf8_length(text), MAX_TEXT_CHARS), False)
-        problems.append((spec.name, too_long, pc.utf8_slice_codeunits(text, 0, 80),
-                         f"longer than {MAX_TEXT_CHARS} characters"))
+        problems.append(
+            (
+                spec.name,
+                too_long,
+                pc.utf8_slice_codeunits(text, 0, 200),
+                f"longer than {MAX_TEXT_CHARS} characters",
+            )
+        )
         text = pc.if_else(too_long, pa.scalar(None, pa.string()), text)
         values, errors = _parse_field(spec, text)
         problems.extend((spec.name, mask, text, reason) for mask, reason in errors)
         if spec.default is not None:
-            default = pa.scalar(spec.default).cast(values.type) if spec.kind != "integer" else pa.scalar(
-                int(spec.default), pa.int64())
+            default = (
+                pa.scalar(spec.default).cast(values.type)
+                if spec.kind != "integer"
+                else pa.scalar(int(spec.default), pa.int64())
+            )
             values = pc.fill_null(values, default)
         if spec.required:
             failed_parse = _any([mask for mask, _ in errors]) if errors else None
-            missing = pc.is_null(values) if failed_parse is None else pc.and_(pc.is_null(values),
-                                                                               pc.invert(failed_parse))
-            problems.append((spec.name, pc.and_(missing, pc.invert(too_long)), text,
-                             "missing required field"))
+            missing = (
+                pc.is_null(values)
+                if failed_parse is None
+                else pc.and_(pc.is_null(values), pc.invert(failed_parse))
+            )
+            problems.append(
+                (spec.name, pc.and_(missing, pc.invert(too_long)), text, "missing required field")
+            )
         columns[spec.name] = values.cast(spec.type)
     if unparsed is not None:
         # A line that is not JSON has one problem to report, not one per missing field.
@@ -213,8 +243,12 @@ def _any(masks: list[pa.Array]) -> pa.Array:
     return pc.fill_null(result, False)
 
 
-def _reject_records(raw: pa.Table, source_row: pa.Array,
-                    problems: list[tuple[str, pa.Array, pa.Array, str]], parse_error: pa.Array | None) -> pa.Table:
+def _reject_records(
+    raw: pa.Table,
+    source_row: pa.Array,
+    problems: list[tuple[str, pa.Array, pa.Array, str]],
+    parse_error: pa.Array | None,
+) -> pa.Table:
     parts = []
     for field_name, mask, shown, reason in problems:
         mask = pc.fill_null(mask, False)
@@ -225,21 +259,32 @@ def _reject_records(raw: pa.Table, source_row: pa.Array,
             reasons = pc.take(parse_error, index)
         else:
             reasons = pa.array([reason] * len(index), pa.string())
-        parts.append(pa.table({
-            "row_number": pc.take(source_row, index),
-            "field": pa.array([field_name or None] * len(index), pa.string()),
-            "value": pc.utf8_slice_codeunits(pc.take(shown, index), 0, 200),
-            "reason": reasons,
-            "index": index,
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "row_number": pc.take(source_row, index),
+                    "field": pa.array([field_name or None] * len(index), pa.string()),
+                    "value": pc.utf8_slice_codeunits(pc.take(shown, index), 0, 200),
+                    "reason": reasons,
+                    "index": index,
+                }
+            )
+        )
     if not parts:
         return REJECT_SCHEMA.empty_table()
     found = pa.concat_tables(parts)
     visible = [c for c in raw.column_names if not c.startswith("__")]
     records = raw.select(visible).take(found["index"]).to_pylist()
-    raw_json = [json.dumps({k: (v[:2000] if isinstance(v, str) else v) for k, v in r.items()}, ensure_ascii=False)
-                for r in records]
-    return pa.table({
-        "row_number": found["row_number"], "field": found["field"], "value": found["value"],
-        "reason": found["reason"], "raw": pa.array(raw_json, pa.string()),
-    }).sort_by([("row_number", "ascending")])
+    raw_json = [
+        json.dumps({k: (v[:2000] if isinstance(v, str) else v) for k, v in r.items()}, ensure_ascii=False)
+        for r in records
+    ]
+    return pa.table(
+        {
+            "row_number": found["row_number"],
+            "field": found["field"],
+            "value": found["value"],
+            "reason": found["reason"],
+            "raw": pa.array(raw_json, pa.string()),
+        }
+    ).sort_by([("row_number", "ascending")])

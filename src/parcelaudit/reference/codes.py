@@ -15,15 +15,32 @@ def country_lookup() -> dict[str, str]:
     """Map every accepted spelling (alpha-2, alpha-3, English name, upper case) to its alpha-2 code."""
     lookup: dict[str, str] = {}
     for country in pycountry.countries:
-        for key in (country.alpha_2, country.alpha_3, country.name, getattr(country, "common_name", None),
-                    getattr(country, "official_name", None)):
+        for key in (
+            country.alpha_2,
+            country.alpha_3,
+            country.name,
+            getattr(country, "common_name", None),
+            getattr(country, "official_name", None),
+        ):
             if key:
                 lookup[key.upper()] = country.alpha_2
     for code in _EXTRA_COUNTRIES:
         lookup[code] = code
     # Names that manifests commonly use for these economies.
-    lookup.update({"HONG KONG": "HK", "TAIWAN": "TW", "SOUTH KOREA": "KR", "KOREA": "KR", "VIETNAM": "VN",
-                   "RUSSIA": "RU", "UK": "GB", "USA": "US", "UNITED STATES OF AMERICA": "US", "TURKEY": "TR"})
+    lookup.update(
+        {
+            "HONG KONG": "HK",
+            "TAIWAN": "TW",
+            "SOUTH KOREA": "KR",
+            "KOREA": "KR",
+            "VIETNAM": "VN",
+            "RUSSIA": "RU",
+            "UK": "GB",
+            "USA": "US",
+            "UNITED STATES OF AMERICA": "US",
+            "TURKEY": "TR",
+        }
+    )
     return lookup
 
 

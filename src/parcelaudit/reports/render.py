@@ -35,7 +35,9 @@ def write_pdf(html: str, path: Path) -> Path:
     return path
 
 
-def write_html_and_pdf(template_name: str, context: dict[str, Any], out_dir: Path, stem: str) -> tuple[Path, Path]:
+def write_html_and_pdf(
+    template_name: str, context: dict[str, Any], out_dir: Path, stem: str
+) -> tuple[Path, Path]:
     """Render once and write both STEM.html and STEM.pdf into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,556 @@
+"""Generate a realistic, reproducible e-commerce import dataset with known, labelled problems.
+
+Parcels are built column-wise with numpy/pyarrow (a million parcels in well under a minute). Clean
+parcels trigger none of the rules behind the injected kinds; each injected parcel carries exactly one
+kind, recorded in truth.csv. Same seed, same files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from parcelaudit.generate import names
+from parcelaudit.generate.catalog import EXCLUDED_PRODUCTS, INVALID_HTS_PREFIX, PRODUCTS
+from parcelaudit.generate.variants import screenable_entities, spelling_variant
+from parcelaudit.generate.world import Parties, build_parties, consignee_columns
+
+ALL_PRODUCTS = PRODUCTS + EXCLUDED_PRODUCTS
+CHINA_SUSPENSION = date(2025, 5, 2)  # EO 14256: de minimis ends for goods of China and Hong Kong
+GLOBAL_SUSPENSION = date(2025, 8, 29)  # EO 14324: suspended for all countries
+ET86_START = date(2019, 9, 28)
+PORTS = ("4701", "2720", "3901", "5206", "2006", "4196")  # CBP port codes of large express hubs (realism)
+
+KINDS = (
+    "order_split",
+    "consignee_day_over",
+    "undervalued",
+    "hts_invalid",
+    "hts_implausible",
+    "origin_mismatch",
+    "dm_suspended",
+    "over_threshold",
+    "excluded_goods",
+    "xinjiang_address",
+    "listed_entity",
+    "missing_elements",
+)
+NEEDS_DE_MINIMIS = {"order_split", "consignee_day_over", "over_threshold", "excluded_goods"}
+MISSING_FIELDS = ("seller_name", "seller_address", "consignee_name", "consignee_address")
+
+
+@dataclass
+class Injection:
+    """Parcels chosen for one kind; groups hold several parcels (split orders, consignee-day sets)."""
+
+    kind: str
+    groups: list[list[int]] = field(default_factory=list)
+    skipped: str = ""
+
+    @property
+    def parcels(self) -> list[int]:
+        """Every parcel index in the injection."""
+        return [p for group in self.groups for p in group]
+
+
+def de_minimis_available(day_dates: np.ndarray, ship_from: np.ndarray) -> np.ndarray:
+    """Whether duty-free de minimis was available on each date for goods shipped from each country."""
+    china = np.isin(ship_from, ("CN", "HK"))
+    dates = day_dates.astype("datetime64[D]")
+    return (dates < np.datetime64(GLOBAL_SUSPENSION)) & ~(china & (dates >= np.datetime64(CHINA_SUSPENSION)))
+
+
+class _Generator:
+    def __init__(self, parcels: int, days: int, start: date, seed: int, rate: float) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.P, self.days, self.start, self.seed, self.rate = parcels, days, start, seed, rate
+        self.parties: Parties = build_parties(self.rng, parcels)
+        self.truth: list[tuple[str, int | None, str, str]] = []
+
+    # -- parcels -----------------------------------------------------------------------------------
+    def draw_parcels(self) -> None:
+        rng, P, parties = self.rng, self.P, self.parties
+        self.day = rng.integers(0, self.days, size=P)
+        self.seller = rng.choice(len(parties.seller_name), size=P, p=parties.seller_weight)
+        self.consignee = rng.choice(len(parties.consignee_weight), size=P, p=parties.consignee_weight)
+        self.n_lines = 1 + rng.binomial(3, 0.2, size=P)
+        self.base = parties.seller_product_start[self.seller] + rng.integers(0, 3, size=P)
+        self.mail = rng.random(P) < 0.06
+        self.gift = rng.random(P) < 0.02
+        self.order = np.arange(P)
+        self.fresh_consignees = 0
+
+    def dates(self, day: np.ndarray) -> np.ndarray:
+        return np.datetime64(self.start) + day.astype("timedelta64[D]")
+
+    def available(self, parcel_days: np.ndarray, sellers: np.ndarray) -> np.ndarray:
+        return de_minimis_available(self.dates(parcel_days), self.parties.ship_from[sellers])
+
+    # -- choosing injected parcels ------------------------------------------------------------------
+    def choose(self) -> dict[str, Injection]:
+        rng = self.rng
+        taken = np.zeros(self.P, dtype=bool)
+        avail = self.available(self.day, self.seller) & ~self.mail
+        per_kind = max(3, round(self.rate * self.P))
+        injections: dict[str, Injection] = {}
+        for kind in KINDS:
+            injection = Injection(kind)
+            if kind == "dm_suspended":
+                pool = ~avail & ~self.mail
+            elif kind in NEEDS_DE_MINIMIS:
+                pool = avail.copy()
+                if kind == "order_split":
+                    # Room for two more days on which de minimis is still available.
+                    pool &= self.available(self.day + 2, self.seller) & (self.day + 2 < self.days)
+            else:
+                pool = ~self.mail
+            candidates = np.flatnonzero(pool & ~taken)
+            if len(candidates) == 0:
+                injection.skipped = "no parcel in the date range allows this kind (de minimis timeline)"
+                injections[kind] = injection
+                continue
+            group_sizes = {"order_split": (2, 4), "consignee_day_over": (2, 5)}.get(kind)
+            count = min(per_kind, len(candidates))
+            picks = rng.choice(candidates, size=count, replace=False)
+            taken[picks] = True
+            for anchor in picks:
+                group = [int(anchor)]
+                if group_sizes:
+                    size = int(rng.integers(*group_sizes))
+                    free = np.flatnonzero(~taken & ~self.mail)
+                    if len(free) < size - 1:
+                        continue
+                    extra = rng.choice(free, size=size - 1, replace=False)
+                    taken[extra] = True
+                    group += [int(x) for x in extra]
+                injection.groups.append(group)
+            injections[kind] = injection
+        self.taken = taken
+        self._shape_groups(injections)
+        return injections
+
+    def _shape_groups(self, injections: dict[str, Injection]) -> None:
+        """Give every injected parcel its own consignee; make split orders and consignee-day sets."""
+        injected = [p for inj in injections.values() for group in inj.groups for p in group]
+        n_fresh = len(injected)
+        fresh_ids = len(self.parties.consignee_weight) + np.arange(n_fresh)
+        self.consignee[injected] = fresh_ids
+        self.fresh_consignees = n_fresh
+        for kind in ("order_split", "consignee_day_over"):
+            for group in injections[kind].groups:
+                anchor = group[0]
+                for j, member in enumerate(group[1:], start=1):
+                    self.seller[member] = self.seller[anchor]
+                    self.consignee[member] = self.consignee[anchor]
+                    self.mail[member] = False
+                    self.gift[member] = False
+                    if kind == "order_split":
+                        self.order[member] = self.order[anchor]
+                        self.day[member] = self.day[anchor] + j
+                        self.base[member] = self.base[anchor] + 4 * j  # distinct SKUs within one order
+                    else:
+                        self.day[member] = self.day[anchor]
+                self.gift[anchor] = False
+
+    # -- lines --------------------------------------------------------------------------------------
+    def draw_lines(self, injections: dict[str, Injection]) -> None:
+        rng, parties = self.rng, self.parties
+        self.l_parcel = np.repeat(np.arange(self.P), self.n_lines)
+        starts = np.concatenate([[0], np.cumsum(self.n_lines)[:-1]])
+        L = len(self.l_parcel)
+        self.l_no = np.arange(L) - starts[self.l_parcel] + 1
+        self.l_product = (self.base[self.l_parcel] + self.l_no - 1) % len(PRODUCTS)
+        first_line = starts
+        excluded = injections["excluded_goods"].parcels
+        self.l_product[first_line[excluded]] = len(PRODUCTS) + rng.integers(
+            0, len(EXCLUDED_PRODUCTS), len(excluded)
+        )
+        medians = np.array([p.median_price for p in ALL_PRODUCTS])
+        self.l_qty = 1 + rng.poisson(0.35, size=L)
+        self.l_price = np.round(medians[self.l_product] * rng.lognormal(0.0, 0.35, size=L), 2)
+        seller_of_line = self.seller[self.l_parcel]
+        offset = (rng.random(L) * parties.seller_mfr_count[seller_of_line]).astype(int)
+        self.l_mfr = parties.seller_mfr_start[seller_of_line] + offset
+        self.first_line = first_line
+        self.l_hts = np.array([p.hts10 for p in ALL_PRODUCTS], dtype=object)[self.l_product]
+        self.l_origin = parties.mfr_country[self.l_mfr].copy()
+        self.l_mfr_name = parties.mfr_name[self.l_mfr].copy()
+        self.l_mfr_address = parties.mfr_address[self.l_mfr].copy()
+        self.l_mfr_country = parties.mfr_country[self.l_mfr].copy()
+
+    def set_values(self, injections: dict[str, Injection]) -> None:
+        rng = self.rng
+        true_value = np.bincount(
+            self.l_parcel, weights=np.round(self.l_qty * self.l_price, 2), minlength=self.P
+        )
+        scale = np.ones(self.P)
+        for kind, low, high in (("order_split", 450, 760), ("consignee_day_over", 450, 760)):
+            for p in injections[kind].parcels:
+                scale[p] = rng.uniform(low, high) / true_value[p]
+        for p in injections["undervalued"].parcels:
+            scale[p] = max(1.0, 25.0 / true_value[p])  # big enough that the gap exceeds 10% and $5
+        for p in injections["over_threshold"].parcels:
+            gift = rng.random() < 0.3
+            self.gift[p] = gift
+            scale[p] = (rng.uniform(101, 400) if gift else rng.uniform(805, 1800)) / true_value[p]
+        self.l_price = np.round(self.l_price * scale[self.l_parcel], 2)
+        self.order_value = np.round(self.l_qty * self.l_price, 2)  # what the buyer paid per line
+        declared_scale = np.ones(self.P)
+        for p in injections["undervalued"].parcels:
+            declared_scale[p] = rng.uniform(0.3, 0.6)
+        self.l_value = np.round(self.order_value * declared_scale[self.l_parcel], 2)
+        self.declared = np.round(np.bincount(self.l_parcel, weights=self.l_value, minlength=self.P), 2)
+        over = injections["over_threshold"].parcels
+        self.gift &= (self.declared <= 100) | np.isin(np.arange(self.P), over)
+
+    def set_entry_types(self, injections: dict[str, Injection]) -> None:
+        rng, P = self.rng, self.P
+        dates = self.dates(self.day)
+        avail = self.available(self.day, self.seller)
+        threshold = np.where(self.gift, 100.0, 800.0)
+        type86 = (rng.random(P) < 0.35) & (dates >= np.datetime64(ET86_START))
+        claim = np.where(type86, "86", "321")
+        entry = np.where(self.declared <= 2500, "11", "01").astype(object)
+        clean_claim = avail & (self.declared <= threshold) & ~self.taken
+        entry[clean_claim] = claim[clean_claim]
+        for kind in (*NEEDS_DE_MINIMIS, "dm_suspended"):
+            parcels = injections[kind].parcels
+            entry[parcels] = claim[parcels]
+        entry[self.mail] = "postal"
+        self._fix_consignee_days(entry)
+        self.entry = entry
+
+    def _fix_consignee_days(self, entry: np.ndarray) -> None:
+        """Keep clean de minimis claims of one consignee on one day at or under $800 in total."""
+        claimed = np.flatnonzero(np.isin(entry, ("321", "86")) & ~self.taken)
+        key = self.consignee[claimed].astype(np.int64) * 100_000 + self.day[claimed]
+        order = np.lexsort((claimed, key))
+        claimed, key = claimed[order], key[order]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        totals = np.bincount(inverse, weights=self.declared[claimed])
+        over = totals[inverse] > 800
+        not_first = np.arange(len(claimed)) != first[inverse]
+        entry[claimed[over & not_first]] = "11"
+
+    # -- per-field injections ------------------------------------------------------------------------
+    def inject_fields(self, injections: dict[str, Injection]) -> dict[str, np.ndarray]:
+        rng = self.rng
+        first = self.first_line
+        shipment_blanks: dict[str, np.ndarray] = {
+            name: np.zeros(self.P, dtype=bool) for name in MISSING_FIELDS
+        }
+        self.seller_name_override: dict[int, str] = {}
+        self.seller_address_override: dict[int, str] = {}
+        self.hts_dotted = rng.random(len(self.l_parcel)) < 0.3
+        for p in injections["hts_invalid"].parcels:
+            line = first[p]
+            self.l_hts[line] = INVALID_HTS_PREFIX + f"{rng.integers(0, 10**8):08d}"
+            self.truth.append(("hts_invalid", p, str(self.l_no[line]), self.l_hts[line]))
+        electronics = [p.hts10 for p in PRODUCTS if p.category == "electronics"]
+        apparel = [p.hts10 for p in PRODUCTS if p.category == "apparel"]
+        for p in injections["hts_implausible"].parcels:
+            line = first[p]
+            category = ALL_PRODUCTS[self.l_product[line]].category
+            pool = apparel if category == "electronics" else electronics
+            self.l_hts[line] = pool[rng.integers(len(pool))]
+            self.truth.append(
+                (
+                    "hts_implausible",
+                    p,
+                    str(self.l_no[line]),
+                    f"{ALL_PRODUCTS[self.l_product[line]].description} -> {self.l_hts[line]}",
+                )
+            )
+        for p in injections["origin_mismatch"].parcels:
+            line = first[p]
+            options = [c for c in ("VN", "IN", "BD", "KH", "MY", "TH", "MX") if c != self.l_origin[line]]
+            self.l_origin[line] = options[rng.integers(len(options))]
+            self.truth.append(
+                (
+                    "origin_mismatch",
+                    p,
+                    str(self.l_no[line]),
+                    f"origin {self.l_origin[line]} vs manufacturer {self.parties.mfr_country[self.l_mfr[line]]}",
+                )
+            )
+        for p in injections["xinjiang_address"].parcels:
+            address = names.XINJIANG_ADDRESSES[rng.integers(len(names.XINJIANG_ADDRESSES))].format(
+                n=rng.integers(1, 300)
+            )
+            if rng.random() < 0.8:
+                line = first[p]
+                self.l_mfr_address[line] = address
+                self.l_origin[line] = self.l_mfr_country[line] = "CN"
+                self.truth.append(
+                    ("xinjiang_address", p, str(self.l_no[line]), f"manufacturer_address: {address}")
+                )
+            else:
+                self.seller_address_override[p] = address
+                self.truth.append(("xinjiang_address", p, "", f"seller_address: {address}"))
+        entities = screenable_entities()
+        for p in injections["listed_entity"].parcels:
+            entity = entities[rng.integers(len(entities))]
+            variant, how = spelling_variant(rng, entity)
+            if rng.random() < 0.7:
+                line = first[p]
+                self.l_mfr_name[line] = variant
+                self.truth.append(
+                    (
+                        "listed_entity",
+                        p,
+                        str(self.l_no[line]),
+                        f"manufacturer_name: {variant} ~ {entity} ({how})",
+                    )
+                )
+            else:
+                self.seller_name_override[p] = variant
+                self.truth.append(("listed_entity", p, "", f"seller_name: {variant} ~ {entity} ({how})"))
+        for p in injections["missing_elements"].parcels:
+            name = MISSING_FIELDS[rng.integers(len(MISSING_FIELDS))]
+            shipment_blanks[name][p] = True
+            self.truth.append(("missing_elements", p, "", name))
+        for kind in ("order_split", "consignee_day_over", "undervalued", "dm_suspended", "over_threshold"):
+            for group in injections[kind].groups:
+                for p in group:
+                    self.truth.append((kind, p, "", f"group of {len(group)}" if len(group) > 1 else ""))
+        for p in injections["excluded_goods"].parcels:
+            self.truth.append(("excluded_goods", p, "1", ALL_PRODUCTS[self.l_product[first[p]]].description))
+        return shipment_blanks
+
+    # -- tables --------------------------------------------------------------------------------------
+    def tables(self, blanks: dict[str, np.ndarray]) -> dict[str, pa.Table]:
+        rng, P, parties = self.rng, self.P, self.parties
+        ids = pc.utf8_lpad(pc.cast(pa.array(np.arange(P)), pa.string()), 8, "0")
+        prefix = f"PA{self.seed % 1000:03d}"
+        shipment_id = pc.binary_join_element_wise(prefix, ids, "")
+        order_id = pc.binary_join_element_wise(
+            f"ORD{self.seed % 1000:03d}-",
+            pc.utf8_lpad(pc.cast(pa.array(self.order), pa.string()), 8, "0"),
+            "",
+        )
+        dates = pa.array(self.dates(self.day).astype("datetime64[D]"), pa.date32())
+        ship_from = parties.ship_from[self.seller]
+        seller_name = parties.seller_name[self.seller].copy()
+        seller_address = parties.seller_address[self.seller].copy()
+        for p, value in self.seller_name_override.items():
+            seller_name[p] = value
+        for p, value in self.seller_address_override.items():
+            seller_address[p] = value
+        extra_name, extra_address = consignee_columns(rng, self.fresh_consignees)
+        all_names = pa.concat_arrays([parties.consignee_name, extra_name])
+        all_addresses = pa.concat_arrays([parties.consignee_address, extra_address])
+        consignee_name = all_names.take(pa.array(self.consignee))
+        consignee_address = all_addresses.take(pa.array(self.consignee))
+        market = parties.seller_marketplace[self.seller]
+        market_names = np.array([m[0] for m in names.MARKETPLACES], dtype=object)
+        market_urls = np.array([m[1] for m in names.MARKETPLACES], dtype=object)
+        truck = np.isin(ship_from, ("MX", "CA")) & (rng.random(P) < 0.6)
+        mode = np.where(
+            self.mail, "mail", np.where(truck, "truck", np.where(rng.random(P) < 0.05, "ocean", "air"))
+        )
+        filer = np.where(
+            self.mail, "postal", rng.choice(["marketplace", "carrier", "broker"], P, p=[0.5, 0.35, 0.15])
+        )
+        master = pc.binary_join_element_wise(
+            "MB-",
+            pa.array(ship_from.astype(str)),
+            "-",
+            pc.cast(pa.array(self.day + 1000 * (self.seller % 7)), pa.string()),
+            "",
+        )
+
+        def blank(values: np.ndarray | pa.Array, field_name: str) -> pa.Array:
+            array = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+            mask = blanks.get(field_name)
+            return (
+                pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), array) if mask is not None else array
+            )
+
+        shipments = pa.table(
+            {
+                "shipment_id": shipment_id,
+                "master_bill": master,
+                "entry_type": pa.array(self.entry, pa.string()),
+                "filer_type": pa.array(filer),
+                "mode": pa.array(mode),
+                "port_of_entry": pa.array(np.array(PORTS)[rng.integers(0, len(PORTS), P)]),
+                "arrival_date": dates,
+                "country_of_shipment": pa.array(ship_from.astype(str)),
+                "seller_name": blank(seller_name, "seller_name"),
+                "seller_address": blank(seller_address, "seller_address"),
+                "seller_country": pa.array(parties.seller_country[self.seller].astype(str)),
+                "shipper_name": pa.array(seller_name, pa.string()),
+                "shipper_address": pa.array(parties.seller_address[self.seller], pa.string()),
+                "shipper_country": pa.array(ship_from.astype(str)),
+                "consignee_name": blank(consignee_name, "consignee_name"),
+                "consignee_address": blank(consignee_address, "consignee_address"),
+                "consignee_country": pa.array(np.full(P, "US")),
+                "marketplace_name": pa.array(market_names[market], pa.string()),
+                "marketplace_url": pa.array(market_urls[market], pa.string()),
+                "order_id": order_id,
+                "currency": pa.array(np.full(P, "USD")),
+                "declared_value": pa.array(self.declared),
+                "gift": pa.array(self.gift),
+            }
+        )
+        lp = self.l_parcel
+        sku = pc.binary_join_element_wise(
+            pa.array(parties.seller_code[self.seller[lp]], pa.string()),
+            pa.array(np.array([p.code for p in ALL_PRODUCTS])[self.l_product]),
+            "-",
+        )
+        url = pa.array(market_urls[market[lp]], pa.string())
+        hts = pa.array(self.l_hts, pa.string())
+        dotted = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(hts, 0, 4),
+            pc.utf8_slice_codeunits(hts, 4, 6),
+            pc.utf8_slice_codeunits(hts, 6, 10),
+            ".",
+        )
+        descriptions = pa.array(
+            np.array([p.description for p in ALL_PRODUCTS], dtype=object)[self.l_product], pa.string()
+        )
+        lines = pa.table(
+            {
+                "shipment_id": shipment_id.take(pa.array(lp)),
+                "line_no": pa.array(self.l_no),
+                "description": descriptions,
+                "hts_code": pc.if_else(pa.array(self.hts_dotted), dotted, hts),
+                "quantity": pa.array(self.l_qty.astype(float)),
+                "unit": pa.array(np.array([p.unit for p in ALL_PRODUCTS])[self.l_product]),
+                "value": pa.array(self.l_value),
+                "country_of_origin": pa.array(self.l_origin.astype(str)),
+                "manufacturer_name": pa.array(self.l_mfr_name, pa.string()),
+                "manufacturer_address": pa.array(self.l_mfr_address, pa.string()),
+                "manufacturer_country": pa.array(self.l_mfr_country.astype(str)),
+                "sku": sku,
+                "listing_url": pc.binary_join_element_wise(url, "/item/", sku, ""),
+                "image_url": pc.binary_join_element_wise(url, "/img/", sku, ".jpg", ""),
+            }
+        )
+        orders = self._orders(shipments, lines, lp, sku, descriptions)
+        return {"shipments": shipments, "lines": lines, "orders": orders, "payments": self._payments(orders)}
+
+    def _orders(
+        self, shipments: pa.Table, lines: pa.Table, lp: np.ndarray, sku: pa.Array, descriptions: pa.Array
+    ) -> pa.Table:
+        rng = self.rng
+        order_id = shipments["order_id"].combine_chunks().take(pa.array(lp))
+        lead = rng.integers(2, 12, size=self.P)
+        order_day = self.dates(self.day - lead)
+        # A split order was placed once: every parcel of it carries the first parcel's order date.
+        first_of_order = np.full(self.P, -1)
+        first_of_order[self.order[::-1]] = np.arange(self.P)[::-1]
+        order_day = order_day[first_of_order[self.order]]
+        shipping = np.where(
+            self.l_no == 1, np.round(rng.choice([0, 0, 2.99, 4.99, 7.99], self.P)[lp], 2), 0.0
+        )
+        return pa.table(
+            {
+                "order_id": order_id,
+                "order_date": pa.array(order_day[lp].astype("datetime64[D]"), pa.date32()),
+                "marketplace_name": shipments["marketplace_name"].combine_chunks().take(pa.array(lp)),
+                "seller_name": pa.array(self.parties.seller_name[self.seller[lp]], pa.string()),
+                "buyer_name": shipments["consignee_name"].combine_chunks().take(pa.array(lp)),
+                "buyer_address": shipments["consignee_address"].combine_chunks().take(pa.array(lp)),
+                "sku": sku,
+                "description": descriptions,
+                "quantity": pa.array(self.l_qty.astype(float)),
+                "unit_price": pa.array(self.l_price),
+                "currency": pa.array(np.full(len(lp), "USD")),
+                "shipping_price": pa.array(shipping),
+            }
+        )
+
+    def _payments(self, orders: pa.Table) -> pa.Table:
+        rng = self.rng
+        totals = orders.group_by(
+            ["order_id", "order_date", "buyer_name", "marketplace_name"], use_threads=False
+        ).aggregate([("unit_price", "list"), ("quantity", "list"), ("shipping_price", "sum")])
+        qty = pc.list_flatten(totals["quantity_list"])
+        price = pc.list_flatten(totals["unit_price_list"])
+        parents = pc.list_parent_indices(totals["quantity_list"])
+        amount = np.bincount(
+            parents.to_numpy(), weights=pc.multiply(qty, price).to_numpy(), minlength=totals.num_rows
+        )
+        amount = np.round(amount + totals["shipping_price_sum"].to_numpy(), 2)
+        n = totals.num_rows
+        seconds = rng.integers(0, 86_400, size=n).astype("timedelta64[s]")
+        paid = totals["order_date"].to_numpy().astype("datetime64[s]") + seconds
+        ids = pc.binary_join_element_wise(
+            "PAY", pc.utf8_lpad(pc.cast(pa.array(np.arange(n)), pa.string()), 9, "0"), ""
+        )
+        return pa.table(
+            {
+                "payment_id": ids,
+                "order_id": totals["order_id"],
+                "paid_at": pa.array(paid, pa.timestamp("s")),
+                "amount": pa.array(amount),
+                "currency": pa.array(np.full(n, "USD")),
+                "payer_name": totals["buyer_name"],
+                "payee_name": totals["marketplace_name"],
+                "method": pa.array(
+                    rng.choice(["card", "paypal", "wallet", "bank_transfer"], n, p=[0.6, 0.25, 0.1, 0.05])
+                ),
+            }
+        ).sort_by("payment_id")
+
+    def truth_table(self, shipment_prefix: str) -> pa.Table:
+        rows = sorted(self.truth, key=lambda r: (r[1], r[2], r[0]))
+        return pa.table(
+            {
+                "shipment_id": [f"{shipment_prefix}{p:08d}" for _, p, _, _ in rows],
+                "line_no": [line for _, _, line, _ in rows],
+                "kind": [k for k, _, _, _ in rows],
+                "detail": [d for _, _, _, d in rows],
+            }
+        )
+
+
+def generate_dataset(
+    out_dir: Path,
+    parcels: int = 10_000,
+    days: int = 240,
+    start: date = date(2025, 3, 1),
+    seed: int = 7,
+    rate: float = 0.001,
+) -> dict:
+    """Write shipments/lines/orders/payments/truth CSVs for `parcels` parcels; return a summary."""
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gen = _Generator(parcels, days, start, seed, rate)
+    gen.draw_parcels()
+    injections = gen.choose()
+    gen.draw_lines(injections)
+    gen.set_values(injections)
+    gen.set_entry_types(injections)
+    blanks = gen.inject_fields(injections)
+    tables = gen.tables(blanks)
+    tables["truth"] = gen.truth_table(f"PA{seed % 1000:03d}")
+    counts = {}
+    for name, table in tables.items():
+        pacsv.write_csv(table, out_dir / f"{name}.csv")
+        counts[name] = table.num_rows
+    summary = {
+        "parcels": parcels,
+        "days": days,
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=days - 1)).isoformat(),
+        "seed": seed,
+        "rate": rate,
+        "rows": counts,
+        "injected": {kind: len(inj.parcels) for kind, inj in injections.items()},
+        "skipped": {kind: inj.skipped for kind, inj in injections.items() if inj.skipped},
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    (out_dir / "generation.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

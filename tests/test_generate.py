@@ -1,0 +1,140 @@
+"""The generator: reproducible, realistic, and its clean parcels obey the timeline it claims."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import pyarrow.csv as pacsv
+import pytest
+
+from parcelaudit.generate import KINDS, generate_dataset
+from parcelaudit.generate.catalog import PRODUCTS
+from parcelaudit.ingest import ingest_file
+from parcelaudit.store import Store
+
+FILES = ("shipments.csv", "lines.csv", "orders.csv", "payments.csv", "truth.csv")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen")
+    summary = generate_dataset(out, parcels=6000, days=240, start=date(2025, 3, 1), seed=3, rate=0.002)
+    return out, summary
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_same_seed_same_files_other_seed_other_files(dataset, tmp_path):
+    out, _ = dataset
+    again = tmp_path / "again"
+    generate_dataset(again, parcels=6000, days=240, start=date(2025, 3, 1), seed=3, rate=0.002)
+    assert all(_digest(out / f) == _digest(again / f) for f in FILES)
+    other = tmp_path / "other"
+    generate_dataset(other, parcels=6000, days=240, start=date(2025, 3, 1), seed=4, rate=0.002)
+    assert _digest(out / "lines.csv") != _digest(other / "lines.csv")
+
+
+def test_every_kind_is_injected_and_labelled(dataset):
+    out, summary = dataset
+    truth = pacsv.read_csv(out / "truth.csv").to_pylist()
+    assert {row["kind"] for row in truth} == set(KINDS)
+    assert summary["skipped"] == {}
+    assert all(summary["injected"][kind] >= 3 for kind in KINDS)
+
+
+def test_generated_files_ingest_without_a_single_reject(dataset, tmp_path):
+    out, summary = dataset
+    with Store.open(tmp_path / "s.duckdb") as store:
+        for name in FILES[:4]:
+            result = ingest_file(store, out / name, rejects_dir=None)
+            assert result.rows_rejected == 0, name
+            assert result.rows_stored == summary["rows"][name.removesuffix(".csv")]
+
+
+def test_clean_parcels_follow_the_de_minimis_timeline(dataset, tmp_path):
+    out, _ = dataset
+    with Store.open(tmp_path / "s.duckdb") as store:
+        for name in ("shipments.csv", "truth.csv"):
+            store.con.execute(
+                f"CREATE TABLE {name[:-4]}_raw AS SELECT * FROM read_csv_auto(?)", [str(out / name)]
+            )
+        bad = store.con.execute("""
+            SELECT count(*) FROM shipments_raw s
+            WHERE entry_type IN ('321', '86')
+              AND (arrival_date >= DATE '2025-08-29'
+                   OR (country_of_shipment IN ('CN', 'HK') AND arrival_date >= DATE '2025-05-02'))
+              AND shipment_id NOT IN (SELECT shipment_id FROM truth_raw WHERE kind = 'dm_suspended')
+        """).fetchone()[0]
+        assert bad == 0
+        over = store.con.execute("""
+            SELECT count(*) FROM (
+              SELECT consignee_name, consignee_address, arrival_date, sum(declared_value) AS total, count(*) AS n
+              FROM shipments_raw WHERE entry_type IN ('321', '86')
+                AND shipment_id NOT IN (SELECT shipment_id FROM truth_raw)
+              GROUP BY ALL HAVING total > 800)
+        """).fetchone()[0]
+        assert over == 0
+        suspended = store.con.execute("""
+            SELECT count(*) FROM shipments_raw s JOIN truth_raw t USING (shipment_id)
+            WHERE t.kind = 'dm_suspended' AND s.entry_type IN ('321', '86')
+              AND (s.arrival_date >= DATE '2025-08-29'
+                   OR (s.country_of_shipment IN ('CN', 'HK') AND s.arrival_date >= DATE '2025-05-02'))
+        """).fetchone()[0]
+        assert (
+            suspended
+            == store.con.execute("SELECT count(*) FROM truth_raw WHERE kind='dm_suspended'").fetchone()[0]
+        )
+
+
+def test_declared_values_equal_order_values_except_undervalued(dataset, tmp_path):
+    out, _ = dataset
+    with Store.open(tmp_path / "s.duckdb") as store:
+        for name in ("lines", "orders", "truth"):
+            store.con.execute(
+                f"CREATE TABLE {name}_raw AS SELECT * FROM read_csv_auto(?)", [str(out / f"{name}.csv")]
+            )
+        rows = store.con.execute(
+            """
+            SELECT l.shipment_id, sum(l.value) AS declared, sum(o.quantity * o.unit_price) AS paid
+            FROM lines_raw l JOIN orders_raw o ON o.sku = l.sku
+             AND o.order_id = (SELECT order_id FROM read_csv_auto(?) s WHERE s.shipment_id = l.shipment_id)
+            GROUP BY l.shipment_id HAVING abs(declared - paid) > 0.05
+        """,
+            [str(out / "shipments.csv")],
+        ).fetchall()
+        undervalued = {
+            r[0]
+            for r in store.con.execute(
+                "SELECT shipment_id FROM truth_raw WHERE kind = 'undervalued'"
+            ).fetchall()
+        }
+        assert rows and {r[0] for r in rows} == undervalued
+        assert all(declared < 0.9 * paid - 5 for _, declared, paid in rows)
+
+
+def test_catalog_codes_are_ten_digits_and_sectors_labelled():
+    assert all(len(p.hts10) == 10 and p.hts10.isdigit() for p in PRODUCTS)
+    assert {p.category for p in PRODUCTS} >= {
+        "apparel",
+        "footwear",
+        "electronics",
+        "toys",
+        "cosmetics",
+        "plastics",
+    }
+
+
+def test_catalog_codes_exist_in_the_full_usitc_schedule():
+    from tests.support import require_shared
+
+    path = require_shared("hts/tariff_database_2025_06062025.csv")
+    codes = set(
+        pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(column_types={"hts8": "string"}, include_columns=["hts8"]),
+        )["hts8"].to_pylist()
+    )
+    assert all(p.hts10[:8] in codes for p in PRODUCTS)
