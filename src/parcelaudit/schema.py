@@ -383,5 +383,5 @@ PAYMENTS = Table(
 TABLES: dict[str, Table] = {t.name: t for t in (SHIPMENTS, LINES, ORDERS, PAYMENTS)}
 
 # Columns every stored row carries besides its canonical fields.
-ROW_HASH = "row_hash"  # SHA-256 of the row's canonical content: re-ingesting the same content adds nothing
+ROW_HASH = "row_hash"  # MD5 of the row's canonical content: re-ingesting the same content adds nothing
 IMPORT_ID = "import_id"  # the import that stored the row

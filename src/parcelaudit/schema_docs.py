@@ -21,7 +21,7 @@ date-time); countries are ISO 3166-1 alpha-2 (alpha-3 codes and English names ar
 currencies ISO 4217; HTS codes 6, 8 or 10 digits (dots, spaces and dashes are removed); entry types
 `321`, `86`, `11`, `01`, `postal` (`T86`, `Type 11`, `1` are understood).
 
-Every stored row also carries `row_hash` (SHA-256 of its canonical content; the same content is
+Every stored row also carries `row_hash` (MD5 of its canonical content; the same content is
 never stored twice) and `import_id` (the import that stored it).
 """
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ import pyarrow.csv as pacsv
 
 from parcelaudit.generate import names
 from parcelaudit.generate.catalog import EXCLUDED_PRODUCTS, INVALID_HTS_PREFIX, PRODUCTS
+from parcelaudit.generate.columns import IndexedColumn
 from parcelaudit.generate.variants import screenable_entities, spelling_variant
 from parcelaudit.generate.world import Parties, build_parties, consignee_columns
 
@@ -180,11 +182,11 @@ class _Generator:
         offset = (rng.random(L) * parties.seller_mfr_count[seller_of_line]).astype(int)
         self.l_mfr = parties.seller_mfr_start[seller_of_line] + offset
         self.first_line = first_line
-        self.l_hts = np.array([p.hts10 for p in ALL_PRODUCTS], dtype=object)[self.l_product]
-        self.l_origin = parties.mfr_country[self.l_mfr].copy()
-        self.l_mfr_name = parties.mfr_name[self.l_mfr].copy()
-        self.l_mfr_address = parties.mfr_address[self.l_mfr].copy()
-        self.l_mfr_country = parties.mfr_country[self.l_mfr].copy()
+        self.l_hts = IndexedColumn([p.hts10 for p in ALL_PRODUCTS], self.l_product)
+        self.l_origin = IndexedColumn(parties.mfr_country, self.l_mfr)
+        self.l_mfr_name = IndexedColumn(parties.mfr_name, self.l_mfr)
+        self.l_mfr_address = IndexedColumn(parties.mfr_address, self.l_mfr)
+        self.l_mfr_country = IndexedColumn(parties.mfr_country, self.l_mfr)
 
     def set_values(self, injections: dict[str, Injection]) -> None:
         rng = self.rng
@@ -247,8 +249,8 @@ class _Generator:
         shipment_blanks: dict[str, np.ndarray] = {
             name: np.zeros(self.P, dtype=bool) for name in MISSING_FIELDS
         }
-        self.seller_name_override: dict[int, str] = {}
-        self.seller_address_override: dict[int, str] = {}
+        self.seller_name = IndexedColumn(self.parties.seller_name, self.seller)
+        self.seller_address = IndexedColumn(self.parties.seller_address, self.seller)
         self.hts_dotted = rng.random(len(self.l_parcel)) < 0.3
         for p in injections["hts_invalid"].parcels:
             line = first[p]
@@ -293,7 +295,7 @@ class _Generator:
                     ("xinjiang_address", p, str(self.l_no[line]), f"manufacturer_address: {address}")
                 )
             else:
-                self.seller_address_override[p] = address
+                self.seller_address[p] = address
                 self.truth.append(("xinjiang_address", p, "", f"seller_address: {address}"))
         entities = screenable_entities()
         for p in injections["listed_entity"].parcels:
@@ -311,7 +313,7 @@ class _Generator:
                     )
                 )
             else:
-                self.seller_name_override[p] = variant
+                self.seller_name[p] = variant
                 self.truth.append(("listed_entity", p, "", f"seller_name: {variant} ~ {entity} ({how})"))
         for p in injections["missing_elements"].parcels:
             name = MISSING_FIELDS[rng.integers(len(MISSING_FIELDS))]
@@ -328,96 +330,76 @@ class _Generator:
     # -- tables --------------------------------------------------------------------------------------
     def tables(self, blanks: dict[str, np.ndarray]) -> dict[str, pa.Table]:
         rng, P, parties = self.rng, self.P, self.parties
-        ids = pc.utf8_lpad(pc.cast(pa.array(np.arange(P)), pa.string()), 8, "0")
-        prefix = f"PA{self.seed % 1000:03d}"
-        shipment_id = pc.binary_join_element_wise(prefix, ids, "")
-        order_id = pc.binary_join_element_wise(
-            f"ORD{self.seed % 1000:03d}-",
-            pc.utf8_lpad(pc.cast(pa.array(self.order), pa.string()), 8, "0"),
-            "",
-        )
-        dates = pa.array(self.dates(self.day).astype("datetime64[D]"), pa.date32())
-        ship_from = parties.ship_from[self.seller]
-        seller_name = parties.seller_name[self.seller].copy()
-        seller_address = parties.seller_address[self.seller].copy()
-        for p, value in self.seller_name_override.items():
-            seller_name[p] = value
-        for p, value in self.seller_address_override.items():
-            seller_address[p] = value
-        extra_name, extra_address = consignee_columns(rng, self.fresh_consignees)
-        all_names = pa.concat_arrays([parties.consignee_name, extra_name])
-        all_addresses = pa.concat_arrays([parties.consignee_address, extra_address])
-        consignee_name = all_names.take(pa.array(self.consignee))
-        consignee_address = all_addresses.take(pa.array(self.consignee))
-        market = parties.seller_marketplace[self.seller]
-        market_names = np.array([m[0] for m in names.MARKETPLACES], dtype=object)
-        market_urls = np.array([m[1] for m in names.MARKETPLACES], dtype=object)
-        truck = np.isin(ship_from, ("MX", "CA")) & (rng.random(P) < 0.6)
-        mode = np.where(
-            self.mail, "mail", np.where(truck, "truck", np.where(rng.random(P) < 0.05, "ocean", "air"))
-        )
-        filer = np.where(
-            self.mail, "postal", rng.choice(["marketplace", "carrier", "broker"], P, p=[0.5, 0.35, 0.15])
-        )
-        master = pc.binary_join_element_wise(
-            "MB-",
-            pa.array(ship_from.astype(str)),
-            "-",
-            pc.cast(pa.array(self.day + 1000 * (self.seller % 7)), pa.string()),
-            "",
-        )
 
-        def blank(values: np.ndarray | pa.Array, field_name: str) -> pa.Array:
-            array = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+        def pick(values: Sequence[str], indices: np.ndarray) -> pa.Array:
+            return pa.array(list(values), pa.string()).take(pa.array(indices))
+
+        def blank(array: pa.Array, field_name: str) -> pa.Array:
             mask = blanks.get(field_name)
-            return (
-                pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), array) if mask is not None else array
-            )
+            return array if mask is None else pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), array)
 
+        def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+            digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
+            return pc.binary_join_element_wise(prefix, digits, "")
+
+        shipment_id = numbered(f"PA{self.seed % 1000:03d}", np.arange(P), 8)
+        order_id = numbered(f"ORD{self.seed % 1000:03d}-", self.order, 8)
+        ship_from = pick(parties.ship_from.astype(str), self.seller)
+        seller_name = self.seller_name.to_arrow()
+        extra_name, extra_address = consignee_columns(rng, self.fresh_consignees)
+        consignee = pa.array(self.consignee)
+        consignee_name = pa.concat_arrays([parties.consignee_name, extra_name]).take(consignee)
+        consignee_address = pa.concat_arrays([parties.consignee_address, extra_address]).take(consignee)
+        market = parties.seller_marketplace[self.seller]
+        market_urls = [m[1] for m in names.MARKETPLACES]
+        truck = np.isin(parties.ship_from[self.seller], ("MX", "CA")) & (rng.random(P) < 0.6)
+        ocean = rng.random(P) < 0.05
+        mode_index = np.where(self.mail, 3, np.where(truck, 2, np.where(ocean, 1, 0)))
+        filer_index = np.where(self.mail, 3, rng.choice(3, P, p=[0.5, 0.35, 0.15]))
+        master = pc.binary_join_element_wise(
+            "MB-", ship_from, "-", pc.cast(pa.array(self.day + 1000 * (self.seller % 7)), pa.string()), ""
+        )
         shipments = pa.table(
             {
                 "shipment_id": shipment_id,
                 "master_bill": master,
                 "entry_type": pa.array(self.entry, pa.string()),
-                "filer_type": pa.array(filer),
-                "mode": pa.array(mode),
-                "port_of_entry": pa.array(np.array(PORTS)[rng.integers(0, len(PORTS), P)]),
-                "arrival_date": dates,
-                "country_of_shipment": pa.array(ship_from.astype(str)),
+                "filer_type": pick(("marketplace", "carrier", "broker", "postal"), filer_index),
+                "mode": pick(("air", "ocean", "truck", "mail"), mode_index),
+                "port_of_entry": pick(PORTS, rng.integers(0, len(PORTS), P)),
+                "arrival_date": pa.array(self.dates(self.day).astype("datetime64[D]"), pa.date32()),
+                "country_of_shipment": ship_from,
                 "seller_name": blank(seller_name, "seller_name"),
-                "seller_address": blank(seller_address, "seller_address"),
-                "seller_country": pa.array(parties.seller_country[self.seller].astype(str)),
-                "shipper_name": pa.array(seller_name, pa.string()),
-                "shipper_address": pa.array(parties.seller_address[self.seller], pa.string()),
-                "shipper_country": pa.array(ship_from.astype(str)),
+                "seller_address": blank(self.seller_address.to_arrow(), "seller_address"),
+                "seller_country": pick(parties.seller_country.astype(str), self.seller),
+                "shipper_name": seller_name,
+                "shipper_address": pick(parties.seller_address, self.seller),
+                "shipper_country": ship_from,
                 "consignee_name": blank(consignee_name, "consignee_name"),
                 "consignee_address": blank(consignee_address, "consignee_address"),
-                "consignee_country": pa.array(np.full(P, "US")),
-                "marketplace_name": pa.array(market_names[market], pa.string()),
-                "marketplace_url": pa.array(market_urls[market], pa.string()),
+                "consignee_country": pick(("US",), np.zeros(P, dtype=np.int64)),
+                "marketplace_name": pick([m[0] for m in names.MARKETPLACES], market),
+                "marketplace_url": pick(market_urls, market),
                 "order_id": order_id,
-                "currency": pa.array(np.full(P, "USD")),
+                "currency": pick(("USD",), np.zeros(P, dtype=np.int64)),
                 "declared_value": pa.array(self.declared),
                 "gift": pa.array(self.gift),
             }
         )
         lp = self.l_parcel
+        product = self.l_product
         sku = pc.binary_join_element_wise(
-            pa.array(parties.seller_code[self.seller[lp]], pa.string()),
-            pa.array(np.array([p.code for p in ALL_PRODUCTS])[self.l_product]),
-            "-",
+            pick(parties.seller_code, self.seller[lp]), pick([p.code for p in ALL_PRODUCTS], product), "-"
         )
-        url = pa.array(market_urls[market[lp]], pa.string())
-        hts = pa.array(self.l_hts, pa.string())
+        url = pick(market_urls, market[lp])
+        hts = self.l_hts.to_arrow()
         dotted = pc.binary_join_element_wise(
             pc.utf8_slice_codeunits(hts, 0, 4),
             pc.utf8_slice_codeunits(hts, 4, 6),
             pc.utf8_slice_codeunits(hts, 6, 10),
             ".",
         )
-        descriptions = pa.array(
-            np.array([p.description for p in ALL_PRODUCTS], dtype=object)[self.l_product], pa.string()
-        )
+        descriptions = pick([p.description for p in ALL_PRODUCTS], product)
         lines = pa.table(
             {
                 "shipment_id": shipment_id.take(pa.array(lp)),
@@ -425,23 +407,21 @@ class _Generator:
                 "description": descriptions,
                 "hts_code": pc.if_else(pa.array(self.hts_dotted), dotted, hts),
                 "quantity": pa.array(self.l_qty.astype(float)),
-                "unit": pa.array(np.array([p.unit for p in ALL_PRODUCTS])[self.l_product]),
+                "unit": pick([p.unit for p in ALL_PRODUCTS], product),
                 "value": pa.array(self.l_value),
-                "country_of_origin": pa.array(self.l_origin.astype(str)),
-                "manufacturer_name": pa.array(self.l_mfr_name, pa.string()),
-                "manufacturer_address": pa.array(self.l_mfr_address, pa.string()),
-                "manufacturer_country": pa.array(self.l_mfr_country.astype(str)),
+                "country_of_origin": self.l_origin.to_arrow(),
+                "manufacturer_name": self.l_mfr_name.to_arrow(),
+                "manufacturer_address": self.l_mfr_address.to_arrow(),
+                "manufacturer_country": self.l_mfr_country.to_arrow(),
                 "sku": sku,
                 "listing_url": pc.binary_join_element_wise(url, "/item/", sku, ""),
                 "image_url": pc.binary_join_element_wise(url, "/img/", sku, ".jpg", ""),
             }
         )
-        orders = self._orders(shipments, lines, lp, sku, descriptions)
+        orders = self._orders(shipments, lp, sku, descriptions)
         return {"shipments": shipments, "lines": lines, "orders": orders, "payments": self._payments(orders)}
 
-    def _orders(
-        self, shipments: pa.Table, lines: pa.Table, lp: np.ndarray, sku: pa.Array, descriptions: pa.Array
-    ) -> pa.Table:
+    def _orders(self, shipments: pa.Table, lp: np.ndarray, sku: pa.Array, descriptions: pa.Array) -> pa.Table:
         rng = self.rng
         order_id = shipments["order_id"].combine_chunks().take(pa.array(lp))
         lead = rng.integers(2, 12, size=self.P)
@@ -458,7 +438,9 @@ class _Generator:
                 "order_id": order_id,
                 "order_date": pa.array(order_day[lp].astype("datetime64[D]"), pa.date32()),
                 "marketplace_name": shipments["marketplace_name"].combine_chunks().take(pa.array(lp)),
-                "seller_name": pa.array(self.parties.seller_name[self.seller[lp]], pa.string()),
+                "seller_name": pa.array(list(self.parties.seller_name), pa.string()).take(
+                    pa.array(self.seller[lp])
+                ),
                 "buyer_name": shipments["consignee_name"].combine_chunks().take(pa.array(lp)),
                 "buyer_address": shipments["consignee_address"].combine_chunks().take(pa.array(lp)),
                 "sku": sku,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -105,6 +106,11 @@ _THOUSANDS = r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
 
 def _parse_numbers(text: pa.Array, integer: bool) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Vectorised number parsing: (values, unparseable mask, negative mask)."""
+    present = pc.is_valid(text)
+    fast = _cast_plain_numbers(text, integer)
+    if fast is not None:
+        no_errors = pa.array(np.zeros(len(text), dtype=bool))
+        return fast, no_errors, pc.fill_null(pc.less(fast, 0), False)
     stripped = pc.replace_substring_regex(text, r"^\$|\s", "")
     stripped = pc.if_else(
         pc.match_substring_regex(stripped, r"^-?" + _THOUSANDS[1:]),
@@ -115,11 +121,21 @@ def _parse_numbers(text: pa.Array, integer: bool) -> tuple[pa.Array, pa.Array, p
     magnitude = pc.replace_substring_regex(stripped, r"^-", "")
     pattern = r"^[0-9]+$" if integer else _NUMBER
     well_formed = pc.fill_null(pc.match_substring_regex(magnitude, pattern), True)
-    present = pc.is_valid(text)
     bad = pc.and_(present, pc.invert(well_formed))
     safe = pc.if_else(well_formed, magnitude, pa.scalar(None, pa.string()))
     values = pc.cast(safe, pa.int64() if integer else pa.float64())
     return values, bad, pc.and_(present, pc.and_(negative, well_formed))
+
+
+def _cast_plain_numbers(text: pa.Array, integer: bool) -> pa.Array | None:
+    """The common case in one step: every value is a plain number; None sends the batch to the slow path."""
+    try:
+        values = pc.cast(text, pa.int64() if integer else pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not integer and pc.any(pc.invert(pc.is_finite(values))).as_py():
+        return None  # nan or inf: the slow path rejects them with a reason
+    return values
 
 
 _HTS_FORM = r"^([0-9]{6}|[0-9]{8}|[0-9]{10})$"

@@ -1,5 +1,6 @@
 -- Foundation: canonical tables, imports and rejects. Canonical columns as in parcelaudit.schema;
--- every stored row carries row_hash (SHA-256 of its canonical content) and import_id.
+-- every stored row carries row_hash (MD5 of its canonical content) and import_id. Keys are kept unique
+-- by the importer's merge (no index: DuckDB index maintenance would halve ingest speed).
 
 CREATE SEQUENCE IF NOT EXISTS import_id_seq START 1;
 
@@ -29,7 +30,7 @@ CREATE TABLE rejects (
 );
 
 CREATE TABLE shipments (
-    shipment_id VARCHAR NOT NULL PRIMARY KEY,
+    shipment_id VARCHAR NOT NULL,
     master_bill VARCHAR, entry_type VARCHAR NOT NULL, filer_type VARCHAR, mode VARCHAR, port_of_entry VARCHAR,
     arrival_date DATE NOT NULL, country_of_shipment VARCHAR NOT NULL,
     seller_name VARCHAR, seller_address VARCHAR, seller_country VARCHAR,
@@ -45,20 +46,18 @@ CREATE TABLE lines (
     description VARCHAR, hts_code VARCHAR, quantity DOUBLE, unit VARCHAR, value DOUBLE,
     country_of_origin VARCHAR, manufacturer_name VARCHAR, manufacturer_address VARCHAR,
     manufacturer_country VARCHAR, sku VARCHAR, listing_url VARCHAR, image_url VARCHAR,
-    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL,
-    PRIMARY KEY (shipment_id, line_no)
+    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL
 );
 
 CREATE TABLE orders (
     order_id VARCHAR NOT NULL, order_date DATE NOT NULL, marketplace_name VARCHAR, seller_name VARCHAR,
     buyer_name VARCHAR, buyer_address VARCHAR, sku VARCHAR NOT NULL, description VARCHAR,
     quantity DOUBLE, unit_price DOUBLE, currency VARCHAR, shipping_price DOUBLE,
-    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL,
-    PRIMARY KEY (order_id, sku)
+    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL
 );
 
 CREATE TABLE payments (
-    payment_id VARCHAR NOT NULL PRIMARY KEY, order_id VARCHAR, paid_at TIMESTAMP, amount DOUBLE NOT NULL,
+    payment_id VARCHAR NOT NULL, order_id VARCHAR, paid_at TIMESTAMP, amount DOUBLE NOT NULL,
     currency VARCHAR, payer_name VARCHAR, payee_name VARCHAR, method VARCHAR,
     row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL
 );
