@@ -23,6 +23,8 @@ from parcelaudit.ingest.validate import validate_batch
 from parcelaudit.store import Store
 
 ProgressCallback = Callable[[int], None]
+# DuckDB's own memory during an import; past it, staging spills to disk (peak RSS stays near this).
+IMPORT_MEMORY_LIMIT = "900MB"
 
 
 @dataclass
@@ -283,6 +285,26 @@ def ingest_file(
     mappings = detect_tables(info.columns, table, file=str(info.path))
     for mapping in mappings:
         require_columns(mapping, str(info.path))
+    previous_limit = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    store.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+    try:
+        result = _run_import(store, info, mappings, started, on_progress)
+    finally:
+        store.con.execute(f"SET memory_limit = '{previous_limit}'")
+    if rejects_dir is not None and result.rows_rejected:
+        result.rejects_path = write_rejects(
+            store, result.import_id, Path(rejects_dir) / f"{info.path.name}.rejects.csv"
+        )
+    return result
+
+
+def _run_import(
+    store: Store,
+    info: SourceInfo,
+    mappings: list[TableMapping],
+    started: datetime,
+    on_progress: ProgressCallback | None,
+) -> ImportResult:
     with store.transaction() as con:
         import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
         job = _Import(store, info, mappings, import_id)
@@ -292,12 +314,7 @@ def ingest_file(
                 on_progress(raw.num_rows)
         job.add_malformed()
         stored = job.merge()
-        result = job.finish(started, stored)
-    if rejects_dir is not None and result.rows_rejected:
-        result.rejects_path = write_rejects(
-            store, result.import_id, Path(rejects_dir) / f"{info.path.name}.rejects.csv"
-        )
-    return result
+        return job.finish(started, stored)
 
 
 def write_rejects(store: Store, import_id: int, path: Path) -> Path:
