@@ -13,9 +13,11 @@ DEFAULT_DB = Path("parcelaudit.duckdb")
 def shared_data_dir() -> Path | None:
     """Return the external reference folder (PARCELAUDIT_SHARED_DATA or ../shared/data), if present."""
     env = os.environ.get("PARCELAUDIT_SHARED_DATA")
-    candidates = [Path(env)] if env else []
+    if env is not None:
+        # An explicit setting wins, even when it names nothing: that is how a run says "no shared data".
+        return Path(env) if env and Path(env).is_dir() else None
     repo_root = PACKAGE_DIR.parent.parent
-    candidates += [repo_root.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
+    candidates = [repo_root.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
     for candidate in candidates:
         if candidate.is_dir():
             return candidate

@@ -63,11 +63,13 @@ class Injection:
         return [p for group in self.groups for p in group]
 
 
-def de_minimis_available(day_dates: np.ndarray, ship_from: np.ndarray) -> np.ndarray:
-    """Whether duty-free de minimis was available on each date for goods shipped from each country."""
-    china = np.isin(ship_from, ("CN", "HK"))
+def de_minimis_available(day_dates: np.ndarray, china_goods: np.ndarray) -> np.ndarray:
+    """Whether duty-free de minimis was available on each date, for parcels with or without goods of CN/HK.
+
+    EO 14256 ended it for products of China and Hong Kong (by origin, not by the country of shipment).
+    """
     dates = day_dates.astype("datetime64[D]")
-    return (dates < np.datetime64(GLOBAL_SUSPENSION)) & ~(china & (dates >= np.datetime64(CHINA_SUSPENSION)))
+    return (dates < np.datetime64(GLOBAL_SUSPENSION)) & ~(china_goods & (dates >= np.datetime64(CHINA_SUSPENSION)))
 
 
 class _Generator:
@@ -94,7 +96,12 @@ class _Generator:
         return np.datetime64(self.start) + day.astype("timedelta64[D]")
 
     def available(self, parcel_days: np.ndarray, sellers: np.ndarray) -> np.ndarray:
-        return de_minimis_available(self.dates(parcel_days), self.parties.ship_from[sellers])
+        """De minimis surely available: a seller with any Chinese manufacturer may ship Chinese goods."""
+        return de_minimis_available(self.dates(parcel_days), self.parties.seller_any_cn[sellers])
+
+    def surely_unavailable(self, parcel_days: np.ndarray, sellers: np.ndarray) -> np.ndarray:
+        """De minimis surely not available: every manufacturer of the seller is Chinese, or all are suspended."""
+        return ~de_minimis_available(self.dates(parcel_days), self.parties.seller_all_cn[sellers])
 
     # -- choosing injected parcels ------------------------------------------------------------------
     def choose(self) -> dict[str, Injection]:
@@ -106,12 +113,15 @@ class _Generator:
         for kind in KINDS:
             injection = Injection(kind)
             if kind == "dm_suspended":
-                pool = ~avail & ~self.mail
+                pool = self.surely_unavailable(self.day, self.seller) & ~self.mail
             elif kind in NEEDS_DE_MINIMIS:
                 pool = avail.copy()
                 if kind == "order_split":
                     # Room for two more days on which de minimis is still available.
                     pool &= self.available(self.day + 2, self.seller) & (self.day + 2 < self.days)
+            elif kind == "xinjiang_address":
+                # The line becomes made in China: only where that cannot turn a clean claim into DM-ELIG.
+                pool = ~self.mail & self.parties.seller_any_cn[self.seller]
             else:
                 pool = ~self.mail
             candidates = np.flatnonzero(pool & ~taken)
@@ -165,6 +175,11 @@ class _Generator:
     # -- lines --------------------------------------------------------------------------------------
     def draw_lines(self, injections: dict[str, Injection]) -> None:
         rng, parties = self.rng, self.parties
+        # A description that plainly names its chapter (a T-shirt, earbuds) makes a wrong code evident;
+        # starting the parcel's product window there keeps its SKUs distinct.
+        evident = np.array([i for i, p in enumerate(PRODUCTS) if p.category in ("apparel", "electronics")])
+        implausible = injections["hts_implausible"].parcels
+        self.base[implausible] = evident[rng.integers(0, len(evident), len(implausible))]
         self.l_parcel = np.repeat(np.arange(self.P), self.n_lines)
         starts = np.concatenate([[0], np.cumsum(self.n_lines)[:-1]])
         L = len(self.l_parcel)

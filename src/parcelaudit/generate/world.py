@@ -31,6 +31,8 @@ class Parties:
     seller_code: np.ndarray
     seller_mfr_start: np.ndarray
     seller_mfr_count: np.ndarray
+    seller_any_cn: np.ndarray  # some manufacturer of the seller is in mainland China
+    seller_all_cn: np.ndarray  # every manufacturer of the seller is
     mfr_name: np.ndarray
     mfr_address: np.ndarray
     mfr_country: np.ndarray
@@ -136,6 +138,8 @@ def build_parties(rng: np.random.Generator, parcels: int) -> Parties:
             mfr_names.append(name)
             mfr_addresses.append(address)
             mfr_countries.append(country)
+    is_cn = np.array(mfr_countries) == "CN"
+    cn_count = np.add.reduceat(is_cn.astype(int), mfr_start)
     weights = 1.0 / np.arange(1, n_sellers + 1) ** 1.1
     categories = [names.INDUSTRIES[i][2] for i in industry]
     starts = np.array([_product_start(rng, cats) for cats in categories])
@@ -152,6 +156,8 @@ def build_parties(rng: np.random.Generator, parcels: int) -> Parties:
         seller_code=np.array([f"S{i:05d}" for i in range(n_sellers)], dtype=object),
         seller_mfr_start=mfr_start,
         seller_mfr_count=mfr_count,
+        seller_any_cn=cn_count > 0,
+        seller_all_cn=cn_count == mfr_count,
         mfr_name=np.array(mfr_names, dtype=object),
         mfr_address=np.array(mfr_addresses, dtype=object),
         mfr_country=np.array(mfr_countries, dtype=object),

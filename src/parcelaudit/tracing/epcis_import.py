@@ -1,0 +1,228 @@
+"""Map EPCIS 2.0 JSON / JSON-LD documents onto the supply-chain model (after validating them).
+
+Object events with ADD (commissioning) create origin lots; shipping / receiving events are movements;
+transformation events consume and produce lots; aggregation and association events record what is
+packed in or attached to what; every bizTransaction (on any event, and TransactionEvents) becomes a
+linked document; certificationInfo becomes a certificate. Lot material comes from ilmd `pa:material`
+(namespace https://parcelaudit.org/epcis/) or any ilmd field named `material`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from parcelaudit.errors import InputError
+from parcelaudit.tracing.epcis_validate import document_events, validate_document
+from parcelaudit.tracing.model import Chain, Facility, LotQuantity, Movement, Transformation
+
+PA_NAMESPACE = "https://parcelaudit.org/epcis/"
+SHIP_STEPS = {"shipping", "departing"}
+RECEIVE_STEPS = {"receiving", "arriving", "accepting"}
+# CBV business transaction types (and our two extensions) to the model's document types.
+BTT_TO_DOCUMENT = {
+    "po": "purchase_order",
+    "poc": "purchase_order",
+    "inv": "invoice",
+    "desadv": "packing_list",
+    "bol": "bill_of_lading",
+    "prodorder": "production_record",
+    "cert": "certificate",
+    "testres": "lab_test",
+    "testprd": "lab_test",
+    "recadv": "other",
+    "rma": "other",
+    "pedigree": "other",
+    "upevt": "other",
+    "payment": "payment_record",
+    "affidavit": "affidavit",
+    "production": "production_record",
+    "packinglist": "packing_list",
+}
+
+
+def _term(value: Any) -> str:
+    """The bare term of a CBV value written as a word, a CBV URI or a CURIE."""
+    text = str(value or "")
+    for separator in ("BizStep-", "Disp-", "SDT-", "BTT-", "bizstep:", "disp:", "sdt:", "btt:"):
+        if separator in text:
+            return text.split(separator, 1)[1]
+    if text.startswith(PA_NAMESPACE):
+        return text[len(PA_NAMESPACE) :]
+    if text.startswith("pa:"):
+        return text[3:]
+    return text
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _place(event: dict) -> str | None:
+    for key in ("bizLocation", "readPoint"):
+        node = event.get(key)
+        if isinstance(node, dict) and node.get("id"):
+            return str(node["id"])
+    return None
+
+
+def _party(event: dict, list_name: str) -> str | None:
+    """The location (else possessing / owning party) named in a source or destination list."""
+    entries = [e for e in event.get(list_name) or [] if isinstance(e, dict)]
+    key = "source" if list_name == "sourceList" else "destination"
+    for wanted in ("location", "possessing_party", "owning_party"):
+        for entry in entries:
+            if _term(entry.get("type")) == wanted and entry.get(key):
+                return str(entry[key])
+    return None
+
+
+def _lots(event: dict, *names: str) -> list[LotQuantity]:
+    found: list[LotQuantity] = []
+    for name in names:
+        for item in event.get(name) or []:
+            if isinstance(item, str):
+                found.append(LotQuantity(item))
+            elif isinstance(item, dict) and item.get("epcClass"):
+                found.append(LotQuantity(str(item["epcClass"]), item.get("quantity"), item.get("uom")))
+    return found
+
+
+def _material(event: dict) -> str | None:
+    ilmd = event.get("ilmd")
+    if not isinstance(ilmd, dict):
+        return None
+    for key, value in ilmd.items():
+        if key.split(":")[-1].split("/")[-1].lower() == "material" and isinstance(value, str):
+            return value.strip().lower()
+    return None
+
+
+class _Mapper:
+    def __init__(self, chain: Chain, label: str) -> None:
+        self.chain = chain
+        self.label = label
+
+    def facility(self, facility_id: str | None) -> str | None:
+        if facility_id and facility_id not in self.chain.facilities:
+            self.chain.facilities[facility_id] = Facility(facility_id, source=self.label)
+        return facility_id
+
+    def documents(self, event: dict, event_id: str, lots: list[LotQuantity]) -> None:
+        for item in event.get("bizTransactionList") or []:
+            if not isinstance(item, dict) or not item.get("bizTransaction"):
+                continue
+            doc = self.chain.document(
+                str(item["bizTransaction"]), BTT_TO_DOCUMENT.get(_term(item.get("type")), "other")
+            )
+            doc.lots.update(lot.lot for lot in lots)
+            doc.events.add(event_id)
+            doc.source = doc.source or self.label
+        certification = event.get("certificationInfo")
+        for uri in [certification] if isinstance(certification, str) else certification or []:
+            doc = self.chain.document(str(uri), "certificate")
+            doc.lots.update(lot.lot for lot in lots)
+            doc.events.add(event_id)
+
+    def expand(self, lots: list[LotQuantity]) -> list[LotQuantity]:
+        """Replace a pallet or case id by the lots packed in it (aggregation events)."""
+        out: list[LotQuantity] = []
+        for lot in lots:
+            children = self.chain.aggregations.get(lot.lot)
+            out += [LotQuantity(child) for child in sorted(children)] if children else [lot]
+        return out
+
+    def object_event(self, event: dict, event_id: str, when: datetime | None) -> None:
+        step = _term(event.get("bizStep"))
+        lots = self.expand(_lots(event, "epcList", "quantityList"))
+        place = self.facility(_place(event))
+        if event.get("action") == "ADD" and (step == "commissioning" or _material(event)):
+            material = _material(event)
+            self.chain.transformations.append(
+                Transformation(event_id, when, place, [], lots, material, self.label)
+            )
+            for lot in lots:
+                self.chain.lot_location.setdefault(lot.lot, place or "")
+                if material:
+                    self.chain.materials[lot.lot] = material
+        elif step in SHIP_STEPS:
+            source = self.facility(_party(event, "sourceList") or place)
+            target = self.facility(_party(event, "destinationList"))
+            self.chain.movements.append(Movement(event_id, lots, source, target, when, source=self.label))
+        elif step in RECEIVE_STEPS:
+            self.receive(event, event_id, when, lots, place)
+
+    def receive(
+        self, event: dict, event_id: str, when: datetime | None, lots: list[LotQuantity], place
+    ) -> None:
+        names = {lot.lot for lot in lots}
+        for movement in self.chain.movements:
+            if {lot.lot for lot in movement.lots} & names and movement.to_facility in (place, None):
+                movement.to_facility = movement.to_facility or place
+                movement.received_at = when
+                return
+        source = self.facility(_party(event, "sourceList"))
+        self.chain.movements.append(Movement(event_id, lots, source, place, None, when, self.label))
+
+    def event(self, event: dict, index: int) -> None:
+        kind = event.get("type")
+        event_id = str(event.get("eventID") or f"{self.label}#event{index + 1}")
+        when = _time(event.get("eventTime"))
+        if kind == "ObjectEvent":
+            self.object_event(event, event_id, when)
+            lots = _lots(event, "epcList", "quantityList")
+        elif kind == "TransformationEvent":
+            inputs = self.expand(_lots(event, "inputEPCList", "inputQuantityList"))
+            outputs = _lots(event, "outputEPCList", "outputQuantityList")
+            place = self.facility(_place(event))
+            material = _material(event)
+            self.chain.transformations.append(
+                Transformation(event_id, when, place, inputs, outputs, material, self.label)
+            )
+            for lot in outputs:
+                self.chain.lot_location.setdefault(lot.lot, place or "")
+                if material:
+                    self.chain.materials[lot.lot] = material
+            lots = outputs  # a production record documents what was made (and names the event)
+        elif kind in ("AggregationEvent", "AssociationEvent"):
+            parent = event.get("parentID")
+            children = _lots(event, "childEPCs", "childQuantityList")
+            target = self.chain.aggregations if kind == "AggregationEvent" else self.chain.associations
+            if parent and event.get("action") in ("ADD", "OBSERVE"):
+                target.setdefault(str(parent), set()).update(child.lot for child in children)
+            lots = children + ([LotQuantity(str(parent))] if parent else [])
+        else:  # TransactionEvent: documents about lots
+            lots = _lots(event, "epcList", "quantityList")
+            if event.get("parentID"):
+                lots.append(LotQuantity(str(event["parentID"])))
+        self.documents(event, event_id, lots)
+
+
+def read_epcis(path: Path, use_schema: bool = True) -> Chain:
+    """Validate and import one EPCIS 2.0 JSON / JSON-LD file; invalid documents raise InputError."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"not a readable JSON document: {error}", file=str(path)) from error
+    problems, _ = validate_document(doc, use_schema=use_schema)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise InputError(
+            f"invalid EPCIS document: {first.where}: {first.message}{more}",
+            file=str(path),
+            field=first.field,
+            hint="fix the event named; `parcelaudit trace validate FILE` lists every problem",
+        )
+    chain = Chain(inputs=[str(path)])
+    mapper = _Mapper(chain, path.name)
+    for index, event in enumerate(document_events(doc)):
+        if isinstance(event, dict):
+            mapper.event(event, index)
+    return chain

@@ -1,0 +1,116 @@
+"""Link traces to parcels: lines whose SKU has a traced product carry its verdict into the checks.
+
+Verdicts come from the store (table trace_verdicts, written by `parcelaudit trace --db ... --sku ...`)
+or from verdict.json files under a folder. A line whose SKU was never traced gets no verdict
+(`trace_verdict` null): the checks keep an untraced high-priority-sector line at review.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from parcelaudit.errors import InputError
+
+LINK_SCHEMA = pa.schema(
+    [
+        ("shipment_id", pa.string()),
+        ("line_no", pa.int64()),
+        ("sku", pa.string()),
+        ("trace_product", pa.string()),
+        ("trace_verdict", pa.string()),
+        ("trace_coverage", pa.float64()),
+        ("trace_reasons", pa.string()),
+    ]
+)
+_RANK = {"clear": 0, "review": 1, "exposed": 2}
+
+
+def save_verdict(store: Any, verdict: dict, out_dir: Path | None = None) -> int:
+    """Store a verdict.json dict in trace_verdicts, once per SKU (or once with sku '' when none)."""
+    rows = 0
+    with store.transaction() as con:
+        for sku in verdict.get("skus") or [""]:
+            con.execute("DELETE FROM trace_verdicts WHERE product = ? AND sku = ?", [verdict["product"], sku])
+            con.execute(
+                "INSERT INTO trace_verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    verdict["product"],
+                    sku,
+                    verdict["verdict"],
+                    float(verdict["coverage"]),
+                    json.dumps(verdict["reasons"], ensure_ascii=False),
+                    str(out_dir) if out_dir else None,
+                    datetime.now(UTC).replace(tzinfo=None),
+                ],
+            )
+            rows += 1
+    return rows
+
+
+def _from_folder(folder: Path) -> list[dict]:
+    found = []
+    for path in sorted(folder.rglob("verdict.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise InputError(f"not a readable verdict.json: {error}", file=str(path)) from error
+        for sku in data.get("skus") or [""]:
+            found.append(
+                {
+                    "product": data["product"],
+                    "sku": sku,
+                    "verdict": data["verdict"],
+                    "coverage": data["coverage"],
+                    "reasons": json.dumps(data["reasons"]),
+                }
+            )
+    return found
+
+
+def load_verdicts(source: Any) -> dict[str, dict]:
+    """Verdicts keyed by SKU and by product id, from a Store, a .duckdb path, or a folder of verdict.json."""
+    if isinstance(source, str | Path) and Path(source).is_dir():
+        rows = _from_folder(Path(source))
+    else:
+        from parcelaudit.store import Store
+
+        store = Store.open(source, read_only=True) if isinstance(source, str | Path) else source
+        try:
+            rows = store.read_table("trace_verdicts").to_pylist()
+        finally:
+            if store is not source:
+                store.close()
+    verdicts: dict[str, dict] = {}
+    for row in rows:
+        for key in filter(None, (row["sku"], row["product"])):
+            # Two traces for one key: the worse verdict stands (unknown is never clean).
+            if key not in verdicts or _RANK[row["verdict"]] > _RANK[verdicts[key]["verdict"]]:
+                verdicts[key] = row
+    return verdicts
+
+
+def verdicts_for_skus(lines: pa.Table, source: Any) -> pa.Table:
+    """One row per line: its SKU's traced product, verdict, coverage and reasons (nulls when untraced)."""
+    verdicts = source if isinstance(source, dict) else load_verdicts(source)
+    if "sku" not in lines.column_names:
+        raise InputError("lines have no sku column", field="sku", hint="map a SKU column on import")
+    skus = lines.column("sku").to_pylist()
+    hits = [verdicts.get(sku) if sku else None for sku in skus]
+    line_no = lines.column("line_no").to_pylist() if "line_no" in lines.column_names else [1] * len(skus)
+    return pa.table(
+        {
+            "shipment_id": lines.column("shipment_id").to_pylist(),
+            "line_no": line_no,
+            "sku": skus,
+            "trace_product": [h["product"] if h else None for h in hits],
+            "trace_verdict": [h["verdict"] if h else None for h in hits],
+            "trace_coverage": [float(h["coverage"]) if h else None for h in hits],
+            "trace_reasons": [h["reasons"] if h else None for h in hits],
+        },
+        schema=LINK_SCHEMA,
+    )

@@ -1,0 +1,31 @@
+"""Trace files end to end: load, analyse, write verdict.json and the dossier (the CLI and demo call this)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parcelaudit.tracing.dossier import write_dossier
+from parcelaudit.tracing.exposure import ScreenFunction, default_screen
+from parcelaudit.tracing.quantities import load_yields
+from parcelaudit.tracing.verdict import TraceResult, load_chain, trace
+
+
+def trace_files(
+    files: list[Path],
+    product: str,
+    out_dir: Path,
+    facilities: Path | None = None,
+    yields: Path | None = None,
+    skus: list[str] | None = None,
+    use_schema: bool = True,
+    screen: ScreenFunction | None = default_screen,
+    dossier: bool = True,
+) -> tuple[TraceResult, list[Path]]:
+    """Trace a product through the given EPCIS / CSV files; write verdict.json (+ dossier.html/pdf)."""
+    chain = load_chain(files, facilities, use_schema=use_schema)
+    result = trace(chain, product, load_yields(yields), screen=screen, skus=skus)
+    out_dir = Path(out_dir)
+    written = [result.write_verdict(out_dir / "verdict.json")]
+    if dossier:
+        written += list(write_dossier(result, out_dir))
+    return result, written
