@@ -35,6 +35,32 @@ def _hook(module_name: str, function: str) -> Callable | None:
     return getattr(module, function, None)
 
 
+def check_summary(store: Store) -> Table:
+    """A table of the latest check run: decisions, the rules behind them, and duty."""
+    run = store.con.execute(
+        "SELECT run_id, shipments, held, reviewed, released, findings FROM check_runs ORDER BY run_id DESC LIMIT 1"
+    ).fetchall()[0]
+    run_id, shipments, held, reviewed, released, findings = run
+    duty = store.con.execute(
+        "SELECT sum(duty_owed), sum(duty_at_risk) FROM check_decisions WHERE run_id = ?", [run_id]
+    ).fetchall()[0]
+    rules = store.con.execute(
+        "SELECT rule_id, count(DISTINCT shipment_id) AS parcels FROM check_findings WHERE run_id = ? "
+        "GROUP BY rule_id ORDER BY parcels DESC",
+        [run_id],
+    ).fetchall()
+    table = Table(title=f"check run {run_id}: {shipments:,} parcels, {findings:,} findings")
+    table.add_column("outcome")
+    table.add_column("parcels", justify="right")
+    for label, count in (("hold", held), ("review", reviewed), ("release", released)):
+        table.add_row(label, f"{count:,} ({count / max(shipments, 1):.1%})")
+    table.add_row("duty owed", f"${duty[0] or 0:,.2f}")
+    table.add_row("duty at risk (undervaluation)", f"${duty[1] or 0:,.2f}")
+    for rule_id, parcels in rules:
+        table.add_row(f"  {rule_id}", f"{parcels:,}")
+    return table
+
+
 def run_demo(
     out: Path, *, parcels: int = 20_000, seed: int = 7, console: Console, err_console: Console
 ) -> dict:
@@ -78,6 +104,8 @@ def run_demo(
                 )
             outputs[title] = list(paths)
             console.print(f"[bold]{title}[/] ({time.perf_counter() - stage_started:.1f} s)")
+            if module_name == "parcelaudit.pipeline":
+                console.print(check_summary(store))
             for path in paths:
                 console.print(f"  {path}")
     console.print(f"demo finished in {time.perf_counter() - started:.1f} s; store: {db_path}")

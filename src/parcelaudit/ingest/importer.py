@@ -135,65 +135,74 @@ class _Import:
         )
         self.con.unregister("_bad")
 
+    def _excluded(self, mapping: TableMapping) -> str:
+        return f"_excluded_{mapping.table.name}_{self.import_id}"
+
     def merge(self) -> dict[str, tuple[int, int]]:
         """Move staged rows into the canonical tables; returns table -> (stored, duplicates)."""
-        outcome: dict[str, tuple[int, int]] = {}
-        for mapping in self.mappings:
-            outcome[mapping.table.name] = self._merge_table(mapping)
+        duplicates = {m.table.name: self._dedupe(m) for m in self.mappings}
         if len(self.mappings) == 2:
-            self._drop_lines_of_rejected_shipments()
+            # In a flat manifest a line whose shipment was rejected is rejected with it.
+            self.con.execute(
+                f"INSERT INTO {self._excluded(self.mappings[1])} SELECT DISTINCT row_number "
+                f"FROM {self._rejects} WHERE field = 'shipment_id'"
+            )
         stored = {}
         for mapping in self.mappings:
             names = ", ".join(mapping.table.names)
             count = self.con.execute(
                 f"INSERT INTO {mapping.table.name} ({names}, row_hash, import_id) "
-                f"SELECT {names}, row_hash, {self.import_id} FROM {self._stage(mapping)} WHERE keep"
-            ).fetchone()[0]
-            stored[mapping.table.name] = (count, outcome[mapping.table.name][1])
+                f"SELECT {names}, row_hash, {self.import_id} FROM {self._stage(mapping)} "
+                f"WHERE source_row NOT IN (SELECT source_row FROM {self._excluded(mapping)})"
+            ).fetchall()[0][0]
+            stored[mapping.table.name] = (count, duplicates[mapping.table.name])
         return stored
 
-    def _merge_table(self, mapping: TableMapping) -> tuple[int, int]:
-        stage, target = self._stage(mapping), mapping.table.name
+    def _dedupe(self, mapping: TableMapping) -> int:
+        """Exclude later rows of a repeated key and rows whose key is stored; returns the duplicates."""
+        stage, target, excluded = self._stage(mapping), mapping.table.name, self._excluded(mapping)
         keys = list(mapping.table.key)
-        partition = ", ".join(keys)
-        key_text = " || '/' || ".join(f"CAST({k} AS VARCHAR)" for k in keys)
+        key_list = ", ".join(keys)
         key_label = "+".join(keys)
+        shown_key = " || '/' || ".join(f"CAST(s.{k} AS VARCHAR)" for k in keys)
+        join = " AND ".join(f"s.{k} = o.{k}" for k in keys)
         con = self.con
-        con.execute(f"ALTER TABLE {stage} ADD COLUMN keep BOOLEAN DEFAULT TRUE")
-        con.execute(f"ALTER TABLE {stage} ADD COLUMN first_row BIGINT")
-        con.execute(f"ALTER TABLE {stage} ADD COLUMN first_hash VARCHAR")
-        con.execute(f"""UPDATE {stage} SET first_row = f.first_row, first_hash = f.first_hash
-            FROM (SELECT {partition}, min(source_row) AS first_row,
-                         arg_min(row_hash, source_row) AS first_hash FROM {stage} GROUP BY {partition}) f
-            WHERE {" AND ".join(f"{stage}.{k} = f.{k}" for k in keys)}""")
-        # A later row with the key of an earlier one: the same content is a repeat, other content a conflict.
-        con.execute(f"""INSERT INTO {self._rejects}
-            SELECT source_row, '{key_label}', {key_text},
-                   'duplicate {key_label}: row ' || first_row || ' has the same key with different content '
-                   || '(keep one row per key, or give this row its own key)', to_json(s)
-            FROM {stage} s WHERE source_row > first_row AND row_hash <> first_hash""")
-        repeats = con.execute(
-            f"SELECT count(*) FROM {stage} WHERE source_row > first_row AND row_hash = first_hash"
-        ).fetchone()[0]
-        con.execute(f"UPDATE {stage} SET keep = FALSE WHERE source_row > first_row")
-        join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-        con.execute(f"""INSERT INTO {self._rejects}
-            SELECT s.source_row, '{key_label}', {" || '/' || ".join(f"CAST(s.{k} AS VARCHAR)" for k in keys)},
-                   'this {key_label} is already stored with different content (import ' || t.import_id
-                   || '); stored rows are never overwritten: give the corrected record its own key',
-                   to_json(s)
-            FROM {stage} s JOIN {target} t ON {join} WHERE s.keep AND t.row_hash <> s.row_hash""")
-        already = con.execute(
-            f"SELECT count(*) FROM {stage} s JOIN {target} t ON {join} "
-            "WHERE s.keep AND t.row_hash = s.row_hash"
-        ).fetchone()[0]
-        con.execute(f"UPDATE {stage} s SET keep = FALSE FROM {target} t WHERE {join} AND s.keep")
-        return 0, repeats + already
-
-    def _drop_lines_of_rejected_shipments(self) -> None:
-        lines = self._stage(self.mappings[1])
-        self.con.execute(f"""UPDATE {lines} SET keep = FALSE WHERE source_row IN (
-            SELECT row_number FROM {self._rejects} WHERE field = 'shipment_id')""")
+        con.execute(f"CREATE TEMP TABLE {excluded} (source_row BIGINT)")
+        duplicates = 0
+        repeated = con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {stage} GROUP BY {key_list} HAVING count(*) > 1)"
+        ).fetchall()[0][0]
+        if repeated:
+            # A later row with the key of an earlier one: the same content is a repeat, other content a conflict.
+            later = f"_later_{target}_{self.import_id}"
+            con.execute(f"""CREATE TEMP TABLE {later} AS
+                SELECT s.*, s.row_hash = o.first_hash AS same, o.first_row FROM {stage} s
+                JOIN (SELECT {key_list}, min(source_row) AS first_row, arg_min(row_hash, source_row) AS first_hash
+                      FROM {stage} GROUP BY {key_list} HAVING count(*) > 1) o ON {join}
+                WHERE s.source_row > o.first_row""")
+            con.execute(f"""INSERT INTO {self._rejects}
+                SELECT source_row, '{key_label}', {shown_key},
+                       'duplicate {key_label}: row ' || first_row || ' has the same key with different content '
+                       || '(keep one row per key, or give this row its own key)', to_json(s)
+                FROM {later} s WHERE NOT same""")
+            duplicates += con.execute(f"SELECT count(*) FROM {later} WHERE same").fetchall()[0][0]
+            con.execute(f"INSERT INTO {excluded} SELECT source_row FROM {later}")
+            con.execute(f"DROP TABLE {later}")
+        if con.execute(f"SELECT EXISTS (SELECT 1 FROM {target})").fetchall()[0][0]:
+            clash = f"_clash_{target}_{self.import_id}"
+            con.execute(f"""CREATE TEMP TABLE {clash} AS
+                SELECT s.*, s.row_hash = o.row_hash AS same, o.import_id AS stored_by FROM {stage} s
+                JOIN {target} o ON {join}
+                WHERE s.source_row NOT IN (SELECT source_row FROM {excluded})""")
+            con.execute(f"""INSERT INTO {self._rejects}
+                SELECT source_row, '{key_label}', {shown_key},
+                       'this {key_label} is already stored with different content (import ' || stored_by
+                       || '); stored rows are never overwritten: give the corrected record its own key', to_json(s)
+                FROM {clash} s WHERE NOT same""")
+            duplicates += con.execute(f"SELECT count(*) FROM {clash} WHERE same").fetchall()[0][0]
+            con.execute(f"INSERT INTO {excluded} SELECT source_row FROM {clash}")
+            con.execute(f"DROP TABLE {clash}")
+        return duplicates
 
     def rejected_rows(self) -> int:
         """Distinct source records with at least one reject reason."""
@@ -240,6 +249,7 @@ class _Import:
         )
         for mapping in self.mappings:
             self.con.execute(f"DROP TABLE {self._stage(mapping)}")
+            self.con.execute(f"DROP TABLE {self._excluded(mapping)}")
         self.con.execute(f"DROP TABLE {self._rejects}")
         return result
 
