@@ -9,7 +9,6 @@ row index + 1.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from parcelaudit.errors import InputError
+from parcelaudit.hashing import file_sha256
 
 BATCH_ROWS = 131_072
 SNIFF_BYTES = 1 << 20
@@ -40,15 +40,6 @@ class SourceInfo:
     columns: list[str] = field(default_factory=list)
     # Records the CSV parser could not split into the header's number of fields: (row_number, text, reason).
     malformed: list[tuple[int, str, str]] = field(default_factory=list)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of the file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def detect_format(path: Path, head: bytes) -> str:

@@ -12,12 +12,12 @@ documents.csv:  document_id, doc_type, number, date, issuer, lots, flows, file (
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from datetime import datetime
 from pathlib import Path
 
 from parcelaudit.errors import InputError
+from parcelaudit.hashing import file_sha256
 from parcelaudit.tracing.model import (
     DOCUMENT_TYPES,
     Chain,
@@ -197,15 +197,6 @@ def read_flows(path: Path) -> Chain:
     return chain
 
 
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_documents(path: Path) -> Chain:
     """Read documents.csv; each file named is hashed (a named file that is absent is an error)."""
     path = Path(path)
@@ -243,6 +234,6 @@ def read_documents(path: Path) -> Chain:
                     f"document file {row['file']!r} not found",
                     "give a path relative to documents.csv",
                 )
-            doc.file, doc.sha256 = row["file"], sha256_file(file_path)
+            doc.file, doc.sha256 = row["file"], file_sha256(file_path)
         chain.documents[document_id] = doc
     return chain

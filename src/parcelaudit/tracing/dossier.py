@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from parcelaudit.tracing.csv_templates import sha256_file
+from parcelaudit.hashing import file_sha256
 from parcelaudit.tracing.records import DocumentIndex, record_steps, requirements
 from parcelaudit.tracing.verdict import TraceResult
 
@@ -189,7 +189,7 @@ def _evidence(result: TraceResult) -> tuple[list[dict], list[dict]]:
     files = []
     for path in dict.fromkeys(result.chain.inputs):
         p = Path(path)
-        files.append({"file": p.name, "sha256": sha256_file(p) if p.is_file() else "(not found)"})
+        files.append({"file": p.name, "sha256": file_sha256(p) if p.is_file() else "(not found)"})
     docs = [
         {
             "type": d.doc_type,
