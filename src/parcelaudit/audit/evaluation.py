@@ -1,0 +1,216 @@
+"""Evaluation: the projection of the loss of revenue (duty owed minus duty paid) and of the compliance rate
+with limits, the demand stated explicitly, and the 19 U.S.C. 1592(c) penalty exposure.
+
+The demand is by default the lower limit of the two-sided 90% interval of the projected underpayment (an
+amount the auditor is 95% confident is owed at least); "point" and "upper" are the other bases.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from parcelaudit.audit.attributes import DEFAULT_LEVELS, appraise_attribute
+from parcelaudit.audit.penalties import penalty_exposure
+from parcelaudit.audit.projection import METHODS, StratumSample, project_stratified, stratum_part
+from parcelaudit.audit.results import sampled_results
+from parcelaudit.audit.variables import appraise_stratified
+from parcelaudit.audit.workflow import _require, _set_status, get_audit, log_step
+from parcelaudit.errors import ParcelAuditError
+
+DEMAND_BASES = ("lower", "point", "upper")
+
+
+def _interval(projection) -> dict:
+    point, lower, upper = projection.loss
+    return {
+        "point": point,
+        "lower": lower,
+        "upper": upper,
+        "se": projection.se,
+        "critical_value": projection.critical_value,
+    }
+
+
+def evaluate_audit(
+    store,
+    audit_id: str,
+    *,
+    method: str = "difference",
+    confidence: float = 0.90,
+    demand: str = "lower",
+    interest_rate: float | None = None,
+    actor: str | None = None,
+) -> dict:
+    """Project the loss of revenue and the compliance rate with limits, state the demand and the penalty exposure."""
+    if method not in METHODS or demand not in DEMAND_BASES:
+        raise ParcelAuditError(
+            f"unknown method {method!r} or demand basis {demand!r}",
+            field="method",
+            hint=f"methods: {', '.join(METHODS)}; demand: {', '.join(DEMAND_BASES)}",
+        )
+    audit = get_audit(store, audit_id)
+    _require(audit, "recorded")
+    items = sampled_results(store, audit_id).to_pylist()
+    missing = [i["item_id"] for i in items if i["audited_duty"] is None]
+    if missing:
+        raise ParcelAuditError(
+            f"{len(missing)} sampled item(s) have no result, e.g. {missing[0]!r}",
+            field="audited_duty",
+            hint="record every sampled item (a missing record is an error)",
+        )
+    strata = store.query(
+        "SELECT * FROM audit_strata WHERE audit_id = ? ORDER BY stratum", [audit_id]
+    ).to_pylist()
+    by_stratum = {s["stratum"]: [i for i in items if i["stratum"] == s["stratum"]] for s in strata}
+
+    def samples(book_key: str, audited_key: str, total_key: str) -> list[StratumSample]:
+        return [
+            StratumSample(
+                [i[book_key] for i in by_stratum[s["stratum"]]],
+                [
+                    i[audited_key] if i[audited_key] is not None else i[book_key]
+                    for i in by_stratum[s["stratum"]]
+                ],
+                s["population"],
+                s[total_key],
+            )
+            for s in strata
+            if by_stratum[s["stratum"]]
+        ]
+
+    duty_samples = samples("book_duty", "audited_duty", "duty_total")
+    levels = sorted({*DEFAULT_LEVELS, confidence})
+    loss = {f"{c:.2f}": _interval(project_stratified(duty_samples, method, c)) for c in levels}
+    by_method = {m: _interval(project_stratified(duty_samples, m, confidence)) for m in METHODS}
+    parts = [stratum_part(sample, method, confidence) for sample in duty_samples]
+    value = _interval(
+        project_stratified(samples("book_value", "corrected_value", "book_total"), method, confidence)
+    )
+    chosen = loss[f"{confidence:.2f}"]
+    amount = max(chosen[demand], 0.0)
+    compliance = _compliance(strata, by_stratum, confidence)
+    population_value = sum(s["book_total"] for s in strata) + value["point"]
+    penalties = penalty_exposure(
+        amount,
+        population_value,
+        population_value,
+        **({"interest_rate": interest_rate} if interest_rate is not None else {}),
+    )
+    detail = {
+        "method": method,
+        "confidence": confidence,
+        "demand_basis": demand,
+        "demand_statement": (
+            f"Demand = {demand} {'limit' if demand != 'point' else 'estimate'} of the two-sided "
+            f"{confidence:.0%} interval of the projected underpayment ({method} estimator)"
+        ),
+        "loss": loss,
+        "loss_by_method": by_method,
+        "undervaluation": value,
+        "demand": amount,
+        "compliance": compliance,
+        "penalties": [p.__dict__ for p in penalties],
+        "population": {
+            "items": sum(s["population"] for s in strata),
+            "declared_value": sum(s["book_total"] for s in strata),
+            "duty_paid": sum(s["duty_total"] for s in strata),
+        },
+        "sample": {
+            "items": len(items),
+            "in_error": sum(1 for i in items if i["in_error"]),
+            "book_duty": sum(i["book_duty"] for i in items),
+            "audited_duty": sum(i["audited_duty"] for i in items),
+        },
+        "stratum_projections": parts,
+        "strata": [
+            {
+                **s,
+                "tested": len(by_stratum[s["stratum"]]),
+                "errors": sum(1 for i in by_stratum[s["stratum"]] if i["in_error"]),
+                "sample_underpayment": sum(
+                    i["audited_duty"] - i["book_duty"] for i in by_stratum[s["stratum"]]
+                ),
+            }
+            for s in strata
+        ],
+    }
+    with store.transaction():
+        store.con.execute(
+            "INSERT INTO audit_evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                audit_id,
+                datetime.now(UTC).replace(tzinfo=None),
+                method,
+                confidence,
+                demand,
+                chosen["point"],
+                chosen["lower"],
+                chosen["upper"],
+                amount,
+                compliance["rate"],
+                compliance["lower"],
+                compliance["upper"],
+                json.dumps(detail, default=str),
+            ],
+        )
+        _set_status(store, audit_id, "evaluated")
+        log_step(
+            store,
+            audit_id,
+            "evaluate",
+            actor,
+            {"method": method, "confidence": confidence, "demand": demand, "interest_rate": interest_rate},
+            {
+                "loss_point": chosen["point"],
+                "loss_lower": chosen["lower"],
+                "loss_upper": chosen["upper"],
+                "demand": amount,
+                "compliance_rate": compliance["rate"],
+            },
+        )
+    return detail
+
+
+def _compliance(strata: list[dict], by_stratum: dict, confidence: float) -> dict:
+    """Share of items without error, with limits: exact hypergeometric for one stratum, else stratified (z)."""
+    total = sum(s["population"] for s in strata)
+    errors = {s["stratum"]: [1.0 if i["in_error"] else 0.0 for i in by_stratum[s["stratum"]]] for s in strata}
+    tested = [s for s in strata if errors[s["stratum"]]]
+    if len(tested) == 1 and not tested[0]["certainty"]:
+        s = tested[0]
+        result = appraise_attribute(
+            s["population"], len(errors[s["stratum"]]), int(sum(errors[s["stratum"]])), confidence=confidence
+        )
+        limits = result.limits[confidence]
+        projected, low, high, basis = result.projected, limits.lower, limits.upper, "exact hypergeometric"
+    else:
+        result = appraise_stratified(
+            [(errors[s["stratum"]], s["population"]) for s in tested], levels=(confidence,)
+        )
+        limits = result.limits[confidence]
+        projected, low, high = result.point, max(limits.lower, 0.0), min(limits.upper, total)
+        basis = "stratified normal approximation" if len(tested) > 1 else "Student t"
+    return {
+        "rate": 1 - projected / total,
+        "lower": 1 - high / total,
+        "upper": 1 - low / total,
+        "errors_projected": projected,
+        "errors_lower": low,
+        "errors_upper": high,
+        "basis": basis,
+        "confidence": confidence,
+    }
+
+
+def latest_evaluation(store, audit_id: str) -> dict:
+    """The most recent evaluation's detail (JSON decoded)."""
+    row = store.con.execute(
+        "SELECT detail FROM audit_evaluations WHERE audit_id = ? ORDER BY evaluated_at DESC LIMIT 1",
+        [audit_id],
+    ).fetchone()
+    if row is None:
+        raise ParcelAuditError(
+            f"audit {audit_id} has not been evaluated", field="status", hint="run `audit evaluate` first"
+        )
+    return json.loads(row[0])

@@ -1,0 +1,118 @@
+"""The audit population: an importer's parcels (or lines) in a period with declared value and duty paid,
+and the duty owed once the auditor's corrections are applied.
+
+Duty comes from the checks engine (`parcelaudit.rules.duty.compute_duty`, the same rates as
+`line_duty_rate`): the MFN rate of the HTS line plus the additional duties by origin in force on the
+arrival date. A parcel entered duty-free (entry type 321 or 86, a de minimis claim) paid no duty; the
+auditor decides whether that claim stands.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from parcelaudit.errors import ParcelAuditError
+
+DUTY_FREE_ENTRY_TYPES = ("321", "86")
+IMPORTER_FIELDS = ("seller_name", "marketplace_name")
+UNITS = ("parcel", "line")
+
+
+def line_duty(shipments: pa.Table, lines: pa.Table) -> pa.Table:
+    """Per line (shipment_id, line_no, rate, duty) from the checks engine; lazily imported (it loads the schedule)."""
+    from parcelaudit.rules.duty import compute_duty
+
+    return compute_duty(shipments, lines)
+
+
+def build_population(shipments: pa.Table, lines: pa.Table, unit: str = "parcel") -> pa.Table:
+    """Population frame ordered by arrival date and id: item_id, shipment_id, line_no, arrival_date, entry_type,
+    book_value (declared), book_duty (duty paid: 0 on a duty-free claim) and frame_no 1..N."""
+    if unit not in UNITS:
+        raise ParcelAuditError(f"unknown audit unit {unit!r}", field="unit", hint=" or ".join(UNITS))
+    if shipments.num_rows == 0:
+        raise ParcelAuditError(
+            "the importer has no parcels in the period",
+            field="importer",
+            hint="check the importer name (exact match) and the period",
+        )
+    duty = line_duty(shipments, lines)
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("shipments", shipments)
+        con.register("lines", lines)
+        con.register("duty", duty)
+        free = ", ".join(f"'{t}'" for t in DUTY_FREE_ENTRY_TYPES)
+        if unit == "parcel":
+            sql = f"""
+                SELECT s.shipment_id AS item_id, s.shipment_id, CAST(NULL AS BIGINT) AS line_no, s.arrival_date,
+                       s.entry_type, s.declared_value AS book_value,
+                       CASE WHEN s.entry_type IN ({free}) THEN 0.0 ELSE round(coalesce(d.duty, 0.0), 2) END AS book_duty
+                FROM shipments s
+                LEFT JOIN (SELECT shipment_id, sum(duty) AS duty FROM duty GROUP BY 1) d USING (shipment_id)
+                ORDER BY s.arrival_date, s.shipment_id"""
+        else:
+            sql = f"""
+                SELECT l.shipment_id || '#' || l.line_no AS item_id, l.shipment_id, l.line_no, s.arrival_date,
+                       s.entry_type, coalesce(l.value, 0.0) AS book_value,
+                       CASE WHEN s.entry_type IN ({free}) THEN 0.0 ELSE round(coalesce(d.duty, 0.0), 2) END AS book_duty
+                FROM lines l JOIN shipments s USING (shipment_id)
+                LEFT JOIN duty d ON d.shipment_id = l.shipment_id AND d.line_no = l.line_no
+                ORDER BY s.arrival_date, l.shipment_id, l.line_no"""
+        frame = con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+    return frame.append_column("frame_no", pa.array(range(1, frame.num_rows + 1), pa.int64()))
+
+
+def corrected_duty(
+    shipments: pa.Table, lines: pa.Table, corrections: list[dict], unit: str = "parcel"
+) -> dict:
+    """Duty owed per corrected item: lines re-rated with the corrected HTS / origin and their values scaled
+    to the corrected value; 0 where the duty-free claim stands. corrections: item_id, shipment_id,
+    line_no, corrected_value, corrected_hts, corrected_origin, duty_free."""
+    if not corrections:
+        return {}
+    ids = pa.array(sorted({c["shipment_id"] for c in corrections}))
+    sub_s = shipments.filter(pc.is_in(shipments["shipment_id"], ids))
+    sub_l = lines.filter(pc.is_in(lines["shipment_id"], ids))
+    by_parcel = {c["shipment_id"]: c for c in corrections} if unit == "parcel" else {}
+    by_line = {(c["shipment_id"], c["line_no"]): c for c in corrections} if unit == "line" else {}
+    parcel_lines: dict[str, float] = {}
+    for row in sub_l.select(["shipment_id", "value"]).to_pylist():
+        parcel_lines[row["shipment_id"]] = parcel_lines.get(row["shipment_id"], 0.0) + (row["value"] or 0.0)
+    rows = sub_l.to_pylist()
+    for row in rows:
+        fix = by_parcel.get(row["shipment_id"]) or by_line.get((row["shipment_id"], row["line_no"]))
+        if fix is None:
+            row["value"] = 0.0  # a line audit only re-rates the sampled lines
+            continue
+        if fix.get("corrected_hts"):
+            row["hts_code"] = fix["corrected_hts"]
+        if fix.get("corrected_origin"):
+            row["country_of_origin"] = fix["corrected_origin"]
+        if fix.get("corrected_value") is not None:
+            if unit == "line":
+                row["value"] = fix["corrected_value"]
+            else:
+                declared = parcel_lines.get(row["shipment_id"]) or 0.0
+                # Spread the corrected parcel value over its lines in proportion to the declared line values.
+                share = (row["value"] or 0.0) / declared if declared else 1.0 / max(1, _count(rows, row))
+                row["value"] = fix["corrected_value"] * share
+    fixed_lines = pa.Table.from_pylist(rows, schema=sub_l.schema) if rows else sub_l
+    duty = line_duty(sub_s, fixed_lines)
+    owed: dict[str, float] = {}
+    for row in duty.select(["shipment_id", "line_no", "duty"]).to_pylist():
+        key = row["shipment_id"] if unit == "parcel" else f"{row['shipment_id']}#{row['line_no']}"
+        owed[key] = owed.get(key, 0.0) + (row["duty"] or 0.0)
+    return {
+        c["item_id"]: 0.0 if c.get("duty_free") else round(owed.get(c["item_id"], 0.0), 2)
+        for c in corrections
+    }
+
+
+def _count(rows: list[dict], row: dict) -> int:
+    return sum(1 for r in rows if r["shipment_id"] == row["shipment_id"])

@@ -1,0 +1,131 @@
+"""The audit report (HTML + PDF) and workpaper: a face over the stored audit, with matplotlib charts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from parcelaudit.audit.evaluation import latest_evaluation
+from parcelaudit.audit.reconcile import reconcile
+from parcelaudit.audit.results import sampled_results
+from parcelaudit.audit.workflow import (
+    RECONCILE_GRACE_DAYS,
+    _require,
+    _set_status,
+    get_audit,
+    load_scope,
+    log_step,
+    steps,
+)
+from parcelaudit.audit.workpaper import write_workpaper
+
+
+def reconcile_audit(store, audit: dict):
+    """Reconcile the audited importer's orders, payments and parcels for the audit period."""
+    start = audit["period_start"] - timedelta(days=RECONCILE_GRACE_DAYS)
+    shipments, _ = load_scope(store, audit, widen=RECONCILE_GRACE_DAYS)
+    orders = store.read_table(
+        "orders",
+        f"{audit['importer_by']} = ? AND order_date BETWEEN ? AND ?",
+        [audit["importer"], start, audit["period_end"]],
+    )
+    ids = sorted(set(orders["order_id"].to_pylist()) | {o for o in shipments["order_id"].to_pylist() if o})
+    payments = store.read_table("payments", "list_contains(?, order_id)", [ids])
+    return reconcile(shipments, orders, payments, period=(audit["period_start"], audit["period_end"]))
+
+
+def _charts(evaluation: dict, items: list[dict], reconciliation) -> dict[str, str]:
+    from parcelaudit.reports.render import chart_data_uri, new_figure
+
+    charts = {}
+    errors = [i["audited_duty"] - i["book_duty"] for i in items if i["in_error"]]
+    fig, ax = new_figure()
+    if errors:
+        ax.hist(errors, bins=min(30, max(5, len(errors) // 2)), color="#c62828", alpha=0.8)
+    ax.set_xlabel("underpayment per item in error (USD; negative = overpaid)")
+    ax.set_ylabel("items")
+    ax.set_title(f"Error distribution: {len(errors)} of {len(items)} sampled items in error")
+    charts["errors"] = chart_data_uri(fig)
+    strata = evaluation["strata"]
+    fig, ax = new_figure()
+    labels = [f"{s['stratum']}{' (100%)' if s['certainty'] else ''}" for s in strata]
+    ax.bar(labels, [s["population"] for s in strata], color="#90a4ae", label="population")
+    ax.bar(labels, [s["tested"] for s in strata], color="#1565c0", label="tested")
+    ax.bar(labels, [s["errors"] for s in strata], color="#c62828", label="in error")
+    ax.set_yscale("log")
+    ax.set_xlabel("stratum (by declared value)")
+    ax.set_ylabel("items (log scale)")
+    ax.legend(frameon=False)
+    charts["strata"] = chart_data_uri(fig)
+    fig, ax = new_figure(6.0, 2.4)
+    levels = sorted(evaluation["loss"], key=float)
+    for row, level in enumerate(levels):
+        interval = evaluation["loss"][level]
+        ax.plot([interval["lower"], interval["upper"]], [row, row], color="#1565c0", linewidth=6, alpha=0.5)
+        ax.plot([interval["point"]], [row], "o", color="#0d47a1")
+    ax.axvline(evaluation["demand"], color="#c62828", linestyle="--", label="demand")
+    ax.set_yticks(range(len(levels)), [f"{float(level):.0%}" for level in levels])
+    ax.set_xlabel("projected underpayment (USD)")
+    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.legend(frameon=False)
+    charts["limits"] = chart_data_uri(fig)
+    if reconciliation is not None and reconciliation.monthly.num_rows:
+        monthly = reconciliation.monthly.to_pylist()
+        fig, ax = new_figure()
+        months = [m["month"] for m in monthly]
+        ax.plot(months, [m["declared_value"] for m in monthly], marker="o", label="declared (parcels)")
+        ax.plot(months, [m["order_total"] for m in monthly], marker="s", label="orders (incl. shipping)")
+        ax.plot(months, [m["payments"] for m in monthly], linestyle=":", label="payments")
+        ax.tick_params(axis="x", rotation=45)
+        ax.set_ylabel("USD")
+        ax.legend(frameon=False)
+        charts["monthly"] = chart_data_uri(fig)
+    return charts
+
+
+def build_context(store, audit_id: str, with_reconciliation: bool = True) -> dict:
+    """Everything the report and workpaper show, read from the store."""
+    audit = get_audit(store, audit_id)
+    _require(audit, "evaluated")
+    evaluation = latest_evaluation(store, audit_id)
+    items = sampled_results(store, audit_id).to_pylist()
+    reconciliation = reconcile_audit(store, audit) if with_reconciliation else None
+    findings = sorted((i for i in items if i["in_error"]), key=lambda i: i["book_duty"] - i["audited_duty"])
+    from parcelaudit import __version__
+
+    return {
+        "audit": audit,
+        "evaluation": evaluation,
+        "items": items,
+        "findings": findings[:40],
+        "findings_total": len(findings),
+        "steps": steps(store, audit_id),
+        "reconciliation": reconciliation,
+        "charts": _charts(evaluation, items, reconciliation),
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": __version__,
+    }
+
+
+def write_report(store, audit_id: str, out_dir: Path, *, actor: str | None = None) -> list[Path]:
+    """Write audit_<id>.html, .pdf and the .xlsx workpaper into out_dir and log the report step."""
+    from parcelaudit.reports.render import write_html_and_pdf
+
+    context = build_context(store, audit_id)
+    stem = f"audit_{audit_id}"
+    html, pdf = write_html_and_pdf("audit_report.html", context, Path(out_dir), stem)
+    workpaper = write_workpaper(Path(out_dir) / f"{stem}_workpaper.xlsx", context)
+    with store.transaction():
+        _set_status(store, audit_id, "reported")
+        log_step(
+            store,
+            audit_id,
+            "report",
+            actor,
+            {"out_dir": str(out_dir)},
+            {"files": [str(html), str(pdf), str(workpaper)]},
+        )
+    return [html, pdf, workpaper]
