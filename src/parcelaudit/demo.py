@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,23 +15,32 @@ from parcelaudit.store import Store
 
 DEMO_FILES = ("shipments.csv", "lines.csv", "orders.csv", "payments.csv")
 
-# Later stages, each a hook (module, function) taking (store, out_dir) or (out_dir) and returning paths.
-STAGES: tuple[tuple[str, str, str, bool], ...] = (
-    ("check: rules, screening, duty, decisions", "parcelaudit.pipeline", "demo_check", True),
-    ("trace: supply chain to raw material", "parcelaudit.tracing.demo", "run_demo", False),
-    ("origin: isotope verification", "parcelaudit.origin.demo", "run_demo", False),
-    ("audit: sample, projection, report", "parcelaudit.audit.demo", "run_demo", True),
-)
+
+def _demo_skus(store: Store, limit: int = 5) -> list[str]:
+    """The generated cotton T-shirt and tank-top SKUs (HTS 6109) sold most often: the demo traces them."""
+    rows = store.con.execute(
+        "SELECT sku FROM lines WHERE sku LIKE '%-TSH' OR sku LIKE '%-TSW' "
+        "GROUP BY sku ORDER BY count(*) DESC, sku LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
-def _hook(module_name: str, function: str) -> Callable | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
-            return None
-        raise
-    return getattr(module, function, None)
+def _stages(store: Store, out: Path) -> list[tuple[str, Callable[[], list[Path]]]]:
+    from parcelaudit.audit.demo import run_demo as audit_demo
+    from parcelaudit.origin.demo import run_demo as origin_demo
+    from parcelaudit.pipeline import demo_check
+    from parcelaudit.tracing.demo import run_demo as trace_demo
+
+    return [
+        (
+            "trace: supply chain to raw material (linked to the top T-shirt SKUs)",
+            lambda: trace_demo(out / "trace", store=store, skus=_demo_skus(store)),
+        ),
+        ("check: rules, screening, duty, decisions", lambda: demo_check(store, out / "check")),
+        ("origin: isotope verification", lambda: origin_demo(out / "origin")),
+        ("audit: sample, projection, report", lambda: audit_demo(store, out / "audit")),
+    ]
 
 
 def check_summary(store: Store) -> Table:
@@ -55,7 +63,7 @@ def check_summary(store: Store) -> Table:
     for label, count in (("hold", held), ("review", reviewed), ("release", released)):
         table.add_row(label, f"{count:,} ({count / max(shipments, 1):.1%})")
     table.add_row("duty owed", f"${duty[0] or 0:,.2f}")
-    table.add_row("duty at risk (undervaluation)", f"${duty[1] or 0:,.2f}")
+    table.add_row("duty at risk (undervaluation, invalid de minimis claims)", f"${duty[1] or 0:,.2f}")
     for rule_id, parcels in rules:
         table.add_row(f"  {rule_id}", f"{parcels:,}")
     return table
@@ -92,19 +100,13 @@ def run_demo(
             )
         console.print(table)
         outputs: dict[str, list[Path]] = {}
-        for title, module_name, function, needs_store in STAGES:
-            hook = _hook(module_name, function)
-            if hook is None:
-                err_console.print(f"[yellow]skipped[/] {title}: not in this build")
-                continue
+        for title, stage in _stages(store, out):
             stage_started = time.perf_counter()
             with console.status(title):
-                paths = (
-                    hook(store, out / title.split(":")[0]) if needs_store else hook(out / title.split(":")[0])
-                )
+                paths = stage()
             outputs[title] = list(paths)
             console.print(f"[bold]{title}[/] ({time.perf_counter() - stage_started:.1f} s)")
-            if module_name == "parcelaudit.pipeline":
+            if title.startswith("check"):
                 console.print(check_summary(store))
             for path in paths:
                 console.print(f"  {path}")

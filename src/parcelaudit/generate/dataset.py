@@ -212,6 +212,11 @@ class _Generator:
         for kind, low, high in (("order_split", 450, 760), ("consignee_day_over", 450, 760)):
             for p in injections[kind].parcels:
                 scale[p] = rng.uniform(low, high) / true_value[p]
+        for kind in ("excluded_goods", "dm_suspended"):
+            # Within the threshold, so that only the injected rule fires.
+            for p in injections[kind].parcels:
+                self.gift[p] = False
+                scale[p] = min(1.0, 700.0 / true_value[p])
         for p in injections["undervalued"].parcels:
             scale[p] = max(1.0, 25.0 / true_value[p])  # big enough that the gap exceeds 10% and $5
         for p in injections["over_threshold"].parcels:

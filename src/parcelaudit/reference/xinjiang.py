@@ -28,6 +28,8 @@ THRESHOLD = 1.0
 WEIGHTS = {"strong": 1.0, "medium": 0.6, "weak": 0.4}
 COUNTER_WEIGHT = 0.5  # another province named, or a postcode outside Xinjiang
 FOREIGN_FACTOR = 0.5  # the country field says the address is not in China
+# Signals no foreign place can produce (the region's own name, 650000, is matched separately).
+_NOT_FOREIGN = ("chinese-script:", "usci-prefix:")
 
 _LATIN_ROAD = (
     r"(?:north|south|east|west|middle|central|zhong|bei|nan|dong|xi)?\s?"
@@ -294,8 +296,17 @@ def _assess_cached(address: str, country: str, uscc: str) -> XinjiangAssessment:
     signals = [text for w, text in sorted(best.values(), key=lambda item: -item[0])]
     score = positive + sum(w for w, _ in best.values() if w < 0)
     if country_is_china is False and positive > 0:
-        score = positive * FOREIGN_FACTOR + sum(w for w, _ in best.values() if w < 0)
-        signals.append(f"counter: country {country} is not China (place-name weights halved)")
+        # Romanised names have namesakes abroad; Chinese script and USCC codes do not, whatever the
+        # country field says (a Hong Kong trader can list a factory in 新疆).
+        unambiguous = sum(
+            w for w, text in best.values() if w > 0 and (text.startswith(_NOT_FOREIGN) or "(650000," in text)
+        )
+        score = (
+            unambiguous
+            + (positive - unambiguous) * FOREIGN_FACTOR
+            + sum(w for w, _ in best.values() if w < 0)
+        )
+        signals.append(f"counter: country {country} is not China (romanised place-name weights halved)")
     score = round(max(score, 0.0), 3)
     is_xj = score >= THRESHOLD
     if not best:

@@ -94,6 +94,35 @@ def load_verdicts(source: Any) -> dict[str, dict]:
     return verdicts
 
 
+SKU_VERDICT_SCHEMA = pa.schema(
+    [
+        ("sku", pa.string()),
+        ("trace_product", pa.string()),
+        ("trace_verdict", pa.string()),
+        ("trace_coverage", pa.float64()),
+        ("trace_reasons", pa.string()),
+    ]
+)
+
+
+def sku_verdict_table(source: Any) -> pa.Table:
+    """One row per traced SKU (or product id): the table the checks join lines to by SKU."""
+    verdicts = source if isinstance(source, dict) else load_verdicts(source)
+    rows = [
+        {
+            "sku": key,
+            "trace_product": row["product"],
+            "trace_verdict": row["verdict"],
+            "trace_coverage": float(row["coverage"]),
+            "trace_reasons": row["reasons"]
+            if isinstance(row["reasons"], str)
+            else json.dumps(row["reasons"]),
+        }
+        for key, row in verdicts.items()
+    ]
+    return pa.Table.from_pylist(rows, schema=SKU_VERDICT_SCHEMA)
+
+
 def verdicts_for_skus(lines: pa.Table, source: Any) -> pa.Table:
     """One row per line: its SKU's traced product, verdict, coverage and reasons (nulls when untraced)."""
     verdicts = source if isinstance(source, dict) else load_verdicts(source)

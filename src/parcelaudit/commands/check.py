@@ -1,0 +1,188 @@
+"""CLI for the checks: `check` (rules, duty, decisions, report), `explain` (one parcel), `reference update`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar
+
+
+def check(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for findings.csv, decisions.csv and report.html.")
+    ],
+    db: DbOption = DEFAULT_DB_PATH,
+    date_from: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First arrival date to check (YYYY-MM-DD)."),
+    ] = None,
+    date_to: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Last arrival date to check (YYYY-MM-DD)."),
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Severity policy TOML (default: bundled).")
+    ] = None,
+    screening: Annotated[
+        bool, typer.Option("--screening/--no-screening", help="Screen party names against restricted lists.")
+    ] = True,
+) -> None:
+    """Judge every parcel by the rules in force on its arrival date: findings, duty, release/review/hold."""
+    from parcelaudit.pipeline import run_check, write_outputs
+    from parcelaudit.rules.registry import all_rules
+    from parcelaudit.store import Store
+
+    steps = ["reading", *all_rules(), "screening", "duty and decisions"]
+    with Store.open(db) as store, progress_bar() as progress:
+        task = progress.add_task("checking", total=len(steps))
+
+        def advance(step: str) -> None:
+            progress.update(task, description=f"checking: {step}", completed=steps.index(step))
+
+        result = run_check(
+            store,
+            date_from.date() if date_from else None,
+            date_to.date() if date_to else None,
+            policy,
+            screening=screening,
+            progress=advance,
+        )
+        progress.update(task, description="writing report", completed=len(steps))
+        paths = write_outputs(result, out)
+    _summary(result)
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+def _summary(result) -> None:
+    counts = result.counts()
+    table = Table(title=f"Check run {result.run_id}: {result.decisions.num_rows:,} parcels")
+    for column in ("decision", "parcels", "share"):
+        table.add_column(column, justify="right" if column != "decision" else "left")
+    total = max(1, result.decisions.num_rows)
+    for decision, style in (("hold", "red"), ("review", "yellow"), ("release", "green")):
+        table.add_row(
+            f"[{style}]{decision}[/]", f"{counts[decision]:,}", f"{100 * counts[decision] / total:.2f}%"
+        )
+    console.print(table)
+    rules = Table(title="Findings by rule")
+    rules.add_column("rule")
+    rules.add_column("findings", justify="right")
+    ids = result.findings["rule_id"].to_pylist()
+    for rule_id in sorted(set(ids), key=lambda r: -ids.count(r)):
+        rules.add_row(rule_id, f"{ids.count(rule_id):,}")
+    console.print(rules)
+    owed = sum(result.decisions["duty_owed"].to_pylist())
+    at_risk = sum(result.decisions["duty_at_risk"].to_pylist())
+    console.print(
+        f"duty owed ${owed:,.2f}; duty at risk ${at_risk:,.2f}; rules took {result.rules_seconds:.2f} s"
+        + ("" if result.hts_complete else " (bundled HTS subset: unknown codes are unverified)")
+    )
+
+
+def explain(
+    shipment_id: Annotated[str, typer.Argument(help="The parcel to explain.")],
+    db: DbOption = DEFAULT_DB_PATH,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Severity policy TOML (default: bundled).")
+    ] = None,
+) -> None:
+    """Print the whole reasoning for one parcel: rules in force on its date, findings, duty, decision."""
+    from parcelaudit.pipeline import explain_shipment
+    from parcelaudit.store import Store
+
+    with Store.open(db) as store:
+        info = explain_shipment(store, shipment_id, policy)
+    s, decision = info["shipment"], info["decision"]
+    console.rule(f"[bold]{shipment_id}")
+    console.print(
+        f"arrived {s['arrival_date']} · entry type {s['entry_type']} · shipped from {s['country_of_shipment']}"
+        f" · declared {s['currency'] or 'USD'} {s['declared_value']:,.2f}{' · gift' if s['gift'] else ''}"
+        f" · seller {s['seller_name']} · consignee {s['consignee_name']}",
+        highlight=False,
+    )
+    source = (
+        f"check run {info['run_id']}" if info["run_id"] else "checked now (no stored run judged this parcel)"
+    )
+    style = {"hold": "red", "review": "yellow", "release": "green"}[decision["decision"]]
+    console.print(
+        f"[bold {style}]{decision['decision'].upper()}[/] ({source}); reasons: "
+        f"{decision['reasons'] or 'none'}; duty owed ${decision['duty_owed']:,.2f}, "
+        f"at risk ${decision['duty_at_risk']:,.2f}"
+    )
+    policy_table = Table(title=f"Policy in force on {s['arrival_date']}", show_lines=False)
+    for column in ("table", "row", "citation"):
+        policy_table.add_column(column)
+    for name, rows in info["in_force"].items():
+        for row in rows:
+            label = ", ".join(
+                f"{k}={row[k]}"
+                for k in ("kind", "measure_id", "sector", "country", "hts_prefix", "threshold_usd", "rate")
+                if k in row and row[k] is not None
+            )
+            policy_table.add_row(name, label, row.get("citation", ""))
+    console.print(policy_table)
+    findings = Table(title=f"Findings ({len(info['findings'])})")
+    for column in ("rule", "line", "severity", "message", "citation", "evidence"):
+        findings.add_column(column, overflow="fold")
+    for f in info["findings"]:
+        findings.add_row(
+            f["rule_id"],
+            "" if f["line_no"] is None else str(f["line_no"]),
+            f["severity"],
+            f["message"],
+            f["citation"],
+            f["evidence"],
+        )
+    console.print(findings)
+    duty = Table(title="Duty by line")
+    for column in ("line", "hts", "origin", "rate", "duty", "verified", "components"):
+        duty.add_column(column, overflow="fold")
+    for line in info["duty"]:
+        parts = "; ".join(f"{p['measure_id']} {100 * p['rate']:.1f}%" for p in line["parts"]) or "MFN only"
+        duty.add_row(
+            str(line["line_no"]),
+            line["hts"] or "",
+            line["origin"] or "",
+            f"{100 * line['rate']:.2f}%",
+            f"{line['duty']:,.2f}",
+            "yes" if line["verified"] else "no",
+            parts,
+        )
+    console.print(duty)
+    rules = Table(title="Rules evaluated")
+    for column in ("rule", "scope", "what it finds", "citation"):
+        rules.add_column(column, overflow="fold")
+    for rule_id, scope, title, citation in info["rules"]:
+        rules.add_row(rule_id, scope, title, citation)
+    console.print(rules)
+
+
+def update(
+    url: Annotated[
+        str | None, typer.Option("--url", help="Tariff database URL (default: USITC 2025 file).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Where to cache the file.")] = None,
+) -> None:
+    """Download the full USITC tariff database and cache it, so HTS codes can be validated and rated."""
+    from parcelaudit.reference.hts import download_hts, load_hts
+
+    with console.status("downloading the USITC tariff database"):
+        path = download_hts(url, out)
+    schedule = load_hts(str(path))
+    console.print(json.dumps({"cached": str(path), "lines": len(schedule.lines)}))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `check`, `explain` and `reference update` to the app."""
+    app.command("check")(check)
+    app.command("explain")(explain)
+    reference = typer.Typer(help="Reference data: the tariff schedule.", no_args_is_help=True)
+    reference.command("update")(update)
+    app.add_typer(reference, name="reference")

@@ -1,0 +1,168 @@
+"""Findings -> release / review / hold per shipment, under a user-editable severity policy (TOML).
+
+The bundled policy is rules/data/severity_policy.toml; `parcelaudit check --policy FILE` replaces it.
+Every decision lists the rule ids behind it, most severe first.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from parcelaudit.errors import ReferenceDataError
+from parcelaudit.rules.context import Settings
+
+DEFAULT_POLICY = Path(__file__).resolve().parent / "rules" / "data" / "severity_policy.toml"
+SEVERITIES = ("critical", "high", "medium", "low", "info")  # most serious first
+DECISIONS = ("hold", "review", "release")
+
+
+@dataclass(frozen=True)
+class SeverityPolicy:
+    """Severity per rule (and rule/variant), which severities hold or review, and the checks' tolerances."""
+
+    severities: dict[str, str]
+    hold: frozenset[str]
+    review: frozenset[str]
+    default: str = "medium"
+    settings: Settings = field(default_factory=Settings)
+    source: str = str(DEFAULT_POLICY)
+
+    def severity_of(self, rule_id: str, variant: str | None = None) -> str:
+        """The severity for a finding: rule/variant if listed, else rule, else the default."""
+        if variant and f"{rule_id}/{variant}" in self.severities:
+            return self.severities[f"{rule_id}/{variant}"]
+        return self.severities.get(rule_id, self.default)
+
+    def decision_for(self, severity: str) -> str:
+        """The decision one finding of this severity leads to."""
+        if severity in self.hold:
+            return "hold"
+        return "review" if severity in self.review else "release"
+
+
+def load_severity_policy(path: Path | str | None = None) -> SeverityPolicy:
+    """Read and validate a severity policy TOML (default: the bundled one)."""
+    path = Path(path) if path else DEFAULT_POLICY
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ReferenceDataError(
+            "policy file not found", file=str(path), hint="pass an existing --policy file"
+        ) from error
+    except tomllib.TOMLDecodeError as error:
+        raise ReferenceDataError(f"policy file is not valid TOML: {error}", file=str(path)) from error
+    severity = dict(data.get("severity", {}))
+    default = severity.pop("default", "medium")
+    for key, value in [*severity.items(), ("default", default)]:
+        if value not in SEVERITIES:
+            raise ReferenceDataError(
+                f"unknown severity {value!r} for {key}",
+                file=str(path),
+                field=key,
+                hint=f"use one of {', '.join(SEVERITIES)}",
+            )
+    decision = data.get("decision", {})
+    hold, review = (
+        frozenset(decision.get("hold", ["critical", "high"])),
+        frozenset(decision.get("review", ["medium"])),
+    )
+    bad = (hold | review) - set(SEVERITIES)
+    if bad or hold & review:
+        raise ReferenceDataError(
+            "decision.hold / decision.review must list distinct known severities",
+            file=str(path),
+            field="decision",
+            hint=f"use {', '.join(SEVERITIES)}",
+        )
+    tolerances = data.get("tolerances", {})
+    settings = Settings(
+        val_under_pct=float(tolerances.get("val_under_pct", 0.10)),
+        val_under_abs=float(tolerances.get("val_under_abs", 5.0)),
+    )
+    return SeverityPolicy(severity, hold, review, default, settings, str(path))
+
+
+def _policy_table(policy: SeverityPolicy) -> pa.Table:
+    keys = list(policy.severities)
+    return pa.table(
+        {
+            "rule_id": [k.split("/", 1)[0] for k in keys],
+            "variant": [k.split("/", 1)[1] if "/" in k else None for k in keys],
+            "severity": list(policy.severities.values()),
+        }
+    )
+
+
+def decide(
+    shipment_ids: pa.Array | pa.ChunkedArray,
+    findings: pa.Table,
+    duty: pa.Table | None,
+    policy: SeverityPolicy,
+) -> tuple[pa.Table, pa.Table]:
+    """Assign severities to findings and decide each shipment; return (findings with severity, decisions).
+
+    decisions: shipment_id, decision, reasons (';'-separated rule ids, most severe first), duty_owed,
+    duty_at_risk. duty (shipment_id, duty_owed, duty_at_risk) may be None (zeros).
+    """
+    con = duckdb.connect()
+    try:
+        con.register("ids", pa.table({"shipment_id": shipment_ids}))
+        con.register("f", findings)
+        if duty is None:
+            duty = pa.table(
+                {
+                    "shipment_id": pa.array([], pa.string()),
+                    "duty_owed": pa.array([], pa.float64()),
+                    "duty_at_risk": pa.array([], pa.float64()),
+                }
+            )
+        con.register("duty", duty)
+        return decide_relations(con, "ids", "f", "duty", policy)
+    finally:
+        con.close()
+
+
+def decide_relations(
+    con: duckdb.DuckDBPyConnection, ids: str, findings: str, duty: str, policy: SeverityPolicy
+) -> tuple[pa.Table, pa.Table]:
+    """decide() over relations already in a DuckDB connection (no copies of million-row inputs)."""
+    con.register("severity_policy", _policy_table(policy))
+    con.register(
+        "severity_ranks", pa.table({"severity": list(SEVERITIES), "rank": list(range(len(SEVERITIES)))})
+    )
+    hold = ", ".join(f"'{s}'" for s in policy.hold) or "NULL"
+    review = ", ".join(f"'{s}'" for s in policy.review) or "NULL"
+    # When the ids are the duty relation itself (every shipment has a duty row), skip a million-row self-join.
+    same = ids == duty
+    duty_join, d = ("", "i") if same else (f"LEFT JOIN {duty} d USING (shipment_id)", "d")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE rated_findings AS
+        SELECT f.shipment_id, f.line_no, f.rule_id, coalesce(v.severity, r.severity, '{policy.default}')
+               AS severity, f.variant, f.message, f.citation, f.evidence
+        FROM {findings} f
+        LEFT JOIN severity_policy v ON v.rule_id = f.rule_id AND v.variant = f.variant
+        LEFT JOIN severity_policy r ON r.rule_id = f.rule_id AND r.variant IS NULL
+    """)
+    decisions = con.sql(f"""
+        WITH per_rule AS (
+            SELECT shipment_id, rule_id, min(k.rank) AS rank FROM rated_findings JOIN severity_ranks k USING (severity)
+            GROUP BY shipment_id, rule_id
+        ), per_shipment AS (
+            SELECT shipment_id,
+                   CASE WHEN bool_or(k.severity IN ({hold})) THEN 'hold'
+                        WHEN bool_or(k.severity IN ({review})) THEN 'review' ELSE 'release' END AS decision,
+                   string_agg(rule_id, ';' ORDER BY p.rank, rule_id) AS reasons
+            FROM per_rule p JOIN severity_ranks k USING (rank) GROUP BY shipment_id
+        )
+        SELECT i.shipment_id, coalesce(p.decision, 'release') AS decision, coalesce(p.reasons, '') AS reasons,
+               coalesce({d}.duty_owed, 0.0) AS duty_owed, coalesce({d}.duty_at_risk, 0.0) AS duty_at_risk
+        FROM {ids} i LEFT JOIN per_shipment p USING (shipment_id) {duty_join}
+    """).to_arrow_table()
+    rated = con.sql("SELECT * FROM rated_findings").to_arrow_table()
+    con.execute("DROP TABLE rated_findings")
+    return rated, decisions

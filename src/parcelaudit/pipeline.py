@@ -1,0 +1,387 @@
+"""Compose the check stage: read from the store, run the rules, screening, duty and decisions, persist, write.
+
+`evaluate` is the pure part (Arrow in, Arrow out); `run_check` adds the store; `write_outputs` the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from parcelaudit.csv_safety import write_table
+from parcelaudit.decide import SeverityPolicy, decide_relations, load_severity_policy
+from parcelaudit.reference.hts import HtsSchedule
+from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext
+from parcelaudit.rules.duty import line_duty_table, shipment_duty_sql
+from parcelaudit.rules.parties import screen_parties
+from parcelaudit.rules.policy import Policy
+from parcelaudit.rules.registry import all_rules
+from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
+from parcelaudit.tracing.link import sku_verdict_table
+
+FINDINGS_COLUMNS = ["shipment_id", "line_no", "rule_id", "severity", "message", "citation", "evidence"]
+DECISIONS_COLUMNS = ["shipment_id", "decision", "reasons", "duty_owed", "duty_at_risk"]
+BATCH_ROWS = 250_000
+
+
+@dataclass
+class CheckResult:
+    """Everything a check run produced, plus timings and the shipments it judged."""
+
+    findings: pa.Table  # FINDINGS_COLUMNS + variant
+    decisions: pa.Table  # DECISIONS_COLUMNS
+    line_duty: pa.Table
+    shipments: pa.Table
+    timings: dict[str, float] = field(default_factory=dict)
+    policy: SeverityPolicy | None = None
+    hts_source: str = ""
+    hts_complete: bool = False
+    screening: bool = False
+    run_id: int | None = None
+
+    @property
+    def rules_seconds(self) -> float:
+        """Seconds spent on rules, duty and decisions (screening excluded)."""
+        return sum(v for k, v in self.timings.items() if k != "screening")
+
+    def counts(self) -> dict[str, int]:
+        """Shipments per decision."""
+        values = self.decisions["decision"].to_pylist() if self.decisions.num_rows else []
+        return {d: values.count(d) for d in ("hold", "review", "release")}
+
+
+def evaluate(
+    shipments: pa.Table,
+    lines: pa.Table,
+    orders: pa.Table | None = None,
+    *,
+    policy: SeverityPolicy | None = None,
+    policy_data: Policy | None = None,
+    hts: HtsSchedule | None = None,
+    screening: bool = True,
+    rule_ids: list[str] | None = None,
+    scope: pa.Array | None = None,
+    progress: Callable[[str], None] | None = None,
+    traces: pa.Table | None = None,
+) -> CheckResult:
+    """Run every rule (or rule_ids), screening, duty and decisions; scope limits which shipments are reported.
+
+    traces: supply-chain verdicts by SKU (parcelaudit.tracing.link.sku_verdict_table), for FL-TRACE.
+    """
+    policy = policy or load_severity_policy()
+    started = time.perf_counter()
+    ctx = RuleContext(
+        shipments, lines, orders, policy=policy_data, hts=hts, settings=policy.settings, traces=traces
+    )
+    timings: dict[str, float] = {"context": time.perf_counter() - started}
+    try:
+        parts = []
+        rules = all_rules()
+        for rule_id in rule_ids or list(rules):
+            if progress:
+                progress(rule_id)
+            started = time.perf_counter()
+            parts.append(rules[rule_id].run(ctx))
+            timings[rule_id] = time.perf_counter() - started
+        if screening:
+            if progress:
+                progress("screening")
+            started = time.perf_counter()
+            parts.append(screen_parties(ctx))
+            timings["screening"] = time.perf_counter() - started
+        findings = pa.concat_tables(parts) if parts else FINDING_SCHEMA.empty_table()
+        if progress:
+            progress("duty and decisions")
+        started = time.perf_counter()
+        line_duty = line_duty_table(ctx)
+        ctx.con.register("run_findings", findings)
+        ctx.con.execute(f"CREATE TEMP TABLE shipment_duty AS {shipment_duty_sql(ctx, 'run_findings')}")
+        ids = "shipment_duty"  # one row per shipment
+        if scope is not None:
+            in_scope = pa.table({"shipment_id": scope})
+            ctx.con.register("scope_ids", in_scope)
+            ids = "scope_ids"
+            findings = _restrict(findings, in_scope)
+            line_duty = _restrict(line_duty, in_scope)
+            ctx.con.register("run_findings", findings)
+        rated, decisions = decide_relations(ctx.con, ids, "run_findings", "shipment_duty", policy)
+        timings["duty_and_decisions"] = time.perf_counter() - started
+        return CheckResult(
+            findings=rated,
+            decisions=decisions,
+            line_duty=line_duty,
+            shipments=ctx.shipments,
+            timings=timings,
+            policy=policy,
+            hts_source=ctx.hts.source,
+            hts_complete=ctx.hts.complete,
+            screening=screening and "screening" in timings,
+        )
+    finally:
+        ctx.close()
+
+
+def _restrict(table: pa.Table, in_scope: pa.Table) -> pa.Table:
+    mask = pc.is_in(table["shipment_id"], value_set=in_scope["shipment_id"].combine_chunks())
+    return table.filter(mask)
+
+
+def _read_batches(store, sql: str, params: list) -> pa.Table:
+    """Stream a query's result in Arrow record batches (bounded memory per batch) into one table."""
+    reader = store.con.sql(sql, params=params or None).to_arrow_reader(BATCH_ROWS)
+    return pa.Table.from_batches(list(reader), schema=reader.schema)
+
+
+def load_inputs(
+    store, date_from: date | None = None, date_to: date | None = None
+) -> tuple[pa.Table, pa.Table, pa.Table, pa.Array]:
+    """Shipments in the window plus the other parcels of their orders (group rules need them), their lines,
+    their orders, and the ids of the shipments in the window."""
+    window = "arrival_date BETWEEN coalesce(?, DATE '0001-01-01') AND coalesce(?, DATE '9999-12-31')"
+    cols = ", ".join(SHIPMENTS.names)
+    store.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE check_scope AS
+        SELECT shipment_id FROM shipments WHERE {window}
+    """,
+        [date_from, date_to],
+    )
+    shipments = _read_batches(
+        store,
+        f"""
+        SELECT {cols} FROM shipments WHERE {window}
+           OR order_id IN (SELECT order_id FROM shipments WHERE {window} AND order_id IS NOT NULL)
+    """,
+        [date_from, date_to, date_from, date_to],
+    )
+    store.con.register("check_ids", shipments.select(["shipment_id", "order_id"]))
+    lines = _read_batches(
+        store,
+        f"SELECT {', '.join('l.' + c for c in LINES.names)} FROM lines l "
+        "SEMI JOIN check_ids USING (shipment_id)",
+        [],
+    )
+    orders = _read_batches(
+        store,
+        f"SELECT {', '.join('o.' + c for c in ORDERS.names)} FROM orders o "
+        "WHERE o.order_id IN (SELECT order_id FROM check_ids)",
+        [],
+    )
+    scope = store.con.sql("SELECT shipment_id FROM check_scope").to_arrow_table()["shipment_id"]
+    store.con.unregister("check_ids")
+    return shipments, lines, orders, scope
+
+
+def run_check(
+    store,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    policy: Path | str | SeverityPolicy | None = None,
+    *,
+    screening: bool = True,
+    persist: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> CheckResult:
+    """Check the shipments arriving in [date_from, date_to] (all when None) and store the run's results."""
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    severity = policy if isinstance(policy, SeverityPolicy) else load_severity_policy(policy)
+    if progress:
+        progress("reading")
+    shipments, lines, orders, scope = load_inputs(store, date_from, date_to)
+    traces = sku_verdict_table(store)
+    result = evaluate(
+        shipments,
+        lines,
+        orders,
+        policy=severity,
+        screening=screening,
+        scope=scope,
+        progress=progress,
+        traces=traces if traces.num_rows else None,
+    )
+    if persist:
+        result.run_id = _persist(store, result, started_at, date_from, date_to)
+    return result
+
+
+def _persist(
+    store, result: CheckResult, started_at: datetime, date_from: date | None, date_to: date | None
+) -> int:
+    policy_path = Path(result.policy.source) if result.policy else None
+    digest = (
+        hashlib.sha256(policy_path.read_bytes()).hexdigest() if policy_path and policy_path.exists() else ""
+    )
+    counts = result.counts()
+    with store.transaction() as con:
+        run_id = con.execute("SELECT nextval('check_run_seq')").fetchall()[0][0]
+        con.execute(
+            "INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                started_at,
+                datetime.now(UTC).replace(tzinfo=None),
+                date_from,
+                date_to,
+                result.policy.source if result.policy else "",
+                digest,
+                result.hts_source,
+                result.hts_complete,
+                result.screening,
+                result.decisions.num_rows,
+                result.findings.num_rows,
+                counts["hold"],
+                counts["review"],
+                counts["release"],
+                result.rules_seconds,
+            ],
+        )
+        con.register("run_f", result.findings)
+        con.execute(
+            "INSERT INTO check_findings SELECT ?, shipment_id, line_no, rule_id, severity, variant, "
+            "message, citation, evidence FROM run_f",
+            [run_id],
+        )
+        con.register("run_d", result.decisions)
+        con.execute(
+            "INSERT INTO check_decisions SELECT ?, shipment_id, decision, reasons, duty_owed, duty_at_risk "
+            "FROM run_d",
+            [run_id],
+        )
+        con.register("run_l", result.line_duty)
+        con.execute(
+            "INSERT INTO check_duty_lines SELECT ?, shipment_id, line_no, hts, origin, rate, duty, "
+            "verified, measures FROM run_l",
+            [run_id],
+        )
+        for name in ("run_f", "run_d", "run_l"):
+            con.unregister(name)
+    return run_id
+
+
+def write_outputs(result: CheckResult, out_dir: Path, *, report: bool = True) -> list[Path]:
+    """Write findings.csv, decisions.csv (spreadsheet-safe) and report.html (+ report.pdf) into out_dir."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    findings_path, decisions_path = out_dir / "findings.csv", out_dir / "decisions.csv"
+    ordered = result.findings.sort_by([("shipment_id", "ascending"), ("rule_id", "ascending")])
+    write_table(findings_path, ordered.select(FINDINGS_COLUMNS))
+    write_table(decisions_path, result.decisions.select(DECISIONS_COLUMNS).sort_by("shipment_id"))
+    paths = [findings_path, decisions_path]
+    if report:
+        from parcelaudit.reports.check_report import write_check_report
+
+        paths += write_check_report(result, out_dir)
+    return paths
+
+
+def demo_check(store, out_dir: Path) -> list[Path]:
+    """Demo hook: check the whole store, write the outputs into out_dir, return their paths."""
+    result = run_check(store)
+    return write_outputs(result, Path(out_dir))
+
+
+def explain_shipment(store, shipment_id: str, policy: Path | str | None = None) -> dict:
+    """Everything behind one parcel's decision: its data, the rules in force on its date, findings, duty.
+
+    Uses the latest stored check run that judged the parcel; without one, checks the parcel's arrival
+    day (and the other parcels of its order) now, without storing the result.
+    """
+    from parcelaudit.errors import ParcelAuditError
+    from parcelaudit.rules.duty import measure_components
+    from parcelaudit.rules.policy import load_policy
+
+    rows = store.read_table("shipments", "shipment_id = ?", [shipment_id]).to_pylist()
+    if not rows:
+        raise ParcelAuditError(
+            f"no shipment {shipment_id!r} in the store",
+            file=str(store.path),
+            field="shipment_id",
+            hint="check the id, or ingest the data first",
+        )
+    shipment = rows[0]
+    lines = store.read_table("lines", "shipment_id = ? ORDER BY line_no", [shipment_id]).to_pylist()
+    run = store.con.execute(
+        "SELECT max(run_id) FROM check_decisions WHERE shipment_id = ?", [shipment_id]
+    ).fetchall()[0][0]
+    if run is not None:
+        findings = (
+            store.con.sql(
+                "SELECT * FROM check_findings WHERE run_id = ? AND shipment_id = ? ORDER BY rule_id, line_no",
+                params=[run, shipment_id],
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
+        decision = (
+            store.con.sql(
+                "SELECT * FROM check_decisions WHERE run_id = ? AND shipment_id = ?",
+                params=[run, shipment_id],
+            )
+            .to_arrow_table()
+            .to_pylist()[0]
+        )
+        duty = (
+            store.con.sql(
+                "SELECT * FROM check_duty_lines WHERE run_id = ? AND shipment_id = ? ORDER BY line_no",
+                params=[run, shipment_id],
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
+        for line in duty:
+            line["measures"] = line.pop("components")
+    else:
+        day = shipment["arrival_date"]
+        result = run_check(store, day, day, policy, persist=False)
+        keep = pc.equal(result.findings["shipment_id"], shipment_id)
+        findings = result.findings.filter(keep).to_pylist()
+        decision = result.decisions.filter(
+            pc.equal(result.decisions["shipment_id"], shipment_id)
+        ).to_pylist()[0]
+        duty = result.line_duty.filter(pc.equal(result.line_duty["shipment_id"], shipment_id)).to_pylist()
+    data = load_policy()
+    on = shipment["arrival_date"]
+    for line in duty:
+        line["parts"] = measure_components(data, line["measures"], line["hts"], line["origin"], on)
+    origins = sorted({line["country_of_origin"] or shipment["country_of_shipment"] for line in lines})
+    codes = [(line["hts_code"] or "").replace(".", "") for line in lines]
+
+    def applies(row: dict) -> bool:
+        prefix = row.get("hts_prefix", "*")
+        return prefix == "*" or any(code.startswith(prefix) for code in codes)
+
+    in_force = {
+        "de_minimis_thresholds": [
+            r
+            for r in data.in_force("de_minimis_thresholds", on)
+            if r["country"] in ("*", shipment["country_of_shipment"])
+        ],
+        "de_minimis_suspensions": [
+            r for r in data.in_force("de_minimis_suspensions", on) if r["country"] in ("*", *origins)
+        ],
+        "additional_duties": [
+            r
+            for r in data.in_force("additional_duties", on)
+            if r["country"] in ("*", *origins) and applies(r)
+        ],
+        "excluded_goods": [r for r in data.in_force("excluded_goods", on) if applies(r)],
+        "uflpa_sectors": [r for r in data.in_force("uflpa_sectors", on) if applies(r)],
+    }
+    rules = [(r.rule_id, r.scope, r.title, r.citation) for r in all_rules().values()]
+    return {
+        "shipment": shipment,
+        "lines": lines,
+        "run_id": run,
+        "findings": findings,
+        "decision": decision,
+        "duty": duty,
+        "in_force": in_force,
+        "rules": rules,
+    }

@@ -1,0 +1,202 @@
+"""The US tariff schedule (HTS): the full USITC tariff database when available, else a small bundled subset.
+
+Where the full schedule comes from, in order: an explicit file, ../shared/data/hts, the cached official
+download (`parcelaudit reference update`), and only then the bundled subset. A code missing from the
+bundled subset is "unverified", never "invalid" (DOMAIN.md section 7): only the full schedule can say a
+code does not exist. 10-digit statistical suffixes are not in the file; they are checked for form only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import pyarrow as pa
+
+from parcelaudit.errors import ReferenceDataError
+from parcelaudit.paths import BUNDLED_DATA, shared_data_dir, user_data_dir
+
+BUNDLED_SUBSET = BUNDLED_DATA / "hts" / "hts_subset_2025.csv"
+# The USITC annual tariff database (zip of one CSV); override with --url or PARCELAUDIT_HTS_URL.
+DEFAULT_HTS_URL = "https://www.usitc.gov/tariff_affairs/documents/tariff_data/tariff_database_2025.zip"
+SOURCE_NAME = "USITC Harmonized Tariff Schedule tariff database 2025"
+# mfn_rate_type_code values whose mfn_ad_val_rate is the whole duty (0 = free, 7 = ad valorem only).
+_PURE_AD_VALOREM = {"0", "7"}
+_DIGITS = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True)
+class HtsLine:
+    """One 8-digit tariff line: description, MFN general ad valorem rate, and whether that rate is the whole duty."""
+
+    hts8: str
+    description: str
+    mfn_ad_valorem: float
+    rate_text: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class HtsSchedule:
+    """A loaded tariff schedule and whether it is the complete one (only then can a code be called invalid)."""
+
+    lines: dict[str, HtsLine]
+    complete: bool
+    source: str
+
+    def status(self, code: str | None) -> str:
+        """Classify a code: missing, malformed, valid, invalid (full schedule only) or unverified."""
+        if code is None or not code.strip():
+            return "missing"
+        code = normalise_hts(code)
+        if not _DIGITS.match(code) or len(code) not in (6, 8, 10):
+            return "malformed"
+        if self.lookup(code) is not None or (len(code) == 6 and code in self.headings6):
+            return "valid"
+        return "invalid" if self.complete else "unverified"
+
+    def lookup(self, code: str) -> HtsLine | None:
+        """The 8-digit line a 8- or 10-digit code falls under, if the schedule has it."""
+        return self.lines.get(normalise_hts(code)[:8]) if len(normalise_hts(code)) >= 8 else None
+
+    @cached_property
+    def headings6(self) -> frozenset[str]:
+        """Every 6-digit subheading with at least one 8-digit line."""
+        return frozenset(code[:6] for code in self.lines)
+
+    def to_arrow(self) -> pa.Table:
+        """The schedule as an Arrow table (hts8, description, mfn_ad_valorem, rate_text, verified) for joins."""
+        rows = list(self.lines.values())
+        return pa.table(
+            {
+                "hts8": [r.hts8 for r in rows],
+                "description": [r.description for r in rows],
+                "mfn_ad_valorem": pa.array([r.mfn_ad_valorem for r in rows], pa.float64()),
+                "rate_text": [r.rate_text for r in rows],
+                "verified": pa.array([r.verified for r in rows], pa.bool_()),
+            }
+        )
+
+
+def normalise_hts(code: str) -> str:
+    """Strip dots, spaces and dashes from an HTS code."""
+    return re.sub(r"[\s.\-]", "", code)
+
+
+def _parse_date(text: str) -> date | None:
+    text = (text or "").strip()
+    for fmt in ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_usitc_csv(text: str, source: str, complete: bool) -> HtsSchedule:
+    """Parse the USITC tariff database CSV layout (hts8, brief_description, mfn_* columns)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    needed = {"hts8", "brief_description", "mfn_text_rate", "mfn_rate_type_code", "mfn_ad_val_rate"}
+    if reader.fieldnames is None or not needed <= set(reader.fieldnames):
+        raise ReferenceDataError(
+            f"not a USITC tariff database file: needs columns {sorted(needed)}",
+            file=source,
+            hint="pass the tariff_database_YYYY CSV from USITC, or run `parcelaudit reference update`",
+        )
+    lines: dict[str, HtsLine] = {}
+    begins: dict[str, date] = {}
+    for number, row in enumerate(reader, start=2):
+        code = normalise_hts(row["hts8"] or "")
+        if not code:
+            continue
+        if not _DIGITS.match(code) or len(code) != 8:
+            raise ReferenceDataError(f"hts8 {code!r} is not 8 digits", file=source, row=number, field="hts8")
+        try:
+            rate = float(row["mfn_ad_val_rate"] or 0.0)
+        except ValueError:
+            rate = 0.0
+        kind = (row["mfn_rate_type_code"] or "").strip()
+        text_rate = (row["mfn_text_rate"] or "").strip()
+        verified = kind in _PURE_AD_VALOREM or text_rate.lower() == "free"
+        if rate > 100 or (not verified and rate == 0.0):
+            rate = 0.0  # 9999.99 and specific-only rates: no ad valorem figure; flagged unverified
+        begin = _parse_date(row.get("begin_effect_date", "")) or date.min
+        # The file may hold superseded lines for one code; keep the most recent.
+        if code in begins and begins[code] > begin:
+            continue
+        begins[code] = begin
+        lines[code] = HtsLine(code, (row["brief_description"] or "").strip(), rate, text_rate, verified)
+    if not lines:
+        raise ReferenceDataError("the tariff file has no lines", file=source)
+    return HtsSchedule(lines=lines, complete=complete, source=source)
+
+
+def cached_hts_path() -> Path:
+    """Where `parcelaudit reference update` stores the official download."""
+    return user_data_dir() / "hts" / "tariff_database.csv"
+
+
+def find_full_schedule() -> Path | None:
+    """The full USITC file: PARCELAUDIT_HTS_FILE, ../shared/data/hts, or the cached download."""
+    env = os.environ.get("PARCELAUDIT_HTS_FILE")
+    if env:
+        return Path(env)
+    shared = shared_data_dir()
+    if shared is not None:
+        found = sorted((shared / "hts").glob("tariff_database_*.csv"))
+        if found:
+            return found[-1]
+    cached = cached_hts_path()
+    return cached if cached.exists() else None
+
+
+@lru_cache(maxsize=4)
+def load_hts(path: str | None = None) -> HtsSchedule:
+    """Load the full schedule if one is found (or given), else the bundled subset (complete=False)."""
+    full = Path(path) if path else find_full_schedule()
+    if full is not None:
+        if not full.exists():
+            raise ReferenceDataError(
+                "tariff file not found",
+                file=str(full),
+                hint="check PARCELAUDIT_HTS_FILE or run `parcelaudit reference update`",
+            )
+        return parse_usitc_csv(full.read_text(encoding="utf-8-sig"), str(full), complete=True)
+    return parse_usitc_csv(BUNDLED_SUBSET.read_text(encoding="utf-8"), str(BUNDLED_SUBSET), complete=False)
+
+
+def download_hts(url: str | None = None, dest: Path | None = None, timeout: float = 60.0) -> Path:
+    """Download the official USITC tariff database (zip or CSV), check its shape, cache it; return the path."""
+    url = url or os.environ.get("PARCELAUDIT_HTS_URL") or DEFAULT_HTS_URL
+    dest = Path(dest) if dest else cached_hts_path()
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": "parcelaudit"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            payload = response.read()
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise ReferenceDataError(
+            f"cannot download the tariff database: {error}",
+            file=url,
+            hint="check the network, pass --url with the current USITC file, or set PARCELAUDIT_HTS_FILE",
+        ) from error
+    if payload[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+            if not names:
+                raise ReferenceDataError("the downloaded zip has no CSV file", file=url)
+            payload = archive.read(names[0])
+    text = payload.decode("utf-8-sig", errors="replace")
+    parse_usitc_csv(text, url, complete=True)  # refuse to cache something we cannot read
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    load_hts.cache_clear()
+    return dest

@@ -1,0 +1,118 @@
+"""Checks against the parcel's records: declared value against the marketplace transaction (VAL-UNDER) and
+the data elements each entry type requires or the 2025 enhanced-entry proposal would require (DATA-MISSING)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from parcelaudit.rules.context import HTS_DIGITS, RuleContext
+from parcelaudit.rules.registry import rule
+
+
+@rule(
+    "VAL-UNDER",
+    "group",
+    "Declared value below the marketplace transaction value by more than the tolerance",
+    "19 U.S.C. 1401a (transaction value); 19 U.S.C. 1321(a)(2) (fair retail value)",
+    needs=("orders",),
+)
+def value_under(ctx: RuleContext) -> str:
+    """Per order: the parcels' declared total below the order lines' total by more than pct and dollars."""
+    pct, floor = ctx.settings.val_under_pct, ctx.settings.val_under_abs
+    totals = ctx.order_totals()
+    return f"""
+        WITH short AS (
+            SELECT * FROM {totals}
+            WHERE order_value - declared_value > {floor} AND declared_value < order_value * (1 - {pct})
+        )
+        SELECT s.shipment_id, NULL::BIGINT AS line_no, 'order' AS variant,
+               'declared $' || printf('%.2f', d.declared_value) || ' for order ' || d.order_id
+                 || ' is ' || printf('%.0f', 100 * (1 - d.declared_value / d.order_value))
+                 || '% below its transaction value $' || printf('%.2f', d.order_value) AS message,
+               '19 U.S.C. 1401a(b); 19 U.S.C. 1592 (material false statement of value)' AS citation,
+               json_object('order_id', d.order_id, 'declared_total', round(d.declared_value, 2),
+                           'order_total', round(d.order_value, 2), 'parcels', d.parcels,
+                           'shipment_declared', s.declared_value,
+                           'tolerance_pct', {pct}, 'tolerance_usd', {floor})::VARCHAR AS evidence
+        FROM shipments s JOIN short d USING (order_id)
+    """
+
+
+def _absent_sql(alias: str, fields: str, check: str) -> str:
+    """SQL true when the element is absent: 'present' (non-blank), 'hts10' (ten digits), 'any' (one of a|b|c)."""
+    names = fields.split("|")
+    blank = [f"coalesce(CAST({alias}.{n} AS VARCHAR), '') = ''" for n in names]
+    if check == "hts10":
+        code = HTS_DIGITS.format(f"{alias}.{names[0]}")
+        return f"NOT regexp_full_match(coalesce({code}, ''), '[0-9]{{10}}')"
+    return "(" + " AND ".join(blank) + ")" if check == "any" else blank[0]
+
+
+@rule(
+    "DATA-MISSING",
+    "row",
+    "Data elements required by the entry type (or proposed for low-value entries) absent",
+    "19 CFR 128.21; 19 CFR 142.3; Entry Type 86; NPRM 90 FR 3048 (proposed)",
+)
+def data_missing(ctx: RuleContext) -> pa.Table | str:
+    """One finding per absent element per shipment (shipment fields) or per line (line fields)."""
+    table = ctx.policy.table("required_elements")
+    requirements = table.append_column("idx", pa.array(range(table.num_rows), pa.int64()))
+    ctx.con.register("requirements", requirements)
+    rows = requirements.to_pylist()
+    parts = []
+    for source in ("shipments", "lines"):
+        wanted = {(r["field"], r["check"]) for r in rows if r["table"] == source}
+        if not wanted:
+            continue
+        # One pass computes each element's absence once; each requirement is then a cheap boolean filter.
+        flags = {pair: f"absent_{n}" for n, pair in enumerate(sorted(wanted))}
+        alias = "s" if source == "shipments" else "l"
+        columns = ", ".join(f"{_absent_sql(alias, f, c)} AS {name}" for (f, c), name in flags.items())
+        anything = " OR ".join(flags.values())
+        # Flags come from the table alone; only rows missing something meet the shipments (entry type, date).
+        if source == "shipments":
+            build = f"SELECT shipment_id, NULL::BIGINT AS line_no, entry_type, arrival_date, {columns} FROM shipments s"
+        else:
+            build = (
+                f"SELECT a.*, s.entry_type, s.arrival_date FROM (SELECT l.shipment_id, l.line_no, {columns} "
+                f"FROM lines l) a JOIN shipments s USING (shipment_id)"
+            )
+        ctx.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE absent_{source} AS SELECT * FROM ({build}) WHERE {anything}"
+        )
+        for row in rows:
+            if row["table"] != source:
+                continue
+            types = ", ".join(f"'{t}'" for t in row["entry_types"].split("|"))
+            parts.append(
+                f"SELECT shipment_id, line_no, {row['idx']} AS idx FROM absent_{source} "
+                f"WHERE {flags[(row['field'], row['check'])]} AND entry_type IN ({types}) "
+                f"AND arrival_date BETWEEN DATE '{row['effective_from']}' AND DATE '{row['effective_to']}'"
+            )
+    if not parts:
+        return (
+            "SELECT NULL AS shipment_id, NULL AS line_no, NULL AS variant, NULL AS message, "
+            "NULL AS citation, NULL AS evidence WHERE false"
+        )
+    sql = f"""
+        WITH hits AS ({" UNION ALL ".join(parts)}),
+        described AS (
+            SELECT h.shipment_id, h.line_no, r.field, r.status, r.citation, r."check" AS check_kind,
+                   row_number() OVER (PARTITION BY h.shipment_id, h.line_no, r.field
+                                      ORDER BY r.status = 'required' DESC, r.idx) AS pick
+            FROM hits h JOIN requirements r USING (idx)
+        )
+        SELECT shipment_id, line_no, status AS variant,
+               replace(field, '|', ' / ') || CASE check_kind WHEN 'hts10' THEN ' (10-digit HTS)' ELSE '' END
+                 || CASE status WHEN 'required' THEN ' is required but missing'
+                    ELSE ' is missing (required under the proposed rule)' END AS message,
+               citation,
+               json_object('field', field, 'check', check_kind, 'status', status)::VARCHAR AS evidence
+        FROM described WHERE pick = 1
+    """
+    try:
+        return ctx.query(sql)
+    finally:
+        # the absence flags are as long as the inputs; free them once the findings are out
+        ctx.con.execute("DROP TABLE IF EXISTS absent_shipments; DROP TABLE IF EXISTS absent_lines")

@@ -1,0 +1,89 @@
+"""Duty rates by HTS, origin and date; shipment duty owed and at risk."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+import pytest
+
+from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext
+from parcelaudit.rules.duty import compute_duty, line_duty_rate, line_duty_table, shipment_duty
+from tests.rules.builders import orders_for, parcels
+from tests.rules.conftest import run_rule
+
+
+def test_mfn_plus_section_301_for_chinese_apparel():
+    rate = line_duty_rate("6109100012", "CN", date(2024, 6, 1))
+    assert rate.ad_valorem == pytest.approx(0.165 + 0.075)
+    assert [c[0] for c in rate.components] == ["MFN", "S301-L4A-7.5"]
+    assert rate.verified and "85 FR 3741" in rate.components[1][2]
+
+
+def test_rates_change_on_their_dates():
+    assert line_duty_rate("6109100012", "CN", date(2020, 2, 13)).ad_valorem == pytest.approx(0.165 + 0.15)
+    assert line_duty_rate("6109100012", "CN", date(2020, 2, 14)).ad_valorem == pytest.approx(0.165 + 0.075)
+    assert line_duty_rate("6109100012", "VN", date(2024, 6, 1)).ad_valorem == pytest.approx(0.165)
+    # 2025-09-01 Vietnam: MFN + 10% baseline + 10% country-specific reciprocal duty
+    assert line_duty_rate("6109100012", "VN", date(2025, 9, 1)).ad_valorem == pytest.approx(0.165 + 0.20)
+    # IEEPA duties end with Learning Resources v. Trump (2026-02-20)
+    assert line_duty_rate("6109100012", "VN", date(2026, 3, 1)).ad_valorem == pytest.approx(0.165)
+
+
+def test_unknown_code_has_no_verified_rate():
+    rate = line_duty_rate("7712345678", "VN", date(2024, 6, 1))
+    assert rate.ad_valorem == 0.0 and not rate.verified
+
+
+def test_compute_duty_per_line():
+    shipments, lines = parcels(
+        {
+            "lines": [
+                {"hts_code": "6109100012", "value": 100.0, "country_of_origin": "CN"},
+                {"hts_code": "6912004810", "value": 10.0},
+            ]
+        }
+    )
+    table = compute_duty(shipments, lines).to_pylist()
+    assert [round(r["duty"], 4) for r in table] == [24.0, 0.98]
+
+
+def _shipment_duty(shipments, lines, orders=None):
+    ctx = RuleContext(shipments, lines, orders)
+    try:
+        line_duty_table(ctx)
+        findings = run_rule("DM-VALUE", shipments, lines)
+        table = pa.Table.from_pylist(findings, schema=FINDING_SCHEMA)
+        return {r["shipment_id"]: r for r in shipment_duty(ctx, table).to_pylist()}
+    finally:
+        ctx.close()
+
+
+def test_valid_de_minimis_owes_nothing_invalid_claim_puts_duty_at_risk():
+    tee = {"hts_code": "6109100012", "country_of_origin": "VN"}
+    shipments, lines = parcels(
+        {"entry_type": "321", "declared_value": 100.0, "lines": [{**tee, "value": 100.0}]},
+        {"entry_type": "321", "declared_value": 900.0, "lines": [{**tee, "value": 900.0}]},
+        {"entry_type": "11", "declared_value": 100.0, "lines": [{**tee, "value": 100.0}]},
+    )
+    duty = _shipment_duty(shipments, lines)
+    assert duty["S1"]["duty_owed"] == 0.0 and duty["S1"]["duty_at_risk"] == 0.0
+    assert duty["S2"]["duty_owed"] == pytest.approx(148.5) and duty["S2"]["duty_at_risk"] == pytest.approx(
+        148.5
+    )
+    assert duty["S3"]["duty_owed"] == pytest.approx(16.5) and duty["S3"]["duty_at_risk"] == 0.0
+
+
+def test_undervaluation_puts_the_gap_at_risk():
+    shipments, lines = parcels(
+        {"entry_type": "11", "declared_value": 50.0, "lines": [{"hts_code": "6109100012", "value": 50.0}]}
+    )
+    duty = _shipment_duty(shipments, lines, orders_for(shipments, {"O1": 100.0}))
+    assert duty["S1"]["duty_owed"] == pytest.approx(8.25) and duty["S1"]["duty_at_risk"] == pytest.approx(
+        8.25
+    )
+
+
+def test_ieepa_duties_stop_on_the_supreme_court_decision_date():
+    assert line_duty_rate("6109100012", "VN", date(2026, 2, 19)).ad_valorem == pytest.approx(0.165 + 0.20)
+    assert line_duty_rate("6109100012", "VN", date(2026, 2, 20)).ad_valorem == pytest.approx(0.165)

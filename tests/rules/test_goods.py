@@ -1,0 +1,137 @@
+"""HTS validity and description, origin against manufacturer, UFLPA sectors: each finds its case and
+leaves a compliant line clean."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from parcelaudit.reference.hts import BUNDLED_SUBSET, load_hts, parse_usitc_csv
+from tests.rules.builders import parcels
+from tests.rules.conftest import run_rule
+
+SUBSET = parse_usitc_csv(BUNDLED_SUBSET.read_text(encoding="utf-8"), str(BUNDLED_SUBSET), complete=False)
+FULL_FROM_SUBSET = parse_usitc_csv(
+    BUNDLED_SUBSET.read_text(encoding="utf-8"), "subset-as-full", complete=True
+)
+
+
+def _variants(rule_id, shipments, lines, **kwargs):
+    return [(f["shipment_id"], f["variant"]) for f in run_rule(rule_id, shipments, lines, **kwargs)]
+
+
+def test_hts_missing_malformed_and_unknown_against_a_complete_schedule():
+    shipments, lines = parcels(
+        {"entry_type": "11", "lines": [{"hts_code": None}]},
+        {"entry_type": "321", "lines": [{"hts_code": None}]},  # a manifest 321 claim needs no HTS
+        {"lines": [{"hts_code": "61091000X2"}]},
+        {"lines": [{"hts_code": "6109100"}]},
+        {"lines": [{"hts_code": "7712345678"}]},
+        {"lines": [{"hts_code": "6109.10.0012"}]},  # dots are fine
+        {"lines": [{"hts_code": "610910"}]},  # a 6-digit subheading that exists
+    )
+    assert _variants("HTS-INVALID", shipments, lines, hts=FULL_FROM_SUBSET) == [
+        ("S1", "missing"),
+        ("S3", "malformed"),
+        ("S4", "malformed"),
+        ("S5", "unknown"),
+    ]
+
+
+def test_unknown_code_is_unverified_not_invalid_against_a_partial_schedule():
+    shipments, lines = parcels(
+        {"lines": [{"hts_code": "7712345678"}]}, {"lines": [{"hts_code": "8802300000"}]}
+    )
+    assert _variants("HTS-INVALID", shipments, lines, hts=SUBSET) == []
+    assert SUBSET.status("8802300000") == "unverified"
+    assert FULL_FROM_SUBSET.status("8802300000") == "invalid"
+
+
+def test_full_schedule_validates_real_codes(shared_data):
+    schedule = load_hts(str(shared_data / "hts" / "tariff_database_2025_06062025.csv"))
+    assert schedule.complete and len(schedule.lines) > 12000
+    assert schedule.status("6109100012") == "valid" and schedule.status("7700000000") == "invalid"
+    assert schedule.lookup("6109100012").mfn_ad_valorem == 0.165
+
+
+def test_description_inconsistent_with_chapter():
+    shipments, lines = parcels(
+        {"lines": [{"description": "Men's cotton T-shirt, crew neck", "hts_code": "8517130000"}]},
+        {"lines": [{"description": "Men's cotton T-shirt, crew neck", "hts_code": "6109100012"}]},
+        {
+            "lines": [{"description": "Porcelain coffee mug", "hts_code": "6912004810"}]
+        },  # 'mug' allows chapter 69
+        {
+            "lines": [{"description": "Hand-painted figurine", "hts_code": "6109100012"}]
+        },  # no keyword: no opinion
+        {"lines": [{"description": "Canvas SNEAKERS with rubber sole", "hts_code": "9503000073"}]},
+        {
+            "lines": [{"description": "LED desk lamp", "hts_code": "8518302000"}]
+        },  # heading-level: not a speaker
+        {"lines": [{"description": "Wooden side table", "hts_code": "8471300100"}]},
+    )
+    findings = run_rule("HTS-DESC", shipments, lines)
+    assert [f["shipment_id"] for f in findings] == ["S1", "S5", "S6", "S7"]
+    assert '"chapter":"85"' in findings[0]["evidence"] and "61" in findings[0]["message"]
+
+
+def test_description_keywords_need_every_article_to_fit_and_skip_unknown_codes():
+    shipments, lines = parcels(
+        {"lines": [{"description": "LED desk lamp", "hts_code": "9405424010"}]},  # clean
+        {
+            "lines": [{"description": "Notebook computer 14 inch", "hts_code": "8471300100"}]
+        },  # longest keyword
+        {"lines": [{"description": "Paper notebook A5", "hts_code": "8471300100"}]},
+        {
+            "lines": [{"description": "Cotton T-shirt", "hts_code": "7712345678"}]
+        },  # invalid code: HTS-INVALID's
+    )
+    assert [f["shipment_id"] for f in run_rule("HTS-DESC", shipments, lines, hts=FULL_FROM_SUBSET)] == ["S3"]
+
+
+def test_origin_mismatch_and_clean():
+    shipments, lines = parcels(
+        {"lines": [{"country_of_origin": "VN", "manufacturer_country": "CN"}]},
+        {"lines": [{"country_of_origin": "VN", "manufacturer_country": "VN"}]},
+        {"lines": [{"country_of_origin": "VN", "manufacturer_country": None}]},  # unknown is not a mismatch
+    )
+    assert _variants("ORIG-MISMATCH", shipments, lines) == [("S1", "country")]
+
+
+def test_forced_labor_sector_by_origin_manufacturer_and_date():
+    tee = {"hts_code": "6109100012", "description": "Cotton T-shirt"}
+    shipments, lines = parcels(
+        {"lines": [{**tee, "country_of_origin": "CN", "manufacturer_country": "CN"}]},
+        {"lines": [{**tee, "country_of_origin": "VN", "manufacturer_country": "VN"}]},  # clean
+        {"lines": [{**tee, "country_of_origin": "VN", "manufacturer_country": None}]},
+        {
+            "lines": [{**tee, "country_of_origin": "CN", "manufacturer_country": "CN"}],
+            "arrival_date": date(2022, 6, 20),
+        },
+        {
+            "lines": [
+                {
+                    "hts_code": "7615105020",
+                    "description": "Aluminum pan",
+                    "country_of_origin": "CN",
+                    "manufacturer_country": "CN",
+                }
+            ],
+            "arrival_date": date(2024, 7, 8),
+        },  # aluminum added 2024-07-09
+        {
+            "lines": [
+                {
+                    "hts_code": "7615105020",
+                    "description": "Aluminum pan",
+                    "country_of_origin": "CN",
+                    "manufacturer_country": "CN",
+                }
+            ],
+            "arrival_date": date(2024, 7, 9),
+        },
+    )
+    assert _variants("FL-SECTOR", shipments, lines) == [
+        ("S1", "china"),
+        ("S3", "unknown-manufacturer"),
+        ("S6", "china"),
+    ]
