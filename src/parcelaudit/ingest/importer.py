@@ -1,14 +1,19 @@
 """Import one file into the store: stream, validate, de-duplicate by content hash, all in one transaction.
 
-A crash at any point leaves the store as it was before the import (DuckDB rolls back an uncommitted
-transaction when the file is next opened). Re-importing the same file, or the same rows from another
-file, stores nothing new. Every rejected record is kept in the `rejects` table and a rejects CSV.
+Rows go straight into their canonical table, batch by batch, while the next batch is being read and
+validated on the main thread (pyarrow and DuckDB both release the GIL, so the two overlap on two cores).
+Duplicate keys are rare, so they are resolved after the last batch: later rows of a repeated key, and
+rows whose key an earlier import stored, are deleted again and become duplicates or rejects. A crash at
+any point leaves the store as it was (DuckDB rolls back an uncommitted transaction on the next open).
+Re-importing the same file, or the same rows in another file, stores nothing new. Every rejected
+record is kept in the `rejects` table and a rejects CSV.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +28,7 @@ from parcelaudit.ingest.validate import validate_batch
 from parcelaudit.store import Store
 
 ProgressCallback = Callable[[int], None]
-# DuckDB's own memory during an import; past it, staging spills to disk (peak RSS stays near this).
+# DuckDB's own memory during an import; past it, uncommitted data spills to disk.
 IMPORT_MEMORY_LIMIT = "900MB"
 
 
@@ -50,7 +55,7 @@ def _now() -> datetime:
 
 def _hash_expression(columns: list[str]) -> str:
     # chr(1) stands for NULL so that (NULL, 'a') and ('a', NULL) hash differently. MD5 identifies
-    # content (it is not a security boundary) and costs less than SHA-256 on every row.
+    # content (it is not a security boundary), is stable across versions, and anyone can recompute it.
     parts = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), chr(1))' for c in columns)
     return f"md5(concat_ws(chr(31), {parts}))"
 
@@ -59,54 +64,55 @@ class _Import:
     """The state of one import while its transaction is open."""
 
     def __init__(self, store: Store, info: SourceInfo, mappings: list[TableMapping], import_id: int) -> None:
-        self.store = store
         self.con = store.con
         self.info = info
         self.mappings = mappings
         self.import_id = import_id
         self.rows_read = 0
-        for mapping in mappings:
-            columns = ", ".join(f'"{f.name}" {_sql_type(f.type)}' for f in mapping.table.fields)
-            # Staging is a TEMP table: kept in memory (spilling to disk past the memory limit), so each
-            # stored row costs one persistent write, into its canonical table.
-            self.con.execute(
-                f"CREATE TEMP TABLE {self._stage(mapping)} ({columns}, source_row BIGINT, row_hash VARCHAR)"
-            )
         self.con.execute(
             f"CREATE TEMP TABLE {self._rejects} (row_number BIGINT, field VARCHAR, value VARCHAR, "
             "reason VARCHAR, raw VARCHAR)"
         )
+        for mapping in mappings:
+            self.con.execute(f"CREATE TEMP TABLE {self._excluded(mapping)} (source_row BIGINT)")
 
     @property
     def _rejects(self) -> str:
-        return f"_stage_rejects_{self.import_id}"
+        return f"_import_rejects_{self.import_id}"
 
-    def _stage(self, mapping: TableMapping) -> str:
-        return f"_stage_{mapping.table.name}_{self.import_id}"
+    def _excluded(self, mapping: TableMapping) -> str:
+        return f"_import_excluded_{mapping.table.name}_{self.import_id}"
 
-    def add_batch(self, raw: pa.Table, first_row: int) -> None:
-        """Validate a batch for every table the file feeds and stage its good rows and rejects."""
+    def _own_rows(self, alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        return f"{prefix}import_id = {self.import_id}"
+
+    def validate(self, raw: pa.Table, first_row: int) -> list[tuple[TableMapping, pa.Table, pa.Table]]:
+        """Validate a batch for every table the file feeds: (mapping, good rows, rejects) each."""
         self.rows_read += raw.num_rows
         results = [validate_batch(raw, mapping, first_row) for mapping in self.mappings]
         ok = results[0].ok_mask
         for result in results[1:]:
             ok = pc.and_(ok, result.ok_mask)
-        for mapping, result in zip(self.mappings, results, strict=True):
-            good = result.rows.filter(ok)
+        return [(m, r.rows.filter(ok), r.rejects) for m, r in zip(self.mappings, results, strict=True)]
+
+    def write(self, validated: list[tuple[TableMapping, pa.Table, pa.Table]]) -> None:
+        """Insert a validated batch into the canonical tables (with hash, import and source row)."""
+        for mapping, good, rejects in validated:
             names = mapping.table.names
             self.con.register("_batch", good)
             self.con.execute(
-                f"INSERT INTO {self._stage(mapping)} SELECT {', '.join(names)}, source_row, "
-                f"{_hash_expression(names)} FROM _batch"
+                f"INSERT INTO {mapping.table.name} ({', '.join(names)}, row_hash, import_id, source_row) "
+                f"SELECT {', '.join(names)}, {_hash_expression(names)}, {self.import_id}, source_row FROM _batch"
             )
             self.con.unregister("_batch")
-            if result.rejects.num_rows:
-                self.con.register("_rej", result.rejects)
+            if rejects.num_rows:
+                self.con.register("_rej", rejects)
                 self.con.execute(f"INSERT INTO {self._rejects} SELECT DISTINCT * FROM _rej")
                 self.con.unregister("_rej")
 
     def add_malformed(self) -> None:
-        """Record the CSV records the parser skipped, and renumber staged rows that came after them."""
+        """Record the CSV records the parser skipped, and renumber the rows that came after them."""
         if not self.info.malformed:
             return
         rows = pa.table(
@@ -122,12 +128,16 @@ class _Import:
         )
         self.con.register("_bad", rows)
         if all(number > 0 for number in rows["row_number"].to_pylist()):
-            for target in [self._stage(m) for m in self.mappings] + [self._rejects]:
-                column = "source_row" if target != self._rejects else "row_number"
+            shift = "(SELECT count(*) FROM _bad WHERE _bad.valid_before <= {column} - 2)"
+            for mapping in self.mappings:
                 self.con.execute(
-                    f"UPDATE {target} SET {column} = {column} + "
-                    f"(SELECT count(*) FROM _bad WHERE _bad.valid_before <= {target}.{column} - 2)"
+                    f"UPDATE {mapping.table.name} SET source_row = source_row + "
+                    f"{shift.format(column=mapping.table.name + '.source_row')} WHERE {self._own_rows()}"
                 )
+            self.con.execute(
+                f"UPDATE {self._rejects} SET row_number = row_number + "
+                f"{shift.format(column=self._rejects + '.row_number')}"
+            )
         self.con.execute(
             f"INSERT INTO {self._rejects} SELECT row_number, NULL, left(text, 200), "
             f"'malformed record: ' || reason || ' (check quoting and delimiters)', "
@@ -135,11 +145,8 @@ class _Import:
         )
         self.con.unregister("_bad")
 
-    def _excluded(self, mapping: TableMapping) -> str:
-        return f"_excluded_{mapping.table.name}_{self.import_id}"
-
-    def merge(self) -> dict[str, tuple[int, int]]:
-        """Move staged rows into the canonical tables; returns table -> (stored, duplicates)."""
+    def resolve_duplicates(self) -> dict[str, tuple[int, int]]:
+        """Remove this import's repeated and already-stored keys; returns table -> (stored, duplicates)."""
         duplicates = {m.table.name: self._dedupe(m) for m in self.mappings}
         if len(self.mappings) == 2:
             # In a flat manifest a line whose shipment was rejected is rejected with it.
@@ -149,55 +156,61 @@ class _Import:
             )
         stored = {}
         for mapping in self.mappings:
-            names = ", ".join(mapping.table.names)
-            count = self.con.execute(
-                f"INSERT INTO {mapping.table.name} ({names}, row_hash, import_id) "
-                f"SELECT {names}, row_hash, {self.import_id} FROM {self._stage(mapping)} "
-                f"WHERE source_row NOT IN (SELECT source_row FROM {self._excluded(mapping)})"
-            ).fetchall()[0][0]
-            stored[mapping.table.name] = (count, duplicates[mapping.table.name])
+            table, excluded = mapping.table.name, self._excluded(mapping)
+            if self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {excluded})").fetchall()[0][0]:
+                self.con.execute(
+                    f"DELETE FROM {table} WHERE {self._own_rows()} "
+                    f"AND source_row IN (SELECT source_row FROM {excluded})"
+                )
+            count = self.con.execute(f"SELECT count(*) FROM {table} WHERE {self._own_rows()}").fetchall()[0][
+                0
+            ]
+            stored[table] = (count, duplicates[table])
         return stored
 
     def _dedupe(self, mapping: TableMapping) -> int:
-        """Exclude later rows of a repeated key and rows whose key is stored; returns the duplicates."""
-        stage, target, excluded = self._stage(mapping), mapping.table.name, self._excluded(mapping)
+        """Exclude later rows of a repeated key and rows whose key is already stored; returns duplicates."""
+        target, excluded = mapping.table.name, self._excluded(mapping)
         keys = list(mapping.table.key)
         key_list = ", ".join(keys)
         key_label = "+".join(keys)
         shown_key = " || '/' || ".join(f"CAST(s.{k} AS VARCHAR)" for k in keys)
         join = " AND ".join(f"s.{k} = o.{k}" for k in keys)
+        columns = ", ".join(f"s.{name}" for name in mapping.table.names)
+        raw = f"to_json(struct_pack({', '.join(f'{n} := s.{n}' for n in mapping.table.names)}))"
         con = self.con
-        con.execute(f"CREATE TEMP TABLE {excluded} (source_row BIGINT)")
         duplicates = 0
+        own = f"(SELECT * FROM {target} WHERE {self._own_rows()})"
         repeated = con.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {stage} GROUP BY {key_list} HAVING count(*) > 1)"
+            f"SELECT count(*) FROM (SELECT 1 FROM {own} GROUP BY {key_list} HAVING count(*) > 1)"
         ).fetchall()[0][0]
         if repeated:
             # A later row with the key of an earlier one: the same content is a repeat, other content a conflict.
-            later = f"_later_{target}_{self.import_id}"
+            later = f"_import_later_{target}_{self.import_id}"
             con.execute(f"""CREATE TEMP TABLE {later} AS
-                SELECT s.*, s.row_hash = o.first_hash AS same, o.first_row FROM {stage} s
+                SELECT {columns}, s.source_row, s.row_hash = o.first_hash AS same, o.first_row FROM {own} s
                 JOIN (SELECT {key_list}, min(source_row) AS first_row, arg_min(row_hash, source_row) AS first_hash
-                      FROM {stage} GROUP BY {key_list} HAVING count(*) > 1) o ON {join}
+                      FROM {own} GROUP BY {key_list} HAVING count(*) > 1) o ON {join}
                 WHERE s.source_row > o.first_row""")
             con.execute(f"""INSERT INTO {self._rejects}
                 SELECT source_row, '{key_label}', {shown_key},
                        'duplicate {key_label}: row ' || first_row || ' has the same key with different content '
-                       || '(keep one row per key, or give this row its own key)', to_json(s)
+                       || '(keep one row per key, or give this row its own key)', {raw}
                 FROM {later} s WHERE NOT same""")
             duplicates += con.execute(f"SELECT count(*) FROM {later} WHERE same").fetchall()[0][0]
             con.execute(f"INSERT INTO {excluded} SELECT source_row FROM {later}")
             con.execute(f"DROP TABLE {later}")
-        if con.execute(f"SELECT EXISTS (SELECT 1 FROM {target})").fetchall()[0][0]:
-            clash = f"_clash_{target}_{self.import_id}"
+        earlier = f"(SELECT * FROM {target} WHERE NOT {self._own_rows()})"
+        if con.execute(f"SELECT EXISTS {earlier}").fetchall()[0][0]:
+            clash = f"_import_clash_{target}_{self.import_id}"
             con.execute(f"""CREATE TEMP TABLE {clash} AS
-                SELECT s.*, s.row_hash = o.row_hash AS same, o.import_id AS stored_by FROM {stage} s
-                JOIN {target} o ON {join}
+                SELECT {columns}, s.source_row, s.row_hash = o.row_hash AS same, o.import_id AS stored_by
+                FROM {own} s JOIN {earlier} o ON {join}
                 WHERE s.source_row NOT IN (SELECT source_row FROM {excluded})""")
             con.execute(f"""INSERT INTO {self._rejects}
                 SELECT source_row, '{key_label}', {shown_key},
                        'this {key_label} is already stored with different content (import ' || stored_by
-                       || '); stored rows are never overwritten: give the corrected record its own key', to_json(s)
+                       || '); stored rows are never overwritten: give the corrected record its own key', {raw}
                 FROM {clash} s WHERE NOT same""")
             duplicates += con.execute(f"SELECT count(*) FROM {clash} WHERE same").fetchall()[0][0]
             con.execute(f"INSERT INTO {excluded} SELECT source_row FROM {clash}")
@@ -206,10 +219,10 @@ class _Import:
 
     def rejected_rows(self) -> int:
         """Distinct source records with at least one reject reason."""
-        return self.con.execute(f"SELECT count(DISTINCT row_number) FROM {self._rejects}").fetchone()[0]
+        return self.con.execute(f"SELECT count(DISTINCT row_number) FROM {self._rejects}").fetchall()[0][0]
 
     def finish(self, started: datetime, stored: dict[str, tuple[int, int]]) -> ImportResult:
-        """Persist the rejects and the import record, drop the staging tables, and summarise."""
+        """Persist the rejects and the import record, drop the scratch tables, and summarise."""
         self.con.execute(
             f"INSERT INTO rejects SELECT {self.import_id}, ?, row_number, field, value, reason, raw "
             f"FROM {self._rejects} ORDER BY row_number",
@@ -248,24 +261,9 @@ class _Import:
             ],
         )
         for mapping in self.mappings:
-            self.con.execute(f"DROP TABLE {self._stage(mapping)}")
             self.con.execute(f"DROP TABLE {self._excluded(mapping)}")
         self.con.execute(f"DROP TABLE {self._rejects}")
         return result
-
-
-def _sql_type(arrow_type: pa.DataType) -> str:
-    if pa.types.is_floating(arrow_type):
-        return "DOUBLE"
-    if pa.types.is_integer(arrow_type):
-        return "BIGINT"
-    if pa.types.is_date(arrow_type):
-        return "DATE"
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMP"
-    if pa.types.is_boolean(arrow_type):
-        return "BOOLEAN"
-    return "VARCHAR"
 
 
 def ingest_file(
@@ -283,12 +281,12 @@ def ingest_file(
     info = inspect_source(Path(path), fmt, encoding)
     previous = store.con.execute(
         "SELECT import_id, tables FROM imports WHERE source_sha256 = ? ORDER BY import_id", [info.sha256]
-    ).fetchone()
+    ).fetchall()
     if previous:
         return ImportResult(
             path=info.path,
-            import_id=previous[0],
-            tables=previous[1].split(","),
+            import_id=previous[0][0],
+            tables=previous[0][1].split(","),
             already_imported=True,
             format=info.format,
         )
@@ -315,15 +313,23 @@ def _run_import(
     started: datetime,
     on_progress: ProgressCallback | None,
 ) -> ImportResult:
-    with store.transaction() as con:
-        import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+    with store.transaction() as con, ThreadPoolExecutor(max_workers=1) as writer:
+        import_id = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
         job = _Import(store, info, mappings, import_id)
-        for raw, first_row in read_batches(info):
-            job.add_batch(raw, first_row)
-            if on_progress:
-                on_progress(raw.num_rows)
+        pending: Future | None = None
+        try:
+            for raw, first_row in read_batches(info):
+                validated = job.validate(raw, first_row)
+                if pending is not None:
+                    pending.result()  # one writer at a time on the connection, in file order
+                pending = writer.submit(job.write, validated)
+                if on_progress:
+                    on_progress(raw.num_rows)
+        finally:
+            if pending is not None:
+                pending.result()
         job.add_malformed()
-        stored = job.merge()
+        stored = job.resolve_duplicates()
         return job.finish(started, stored)
 
 

@@ -173,7 +173,7 @@ def _read_csv(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
         malformed_text.append((row.text or "", reason))
         return "skip"
 
-    read_options = pacsv.ReadOptions(block_size=8 << 20, encoding=info.encoding)
+    read_options = pacsv.ReadOptions(block_size=32 << 20, encoding=info.encoding)
     parse_options = pacsv.ParseOptions(
         delimiter=info.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
     )

@@ -43,8 +43,18 @@ class Validated:
 
 
 def _clean_text(raw: pa.Array) -> pa.Array:
+    """Trim whitespace; an empty value is absent (null). The common batch has no empty value at all."""
     trimmed = pc.utf8_trim_whitespace(raw)
+    if not pc.any(pc.equal(pc.binary_length(trimmed), 0)).as_py():
+        return trimmed
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _too_long(text: pa.Array) -> pa.Array:
+    """Values over MAX_TEXT_CHARS characters (bytes bound characters from above, so most batches stop early)."""
+    if not pc.any(pc.greater(pc.binary_length(text), MAX_TEXT_CHARS)).as_py():
+        return pa.array(np.zeros(len(text), dtype=bool))
+    return pc.fill_null(pc.greater(pc.utf8_length(text), MAX_TEXT_CHARS), False)
 
 
 def _map_distinct(values: pa.Array, parse: Callable[[str], object], out_type: pa.DataType) -> pa.Array:
@@ -138,7 +148,12 @@ def _cast_plain_numbers(text: pa.Array, integer: bool) -> pa.Array | None:
     return values
 
 
-_HTS_FORM = r"^([0-9]{6}|[0-9]{8}|[0-9]{10})$"
+def _hts_digits(text: pa.Array) -> pa.Array:
+    """HTS codes without their separators: dots always; spaces and dashes (rarer) only when present."""
+    digits = pc.replace_substring(text, ".", "")
+    if pc.any(pc.match_substring_regex(digits, r"[\s\-]")).as_py():
+        digits = pc.replace_substring_regex(digits, r"[\s\-]", "")
+    return digits
 
 
 def _parse_field(spec: Field, text: pa.Array) -> tuple[pa.Array, list[tuple[pa.Array, str]]]:
@@ -171,8 +186,10 @@ def _parse_field(spec: Field, text: pa.Array) -> tuple[pa.Array, list[tuple[pa.A
         values = _map_distinct(text, _parse_bool, pa.bool_())
         unparsed(values, "not true/false (use true, false, yes, no, 1 or 0)")
     elif kind == "hts":
-        digits = pc.replace_substring_regex(text, r"[.\s\-]", "")
-        well_formed = pc.fill_null(pc.match_substring_regex(digits, _HTS_FORM), True)
+        digits = _hts_digits(text)
+        length = pc.binary_length(digits)
+        right_length = pc.or_(pc.equal(length, 10), pc.or_(pc.equal(length, 8), pc.equal(length, 6)))
+        well_formed = pc.fill_null(pc.and_(right_length, pc.utf8_is_digit(digits)), True)
         errors.append(
             (
                 pc.and_(present, pc.invert(well_formed)),
@@ -207,7 +224,7 @@ def validate_batch(raw: pa.Table, mapping: TableMapping, first_row: int) -> Vali
     for spec in mapping.table.fields:
         source = mapping.columns.get(spec.name)
         text = _clean_text(raw[source].combine_chunks()) if source else pa.nulls(n, pa.string())
-        too_long = pc.fill_null(pc.greater(pc.utf8_length(text), MAX_TEXT_CHARS), False)
+        too_long = _too_long(text)
         problems.append(
             (
                 spec.name,
@@ -216,7 +233,8 @@ def validate_batch(raw: pa.Table, mapping: TableMapping, first_row: int) -> Vali
                 f"longer than {MAX_TEXT_CHARS} characters",
             )
         )
-        text = pc.if_else(too_long, pa.scalar(None, pa.string()), text)
+        if pc.any(too_long).as_py():
+            text = pc.if_else(too_long, pa.scalar(None, pa.string()), text)
         values, errors = _parse_field(spec, text)
         problems.extend((spec.name, mask, text, reason) for mask, reason in errors)
         if spec.default is not None:

@@ -1,6 +1,7 @@
 -- Foundation: canonical tables, imports and rejects. Canonical columns as in parcelaudit.schema;
--- every stored row carries row_hash (MD5 of its canonical content) and import_id. Keys are kept unique
--- by the importer's merge (no index: DuckDB index maintenance would halve ingest speed).
+-- every stored row carries row_hash (MD5 of its canonical content), import_id and source_row (its row
+-- in the source file: the header is row 1), so each row can be traced back to where it came from.
+-- Keys are kept unique by the importer (no index: DuckDB index maintenance would halve ingest speed).
 
 CREATE SEQUENCE IF NOT EXISTS import_id_seq START 1;
 
@@ -38,7 +39,7 @@ CREATE TABLE shipments (
     consignee_name VARCHAR, consignee_address VARCHAR, consignee_country VARCHAR,
     marketplace_name VARCHAR, marketplace_url VARCHAR, order_id VARCHAR,
     currency VARCHAR, declared_value DOUBLE NOT NULL, gift BOOLEAN,
-    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL
+    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL, source_row BIGINT
 );
 
 CREATE TABLE lines (
@@ -46,18 +47,18 @@ CREATE TABLE lines (
     description VARCHAR, hts_code VARCHAR, quantity DOUBLE, unit VARCHAR, value DOUBLE,
     country_of_origin VARCHAR, manufacturer_name VARCHAR, manufacturer_address VARCHAR,
     manufacturer_country VARCHAR, sku VARCHAR, listing_url VARCHAR, image_url VARCHAR,
-    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL
+    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL, source_row BIGINT
 );
 
 CREATE TABLE orders (
     order_id VARCHAR NOT NULL, order_date DATE NOT NULL, marketplace_name VARCHAR, seller_name VARCHAR,
     buyer_name VARCHAR, buyer_address VARCHAR, sku VARCHAR NOT NULL, description VARCHAR,
     quantity DOUBLE, unit_price DOUBLE, currency VARCHAR, shipping_price DOUBLE,
-    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL
+    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL, source_row BIGINT
 );
 
 CREATE TABLE payments (
     payment_id VARCHAR NOT NULL, order_id VARCHAR, paid_at TIMESTAMP, amount DOUBLE NOT NULL,
     currency VARCHAR, payer_name VARCHAR, payee_name VARCHAR, method VARCHAR,
-    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL
+    row_hash VARCHAR NOT NULL, import_id BIGINT NOT NULL, source_row BIGINT
 );
