@@ -22,7 +22,8 @@ currencies ISO 4217; HTS codes 6, 8 or 10 digits (dots, spaces and dashes are re
 `321`, `86`, `11`, `01`, `postal` (`T86`, `Type 11`, `1` are understood).
 
 Every stored row also carries `row_hash` (MD5 of its canonical content; the same content is
-never stored twice) and `import_id` (the import that stored it).
+never stored twice), `import_id` (the import that stored it) and `source_row` (its row in the source
+file, the header being row 1), so every stored value can be traced back to the file and row it came from.
 """
 
 
