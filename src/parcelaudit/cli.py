@@ -20,9 +20,21 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # One line per command module; each module owns one area of the CLI.
+    from parcelaudit.commands import audit as audit_commands
+    from parcelaudit.commands import check as check_commands
     from parcelaudit.commands import data as data_commands
+    from parcelaudit.commands import origin as origin_commands
+    from parcelaudit.commands import screening as screening_commands
+    from parcelaudit.commands import trace as trace_commands
 
-    for module in (data_commands,):
+    for module in (
+        audit_commands,
+        check_commands,
+        data_commands,
+        origin_commands,
+        screening_commands,
+        trace_commands,
+    ):
         module.register(app)
 
 

@@ -69,7 +69,9 @@ def de_minimis_available(day_dates: np.ndarray, china_goods: np.ndarray) -> np.n
     EO 14256 ended it for products of China and Hong Kong (by origin, not by the country of shipment).
     """
     dates = day_dates.astype("datetime64[D]")
-    return (dates < np.datetime64(GLOBAL_SUSPENSION)) & ~(china_goods & (dates >= np.datetime64(CHINA_SUSPENSION)))
+    return (dates < np.datetime64(GLOBAL_SUSPENSION)) & ~(
+        china_goods & (dates >= np.datetime64(CHINA_SUSPENSION))
+    )
 
 
 class _Generator:
@@ -521,12 +523,13 @@ def generate_dataset(
     out_dir: Path,
     parcels: int = 10_000,
     days: int = 240,
-    start: date = date(2025, 3, 1),
+    start: date | str = date(2025, 3, 1),
     seed: int = 7,
     rate: float = 0.001,
 ) -> dict:
     """Write shipments/lines/orders/payments/truth CSVs for `parcels` parcels; return a summary."""
     started = time.perf_counter()
+    start = date.fromisoformat(start) if isinstance(start, str) else start
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     gen = _Generator(parcels, days, start, seed, rate)

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from parcelaudit.csv_safety import write_rows
 from parcelaudit.tracing.csv_templates import DOCUMENT_COLUMNS, FACILITY_COLUMNS, FLOW_COLUMNS
 
 EXAMPLE_PRODUCT = "POLO-PIMA"
@@ -162,10 +162,7 @@ def write_templates(out_dir: Path) -> list[Path]:
         ("documents.csv", DOCUMENT_COLUMNS, _documents()),
     ):
         path = out_dir / name
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+        write_rows(path, header, rows)
         written.append(path)
     for number, doc_type, _, date, issuer, lots, flow_id, file in _documents():
         title = doc_type.replace("_", " ").upper()

@@ -1,0 +1,395 @@
+"""Screening benchmark: accuracy on labelled name pairs, UN positives, person negatives, Chinese pairs; speed
+and candidate recall against SDN (+aliases) + UN + UFLPA beside exhaustive rapidfuzz and nomenklatura logic-v2;
+and the generator's injected listed-entity variants.
+
+Needs ../shared/data (lists/ and screening/); without it the run reports what was skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from parcelaudit.paths import shared_data_dir
+from parcelaudit.screening import MATCH_THRESHOLD, Screener, compare, load_bundled_lists, load_list
+
+BENCH_DIR = Path(__file__).resolve().parent
+NK_SCRIPT = BENCH_DIR / "nk_logic_v2.py"
+NK_THRESHOLD = 0.7  # logic-v2's usual operating point (yente's default match threshold)
+
+
+def _script(text: str) -> str:
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return "han"
+    if re.search(r"[\uac00-\ud7af]", text):
+        return "hangul"
+    if re.search(r"[\u0400-\u04ff]", text):
+        return "cyrillic"
+    if re.search(r"[\u0600-\u06ff]", text):
+        return "arabic"
+    if re.search(r"[\u10a0-\u10ff]", text):
+        return "georgian"
+    return "latin" if text.isascii() else "latin+diacritics"
+
+
+def _prf(pairs: list[tuple[bool, bool]]) -> dict:
+    tp = sum(1 for truth, pred in pairs if truth and pred)
+    fp = sum(1 for truth, pred in pairs if pred and not truth)
+    fn = sum(1 for truth, pred in pairs if truth and not pred)
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
+    return {"n": len(pairs), "tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1}
+
+
+def _read(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _nk_python() -> Path | None:
+    configured = os.environ.get("PARCELAUDIT_NK_PYTHON")
+    candidates = [Path(configured)] if configured else []
+    candidates.append(BENCH_DIR / "work" / "nk-venv" / "bin" / "python")
+    return next((c for c in candidates if c.exists()), None)
+
+
+def _logic_v2(pairs: list[tuple[str, str, str]]) -> dict | None:
+    python = _nk_python()
+    if python is None:
+        return None
+    done = subprocess.run(
+        [str(python), str(NK_SCRIPT)],
+        input=json.dumps(pairs),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    if done.returncode:
+        return {"error": done.stderr[-500:]}
+    return json.loads(done.stdout)
+
+
+def name_pairs(folder: Path) -> dict:
+    """F1 at MATCH_THRESHOLD, P/R per schema, case group and script, errors on STRONG pairs; logic-v2 beside it."""
+    rows = _read(folder / "name_pairs_dev.csv")
+    started = time.perf_counter()
+    scores = [compare(r["name1"], r["name2"]) for r in rows]
+    seconds = time.perf_counter() - started
+    judged = [(r["is_match"] == "true", s >= MATCH_THRESHOLD) for r, s in zip(rows, scores, strict=True)]
+    groups: dict[str, dict[str, list]] = {
+        "schema": defaultdict(list),
+        "case_group": defaultdict(list),
+        "script": defaultdict(list),
+        "quality": defaultdict(list),
+    }
+    for row, verdict in zip(rows, judged, strict=True):
+        groups["schema"][row["schema"]].append(verdict)
+        groups["case_group"][row["case_group"]].append(verdict)
+        scripts = sorted({_script(row["name1"]), _script(row["name2"])})
+        groups["script"]["/".join(scripts)].append(verdict)
+        groups["quality"][row["quality"]].append(verdict)
+    strong_errors = [
+        {"name1": r["name1"], "name2": r["name2"], "is_match": r["is_match"], "score": s}
+        for r, s, (truth, pred) in zip(rows, scores, judged, strict=True)
+        if r["quality"] == "STRONG" and truth != pred
+    ]
+    result = {
+        "overall": _prf(judged),
+        "threshold": MATCH_THRESHOLD,
+        "pairs_per_second": len(rows) / seconds,
+        "by": {k: {g: _prf(v) for g, v in sorted(d.items())} for k, d in groups.items()},
+        "strong_errors": strong_errors,
+    }
+    nk = _logic_v2([(r["schema"], r["name1"], r["name2"]) for r in rows])
+    if nk and "scores" in nk:
+        truth = [r["is_match"] == "true" for r in rows]
+        best = max(
+            (_prf([(t, s >= th) for t, s in zip(truth, nk["scores"], strict=True)])["f1"], th)
+            for th in [x / 100 for x in range(50, 100, 2)]
+        )
+        result["logic_v2"] = {
+            "version": nk["version"],
+            "threshold": NK_THRESHOLD,
+            "overall": _prf([(t, s >= NK_THRESHOLD) for t, s in zip(truth, nk["scores"], strict=True)]),
+            "best_f1": best[0],
+            "best_threshold": best[1],
+            "pairs_per_second": len(rows) / nk["seconds"] if nk["seconds"] else None,
+        }
+    else:
+        result["logic_v2"] = nk or {"skipped": "no nomenklatura environment (see docs/screening.md)"}
+    return result
+
+
+def un_and_negatives(folder: Path, sdn, un) -> dict:
+    """Share of treated UN persons found as the top UN hit; false-positive rate of 10,000 negatives on SDN+UN."""
+    un_only = Screener([un])
+    positives = _read(folder / "un_positives_treated_dev.csv")
+    found = [bool(un_only.screen(r["full_name"])) for r in positives]
+    top_any = [bool(un_only.screen(r["full_name"], min_score=0.0)) for r in positives]
+    both = Screener([sdn, un])
+    negatives = _read(folder / "person_negatives_dev.csv")
+    started = time.perf_counter()
+    false_hits = []
+    for row in negatives:
+        hits = both.screen(row["full_name"])
+        if hits:
+            false_hits.append(
+                {
+                    "name": row["full_name"],
+                    "list": hits[0].list,
+                    "matched": hits[0].matched_name,
+                    "score": hits[0].score,
+                }
+            )
+    seconds = time.perf_counter() - started
+    return {
+        "un_positives": len(positives),
+        "un_found_top_hit_at_threshold": sum(found),
+        "un_found_share": sum(found) / len(positives),
+        "un_any_candidate_share": sum(top_any) / len(positives),
+        "negatives": len(negatives),
+        "negative_false_positives": len(false_hits),
+        "negative_fp_rate": len(false_hits) / len(negatives),
+        "negative_examples": false_hits[:15],
+        "negatives_screens_per_second": len(negatives) / seconds,
+    }
+
+
+def chinese_pairs(folder: Path) -> dict:
+    """Chinese-character names against English/pinyin names: true aliases match, sister companies do not."""
+    rows = _read(folder / "chinese_name_pairs_dev.csv")
+    judged = [(r["is_match"] == "true", compare(r["name_zh"], r["name_en"]) >= MATCH_THRESHOLD) for r in rows]
+    return {
+        **_prf(judged),
+        "false_pairs": sum(1 for t, _ in judged if not t),
+        "false_pairs_matched": sum(1 for t, p in judged if p and not t),
+    }
+
+
+def _variants(names: list[str], rng: random.Random) -> list[str]:
+    out = []
+    forms = ["Co., Ltd.", "Company Limited", "CO LTD", "Limited", ""]
+    for name in names:
+        base = re.sub(r",?\s*(Co\.,? Ltd\.?|Company Limited|Ltd\.?|Limited)$", "", name)
+        words = base.split()
+        if len(words) > 2:
+            i = rng.randrange(len(words) - 1)
+            words[i], words[i + 1] = words[i + 1], words[i]
+        long_words = [k for k, w in enumerate(words) if len(w) >= 6]
+        if long_words:
+            k = rng.choice(long_words)
+            pos = rng.randrange(1, len(words[k]) - 1)
+            words[k] = words[k][:pos] + words[k][pos + 1 :]
+        out.append(f"{' '.join(words)} {rng.choice(forms)}".strip().upper())
+    return out
+
+
+def speed(folder: Path, lists: list, work_dir: Path) -> dict:
+    """Screens per second on one core (SDN+aliases, UN, UFLPA), candidate recall vs exhaustive, rapidfuzz beside."""
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.utils import default_process
+
+    from parcelaudit.screening import names as names_module
+    from parcelaudit.screening import text as text_module
+
+    rng = random.Random(4)
+    started = time.perf_counter()
+    screener = Screener(lists)
+    build_seconds = time.perf_counter() - started
+    negatives = [r["full_name"] for r in _read(folder / "person_negatives_dev.csv")]
+    positives = [r["full_name"] for r in _read(folder / "un_positives_treated_dev.csv")]
+    listed = [e.name for lst in lists for e in lst.entries if lst.code == "UFLPA"]
+    sdn_names = [e.name for lst in lists if lst.code == "SDN" for e in lst.entries]
+    queries = negatives + positives + _variants(listed, rng) + _variants(rng.sample(sdn_names, 2000), rng)
+    names_module.prepare.cache_clear()
+    text_module.tokenize.cache_clear()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    hits = [screener.screen(q) for q in queries[: len(negatives)]]
+    cpu_clean = time.process_time() - cpu0
+    hits += [screener.screen(q) for q in queries[len(negatives) :]]
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    # Recall is about hits, so most of the sample is drawn from queries meant to hit (exhaustive is slow).
+    first_variant = len(negatives)
+    size = int(os.environ.get("PARCELAUDIT_BENCH_RECALL_SAMPLE", "200"))
+    sample = rng.sample(range(first_variant, len(queries)), size * 4 // 5) + rng.sample(
+        range(first_variant), size // 5
+    )
+    found = expected = 0
+    exhaustive_seconds = 0.0
+    for i in sample:
+        t0 = time.perf_counter()
+        full = {(h.list, h.entry_id) for h in screener.screen(queries[i], exhaustive=True)}
+        exhaustive_seconds += time.perf_counter() - t0
+        expected += len(full)
+        found += len(full & {(h.list, h.entry_id) for h in hits[i]})
+    choices = [default_process(n.text) for n in screener.names]
+    t0 = time.perf_counter()
+    for i in sample:
+        process.extractOne(
+            default_process(queries[i]), choices, scorer=fuzz.token_sort_ratio, score_cutoff=85
+        )
+    rapidfuzz_seconds = time.perf_counter() - t0
+    return {
+        "listed_names": len(screener.names),
+        "entries": len(screener.entries),
+        "index_keys": len(screener.index),
+        "build_seconds": build_seconds,
+        "queries": len(queries),
+        "queries_with_hit": sum(1 for h in hits if h),
+        "screens_per_second_cpu": len(queries) / cpu,
+        "clean_queries": len(negatives),
+        "clean_screens_per_second_cpu": len(negatives) / cpu_clean,
+        "hit_queries": len(queries) - len(negatives),
+        "hit_screens_per_second_cpu": (len(queries) - len(negatives)) / (cpu - cpu_clean),
+        "screens_per_second_wall": len(queries) / wall,
+        "recall_sample": len(sample),
+        "exhaustive_hits": expected,
+        "index_found": found,
+        "candidate_recall": found / expected if expected else 1.0,
+        "exhaustive_ours_screens_per_second": len(sample) / exhaustive_seconds,
+        "exhaustive_rapidfuzz_screens_per_second": len(sample) / rapidfuzz_seconds,
+    }
+
+
+def generated(work_dir: Path, parcels: int) -> dict:
+    """Screen every distinct party name of a generated data set once; every injected listed-entity variant must hit."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    try:
+        from parcelaudit.generate import generate_dataset
+    except ImportError:
+        return {"skipped": "generator not installed"}
+    from parcelaudit.screening import screen_party_table
+
+    out = work_dir / f"generated_{parcels}"
+    generate_dataset(out, parcels, 60, dt.date(2025, 3, 1), 11)
+    shipments, lines = pcsv.read_csv(out / "shipments.csv"), pcsv.read_csv(out / "lines.csv")
+    names = set()
+    for table, column in (
+        (shipments, "seller_name"),
+        (shipments, "shipper_name"),
+        (lines, "manufacturer_name"),
+    ):
+        names.update(v for v in table.column(column).to_pylist() if v)
+    screener = Screener(load_bundled_lists())
+    started = time.perf_counter()
+    hits = screen_party_table(pa.table({"name": sorted(names)}), screener)
+    seconds = time.perf_counter() - started
+    truth = [r for r in _read(out / "truth.csv") if r["kind"] == "listed_entity"]
+    injected = {r["detail"].split(": ", 1)[1].split(" ~ ")[0] for r in truth}
+    hit_names = set(hits.column("name").to_pylist())
+    return {
+        "parcels": parcels,
+        "distinct_party_names": len(names),
+        "screen_seconds": seconds,
+        "names_per_second": len(names) / seconds,
+        "injected_variants": len(injected),
+        "injected_found": len(injected & hit_names),
+        "missed": sorted(injected - hit_names)[:20],
+        "other_names_hit": len(hit_names - injected),
+        "other_examples": sorted(hit_names - injected)[:10],
+    }
+
+
+def run(work_dir: Path) -> dict:
+    """Run every screening measurement that the available data allows."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    parcels = int(os.environ.get("PARCELAUDIT_BENCH_PARCELS", "1000000"))
+    result: dict = {"match_threshold": MATCH_THRESHOLD}
+    base = shared_data_dir()
+    if base is None or not (base / "screening").is_dir():
+        result["skipped"] = "../shared/data is absent: accuracy and list figures need it"
+    else:
+        folder, lists_dir = base / "screening", base / "lists"
+        sdn = load_list(lists_dir / "ofac_sdn_2024-05-03.csv")
+        un = load_list(lists_dir / "un_consolidated_2026-02.xml")
+        uflpa = next(lst for lst in load_bundled_lists() if lst.code == "UFLPA")
+        result["name_pairs"] = name_pairs(folder)
+        result["un_and_negatives"] = un_and_negatives(folder, sdn, un)
+        result["chinese_pairs"] = chinese_pairs(folder)
+        result["speed"] = speed(folder, [sdn, un, uflpa], work_dir)
+    result["generated"] = generated(work_dir, parcels)
+    return result
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def summarize(result: dict) -> str:
+    """Markdown summary of the figures, with the done-when targets beside them."""
+    if "skipped" in result:
+        lines = [f"- skipped: {result['skipped']}"]
+    else:
+        pairs, un, zh, fast = (
+            result["name_pairs"],
+            result["un_and_negatives"],
+            result["chinese_pairs"],
+            result["speed"],
+        )
+        o = pairs["overall"]
+        nk = pairs.get("logic_v2", {})
+        lines = [
+            f"- name_pairs_dev: F1 **{_fmt(o['f1'])}** at MATCH_THRESHOLD {result['match_threshold']} "
+            f"(P {_fmt(o['precision'])}, R {_fmt(o['recall'])}; target >= 0.85); STRONG-pair errors: "
+            f"{len(pairs['strong_errors'])}; {pairs['pairs_per_second']:.0f} pairs/s",
+            f"- logic-v2 (nomenklatura {nk.get('version', '?')}): F1 {_fmt(nk.get('overall', {}).get('f1'))} at "
+            f"{NK_THRESHOLD}, best F1 {_fmt(nk.get('best_f1'))} at {_fmt(nk.get('best_threshold'))}; "
+            f"{_fmt(nk.get('pairs_per_second'))} pairs/s"
+            if "overall" in nk
+            else f"- logic-v2: {nk}",
+            f"- UN treated positives found as top UN hit: **{un['un_found_top_hit_at_threshold']}/"
+            f"{un['un_positives']}** ({un['un_found_share']:.1%}; target >= 95%)",
+            f"- person negatives vs SDN+UN: **{un['negative_false_positives']}** false positives of "
+            f"{un['negatives']} ({un['negative_fp_rate']:.2%}; target <= 0.1%)",
+            f"- Chinese pairs: P {_fmt(zh['precision'])} R {_fmt(zh['recall'])} F1 {_fmt(zh['f1'])}; hard negatives "
+            f"matched: {zh['false_pairs_matched']}/{zh['false_pairs']}",
+            f"- speed (SDN+aliases, UN, UFLPA: {fast['listed_names']} names; target >= 20,000/s per core): "
+            f"**{fast['clean_screens_per_second_cpu']:.0f} screens/s per core** on {fast['clean_queries']} names on no "
+            f"list, {fast['hit_screens_per_second_cpu']:.0f}/s on {fast['hit_queries']} names meant to hit, "
+            f"{fast['screens_per_second_cpu']:.0f}/s over all (CPU time; wall {fast['screens_per_second_wall']:.0f}/s); "
+            f"index build {fast['build_seconds']:.1f} s",
+            f"- candidate recall vs exhaustive comparison: **{fast['candidate_recall']:.2%}** "
+            f"({fast['index_found']}/{fast['exhaustive_hits']} hits, {fast['recall_sample']} queries; target >= 99.5%)",
+            f"- exhaustive: ours {fast['exhaustive_ours_screens_per_second']:.1f} screens/s, rapidfuzz token_sort "
+            f"extractOne {fast['exhaustive_rapidfuzz_screens_per_second']:.1f} screens/s",
+            "",
+            "| group | n | P | R | F1 |",
+            "|---|---|---|---|---|",
+        ]
+        for kind, groups in pairs["by"].items():
+            for name, m in groups.items():
+                lines.append(
+                    f"| {kind}: {name} | {m['n']} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | "
+                    f"{_fmt(m['f1'])} |"
+                )
+    gen = result.get("generated", {})
+    if "parcels" in gen:
+        lines.append(
+            f"\n- generated {gen['parcels']} parcels: {gen['distinct_party_names']} distinct party names "
+            f"screened in {gen['screen_seconds']:.1f} s ({gen['names_per_second']:.0f}/s); injected "
+            f"listed-entity variants found **{gen['injected_found']}/{gen['injected_variants']}**; other "
+            f"names hit: {gen['other_names_hit']}"
+        )
+    else:
+        lines.append(f"\n- generated: {gen}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    out = run(BENCH_DIR / "work" / "screening")
+    print(summarize(out))
+    sys.exit(0)

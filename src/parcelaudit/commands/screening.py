@@ -1,0 +1,188 @@
+"""CLI for restricted-party screening: `lists update`, `lists show`, and `screen`."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from parcelaudit.commands.common import console, progress_bar
+from parcelaudit.csv_safety import neutralise
+from parcelaudit.errors import InputError
+
+lists_app = typer.Typer(
+    help="Restricted-party lists: download the official lists, show what is loaded.", no_args_is_help=True
+)
+
+
+def _parse_urls(values: list[str]) -> dict[str, str]:
+    urls = {}
+    for value in values:
+        code, sep, url = value.partition("=")
+        if not sep or not url:
+            raise InputError(
+                f"--url {value!r} is not CODE=URL", field="--url", hint="e.g. --url SDN=https://..."
+            )
+        urls[code.strip().upper()] = url.strip()
+    return urls
+
+
+@lists_app.command("update")
+def lists_update(
+    codes: Annotated[
+        list[str] | None, typer.Argument(help="Lists to fetch: SDN CSL UN UFLPA WRO (default all).")
+    ] = None,
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--url",
+            help="Override a source: CODE=URL, or SDN_ALT=URL / SDN_ADD=URL for OFAC companions (repeatable; file:// works).",
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each download.")] = 60.0,
+) -> None:
+    """Download the official lists into the local data folder (URLs configurable) and check that they load."""
+    from parcelaudit.reference.list_sources import SOURCES, lists_dir, update_list
+
+    wanted = [c.upper() for c in codes] if codes else [s.code for s in SOURCES]
+    urls = _parse_urls(url or [])
+    table = Table("list", "entries", "aliases", "snapshot", "source", title=f"Lists updated in {lists_dir()}")
+    with progress_bar() as progress:
+        task = progress.add_task("downloading lists", total=len(wanted))
+        for code in wanted:
+            loaded = update_list(code, urls, timeout)
+            table.add_row(
+                loaded.code,
+                str(len(loaded)),
+                str(loaded.alias_count),
+                loaded.snapshot_date or "?",
+                loaded.source,
+            )
+            progress.advance(task)
+    console.print(table)
+
+
+def _load_lists(files: list[Path] | None):
+    from parcelaudit.reference.list_sources import default_lists
+    from parcelaudit.screening import load_list
+
+    return [load_list(f) for f in files] if files else default_lists()
+
+
+ListOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--list", help="List file to use (repeatable; format detected). Default: downloaded + bundled."
+    ),
+]
+
+
+@lists_app.command("show")
+def lists_show(lists: ListOption = None) -> None:
+    """Print the lists a screening run would use: entries, aliases, source, snapshot date and age."""
+    table = Table(
+        "list", "entries", "aliases", "snapshot", "age (days)", "source", "note", title="Restricted lists"
+    )
+    for loaded in _load_lists(lists):
+        age = loaded.age_days()
+        table.add_row(
+            loaded.code,
+            str(len(loaded)),
+            str(loaded.alias_count),
+            loaded.snapshot_date or "?",
+            "?" if age is None else str(age),
+            loaded.source,
+            loaded.note or "",
+        )
+    console.print(table)
+
+
+def _read_names(path: Path) -> list[tuple[str, str | None]]:
+    if not path.exists():
+        raise InputError("names file not found", file=str(path), hint="check the path")
+    text = path.read_text(encoding="utf-8-sig")
+    first = text.splitlines()[0].lower() if text.strip() else ""
+    if "name" in [c.strip() for c in first.split(",")]:
+        rows = list(csv.DictReader(text.splitlines()))
+        key = next(k for k in rows[0] if k and k.strip().lower() == "name") if rows else "name"
+        country_key = next(
+            (k for k in (rows[0] if rows else {}) if k and k.strip().lower() == "country"), None
+        )
+        return [
+            (r[key].strip(), (r.get(country_key) or "").strip() or None if country_key else None)
+            for r in rows
+            if (r.get(key) or "").strip()
+        ]
+    return [(line.strip(), None) for line in text.splitlines() if line.strip()]
+
+
+def screen(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="CSV of hits: query, list, entry_id, matched_name, score, explanation."),
+    ],
+    name: Annotated[str | None, typer.Option("--name", help="One name to screen.")] = None,
+    names: Annotated[
+        Path | None,
+        typer.Option(
+            "--names", help="File of names: CSV with a name (and country) column, or one name per line."
+        ),
+    ] = None,
+    lists: ListOption = None,
+    country: Annotated[str | None, typer.Option(help="Country (ISO alpha-2) of the --name party.")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Score needed for a hit (default MATCH_THRESHOLD).")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write screening_report.html and .pdf into this folder."),
+    ] = None,
+) -> None:
+    """Screen one name or a file of names against the restricted lists; write every hit with its explanation."""
+    from parcelaudit.screening import MATCH_THRESHOLD, Screener
+
+    if (name is None) == (names is None):
+        raise InputError(
+            "give exactly one of --name or --names", field="--name", hint="e.g. --name 'Acme Co Ltd'"
+        )
+    queries = [(name, country)] if name is not None else _read_names(names)
+    loaded = _load_lists(lists)
+    screener = Screener(loaded, threshold=MATCH_THRESHOLD if threshold is None else threshold)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    per_list: dict[str, int] = {}
+    screened_with_hit = 0
+    all_hits = []
+    with out.open("w", newline="", encoding="utf-8") as handle, progress_bar() as progress:
+        writer = csv.writer(handle)
+        writer.writerow(["query", "list", "entry_id", "matched_name", "score", "explanation"])
+        # Names come from users and lists: a cell a spreadsheet would run is neutralised.
+        task = progress.add_task("screening", total=len(queries))
+        for query, query_country in queries:
+            hits = screener.screen(query, query_country)
+            screened_with_hit += bool(hits)
+            all_hits.extend((query, hit) for hit in hits)
+            for hit in hits:
+                row = [query, hit.list, hit.entry_id, hit.matched_name, f"{hit.score:.4f}", hit.explanation]
+                writer.writerow([neutralise(cell) for cell in row])
+                per_list[hit.list] = per_list.get(hit.list, 0) + 1
+            progress.advance(task)
+    table = Table(
+        "list", "hits", title=f"{len(queries)} names screened, {screened_with_hit} with a hit -> {out}"
+    )
+    for code in sorted(per_list):
+        table.add_row(code, str(per_list[code]))
+    console.print(table)
+    if report is not None:
+        from parcelaudit.screening.report import write_report
+
+        html, pdf = write_report(report, all_hits, loaded, len(queries), screener.threshold)
+        console.print(f"report: {html} and {pdf}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `lists` (update, show) and `screen` to the main app."""
+    app.add_typer(lists_app, name="lists")
+    app.command("screen")(screen)

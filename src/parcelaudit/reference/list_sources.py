@@ -1,0 +1,153 @@
+"""Official download locations of the restricted lists, `lists update`, and the lists a run uses by default.
+
+URLs are settings: override one with PARCELAUDIT_LIST_URL_<CODE> (e.g. PARCELAUDIT_LIST_URL_SDN) or with
+`parcelaudit lists update --url CODE=URL`. Downloads go to <user data dir>/lists/<CODE>/ with a
+manifest recording the URL, time and SHA-256; the bundled partial UFLPA/WRO snapshot is the fallback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from parcelaudit.errors import ReferenceDataError
+from parcelaudit.paths import user_data_dir
+from parcelaudit.reference.lists import load_bundled_lists, load_list
+from parcelaudit.screening.model import RestrictedList
+
+
+@dataclass(frozen=True)
+class ListSource:
+    """Where one list is published: its code, the files to fetch (name, URL) and the format to read."""
+
+    code: str
+    files: tuple[tuple[str, str], ...]
+    format: str
+    doc: str
+
+
+SOURCES: tuple[ListSource, ...] = (
+    ListSource(
+        "SDN",
+        (
+            ("sdn.csv", "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN.CSV"),
+            ("alt.csv", "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/ALT.CSV"),
+            ("add.csv", "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/ADD.CSV"),
+        ),
+        "sdn",
+        "OFAC SDN legacy CSV with aliases (ALT) and addresses (ADD)",
+    ),
+    ListSource(
+        "CSL",
+        (("csl.csv", "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.csv"),),
+        "csl",
+        "trade.gov Consolidated Screening List CSV",
+    ),
+    ListSource(
+        "UN",
+        (("un.xml", "https://scsanctions.un.org/resources/xml/en/consolidated.xml"),),
+        "un",
+        "UN Security Council consolidated list XML",
+    ),
+    ListSource(
+        "UFLPA",
+        (("uflpa.html", "https://www.dhs.gov/uflpa-entity-list"),),
+        "uflpa_dhs",
+        "DHS UFLPA Entity List page (tables per section)",
+    ),
+    ListSource(
+        "WRO",
+        (("wro.csv", "https://www.cbp.gov/document/stats/withhold-release-orders-and-findings-list"),),
+        "wro",
+        "CBP Withhold Release Orders and Findings list (CSV; set the URL of the current file)",
+    ),
+)
+
+
+def source_url(code: str, filename: str, default: str) -> str:
+    """The URL to fetch one file from: the environment override for the list when set, else the default."""
+    override = os.environ.get(f"PARCELAUDIT_LIST_URL_{code}")
+    if override and filename == next(s for s in SOURCES if s.code == code).files[0][0]:
+        return override
+    return os.environ.get(f"PARCELAUDIT_LIST_URL_{code}_{Path(filename).stem.upper()}", default)
+
+
+def lists_dir() -> Path:
+    """Folder holding downloaded lists, one subfolder per list code."""
+    return user_data_dir() / "lists"
+
+
+def _fetch(url: str, target: Path, timeout: float) -> str:
+    request = urllib.request.Request(url, headers={"User-Agent": "parcelaudit (restricted-party screening)"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read()
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise ReferenceDataError(
+            f"cannot download {url}: {reason}",
+            file=str(target),
+            hint="check the network, or pass --url CODE=URL / a local file with --list",
+        ) from error
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return hashlib.sha256(data).hexdigest()
+
+
+def update_list(code: str, urls: dict[str, str] | None = None, timeout: float = 60.0) -> RestrictedList:
+    """Download one list from its official source, check it loads, and record a manifest beside it."""
+    source = next((s for s in SOURCES if s.code == code.upper()), None)
+    if source is None:
+        raise ReferenceDataError(
+            f"unknown list {code!r}", hint=f"use one of {', '.join(s.code for s in SOURCES)}"
+        )
+    folder = lists_dir() / source.code
+    manifest = {
+        "code": source.code,
+        "downloaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "files": [],
+    }
+    urls = urls or {}
+    for index, (filename, default) in enumerate(source.files):
+        # The list's own file is CODE=URL; companion files (OFAC ALT, ADD) are CODE_ALT=URL, CODE_ADD=URL.
+        key = source.code if index == 0 else f"{source.code}_{Path(filename).stem.upper()}"
+        url = urls.get(key) or source_url(source.code, filename, default)
+        digest = _fetch(url, folder / filename, timeout)
+        manifest["files"].append({"name": filename, "url": url, "sha256": digest})
+    loaded = load_list(folder / source.files[0][0], source.format)
+    manifest["entries"] = len(loaded)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return _stamp(loaded, manifest)
+
+
+def _stamp(loaded: RestrictedList, manifest: dict) -> RestrictedList:
+    loaded.source = f"{loaded.source}, downloaded from {manifest['files'][0]['url']}"
+    loaded.snapshot_date = loaded.snapshot_date or manifest["downloaded_at"][:10]
+    loaded.extra["downloaded_at"] = manifest["downloaded_at"]
+    return loaded
+
+
+def installed_lists() -> list[RestrictedList]:
+    """Lists previously downloaded with `lists update`, each stamped with its source URL and date."""
+    out = []
+    for source in SOURCES:
+        manifest_path = lists_dir() / source.code / "manifest.json"
+        if manifest_path.exists():
+            manifest = json.loads(manifest_path.read_text())
+            out.append(_stamp(load_list(manifest_path.parent / source.files[0][0], source.format), manifest))
+    return out
+
+
+def default_lists() -> list[RestrictedList]:
+    """Downloaded lists where present; the bundled UFLPA/WRO snapshot for the lists not downloaded."""
+    lists = installed_lists()
+    have = {lst.code for lst in lists}
+    return lists + [lst for lst in load_bundled_lists() if lst.code not in have]

@@ -1,0 +1,62 @@
+"""The list model: a restricted-party list snapshot and its entries, independent of the source format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+LIST_CODES = ("UFLPA", "WRO", "SDN", "CSL", "UN")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One listed party: its names, where it is, why and since when it is listed."""
+
+    list_code: str
+    entry_id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2
+    program: str | None = None  # OFAC program, UFLPA section, WRO/Finding type, CSL source list
+    listed_on: str | None = None  # ISO date
+    kind: str = "entity"  # entity | person | vessel | aircraft | merchandise
+    remarks: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Primary name first, then aliases, without duplicates."""
+        seen: dict[str, None] = {self.name: None}
+        for alias in self.aliases:
+            seen.setdefault(alias, None)
+        return tuple(seen)
+
+
+@dataclass(slots=True)
+class RestrictedList:
+    """A snapshot of one list: its code, entries, where it came from and how current it is."""
+
+    code: str
+    title: str
+    entries: list[Entry]
+    source: str
+    snapshot_date: str | None = None  # ISO date the list was published or compiled
+    loaded_from: str | None = None
+    partial: bool = False
+    note: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def alias_count(self) -> int:
+        """Number of alias names over all entries."""
+        return sum(len(e.aliases) for e in self.entries)
+
+    def age_days(self, today: dt.date | None = None) -> int | None:
+        """Days since the snapshot date, or None when the date is unknown."""
+        if not self.snapshot_date:
+            return None
+        today = today or dt.date.today()
+        return (today - dt.date.fromisoformat(self.snapshot_date[:10])).days

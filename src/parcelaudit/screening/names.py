@@ -1,0 +1,121 @@
+"""A name prepared for matching: its tokens, each with a class (legal form, generic word...) and a weight."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from parcelaudit.screening.settings import setting
+from parcelaudit.screening.text import strict_tokens, tokenize
+from parcelaudit.screening.vocabulary import generic_words, legal_form_max_len, legal_form_starts, legal_forms
+
+DISTINCTIVE = "distinctive"
+LEGAL = "legal"
+# Classes whose tokens are index keys: anything but particles and legal forms.
+KEY_CLASSES = frozenset({DISTINCTIVE, "common", "place", "org", "patronymic"})
+GENERIC_CLASSES = frozenset({"place", "org"})
+
+_CLASS_WEIGHT = {
+    DISTINCTIVE: setting("weight_distinctive"),
+    "common": setting("weight_common"),
+    "org": setting("weight_org"),
+    "place": setting("weight_place"),
+    "patronymic": setting("weight_patronymic"),
+    "particle": setting("weight_particle"),
+    LEGAL: setting("weight_legal"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedName:
+    """Tokens of one name with their class and weight; legal forms are folded to one canonical token."""
+
+    text: str
+    tokens: tuple[str, ...]
+    classes: tuple[str, ...]
+    weights: tuple[float, ...]
+    strict: tuple[bool, ...]
+    total: float
+    # (weight, token, strict, generic) of the index-key tokens, heaviest first; generic = org or place word
+    keyed: tuple[tuple[float, str, bool, bool], ...]
+
+    def distinctive_tokens(self) -> list[str]:
+        """Tokens that are in no generic class and long enough to identify a party."""
+        return [t for t, c in zip(self.tokens, self.classes, strict=True) if c == DISTINCTIVE and len(t) > 2]
+
+
+def _fold_legal_forms(tokens: tuple[str, ...]) -> list[tuple[str, str]]:
+    forms = legal_forms()
+    longest = legal_form_max_len()
+    starts = legal_form_starts()
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i] not in starts:
+            out.append((tokens[i], ""))
+            i += 1
+            continue
+        for size in range(min(longest, len(tokens) - i), 0, -1):
+            canonical = forms.get(tokens[i : i + size])
+            # A legal form at the very start of a one-word name is more likely the name itself.
+            if canonical is not None and not (i == 0 and size == len(tokens)):
+                out.append((canonical.replace(" ", "_"), LEGAL))
+                i += size
+                break
+        else:
+            out.append((tokens[i], ""))
+            i += 1
+    return out
+
+
+_PATRONYMIC_ENDINGS = ("ovich", "evich", "ovna", "evna", "ovych", "ivna")
+
+
+def _token_class(token: str, generic: dict[str, str]) -> str:
+    cls = generic.get(token)
+    if cls:
+        return cls
+    # East Slavic patronymics are middle names that lists and documents often leave out.
+    if len(token) > 7 and token.endswith(_PATRONYMIC_ENDINGS):
+        return "patronymic"
+    return DISTINCTIVE
+
+
+_SHORT = setting("weight_short")
+_TOKEN_INFO: dict[str, tuple[str, float]] = {}
+
+
+def _token_info(token: str) -> tuple[str, float]:
+    info = _TOKEN_INFO.get(token)
+    if info is None:
+        cls = _token_class(token, generic_words())
+        weight = _CLASS_WEIGHT[cls] * (_SHORT if cls == DISTINCTIVE and len(token) <= 2 else 1.0)
+        if len(_TOKEN_INFO) > 500_000:
+            _TOKEN_INFO.clear()
+        info = _TOKEN_INFO[token] = (cls, weight)
+    return info
+
+
+@lru_cache(maxsize=200_000)
+def prepare(name: str) -> PreparedName:
+    """Tokenise a name, fold legal forms, and weigh each token by its class."""
+    tokens, classes, weights = [], [], []
+    legal_weight = _CLASS_WEIGHT[LEGAL]
+    for token, legal in _fold_legal_forms(tokenize(name)):
+        cls, weight = (LEGAL, legal_weight) if legal else _token_info(token)
+        tokens.append(token)
+        classes.append(cls)
+        weights.append(weight)
+    strict = strict_tokens(name) if not name.isascii() else frozenset()
+    flags = tuple(t in strict for t in tokens)
+    keyed = tuple(
+        sorted(
+            (
+                (w, t, f, c in GENERIC_CLASSES)
+                for t, c, w, f in zip(tokens, classes, weights, flags, strict=True)
+                if c in KEY_CLASSES and len(t) >= 2
+            ),
+            reverse=True,
+        )
+    )
+    return PreparedName(name, tuple(tokens), tuple(classes), tuple(weights), flags, sum(weights), keyed)

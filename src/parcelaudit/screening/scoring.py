@@ -1,0 +1,287 @@
+"""Score two prepared names in 0..1: weighted token alignment, tolerant of typos, order and merged words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA
+
+from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, prepare
+from parcelaudit.screening.settings import setting
+
+_INITIAL_SIM = setting("initial_similarity")
+_EXTRA = setting("extra_token_rate")
+_MIN_CHARS = setting("min_distinctive_chars")
+_GENERIC_CAP = setting("generic_only_cap")
+_INITIALISM_SIM = setting("initialism_similarity")
+_WHOLE_GENERIC_TOKENS = int(setting("whole_generic_tokens"))
+
+
+def allowed_edits(length: int) -> int:
+    """Typos tolerated in a token of this length: none in short tokens, more in long ones."""
+    if length < 4:
+        return 0
+    if length < 8:
+        return 1
+    if length < 13:
+        return 2
+    return 3
+
+
+@lru_cache(maxsize=500_000)
+def token_similarity(x: str, y: str) -> float:
+    """Similarity of two tokens: 1 when equal, lower with each edit, an initial against its name, else 0."""
+    if x == y:
+        return 1.0
+    if len(x) == 1 or len(y) == 1:
+        short, other = (x, y) if len(x) == 1 else (y, x)
+        return _INITIAL_SIM if other.startswith(short) and len(other) > 1 else 0.0
+    longest = max(len(x), len(y))
+    budget = allowed_edits(min(len(x), len(y)))
+    doubled = _DOUBLED.search(x) is not None or _DOUBLED.search(y) is not None
+    if budget == 0:
+        return 1.0 - 0.5 / longest if doubled and _collapse(x) == _collapse(y) else 0.0
+    if abs(len(x) - len(y)) <= budget:
+        distance = OSA.distance(x, y, score_cutoff=budget)
+        if distance <= budget:
+            return 1.0 - distance / longest
+    # Doubled letters are a common slip (Joonng / Jong); compare with runs collapsed, at a small cost.
+    if doubled:
+        cx, cy = _collapse(x), _collapse(y)
+        distance = OSA.distance(cx, cy, score_cutoff=budget)
+        if distance <= budget:
+            return 1.0 - (distance + 0.5) / longest
+    return 0.0
+
+
+_DOUBLED = re.compile(r"(.)\1")
+
+
+def _collapse(token: str) -> str:
+    return _DOUBLED_RUN.sub(r"\1", token)
+
+
+_DOUBLED_RUN = re.compile(r"(.)\1+")
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """How two names align: matched token pairs (indices in each name, similarity) and the score."""
+
+    score: float
+    pairs: tuple[tuple[tuple[int, ...], tuple[int, ...], float], ...]
+    coverage: tuple[float, float]
+    capped: bool
+
+
+def _fuzzy_pairs(a: PreparedName, b: PreparedName, free_a: list[int], free_b: list[int]) -> list:
+    found = []
+    for i in free_a:
+        if a.classes[i] == LEGAL or a.strict[i]:
+            continue
+        for j in free_b:
+            if b.classes[j] == LEGAL or b.strict[j]:
+                continue
+            sim = token_similarity(a.tokens[i], b.tokens[j])
+            if sim > 0.0:
+                ti, tj = a.tokens[i], b.tokens[j]
+                found.append((-sim, min(ti, tj), max(ti, tj), i, j, sim))
+    found.sort()
+    return found
+
+
+def _merged_pairs(one: PreparedName, two: PreparedName, free_one: set[int], free_two: set[int], flip: bool):
+    # A token of one name that is two or three adjacent tokens of the other written together (Fridrich
+    # Buchenberg; Chinese names romanised per word, 昌吉溢达 -> changjiyida / Changji Yida).
+    out = []
+    for i in sorted(free_one):
+        token = one.tokens[i]
+        if one.classes[i] == LEGAL or len(token) < 5:
+            continue
+        slack = allowed_edits(len(token)) + 2  # doubled letters may shorten a side by a little more
+        for size in (2, 3):
+            found = False
+            for j in range(len(two.tokens) - size + 1):
+                span = range(j, j + size)
+                if not all(k in free_two for k in span):
+                    continue
+                if abs(sum(len(two.tokens[k]) for k in span) - len(token)) > slack:
+                    continue
+                joined = "".join(two.tokens[k] for k in span)
+                if one.strict[i] or any(two.strict[k] for k in span):
+                    sim = 1.0 if joined == token else 0.0
+                else:
+                    sim = token_similarity(token, joined)
+                if sim > 0.0:
+                    pair = ((i,), tuple(span), sim)
+                    out.append((pair[1], pair[0], sim) if flip else pair)
+                    free_one.discard(i)
+                    free_two.difference_update(span)
+                    found = True
+                    break
+            if found:
+                break
+    return out
+
+
+def _initialism_pairs(
+    one: PreparedName, two: PreparedName, free_one: set[int], free_two: set[int], flip: bool
+):
+    # An abbreviation against the words it abbreviates (US / United States, PLA / People's Liberation Army).
+    out = []
+    for i in sorted(free_one):
+        token = one.tokens[i]
+        if one.classes[i] in (LEGAL, "particle", "common") or not 2 <= len(token) <= 5 or not token.isalpha():
+            continue
+        size = len(token)
+        for j in range(len(two.tokens) - size + 1):
+            span = range(j, j + size)
+            if (
+                all(k in free_two and two.classes[k] != LEGAL for k in span)
+                and "".join(two.tokens[k][0] for k in span) == token
+            ):
+                pair = ((i,), tuple(span), _INITIALISM_SIM)
+                out.append((pair[1], pair[0], _INITIALISM_SIM) if flip else pair)
+                free_one.discard(i)
+                free_two.difference_update(span)
+                break
+    return out
+
+
+def align(a: PreparedName, b: PreparedName) -> Alignment:
+    """Align the tokens of two names and score the alignment (symmetric in a and b)."""
+    if (a.tokens, a.strict) <= (b.tokens, b.strict):
+        return _align(a, b)
+    # One canonical order makes every greedy choice, and so the score, the same both ways round.
+    result = _align(b, a)
+    flipped = tuple((ib, ia, sim) for ia, ib, sim in result.pairs)
+    return Alignment(result.score, flipped, (result.coverage[1], result.coverage[0]), result.capped)
+
+
+def _align(a: PreparedName, b: PreparedName) -> Alignment:
+    if not a.tokens or not b.tokens:
+        return Alignment(0.0, (), (0.0, 0.0), False)
+    pairs: list[tuple[tuple[int, ...], tuple[int, ...], float]] = []
+    positions: dict[str, list[int]] = {}
+    for j, token in enumerate(b.tokens):
+        positions.setdefault(token, []).append(j)
+    free_a, free_b = set(range(len(a.tokens))), set(range(len(b.tokens)))
+    for i, token in enumerate(a.tokens):
+        spots = positions.get(token)
+        if spots:
+            j = spots.pop(0)
+            pairs.append(((i,), (j,), 1.0))
+            free_a.discard(i)
+            free_b.discard(j)
+    if free_a and free_b:
+        for *_, i, j, sim in _fuzzy_pairs(a, b, sorted(free_a), sorted(free_b)):
+            if i in free_a and j in free_b:
+                pairs.append(((i,), (j,), sim))
+                free_a.discard(i)
+                free_b.discard(j)
+    if len(free_b) >= 2 and free_a:
+        pairs += _merged_pairs(a, b, free_a, free_b, flip=False)
+    if len(free_a) >= 2 and free_b:
+        pairs += _merged_pairs(b, a, free_b, free_a, flip=True)
+    if len(free_b) >= 2 and free_a:
+        pairs += _initialism_pairs(a, b, free_a, free_b, flip=False)
+    if len(free_a) >= 2 and free_b:
+        pairs += _initialism_pairs(b, a, free_b, free_a, flip=True)
+    result = _score(a, b, tuple(pairs))
+    if (free_a or free_b) and not result.capped:
+        return _compact(a, b, result)
+    return result
+
+
+def _compact(a: PreparedName, b: PreparedName, result: Alignment) -> Alignment:
+    # Word boundaries placed differently (AREFULLAHA REF / AREFULLAH AREF): compare the names written
+    # without spaces, in their own order, with the typo budget of that length.
+    joined_a, joined_b = "".join(a.tokens), "".join(b.tokens)
+    if min(len(joined_a), len(joined_b)) < 8 or any(a.strict) or any(b.strict):
+        return result
+    longest = max(len(joined_a), len(joined_b))
+    budget = 1 if longest < 16 else 2
+    distance = OSA.distance(joined_a, joined_b, score_cutoff=budget)
+    sim = 1.0 - distance / longest if distance <= budget else 0.0
+    if sim <= result.score:
+        return result
+    every = ((tuple(range(len(a.tokens))), tuple(range(len(b.tokens))), sim),)
+    return Alignment(round(sim, 4), every, (1.0, 1.0), False)
+
+
+def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
+    # Evidence for: matched weight. Evidence against: weight left unmatched on both sides (a conflict,
+    # e.g. Kim Sok Jin / Kim Sok Chol) counts fully; weight unmatched on one side only (an omitted middle
+    # name or qualifier) counts at the extra-token rate; partial similarity counts its shortfall.
+    matched = shortfall = 0.0
+    covered_a = covered_b = 0.0
+    distinctive_chars = 0
+    distinctive_pairs = 0
+    for ia, ib, sim in pairs:
+        wa = sum(a.weights[i] for i in ia)
+        wb = sum(b.weights[j] for j in ib)
+        covered_a += wa
+        covered_b += wb
+        matched += sim * (wa + wb) / 2
+        shortfall += (1.0 - sim) * (wa + wb) / 2
+        if any(a.classes[i] == DISTINCTIVE for i in ia) and any(b.classes[j] == DISTINCTIVE for j in ib):
+            distinctive_chars += min(sum(len(a.tokens[i]) for i in ia), sum(len(b.tokens[j]) for j in ib))
+            distinctive_pairs += 1
+    left_a, left_b = a.total - covered_a, b.total - covered_b
+    # Extra tokens are forgiven only when two or more rare tokens agree: "Lee Baxter" is not "BAXTER".
+    if left_a > 1e-9 and left_b > 1e-9:
+        against = left_a + left_b
+    elif distinctive_pairs < 2:
+        against = max(left_a, left_b)
+    else:
+        against = _EXTRA * max(left_a, left_b, 0.0)
+    denominator = matched + shortfall + against
+    score = matched / denominator if denominator > 0 else 0.0
+    capped = distinctive_chars < _MIN_CHARS and score > _GENERIC_CAP and not _whole_generic_name(a, b, pairs)
+    if capped:
+        score = _GENERIC_CAP
+    cov = (covered_a / a.total if a.total else 0.0, covered_b / b.total if b.total else 0.0)
+    return Alignment(round(min(score, 1.0), 4), pairs, cov, capped)
+
+
+def _whole_generic_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
+    # Generic words may not carry a partial match, but a name of three or more such words matched word
+    # for word on both sides ("Xinjiang Nonferrous Metals Industry Group") names one party.
+    content_a = [i for i, c in enumerate(a.classes) if c != LEGAL]
+    content_b = [j for j, c in enumerate(b.classes) if c != LEGAL]
+    if min(len(content_a), len(content_b)) < _WHOLE_GENERIC_TOKENS:
+        return False
+    close = [(ia, ib) for ia, ib, sim in pairs if sim >= 0.8]
+    seen_a = {i for ia, _ in close for i in ia}
+    seen_b = {j for _, ib in close for j in ib}
+    return all(i in seen_a for i in content_a) and all(j in seen_b for j in content_b)
+
+
+def compare(a: str, b: str) -> float:
+    """Similarity of two names in 0..1 (symmetric); at or above MATCH_THRESHOLD they name the same party."""
+    return align(prepare(a), prepare(b)).score
+
+
+def explain(a: PreparedName, b: PreparedName, alignment: Alignment) -> str:
+    """Say which tokens matched which, what weighed little and what stayed unmatched."""
+    parts = []
+    matched_a: set[int] = set()
+    matched_b: set[int] = set()
+    for ia, ib, sim in alignment.pairs:
+        left = " ".join(a.tokens[i] for i in ia)
+        right = "".join(b.tokens[j] for j in ib) if len(ib) > 1 else b.tokens[ib[0]]
+        cls = a.classes[ia[0]]
+        note = "" if cls == DISTINCTIVE else f" [{cls}, w{a.weights[ia[0]]:.2f}]"
+        parts.append(f"{left}={right}{note}" if sim == 1.0 else f"{left}~{right} ({sim:.2f}){note}")
+        matched_a.update(ia)
+        matched_b.update(ib)
+    text = "matched " + ", ".join(parts) if parts else "no tokens matched"
+    extra = [a.tokens[i] for i in range(len(a.tokens)) if i not in matched_a]
+    extra += [b.tokens[j] for j in range(len(b.tokens)) if j not in matched_b]
+    if extra:
+        text += "; unmatched " + ", ".join(extra)
+    if alignment.capped:
+        text += "; capped: only generic words or short tokens matched"
+    return text

@@ -1,0 +1,175 @@
+"""Screen party names against restricted lists: candidates from the index, scored, explained, best first."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from parcelaudit.screening.index import CandidateIndex
+from parcelaudit.screening.model import Entry, RestrictedList
+from parcelaudit.screening.names import DISTINCTIVE, prepare
+from parcelaudit.screening.scoring import align, explain
+from parcelaudit.screening.settings import MATCH_THRESHOLD, setting
+
+HIT_SCHEMA = pa.schema(
+    [
+        ("name", pa.string()),
+        ("country", pa.string()),
+        ("list", pa.string()),
+        ("entry_id", pa.string()),
+        ("matched_name", pa.string()),
+        ("score", pa.float64()),
+        ("explanation", pa.string()),
+    ]
+)
+
+_BONUS = setting("country_bonus")
+_PENALTY = setting("country_penalty")
+_EXTRA = setting("extra_token_rate")
+# Fuzzy pairs, merged words and abbreviations can score above the index's optimistic bound by this much.
+_SLACK = 0.10
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One listed party a name matched: which list and entry, the listed name, the score and why."""
+
+    list: str
+    entry_id: str
+    matched_name: str
+    score: float
+    explanation: str
+    entry: Entry
+
+    @property
+    def program(self) -> str | None:
+        """The entry's program, section or order type."""
+        return self.entry.program
+
+
+class Screener:
+    """Screens names against a set of restricted lists; build once, screen many names."""
+
+    def __init__(
+        self, lists: Iterable[RestrictedList], threshold: float = MATCH_THRESHOLD, candidate_limit: int = 200
+    ) -> None:
+        self.lists = list(lists)
+        self.threshold = threshold
+        self.candidate_limit = candidate_limit
+        self.entries: list[Entry] = []
+        self.names = []
+        self.name_entry: list[int] = []
+        for restricted in self.lists:
+            for entry in restricted.entries:
+                if entry.kind == "merchandise":
+                    continue  # a WRO on goods ("all cotton from X") names no party to screen
+                self.entries.append(entry)
+                for listed in entry.names:
+                    prepared = prepare(listed)
+                    if prepared.tokens:
+                        self.names.append(prepared)
+                        self.name_entry.append(len(self.entries) - 1)
+        self.index = CandidateIndex(self.names)
+        # The index is millions of long-lived objects; leaving them out of the cyclic collector's sweeps
+        # keeps each screen from paying for them again and again.
+        gc.freeze()
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def _adjust(self, entry: Entry, country: str | None, address: str | None) -> tuple[float, str]:
+        delta, notes = 0.0, []
+        if country and entry.countries:
+            if country.upper() in entry.countries:
+                delta += _BONUS
+                notes.append(f"country {country.upper()} agrees (+{_BONUS:.2f})")
+            else:
+                delta -= _PENALTY
+                notes.append(
+                    f"country {country.upper()} not in {'/'.join(entry.countries)} (-{_PENALTY:.2f})"
+                )
+        if address and entry.addresses:
+            query_tokens = set(prepare(address).tokens)
+            listed = [prepare(a) for a in entry.addresses]
+            shared = sorted(
+                {
+                    t
+                    for name in listed
+                    for t, c in zip(name.tokens, name.classes, strict=True)
+                    if c in (DISTINCTIVE, "place") and len(t) >= 4 and t in query_tokens
+                }
+            )
+            if shared:
+                delta += _BONUS
+                notes.append(f"address shares {', '.join(shared[:3])} (+{_BONUS:.2f})")
+        return delta, "; ".join(notes)
+
+    def screen(
+        self,
+        name: str,
+        country: str | None = None,
+        address: str | None = None,
+        min_score: float | None = None,
+        exhaustive: bool = False,
+    ) -> list[Hit]:
+        """Hits for one name at or above min_score (default: the threshold), one per entry, best first."""
+        floor = self.threshold if min_score is None else min_score
+        query = prepare(name or "")
+        if not query.tokens:
+            return []
+        if exhaustive:
+            ids: Iterable[int] = range(len(self.names))
+        else:
+            ids = self.index.candidates(query, self.candidate_limit, floor - _BONUS * 2 - _SLACK, _EXTRA)
+        best: dict[int, tuple[float, int, object]] = {}
+        for name_id in ids:
+            listed = self.names[name_id]
+            alignment = align(query, listed)
+            if alignment.score <= 0.0:
+                continue
+            entry_no = self.name_entry[name_id]
+            if entry_no not in best or alignment.score > best[entry_no][0]:
+                best[entry_no] = (alignment.score, name_id, alignment)
+        hits = []
+        for entry_no, (score, name_id, alignment) in best.items():
+            entry = self.entries[entry_no]
+            delta, note = self._adjust(entry, country, address)
+            final = max(0.0, min(1.0, score + delta))
+            if final < floor:
+                continue
+            listed = self.names[name_id]
+            why = explain(query, listed, alignment) + (f"; {note}" if note else "")
+            hits.append(Hit(entry.list_code, entry.entry_id, listed.text, round(final, 4), why, entry))
+        hits.sort(key=lambda h: (-h.score, h.list, h.entry_id))
+        return hits
+
+
+def screen_party_table(parties: pa.Table, screener: Screener | None = None) -> pa.Table:
+    """Screen each distinct (name, country) once; one output row per hit at or above the threshold."""
+    if screener is None:
+        from parcelaudit.screening.lists import default_screener
+
+        screener = default_screener()
+    names = parties.column("name").to_pylist() if "name" in parties.column_names else []
+    countries = (
+        parties.column("country").to_pylist() if "country" in parties.column_names else [None] * len(names)
+    )
+    rows: dict[str, list] = {field.name: [] for field in HIT_SCHEMA}
+    for name, country in dict.fromkeys(zip(names, countries, strict=True)):
+        if not name:
+            continue
+        for hit in screener.screen(name, country):
+            for key, value in (
+                ("name", name),
+                ("country", country),
+                ("list", hit.list),
+                ("entry_id", hit.entry_id),
+                ("matched_name", hit.matched_name),
+                ("score", hit.score),
+                ("explanation", hit.explanation),
+            ):
+                rows[key].append(value)
+    return pa.table(rows, schema=HIT_SCHEMA)

@@ -1,0 +1,101 @@
+"""Name text to comparable tokens: Unicode folding, Chinese to pinyin and English, other scripts to ASCII."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from anyascii import anyascii
+from pypinyin import Style, lazy_pinyin
+
+from parcelaudit.screening.vocabulary import chinese_word_max_len, chinese_words
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# Hangul and kana: syllabic scripts where a different syllable is a different name, not a typo.
+_SYLLABIC = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\uac00-\ud7af]+")
+_APOSTROPHES = re.compile(r"['’`ʼʻ]")
+_INITIALISM = re.compile(r"\b[a-z0-9](?:\.[a-z0-9])+\.?(?![a-z0-9])")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+# Spellings of one Arabic particle ("son of", the article) written differently in romanised names.
+_PARTICLE_SPELLINGS = {"ben": "bin", "ibn": "bin", "el": "al", "ul": "al"}
+_DIGIT = re.compile(r"\d")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "9": "g"})
+
+
+@lru_cache(maxsize=100_000)
+def han_to_latin(run: str) -> str:
+    """Turn a run of Chinese characters into words: vocabulary words in English, the rest as joined pinyin.
+
+    Characters between vocabulary words form one word written as one pinyin token (大全 -> daquan), the
+    way Chinese names are romanised in English company names.
+    """
+    vocab = chinese_words()
+    longest = chinese_word_max_len()
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            out.append("".join(lazy_pinyin("".join(pending), style=Style.NORMAL)))
+            pending.clear()
+
+    i = 0
+    while i < len(run):
+        for size in range(min(longest, len(run) - i), 0, -1):
+            word = run[i : i + size]
+            if word in vocab:
+                flush()
+                out.append(vocab[word])
+                i += size
+                break
+        else:
+            pending.append(run[i])
+            i += 1
+    flush()
+    return " ".join(out)
+
+
+def _fix_token(token: str) -> str:
+    # Digits inside a word are usually look-alike letters (Ig0r Sech1n); pure numbers stay numbers.
+    if token.isdigit() or not any(ch.isdigit() for ch in token):
+        return token
+    return token.translate(_LEET)
+
+
+@lru_cache(maxsize=200_000)
+def tokenize(name: str) -> tuple[str, ...]:
+    """Split a name into lower-case ASCII tokens after script conversion and punctuation folding."""
+    text = name or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        if _HAN.search(text):
+            text = _HAN.sub(lambda m: f" {han_to_latin(m.group(0))} ", text)
+        text = anyascii(text)
+    text = text.lower().replace("&", " and ")
+    if "'" in text or "`" in text or not text.isascii():
+        text = _APOSTROPHES.sub("", text)
+    if "." in text:
+        text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
+    tokens = [_PARTICLE_SPELLINGS.get(t, t) for t in _NON_WORD.split(text) if t]
+    if _DIGIT.search(text):
+        tokens = [_fix_token(t) for t in tokens]
+    return tuple(tokens)
+
+
+@lru_cache(maxsize=1)
+def _vocabulary_tokens() -> frozenset[str]:
+    return frozenset(t for words in chinese_words().values() for t in words.split())
+
+
+@lru_cache(maxsize=200_000)
+def strict_tokens(name: str) -> frozenset[str]:
+    """Tokens romanised from Chinese characters or Hangul/kana, which must match exactly (no typo tolerance)."""
+    text = unicodedata.normalize("NFKC", name or "")
+    found: set[str] = set()
+    vocab_tokens = _vocabulary_tokens()
+    for run in _HAN.findall(text):
+        found.update(t for t in han_to_latin(run).split() if t not in vocab_tokens)
+    for run in _SYLLABIC.findall(text):
+        found.update(t for t in _NON_WORD.split(anyascii(run).lower()) if t)
+    return frozenset(found)

@@ -1,0 +1,97 @@
+"""Name normalisation and comparison: scripts, legal forms, typos, order, and what must not match."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parcelaudit.screening import MATCH_THRESHOLD, compare
+from parcelaudit.screening.names import LEGAL, prepare
+from parcelaudit.screening.text import tokenize
+
+PIECES = [*"abcdefg xyz.,-&", "Co", "Ltd", "新疆", "科技", "Ü", "й", " Xinjiang ", " Trading "]
+NAME = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+
+
+def test_tokens_fold_scripts_punctuation_and_lookalikes() -> None:
+    assert tokenize("新疆大全新能源股份有限公司") == ("xinjiang", "daquan", "new", "energy", "co", "ltd")
+    assert tokenize("Ig0r Sech1n") == ("igor", "sechin")
+    assert tokenize("C.K. Hutchison & Co.") == ("ck", "hutchison", "and", "co")
+    assert tokenize('ООО "БАЙКАЛ"') == ("ooo", "baykal")
+    assert tokenize("Brigade 44") == ("brigade", "44")
+
+
+def test_legal_forms_fold_to_one_canonical_token() -> None:
+    for spelling in ("Acme Co., Ltd.", "Acme Company Limited", "ACME CO LTD", "Acme 有限公司"):
+        name = prepare(spelling)
+        assert name.tokens == ("acme", "co_ltd") and name.classes[1] == LEGAL, spelling
+    assert prepare("Limited").tokens == ("limited",)  # a lone word is a name, not a legal form
+
+
+@settings(max_examples=150, deadline=None)
+@given(NAME, NAME)
+def test_compare_is_symmetric_and_bounded(a: str, b: str) -> None:
+    score = compare(a, b)
+    assert 0.0 <= score <= 1.0
+    assert score == compare(b, a)
+
+
+@settings(max_examples=60, deadline=None)
+@given(NAME)
+def test_a_name_with_a_rare_token_matches_itself(a: str) -> None:
+    if any(len(t) >= 4 for t in prepare(a).distinctive_tokens()):
+        assert compare(a, a) == 1.0
+
+
+def test_variants_of_one_company_match() -> None:
+    listed = "Xinjiang Daqo New Energy Co., Ltd."
+    for variant in (
+        "XINJIANG DAQO NEW ENERGY COMPANY LIMITED",
+        "Xinjiang Daqo New-Energy Co Ltd",
+        "Xinjiang Daqo New Enrgy Co., Ltd.",
+        "Daqo New Energy Xinjiang Co. Ltd",
+        "新疆大全新能源股份有限公司".replace("大全", "Daqo"),
+    ):
+        assert compare(listed, variant) >= MATCH_THRESHOLD, variant
+
+
+def test_chinese_characters_match_pinyin_names() -> None:
+    assert compare("昌吉溢达纺织有限公司", "Changji Yida Textile Co., Ltd.") >= MATCH_THRESHOLD
+    assert (
+        compare("新疆腾翔镁制品有限公司", "Xinjiang Tengxiang Magnesium Products Co., Ltd.")
+        >= MATCH_THRESHOLD
+    )
+
+
+def test_sister_companies_and_generic_names_do_not_match() -> None:
+    assert (
+        compare(
+            "Xinjiang Zijin Nonferrous Metals Co., Ltd.", "Xinjiang East Hope Nonferrous Metals Co., Ltd."
+        )
+        < MATCH_THRESHOLD
+    )
+    assert compare("新疆紫金鋅業有限公司", "Xinjiang Zijin Nonferrous Metal Co., Ltd.") < MATCH_THRESHOLD
+    assert compare("Shenzhen Trading Co., Ltd.", "Shenzhen Trading Company Limited") < MATCH_THRESHOLD
+    assert compare("Global Technology Group", "Shenzhen Global Technology Group Ltd") < MATCH_THRESHOLD
+    # ... but a listed name of three or more generic words, matched word for word, is that party.
+    assert (
+        compare(
+            "XINJIANG NONFERROUS METALS INDUSTRY GROUP COMPANY LIMITED",
+            "Xinjiang Nonferrous Metals Industry Group Co., Ltd.",
+        )
+        >= MATCH_THRESHOLD
+    )
+    assert compare("XinXing Industrial Park Trading Co", "Xinjiang Industrial Trading Co") < MATCH_THRESHOLD
+
+
+def test_people_match_in_any_order_and_with_typos_but_not_on_a_shared_given_name() -> None:
+    assert compare("PUTIN, Vladimir", "Vladimir Putin") >= MATCH_THRESHOLD
+    assert compare("Vladmir Putin", "Vladimir Putin") >= MATCH_THRESHOLD
+    assert compare("Kim Jong-un", "Kim Jong Un") >= MATCH_THRESHOLD
+    assert compare("KIM SOK JIN", "KIM SOK CHOL") < MATCH_THRESHOLD
+    assert compare("Vladimir Putin", "Vladimir Vinogradov") < MATCH_THRESHOLD
+
+
+def test_ideographic_names_need_exact_syllables() -> None:
+    assert compare("习近朋", "习近平") < MATCH_THRESHOLD
+    assert compare("习近平", "Xi Jinping") >= MATCH_THRESHOLD

@@ -1,0 +1,117 @@
+"""Screener and screen_party_table over the bundled snapshot and small list files."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from parcelaudit.screening import (
+    HIT_SCHEMA,
+    MATCH_THRESHOLD,
+    Screener,
+    load_bundled_lists,
+    load_list,
+    screen_party_table,
+)
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Screener:
+    """A screener over the bundled UFLPA and WRO snapshot."""
+    return Screener(load_bundled_lists())
+
+
+def test_variants_of_listed_entities_are_found_with_an_explanation(bundled: Screener) -> None:
+    for variant in (
+        "HOSHINE SILICON INDUSTRY SHANSHAN CO LTD",
+        "Shanshan Hoshine Silicon Industry Company Limited",
+        "xinjiang daqo new enrgy co ltd",
+        "Changji Esquel Textile Co.,Ltd",
+    ):
+        hits = bundled.screen(variant)
+        assert hits and hits[0].list == "UFLPA", variant
+        assert hits[0].score >= MATCH_THRESHOLD and "matched" in hits[0].explanation
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
+
+
+def test_clean_trading_companies_and_merchandise_rows_do_not_hit(bundled: Screener) -> None:
+    for clean in (
+        "Ningbo Hongda Trading Co., Ltd.",
+        "Shenzhen Meixin Technology Co Ltd",
+        "XinXing Industrial Park Trading Co., Ltd.",
+        "Yiwu Ruifeng Import and Export Co., Ltd.",
+        "Xinjiang Trading Co., Ltd.",
+        "Co., Ltd.",
+        "",
+    ):
+        assert bundled.screen(clean) == [], clean
+    assert all(e.kind != "merchandise" for e in bundled.entries)
+
+
+def test_country_corroborates_or_weakens(list_dir: Path) -> None:
+    screener = Screener([load_list(list_dir / "sdn.csv")])
+    same = screener.screen("Shenzhen Example Technology Co Ltd", "CN")[0]
+    other = screener.screen("Shenzhen Example Technology Co Ltd", "VN", min_score=0.0)[0]
+    plain = screener.screen("Shenzhen Example Technology Co Ltd", min_score=0.0)[0]
+    assert same.score >= plain.score > other.score
+    assert "agrees" in same.explanation and "not in CN" in other.explanation
+
+
+def test_index_finds_what_exhaustive_comparison_finds(list_dir: Path) -> None:
+    lists = [load_list(list_dir / n) for n in ("sdn.csv", "un.xml", "csl.csv")] + load_bundled_lists()
+    screener = Screener(lists)
+    for query in (
+        "Vladimir Putin",
+        "PUTIN VLADIMIR",
+        "Eric Badegh",
+        "Aero Caribbean",
+        "Example Optical",
+        "Hetian Taida Apparel",
+        "Kim Sok Jin",
+    ):
+        fast = {(h.list, h.entry_id) for h in screener.screen(query)}
+        full = {(h.list, h.entry_id) for h in screener.screen(query, exhaustive=True)}
+        assert fast == full, query
+
+
+def test_screen_party_table_screens_each_distinct_pair_once(bundled: Screener) -> None:
+    parties = pa.table(
+        {
+            "name": [
+                "Xinjiang Daqo New Energy Co Ltd",
+                "Xinjiang Daqo New Energy Co Ltd",
+                None,
+                "Ningbo Hongda Trading Co Ltd",
+            ],
+            "country": ["CN", "CN", "CN", "CN"],
+        }
+    )
+    hits = screen_party_table(parties, bundled)
+    assert hits.schema == HIT_SCHEMA
+    assert hits.num_rows == 1
+    row = hits.to_pylist()[0]
+    assert (
+        row["list"] == "UFLPA" and row["country"] == "CN" and row["matched_name"].startswith("Xinjiang Daqo")
+    )
+
+
+def test_screen_party_table_default_screener_uses_bundled_lists(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PARCELAUDIT_HOME", str(tmp_path))
+    from parcelaudit.screening.lists import default_screener
+
+    default_screener.cache_clear()
+    hits = screen_party_table(pa.table({"name": ["Hoshine Silicon Industry (Shanshan) Co., Ltd."]}))
+    default_screener.cache_clear()
+    assert hits.column("list").to_pylist() == ["UFLPA"] and hits.column("country").to_pylist() == [None]
+
+
+def test_address_corroborates(list_dir: Path) -> None:
+    screener = Screener([load_list(list_dir / "sdn.csv")])
+    with_address = screener.screen("Shenzhen Exampel Technology Co Ltd", address="1 Nanshan Road, Shenzhen")[
+        0
+    ]
+    without = screener.screen("Shenzhen Exampel Technology Co Ltd")[0]
+    assert with_address.score > without.score and "address shares nanshan" in with_address.explanation
