@@ -11,7 +11,11 @@ def test_demo_runs_every_stage_and_writes_reports(tmp_path):
     env = {**os.environ, "COLUMNS": "200"}
     result = subprocess.run(
         [sys.executable, "-m", "parcelaudit", "demo", "--out", "demo", "--parcels", "3000"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "skipped" not in result.stderr, result.stderr

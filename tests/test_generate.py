@@ -73,8 +73,12 @@ def test_clean_parcels_follow_the_de_minimis_timeline(dataset, tmp_path):
         suspended = """SELECT shipment_id FROM claims WHERE all_suspended OR china_suspended"""
         store.con.execute(f"CREATE TABLE claims AS {claims}")
         flagged = {r[0] for r in store.con.execute(suspended).fetchall()}
-        injected = {r[0] for r in store.con.execute(
-            "SELECT shipment_id FROM truth_raw WHERE kind = 'dm_suspended'").fetchall()}
+        injected = {
+            r[0]
+            for r in store.con.execute(
+                "SELECT shipment_id FROM truth_raw WHERE kind = 'dm_suspended'"
+            ).fetchall()
+        }
         assert flagged == injected and injected
         over = store.con.execute("""
             SELECT count(*) FROM (
