@@ -115,3 +115,13 @@ def test_address_corroborates(list_dir: Path) -> None:
     ]
     without = screener.screen("Shenzhen Exampel Technology Co Ltd")[0]
     assert with_address.score > without.score and "address shares nanshan" in with_address.explanation
+
+
+def test_joined_pairs_carry_the_position_of_their_first_token() -> None:
+    """The candidate bound weighs a joined pair by its own tokens, even when a legal form precedes it."""
+    from parcelaudit.screening.index import _joined_pairs
+    from parcelaudit.screening.names import prepare
+
+    name = prepare("Limited Yk Ake Trading")
+    pairs = dict((joined, i) for i, joined in _joined_pairs(name))
+    assert name.tokens[pairs["ykake"]] == "yk" and name.tokens[pairs["ykake"] + 1] == "ake"

@@ -42,9 +42,10 @@ def query_keys(token: str, strict: bool) -> list[str]:
     return keys
 
 
-def _joined_pairs(name: PreparedName) -> list[str]:
+def _joined_pairs(name: PreparedName) -> list[tuple[int, str]]:
+    """Adjacent token pairs written as one word, with the position of the first token."""
     return [
-        name.tokens[i] + name.tokens[i + 1]
+        (i, name.tokens[i] + name.tokens[i + 1])
         for i in range(len(name.tokens) - 1)
         if name.classes[i] != LEGAL
         and name.classes[i + 1] != LEGAL
@@ -64,7 +65,7 @@ class CandidateIndex:
                     for key in listed_keys(token, strict):
                         postings[key].add(name_id)
             # Two adjacent words written as one on the other side (YK-AKE / YKAKE, van der Bilt).
-            for joined in _joined_pairs(name):
+            for _, joined in _joined_pairs(name):
                 for key in listed_keys(joined, False):
                     postings[key].add(name_id)
         # Keys held by very many names (Mohammad, Trading...) would only slow every query down.
@@ -122,7 +123,7 @@ class CandidateIndex:
                 for name_id in hit.intersection(weight_by_id):
                     weight_by_id[name_id] += weight
             remaining -= weight
-        for i, joined in enumerate(_joined_pairs(query)):
+        for i, joined in _joined_pairs(query):
             ids = self.postings.get(joined)
             if not ids:
                 continue
