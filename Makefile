@@ -3,9 +3,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+COMPILED := $(VENV)/.compiled
+# The screening hot path, compiled to C with mypyc (see src/parcelaudit/screening/native.py).
+HOT := $(addprefix parcelaudit/screening/,text.py names.py scoring.py index.py screener.py)
 SHARED ?= $(abspath ../shared/data)
 
-.PHONY: demo test bench lint lock clean fresh
+.PHONY: demo test bench lint lock clean fresh compile
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +16,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(COMPILED): $(STAMP) $(addprefix src/,$(HOT))
+	@echo "compiling the screening hot path with mypyc (log: $(VENV)/mypyc.log)"
+	@cd src && (../$(BIN)/mypyc --ignore-missing-imports $(HOT) > ../$(VENV)/mypyc.log 2>&1 \
+		&& touch parcelaudit/screening/*.so) \
+		|| echo "mypyc failed (see $(VENV)/mypyc.log): screening runs as plain Python"
+	@touch $(COMPILED)
+
+compile: $(COMPILED)
+
+demo: $(COMPILED)
 	$(BIN)/parcelaudit demo --out demo-out
 
-test: $(STAMP)
+test: $(COMPILED)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-bench: $(STAMP)
+bench: $(COMPILED)
 	$(BIN)/python -m bench.run
 
 lint: $(STAMP)
@@ -31,4 +43,5 @@ lock: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | grep -vi '^parcelaudit' >> constraints.txt
 
 clean:
-	rm -rf $(VENV) demo-out bench/work .pytest_cache .ruff_cache
+	rm -rf $(VENV) demo-out bench/work .pytest_cache .ruff_cache src/build src/.mypy_cache
+	find src -name '*.so' -delete

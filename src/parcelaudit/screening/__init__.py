@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# First: loads the hot modules from source if their compiled extensions are stale (see native.py).
+from parcelaudit.screening import native  # noqa: F401  (imported for that side effect)
 from parcelaudit.screening.model import LIST_CODES, Entry, RestrictedList
 from parcelaudit.screening.scoring import compare
 from parcelaudit.screening.screener import HIT_SCHEMA, Hit, Screener, screen_party_table

@@ -42,14 +42,14 @@ def token_similarity(x: str, y: str) -> float:
     budget = allowed_edits(min(len(x), len(y)))
     doubled = _DOUBLED.search(x) is not None or _DOUBLED.search(y) is not None
     if budget == 0:
-        return 1.0 - 0.5 / longest if doubled and _collapse(x) == _collapse(y) else 0.0
+        return 1.0 - 0.5 / longest if doubled and collapse_doubled(x) == collapse_doubled(y) else 0.0
     if abs(len(x) - len(y)) <= budget:
         distance = OSA.distance(x, y, score_cutoff=budget)
         if distance <= budget:
             return 1.0 - distance / longest
     # Doubled letters are a common slip (Joonng / Jong); compare with runs collapsed, at a small cost.
     if doubled:
-        cx, cy = _collapse(x), _collapse(y)
+        cx, cy = collapse_doubled(x), collapse_doubled(y)
         distance = OSA.distance(cx, cy, score_cutoff=budget)
         if distance <= budget:
             return 1.0 - (distance + 0.5) / longest
@@ -59,7 +59,13 @@ def token_similarity(x: str, y: str) -> float:
 _DOUBLED = re.compile(r"(.)\1")
 
 
-def _collapse(token: str) -> str:
+def has_doubled(token: str) -> bool:
+    """Whether the token has a letter written twice in a row."""
+    return _DOUBLED.search(token) is not None
+
+
+def collapse_doubled(token: str) -> str:
+    """The token with every run of one letter written once (Joonng -> Jong)."""
     return _DOUBLED_RUN.sub(r"\1", token)
 
 
@@ -96,33 +102,37 @@ def _merged_pairs(one: PreparedName, two: PreparedName, free_one: set[int], free
     # A token of one name that is two or three adjacent tokens of the other written together (Fridrich
     # Buchenberg; Chinese names romanised per word, 昌吉溢达 -> changjiyida / Changji Yida).
     out = []
+    tokens = two.tokens
     for i in sorted(free_one):
         token = one.tokens[i]
-        if one.classes[i] == LEGAL or len(token) < 5:
+        length = len(token)
+        if length < 5 or one.classes[i] == LEGAL:
             continue
-        slack = allowed_edits(len(token)) + 2  # doubled letters may shorten a side by a little more
+        slack = allowed_edits(length) + 2  # doubled letters may shorten a side by a little more
+        match = None
         for size in (2, 3):
-            found = False
-            for j in range(len(two.tokens) - size + 1):
+            for j in range(len(tokens) - size + 1):
                 span = range(j, j + size)
-                if not all(k in free_two for k in span):
+                if not (j in free_two and j + 1 in free_two and (size == 2 or j + 2 in free_two)):
                     continue
-                if abs(sum(len(two.tokens[k]) for k in span) - len(token)) > slack:
+                span_length = len(tokens[j]) + len(tokens[j + 1]) + (len(tokens[j + 2]) if size == 3 else 0)
+                if abs(span_length - length) > slack:
                     continue
-                joined = "".join(two.tokens[k] for k in span)
+                joined = "".join(tokens[j : j + size])
                 if one.strict[i] or any(two.strict[k] for k in span):
                     sim = 1.0 if joined == token else 0.0
                 else:
                     sim = token_similarity(token, joined)
                 if sim > 0.0:
-                    pair = ((i,), tuple(span), sim)
-                    out.append((pair[1], pair[0], sim) if flip else pair)
-                    free_one.discard(i)
-                    free_two.difference_update(span)
-                    found = True
+                    match = (tuple(span), sim)
                     break
-            if found:
+            if match:
                 break
+        if match:
+            matched_span, sim = match
+            out.append((matched_span, (i,), sim) if flip else ((i,), matched_span, sim))
+            free_one.discard(i)
+            free_two.difference_update(matched_span)
     return out
 
 
@@ -219,15 +229,26 @@ def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
     covered_a = covered_b = 0.0
     distinctive_chars = 0
     distinctive_pairs = 0
+    a_weights, b_weights, a_classes, b_classes = a.weights, b.weights, a.classes, b.classes
     for ia, ib, sim in pairs:
-        wa = sum(a.weights[i] for i in ia)
-        wb = sum(b.weights[j] for j in ib)
+        if len(ia) == 1 and len(ib) == 1:
+            i, j = ia[0], ib[0]
+            wa, wb = a_weights[i], b_weights[j]
+            both_distinctive = a_classes[i] == DISTINCTIVE and b_classes[j] == DISTINCTIVE
+            chars = min(len(a.tokens[i]), len(b.tokens[j]))
+        else:
+            wa = sum(a_weights[i] for i in ia)
+            wb = sum(b_weights[j] for j in ib)
+            both_distinctive = any(a_classes[i] == DISTINCTIVE for i in ia) and any(
+                b_classes[j] == DISTINCTIVE for j in ib
+            )
+            chars = min(sum(len(a.tokens[i]) for i in ia), sum(len(b.tokens[j]) for j in ib))
         covered_a += wa
         covered_b += wb
         matched += sim * (wa + wb) / 2
         shortfall += (1.0 - sim) * (wa + wb) / 2
-        if any(a.classes[i] == DISTINCTIVE for i in ia) and any(b.classes[j] == DISTINCTIVE for j in ib):
-            distinctive_chars += min(sum(len(a.tokens[i]) for i in ia), sum(len(b.tokens[j]) for j in ib))
+        if both_distinctive:
+            distinctive_chars += chars
             distinctive_pairs += 1
     left_a, left_b = a.total - covered_a, b.total - covered_b
     # Extra tokens are forgiven only when two or more rare tokens agree: "Lee Baxter" is not "BAXTER".

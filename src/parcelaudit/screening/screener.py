@@ -10,8 +10,8 @@ import pyarrow as pa
 
 from parcelaudit.screening.index import CandidateIndex
 from parcelaudit.screening.model import Entry, RestrictedList
-from parcelaudit.screening.names import DISTINCTIVE, prepare
-from parcelaudit.screening.scoring import align, explain
+from parcelaudit.screening.names import DISTINCTIVE, clear_name_caches, prepare
+from parcelaudit.screening.scoring import Alignment, align, explain, token_similarity
 from parcelaudit.screening.settings import MATCH_THRESHOLD, setting
 
 HIT_SCHEMA = pa.schema(
@@ -80,6 +80,12 @@ class Screener:
     def __len__(self) -> int:
         return len(self.names)
 
+    def clear_caches(self) -> None:
+        """Forget what earlier screens remembered (prepared names, token lookups), so the next start cold."""
+        clear_name_caches()
+        token_similarity.cache_clear()
+        self.index.clear_memos()
+
     def _adjust(self, entry: Entry, country: str | None, address: str | None) -> tuple[float, str]:
         delta, notes = 0.0, []
         if country and entry.countries:
@@ -123,8 +129,10 @@ class Screener:
         if exhaustive:
             ids: Iterable[int] = range(len(self.names))
         else:
-            ids = self.index.candidates(query, self.candidate_limit, floor - _BONUS * 2 - _SLACK, _EXTRA)
-        best: dict[int, tuple[float, int, object]] = {}
+            # Only a country or an address given can add a bonus, so only then may a lower name score hit.
+            headroom = _BONUS * (bool(country) + bool(address)) + _SLACK
+            ids = self.index.candidates(query, self.candidate_limit, floor - headroom, _EXTRA)
+        best: dict[int, tuple[float, int, Alignment]] = {}
         for name_id in ids:
             listed = self.names[name_id]
             alignment = align(query, listed)

@@ -66,7 +66,15 @@ def _fix_token(token: str) -> str:
 @lru_cache(maxsize=200_000)
 def tokenize(name: str) -> tuple[str, ...]:
     """Split a name into lower-case ASCII tokens after script conversion and punctuation folding."""
-    text = name or ""
+    words = (name or "").split()
+    if len(words) == 1:
+        return _tokenize_word(words[0])
+    return tuple(token for word in words for token in _tokenize_word(word))
+
+
+@lru_cache(maxsize=200_000)
+def _tokenize_word(text: str) -> tuple[str, ...]:
+    # One whitespace-separated word: names share most of their words, so words are converted once.
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
         if _HAN.search(text):
@@ -81,6 +89,19 @@ def tokenize(name: str) -> tuple[str, ...]:
     if _DIGIT.search(text):
         tokens = [_fix_token(t) for t in tokens]
     return tuple(tokens)
+
+
+# Every block that is, or that NFKC folds into, Chinese characters, Hangul or kana (radicals, enclosed and
+# compatibility forms, half- and full-width forms, supplementary ideographs): a cheap test before strict_tokens.
+_STRICT_SCRIPT = re.compile(
+    "[\u1100-\u11ff\u2e80-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff"
+    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U0001f200-\U0001f2ff\U00020000-\U0003ffff]"
+)
+
+
+def has_strict_script(name: str) -> bool:
+    """Whether the name has Chinese characters, Hangul or kana (before or after NFKC folding)."""
+    return _STRICT_SCRIPT.search(name) is not None
 
 
 @lru_cache(maxsize=1)
@@ -99,3 +120,9 @@ def strict_tokens(name: str) -> frozenset[str]:
     for run in _SYLLABIC.findall(text):
         found.update(t for t in _NON_WORD.split(anyascii(run).lower()) if t)
     return frozenset(found)
+
+
+def clear_text_caches() -> None:
+    """Forget tokenised names and words, transliterations and strict tokens."""
+    for cached in (tokenize, _tokenize_word, han_to_latin, strict_tokens):
+        cached.cache_clear()

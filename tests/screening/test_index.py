@@ -1,0 +1,99 @@
+"""The candidate index finds what exhaustive comparison finds, on the spellings that slipped past it before."""
+
+from __future__ import annotations
+
+import os
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+import pytest
+
+from parcelaudit.screening import RestrictedList, Screener
+from parcelaudit.screening.model import Entry
+from parcelaudit.screening.native import HOT_MODULES, stale_modules
+
+LISTED = {
+    "SDN": [
+        "FITIWI, Abdurazak",
+        "EP-IDD",
+        "IS-EGYPT",
+        "EP-MHG",
+        "BICENTENARIO I",
+        "FU YUAN YU 8662",
+        "FU YUAN YU 8688",
+        "BARKHANOEV, Malik Ruslanovish",
+        "Abdulmalik al-Huthi",
+        "MUJAHID, Muhammad Yahya",
+    ],
+    "UN": ["Fitiwi Abdelrazak", "Malik Ruslanovich Barkhanoev", "Jund al Khilafah"],
+}
+# Names that share tokens with the ones above, so that the index has choices to make.
+FILLERS = [
+    "MALIK, Abdul",
+    "Abdul Malik Trading",
+    "FU YUAN YU 7701",
+    "EP-MB",
+    "Egypt Air Cargo",
+    "Khilafah Fi Tunis",
+    "Muhammad Yahya Haddad",
+]
+
+
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    """SDN and UN lists holding the listed names above and the fillers."""
+    lists = []
+    for code, names in LISTED.items():
+        entries = [Entry(code, f"{code}-{i}", name) for i, name in enumerate(names)]
+        if code == "SDN":
+            entries += [Entry(code, f"F-{i}", name) for i, name in enumerate(FILLERS)]
+        lists.append(RestrictedList(code, code, entries, source="test"))
+    return Screener(lists)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A long token two edits away, the person listed under two spellings on two lists.
+        ("Fitiwi Abdelrazak", {"FITIWI, Abdurazak", "Fitiwi Abdelrazak"}),
+        ("Abdurazak Fitiwi", {"FITIWI, Abdurazak", "Fitiwi Abdelrazak"}),
+        ("BARKHANOEV, RUSLAOVISH MALIK CO., LTD.", {"Malik Ruslanovich Barkhanoev"}),
+        # A doubled letter written once, in tokens too short for any other typo.
+        ("EP-ID", {"EP-IDD"}),
+        ("ISS-EGYPT CO LTD", {"IS-EGYPT"}),
+        ("FU YU YUAN 8688 CO LTD", {"FU YUAN YU 8688", "FU YUAN YU 8662"}),
+        # One query token that is two listed tokens written together, and the other way round.
+        ("EPMHG CO., LTD.", {"EP-MHG"}),
+        ("HUTHI, AL ABDUL MALIK", {"Abdulmalik al-Huthi"}),
+        # A listed initial pairs with a query token as a second pair.
+        ("BICETENARIO IX COMPANY LIMITED", {"BICENTENARIO I"}),
+        ("JUND IN AL-KHILAFAH TUNISA COMPANY LIMITED", {"Jund al Khilafah"}),
+        ("MOHAMMED YAHYA MUJAHID", {"MUJAHID, Muhammad Yahya"}),
+    ],
+)
+def test_index_finds_every_hit_of_the_exhaustive_comparison(
+    screener: Screener, query: str, expected: set
+) -> None:
+    fast = {(h.list, h.entry_id): h.matched_name for h in screener.screen(query)}
+    full = {(h.list, h.entry_id): h.matched_name for h in screener.screen(query, exhaustive=True)}
+    assert set(full) <= set(fast), query
+    assert expected <= set(fast.values()), (query, fast)
+
+
+def test_cleared_caches_give_the_same_hits(screener: Screener) -> None:
+    before = [(h.entry_id, h.score) for h in screener.screen("Abdurazak Fitiwi")]
+    screener.clear_caches()
+    assert [(h.entry_id, h.score) for h in screener.screen("Abdurazak Fitiwi")] == before
+
+
+def test_a_compiled_module_older_than_its_source_is_stale(tmp_path: Path) -> None:
+    source = tmp_path / "index.py"
+    source.write_text("# source\n")
+    compiled = tmp_path / f"index{EXTENSION_SUFFIXES[0]}"
+    compiled.write_bytes(b"")
+    os.utime(source, (1_000_000, 1_000_000))
+    os.utime(compiled, (2_000_000, 2_000_000))
+    assert stale_modules(tmp_path) == []
+    os.utime(source, (3_000_000, 3_000_000))
+    assert stale_modules(tmp_path) == ["index"]
+    assert "index" in HOT_MODULES
