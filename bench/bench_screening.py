@@ -208,15 +208,18 @@ def speed(folder: Path, lists: list, work_dir: Path) -> dict:
     """Screens per second on one core (SDN+aliases, UN, UFLPA), candidate recall vs exhaustive, rapidfuzz beside."""
     import multiprocessing
 
+    import psutil
     from rapidfuzz import fuzz, process
     from rapidfuzz.utils import default_process
 
     from parcelaudit.screening import native
 
     rng = random.Random(4)
+    rss_before = psutil.Process().memory_info().rss
     started = time.perf_counter()
     screener = Screener(lists)
     build_seconds = time.perf_counter() - started
+    index_mib = (psutil.Process().memory_info().rss - rss_before) / 2**20
     negatives = [r["full_name"] for r in _read(folder / "person_negatives_dev.csv")]
     positives = [r["full_name"] for r in _read(folder / "un_positives_treated_dev.csv")]
     listed = [e.name for lst in lists for e in lst.entries if lst.code == "UFLPA"]
@@ -232,7 +235,8 @@ def speed(folder: Path, lists: list, work_dir: Path) -> dict:
     # comparison is the slow reference, so it runs on both cores; its speed is reported per core.
     first_variant = len(negatives)
     size = int(os.environ.get("PARCELAUDIT_BENCH_RECALL_SAMPLE", "400"))
-    sample = rng.sample(range(first_variant, len(queries)), size * 4 // 5) + rng.sample(
+    picker = random.Random(int(os.environ.get("PARCELAUDIT_BENCH_RECALL_SEED", "5")))
+    sample = picker.sample(range(first_variant, len(queries)), size * 4 // 5) + picker.sample(
         range(first_variant), size // 5
     )
     _EXHAUSTIVE.update(screener=screener, queries=queries)
@@ -260,6 +264,7 @@ def speed(folder: Path, lists: list, work_dir: Path) -> dict:
         "entries": len(screener.entries),
         "index_keys": len(screener.index),
         "build_seconds": build_seconds,
+        "build_rss_mib": index_mib,
         "queries": len(queries),
         "queries_with_hit": sum(1 for h in hits if h),
         "screens_per_second_cpu": len(queries) / cpu,
@@ -269,6 +274,7 @@ def speed(folder: Path, lists: list, work_dir: Path) -> dict:
         "hit_screens_per_second_cpu": (len(queries) - len(negatives)) / (cpu - cpu_clean),
         "screens_per_second_wall": len(queries) / wall,
         "recall_sample": len(sample),
+        "recall_seed": int(os.environ.get("PARCELAUDIT_BENCH_RECALL_SEED", "5")),
         "exhaustive_hits": expected,
         "index_found": found,
         "candidate_recall": found / expected if expected else 1.0,
@@ -278,7 +284,7 @@ def speed(folder: Path, lists: list, work_dir: Path) -> dict:
     }
 
 
-def generated(work_dir: Path, parcels: int) -> dict:
+def generated(work_dir: Path, parcels: int, full_lists: list | None = None) -> dict:
     """Screen every distinct party name of a generated data set once; every injected listed-entity variant must hit."""
     import datetime as dt
 
@@ -308,7 +314,19 @@ def generated(work_dir: Path, parcels: int) -> dict:
     truth = [r for r in _read(out / "truth.csv") if r["kind"] == "listed_entity"]
     injected = {r["detail"].split(": ", 1)[1].split(" ~ ")[0] for r in truth}
     hit_names = set(hits.column("name").to_pylist())
+    full: dict = {}
+    if full_lists:
+        # The same names against SDN (aliases) + UN + UFLPA, as a broker screening every list would.
+        started = time.perf_counter()
+        full_screener = Screener(full_lists)
+        full["full_lists_build_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        full_hits = screen_party_table(pa.table({"name": sorted(names)}), full_screener)
+        full["full_lists_screen_seconds"] = time.perf_counter() - started
+        full["full_lists_names_per_second"] = len(names) / full["full_lists_screen_seconds"]
+        full["full_lists_injected_found"] = len(injected & set(full_hits.column("name").to_pylist()))
     return {
+        **full,
         "parcels": parcels,
         "distinct_party_names": len(names),
         "screen_seconds": seconds,
@@ -338,7 +356,9 @@ def run(work_dir: Path) -> dict:
         result["un_and_negatives"] = un_and_negatives(folder, sdn, un)
         result["chinese_pairs"] = chinese_pairs(folder)
         result["speed"] = speed(folder, [sdn, un, uflpa], work_dir)
-    result["generated"] = generated(work_dir, parcels)
+        result["generated"] = generated(work_dir, parcels, [sdn, un, uflpa])
+    if "generated" not in result:
+        result["generated"] = generated(work_dir, parcels)
     return result
 
 
@@ -378,10 +398,11 @@ def summarize(result: dict) -> str:
             f"**{fast['clean_screens_per_second_cpu']:.0f} screens/s per core** on {fast['clean_queries']} names on no "
             f"list, {fast['hit_screens_per_second_cpu']:.0f}/s on {fast['hit_queries']} names meant to hit, "
             f"{fast['screens_per_second_cpu']:.0f}/s over all (CPU time; wall {fast['screens_per_second_wall']:.0f}/s); "
-            f"index build {fast['build_seconds']:.1f} s; caches cleared first; "
+            f"index build {fast['build_seconds']:.1f} s, {fast['build_rss_mib']:.0f} MiB; caches cleared first; "
             + ("hot path compiled with mypyc" if fast.get("compiled") else "plain Python (not compiled)"),
             f"- candidate recall vs exhaustive comparison: **{fast['candidate_recall']:.2%}** "
-            f"({fast['index_found']}/{fast['exhaustive_hits']} hits, {fast['recall_sample']} queries; target >= 99.5%)"
+            f"({fast['index_found']}/{fast['exhaustive_hits']} hits, {fast['recall_sample']} queries drawn with seed "
+            f"{fast.get('recall_seed')}; target >= 99.5%)"
             + (f"; missed: {'; '.join(fast['missed'])}" if fast["missed"] else ""),
             f"- exhaustive: ours {fast['exhaustive_ours_screens_per_second']:.1f} screens/s, rapidfuzz token_sort "
             f"extractOne {fast['exhaustive_rapidfuzz_screens_per_second']:.1f} screens/s",
@@ -402,6 +423,13 @@ def summarize(result: dict) -> str:
             f"screened in {gen['screen_seconds']:.1f} s ({gen['names_per_second']:.0f}/s); injected "
             f"listed-entity variants found **{gen['injected_found']}/{gen['injected_variants']}**; other "
             f"names hit: {gen['other_names_hit']}"
+            + (
+                f"; against SDN (aliases) + UN + UFLPA: {gen['full_lists_names_per_second']:.0f} names/s "
+                f"(index build {gen['full_lists_build_seconds']:.1f} s), injected variants found "
+                f"{gen['full_lists_injected_found']}/{gen['injected_variants']}"
+                if "full_lists_names_per_second" in gen
+                else ""
+            )
         )
     else:
         lines.append(f"\n- generated: {gen}")

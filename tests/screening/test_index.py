@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
@@ -24,6 +26,8 @@ LISTED = {
         "BARKHANOEV, Malik Ruslanovish",
         "Abdulmalik al-Huthi",
         "MUJAHID, Muhammad Yahya",
+        "EP-IBK",
+        "EP-IBL",
     ],
     "UN": ["Fitiwi Abdelrazak", "Malik Ruslanovich Barkhanoev", "Jund al Khilafah"],
 }
@@ -64,6 +68,7 @@ def screener() -> Screener:
         ("FU YU YUAN 8688 CO LTD", {"FU YUAN YU 8688", "FU YUAN YU 8662"}),
         # One query token that is two listed tokens written together, and the other way round.
         ("EPMHG CO., LTD.", {"EP-MHG"}),
+        ("EPIBC", {"EP-IBK", "EP-IBL"}),  # with a typo, where a part is too short for typos of its own
         ("HUTHI, AL ABDUL MALIK", {"Abdulmalik al-Huthi"}),
         # A listed initial pairs with a query token as a second pair.
         ("BICETENARIO IX COMPANY LIMITED", {"BICENTENARIO I"}),
@@ -97,3 +102,13 @@ def test_a_compiled_module_older_than_its_source_is_stale(tmp_path: Path) -> Non
     os.utime(source, (3_000_000, 3_000_000))
     assert stale_modules(tmp_path) == ["index"]
     assert "index" in HOT_MODULES
+
+
+def test_pure_python_switch_loads_the_sources() -> None:
+    code = (
+        "import parcelaudit.screening as s, parcelaudit.screening.native as n, parcelaudit.screening.index as i;"
+        "print(n.compiled(), i.__file__.endswith('.py'), s.compare('EP-IDD', 'EP-ID') >= s.MATCH_THRESHOLD)"
+    )
+    env = {**os.environ, "PARCELAUDIT_PURE_PYTHON": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"]

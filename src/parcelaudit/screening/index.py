@@ -2,14 +2,15 @@
 
 Every indexed token is stored with its one-deletion variants (the symmetric-delete scheme), so a query
 token within one edit of a listed token meets it at a shared key without comparing against every name.
-Each key holds two postings, names having the key as a whole token and names having it as a token with
-one letter deleted, so that "beck" meets listed "becks" and "bekc" but not every listed "bek" beyond
+Each key holds separate postings: names having the key as a whole token, and names having it as a token
+with one letter deleted, so that "beck" meets listed "becks" and "bekc" but not every listed "bek" beyond
 what one edit allows. Tokens of LONG_TOKEN letters or more, which scoring lets differ by two edits, are
 also stored under their two-deletion variants (a third posting), so Abdurazak still meets Abdelrazak;
 a query looks a long token up that wide only when it could carry a match alone, or when other tokens met
-names it could complete. Generic words and legal forms are not keys: they cannot make a match on their
-own.
-"""
+names it could complete. Two adjacent listed tokens written as one are a fourth posting (EP-MHG meets
+EPMHG), kept apart so that the bound knows one query token stood for two listed ones, with typo keys of
+their own (a fifth) where a part is too short for its own. Generic words and legal forms are not keys:
+they cannot make a match on their own."""
 
 from __future__ import annotations
 
@@ -66,8 +67,11 @@ class CandidateIndex:
                 if cls in KEY_CLASSES and len(token) >= 2:
                     holders[(token, not strict, False)].add(name_id)
             # Two adjacent words written as one on the other side (YK-AKE / YKAKE, van der Bilt).
-            for _, written_together in _joined_pairs(name):
-                holders[(written_together, True, True)].add(name_id)
+            for i, written_together in _joined_pairs(name):
+                # With typos only where a part is too short to have typo keys of its own (EP-IBC / EPIBD):
+                # for longer parts they would double the index and, measured, find nothing more.
+                short = min(len(name.tokens[i]), len(name.tokens[i + 1])) < MIN_DELETE_LEN
+                holders[(written_together, short, True)].add(name_id)
         # Per key, the names having it: 0 as a whole token, 1 with one letter deleted, 2 with two letters
         # deleted (long tokens only), 3 as two adjacent tokens written as one, 4 that with one letter deleted.
         buckets: dict[str, list] = {}

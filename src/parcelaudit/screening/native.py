@@ -4,12 +4,14 @@
 extensions beside their .py files, and Python then imports the extensions: screening runs about a third
 faster. Nothing else changes: the extensions are the same typed Python, and without a C compiler the
 modules simply run as Python. An extension older than its source would run stale code, so when any of
-them is stale all are loaded from source instead (mypyc links them to each other), with a warning.
+them is stale all are loaded from source instead (mypyc links them to each other), with a warning; the
+environment variable PARCELAUDIT_PURE_PYTHON=1 does the same on purpose.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import warnings
 from importlib.machinery import EXTENSION_SUFFIXES
@@ -57,9 +59,15 @@ def _load_sources() -> None:
 
 
 def guard() -> None:
-    """Load the hot modules from source when any compiled extension is older than its .py file."""
+    """Load the hot modules from source when any compiled extension is older than its .py file, or when
+    PARCELAUDIT_PURE_PYTHON is set (to compare, or to debug with Python tools)."""
+    if f"{_PACKAGE}.index" in sys.modules:
+        return
+    if os.environ.get("PARCELAUDIT_PURE_PYTHON"):
+        _load_sources()
+        return
     stale = stale_modules()
-    if stale and f"{_PACKAGE}.index" not in sys.modules:
+    if stale:
         warnings.warn(
             f"compiled screening modules older than their source ({', '.join(stale)}): running them as "
             "Python; run `make compile` to rebuild them",

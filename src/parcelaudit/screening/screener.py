@@ -134,12 +134,14 @@ class Screener:
             ids = self.index.candidates(query, self.candidate_limit, floor - headroom, _EXTRA)
         best: dict[int, tuple[float, int, Alignment]] = {}
         for name_id in ids:
-            listed = self.names[name_id]
-            alignment = align(query, listed)
+            entry_no = self.name_entry[name_id]
+            found = best.get(entry_no)
+            if found is not None and found[0] >= 1.0:
+                continue  # another name of this entry already matched exactly: nothing can beat it
+            alignment = align(query, self.names[name_id])
             if alignment.score <= 0.0:
                 continue
-            entry_no = self.name_entry[name_id]
-            if entry_no not in best or alignment.score > best[entry_no][0]:
+            if found is None or alignment.score > found[0]:
                 best[entry_no] = (alignment.score, name_id, alignment)
         hits = []
         for entry_no, (score, name_id, alignment) in best.items():
