@@ -36,12 +36,20 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _assignr_equivalence(shared: Path) -> dict:
-    ref, base = shared / CM, shared / "origin/assignR"
-    known = read_samples(ref / "Cm_known.csv")
-    mask = read_polygons(base / "naMap.shp")
+def _charadrius_inputs(shared: Path) -> dict:
+    """The Charadrius montanus known-origin samples, North America mask and raw d2H isoscape, read once."""
+    base = shared / "origin/assignR"
+    return {
+        "known": read_samples(shared / CM / "Cm_known.csv"),
+        "mask": read_polygons(base / "naMap.shp"),
+        "raw": read_isoscape(base / "d2h_lrNA.tif"),
+    }
+
+
+def _assignr_equivalence(shared: Path, inputs: dict) -> dict:
+    ref, known, mask = shared / CM, inputs["known"], inputs["mask"]
     started = time.perf_counter()
-    fit = calibrate(known, read_isoscape(base / "d2h_lrNA.tif"), mask=mask, marker="d2H")
+    fit = calibrate(known, inputs["raw"], mask=mask, marker="d2H")
     calibrate_s = time.perf_counter() - started
     expected = {"intercept": 18.042520, "slope": 0.881903, "r_squared": 0.371337, "sigma": 3.852560}
     coef_diff = {k: abs(getattr(fit, k) - v) for k, v in expected.items()}
@@ -75,12 +83,9 @@ def _assignr_equivalence(shared: Path) -> dict:
     }
 
 
-def _qa_split_comparison(shared: Path) -> dict:
+def _qa_split_comparison(inputs: dict) -> dict:
     """assignR-style in-sample QA vs our held-out-by-site QA on the same data."""
-    ref, base = shared / CM, shared / "origin/assignR"
-    known = read_samples(ref / "Cm_known.csv")
-    mask = read_polygons(base / "naMap.shp")
-    raw = read_isoscape(base / "d2h_lrNA.tif")
+    known, mask, raw = inputs["known"], inputs["mask"], inputs["raw"]
     # In-sample: calibrated on every sample, validation samples included (what assignR's recal=TRUE
     # split bug amounts to: it removes at most one row).
     in_sample = qa(known, calibrate(known, raw, mask=mask, marker="d2H").isoscape, by=5, recal=False)
@@ -142,8 +147,9 @@ def run(work_dir: Path) -> dict:
     result: dict = {"simulated_cotton_cv": _cv(simulate_reference(seed=42), "simulated cotton (seed 42)")}
     shared = shared_data_dir()
     if shared is not None and (shared / CM).exists():
-        result["assignr_equivalence"] = _assignr_equivalence(shared)
-        result["qa_in_sample_vs_held_out"] = _qa_split_comparison(shared)
+        inputs = _charadrius_inputs(shared)
+        result["assignr_equivalence"] = _assignr_equivalence(shared, inputs)
+        result["qa_in_sample_vs_held_out"] = _qa_split_comparison(inputs)
         result["knownorig_cv"] = _cv(_knownorig_reference(shared), "knownOrig d2H by country")
     else:
         result["skipped"] = (

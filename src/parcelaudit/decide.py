@@ -7,7 +7,7 @@ Every decision lists the rule ids behind it, most severe first.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import duckdb
@@ -31,18 +31,6 @@ class SeverityPolicy:
     default: str = "medium"
     settings: Settings = field(default_factory=Settings)
     source: str = str(DEFAULT_POLICY)
-
-    def severity_of(self, rule_id: str, variant: str | None = None) -> str:
-        """The severity for a finding: rule/variant if listed, else rule, else the default."""
-        if variant and f"{rule_id}/{variant}" in self.severities:
-            return self.severities[f"{rule_id}/{variant}"]
-        return self.severities.get(rule_id, self.default)
-
-    def decision_for(self, severity: str) -> str:
-        """The decision one finding of this severity leads to."""
-        if severity in self.hold:
-            return "hold"
-        return "review" if severity in self.review else "release"
 
 
 def load_severity_policy(path: Path | str | None = None) -> SeverityPolicy:
@@ -79,11 +67,9 @@ def load_severity_policy(path: Path | str | None = None) -> SeverityPolicy:
             field="decision",
             hint=f"use {', '.join(SEVERITIES)}",
         )
+    # Every figure declared in Settings may be set under [tolerances]; absent ones keep Settings' default.
     tolerances = data.get("tolerances", {})
-    settings = Settings(
-        val_under_pct=float(tolerances.get("val_under_pct", 0.10)),
-        val_under_abs=float(tolerances.get("val_under_abs", 5.0)),
-    )
+    settings = Settings(**{f.name: float(tolerances.get(f.name, f.default)) for f in fields(Settings)})
     return SeverityPolicy(severity, hold, review, default, settings, str(path))
 
 

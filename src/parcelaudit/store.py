@@ -17,6 +17,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
+def utc_now() -> datetime:
+    """The current time in UTC as a naive datetime, the form the store's TIMESTAMP columns hold."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def available_migrations() -> list[tuple[int, str, Path]]:
     """The migration files in numeric order as (version, name, path)."""
     found = []
@@ -124,7 +129,7 @@ class Store:
                 con.execute(path.read_text(encoding="utf-8"))
                 con.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    [version, name, datetime.now(UTC).replace(tzinfo=None)],
+                    [version, name, utc_now()],
                 )
             done.append(version)
         return done

@@ -113,7 +113,11 @@ def hypergeometric_upper_limit(N: int, n: int, k: int, confidence: float) -> int
     """Largest number of population errors K still consistent (one-sided) with k errors in n of N."""
     _check_confidence(confidence)
     _check_counts(N, n, k)
-    alpha = 1.0 - confidence
+    return _hypergeometric_upper_limit(N, n, k, 1.0 - confidence)
+
+
+def _hypergeometric_upper_limit(N: int, n: int, k: int, alpha: float) -> int:
+    # P(X <= k | K) falls as K grows: find the largest K where it still exceeds alpha.
     return _largest(lambda K: stats.hypergeom.cdf(k, N, K, n) > alpha, k, N - (n - k))
 
 
@@ -168,8 +172,9 @@ def appraise_attribute(
     limits = {}
     for level in levels:
         alpha = (1.0 - level) / 2
-        upper = _largest(lambda K, a=alpha: stats.hypergeom.cdf(k, N, K, n) > a, k, N - (n - k))
-        limits[level] = AttributeLimits(level, _hypergeometric_lower_limit(N, n, k, alpha), upper)
+        limits[level] = AttributeLimits(
+            level, _hypergeometric_lower_limit(N, n, k, alpha), _hypergeometric_upper_limit(N, n, k, alpha)
+        )
     return AttributeAppraisal(
         N=N,
         n=n,

@@ -12,8 +12,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pyarrow as pa
-
 from parcelaudit.audit.evaluation import evaluate_audit
 from parcelaudit.audit.report import write_report
 from parcelaudit.audit.results import read_results_file, record_results
@@ -48,10 +46,10 @@ def simulate_results(store, audit_id: str, truth: dict[str, set[str]]) -> list[d
 
     catalog = {p.description: p.hts10 for p in PRODUCTS}
     items = sample_items(store, audit_id).to_pylist()
-    ids = pa.array(sorted({i["shipment_id"] for i in items}))
+    ids = sorted({i["shipment_id"] for i in items})
     shipments = store.query(
         "SELECT shipment_id, order_id, declared_value FROM shipments WHERE list_contains(?, shipment_id)",
-        [ids.to_pylist()],
+        [ids],
     ).to_pylist()
     order_of = {s["shipment_id"]: s["order_id"] for s in shipments}
     orders = store.query(
@@ -64,7 +62,7 @@ def simulate_results(store, audit_id: str, truth: dict[str, set[str]]) -> list[d
     lines = store.query(
         "SELECT shipment_id, line_no, description, country_of_origin, manufacturer_country FROM lines "
         "WHERE list_contains(?, shipment_id) ORDER BY shipment_id, line_no",
-        [ids.to_pylist()],
+        [ids],
     )
     first_line: dict[str, dict] = {}
     for line in lines.to_pylist():

@@ -8,7 +8,6 @@ amount the auditor is 95% confident is owed at least); "point" and "upper" are t
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from parcelaudit.audit.attributes import DEFAULT_LEVELS, appraise_attribute
 from parcelaudit.audit.penalties import penalty_exposure
@@ -17,6 +16,7 @@ from parcelaudit.audit.results import sampled_results
 from parcelaudit.audit.variables import appraise_stratified
 from parcelaudit.audit.workflow import _require, _set_status, get_audit, log_step
 from parcelaudit.errors import ParcelAuditError
+from parcelaudit.store import utc_now
 
 DEMAND_BASES = ("lower", "point", "upper")
 
@@ -140,7 +140,7 @@ def evaluate_audit(
             "INSERT INTO audit_evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 audit_id,
-                datetime.now(UTC).replace(tzinfo=None),
+                utc_now(),
                 method,
                 confidence,
                 demand,

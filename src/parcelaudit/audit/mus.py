@@ -13,10 +13,8 @@ from dataclasses import dataclass
 
 from scipy import stats
 
-from parcelaudit.audit.attributes import _check_confidence, check_rates
+from parcelaudit.audit.attributes import _MAX_SAMPLE, _check_confidence, binomial_upper, check_rates
 from parcelaudit.errors import ParcelAuditError
-
-_MAX_SAMPLE = 100_000
 
 
 def mus_sample_size(tolerable: float, expected: float, confidence: float) -> int:
@@ -35,7 +33,7 @@ def mus_sample_size(tolerable: float, expected: float, confidence: float) -> int
 
 def _upper(k: int, n: int, confidence: float, method: str) -> float:
     if method == "binomial":
-        return 1.0 if k >= n else float(stats.beta.ppf(confidence, k + 1, n - k))
+        return binomial_upper(n, k, confidence)
     if method == "poisson":
         return float(stats.gamma.ppf(confidence, k + 1)) / n
     raise ParcelAuditError(f"unknown method {method!r}", field="method", hint="binomial or poisson")

@@ -19,6 +19,14 @@ IMPORTER_FIELDS = ("seller_name", "marketplace_name")
 UNITS = ("parcel", "line")
 
 
+def check_importer_by(by: str, field: str = "by") -> None:
+    """A user error unless `by` names a column that identifies an importer (IMPORTER_FIELDS)."""
+    if by not in IMPORTER_FIELDS:
+        raise ParcelAuditError(
+            f"cannot identify an importer by {by!r}", field=field, hint=" or ".join(IMPORTER_FIELDS)
+        )
+
+
 def line_duty(shipments: pa.Table, lines: pa.Table) -> pa.Table:
     """Per line (shipment_id, line_no, rate, duty) from the checks engine; lazily imported (it loads the schedule)."""
     from parcelaudit.rules.duty import compute_duty
@@ -81,10 +89,12 @@ def corrected_duty(
     sub_l = lines.filter(pc.is_in(lines["shipment_id"], ids))
     by_parcel = {c["shipment_id"]: c for c in corrections} if unit == "parcel" else {}
     by_line = {(c["shipment_id"], c["line_no"]): c for c in corrections} if unit == "line" else {}
-    parcel_lines: dict[str, float] = {}
-    for row in sub_l.select(["shipment_id", "value"]).to_pylist():
-        parcel_lines[row["shipment_id"]] = parcel_lines.get(row["shipment_id"], 0.0) + (row["value"] or 0.0)
     rows = sub_l.to_pylist()
+    parcel_lines: dict[str, float] = {}
+    line_count: dict[str, int] = {}
+    for row in rows:
+        parcel_lines[row["shipment_id"]] = parcel_lines.get(row["shipment_id"], 0.0) + (row["value"] or 0.0)
+        line_count[row["shipment_id"]] = line_count.get(row["shipment_id"], 0) + 1
     for row in rows:
         fix = by_parcel.get(row["shipment_id"]) or by_line.get((row["shipment_id"], row["line_no"]))
         if fix is None:
@@ -100,7 +110,7 @@ def corrected_duty(
             else:
                 declared = parcel_lines.get(row["shipment_id"]) or 0.0
                 # Spread the corrected parcel value over its lines in proportion to the declared line values.
-                share = (row["value"] or 0.0) / declared if declared else 1.0 / max(1, _count(rows, row))
+                share = (row["value"] or 0.0) / declared if declared else 1.0 / line_count[row["shipment_id"]]
                 row["value"] = fix["corrected_value"] * share
     fixed_lines = pa.Table.from_pylist(rows, schema=sub_l.schema) if rows else sub_l
     duty = line_duty(sub_s, fixed_lines)
@@ -112,7 +122,3 @@ def corrected_duty(
         c["item_id"]: 0.0 if c.get("duty_free") else round(owed.get(c["item_id"], 0.0), 2)
         for c in corrections
     }
-
-
-def _count(rows: list[dict], row: dict) -> int:
-    return sum(1 for r in rows if r["shipment_id"] == row["shipment_id"])

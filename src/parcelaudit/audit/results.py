@@ -4,13 +4,13 @@ they imply, stored with who recorded them and when."""
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from parcelaudit.audit.population import DUTY_FREE_ENTRY_TYPES, corrected_duty
 from parcelaudit.audit.workflow import (
+    _now,
     _require,
     _set_status,
     actor_name,
@@ -88,13 +88,14 @@ def read_results_file(path: Path) -> list[dict]:
             field="item_id",
             hint=f"the header needs item_id and any of {', '.join(RESULT_COLUMNS[1:])}",
         )
+    name = str(path)
     rows = []
     for number, record in enumerate(records, start=2):
         item = record.get("item_id")
         if item is None or not str(item).strip():
             raise InputError(
                 "blank item_id",
-                file=str(path),
+                file=name,
                 row=number,
                 field="item_id",
                 hint="copy the item ids from the sample sheet",
@@ -103,12 +104,12 @@ def read_results_file(path: Path) -> list[dict]:
             {
                 "item_id": str(item).strip().lstrip("'"),
                 "corrected_value": _parse_float(
-                    record.get("corrected_value"), str(path), number, "corrected_value"
+                    record.get("corrected_value"), name, number, "corrected_value"
                 ),
                 "corrected_hts": (str(record.get("corrected_hts") or "").replace(".", "").strip() or None),
                 "corrected_origin": (str(record.get("corrected_origin") or "").strip().upper() or None),
-                "duty_free": _parse_bool(record.get("duty_free"), str(path), number),
-                "audited_duty": _parse_float(record.get("audited_duty"), str(path), number, "audited_duty"),
+                "duty_free": _parse_bool(record.get("duty_free"), name, number),
+                "audited_duty": _parse_float(record.get("audited_duty"), name, number, "audited_duty"),
                 "notes": (str(record.get("notes")).lstrip("'") if record.get("notes") else None),
             }
         )
@@ -146,7 +147,7 @@ def record_results(
     owed = corrected_duty(
         shipments, lines, [c for c in corrections if c.get("audited_duty") is None], audit["unit"]
     )
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    now, recorded_by = _now(), actor_name(actor)
     rows = []
     for c in corrections:
         item = sample[c["item_id"]]
@@ -171,7 +172,7 @@ def record_results(
                 round(duty, 2),
                 in_error,
                 c.get("notes"),
-                actor_name(actor),
+                recorded_by,
                 now,
             ]
         )
@@ -187,8 +188,14 @@ def record_results(
             [audit_id],
         ).fetchone()[0]
         needed = sum(1 for item in sample.values() if not item["spare"])
-        if recorded >= needed:
+        complete = recorded >= needed
+        if complete:
             _set_status(store, audit_id, "recorded")
+        summary = {
+            "recorded": len(rows),
+            "in_error": sum(1 for r in rows if r[7]),
+            "outstanding": needed - recorded,
+        }
         log_step(
             store,
             audit_id,
@@ -196,13 +203,13 @@ def record_results(
             actor,
             {"source": source, "items": len(rows)},
             {
-                "recorded": len(rows),
-                "in_error": sum(1 for r in rows if r[7]),
-                "complete": recorded >= needed,
-                "outstanding": needed - recorded,
+                "recorded": summary["recorded"],
+                "in_error": summary["in_error"],
+                "complete": complete,
+                "outstanding": summary["outstanding"],
             },
         )
-    return {"recorded": len(rows), "in_error": sum(1 for r in rows if r[7]), "outstanding": needed - recorded}
+    return summary
 
 
 def sampled_results(store, audit_id: str) -> pa.Table:

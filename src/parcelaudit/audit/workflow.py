@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from parcelaudit.audit.population import IMPORTER_FIELDS, UNITS, build_population
+from parcelaudit.audit.population import UNITS, build_population, check_importer_by
 from parcelaudit.audit.selection import select_random
 from parcelaudit.audit.variables import variable_sample_size_error_rate
 from parcelaudit.errors import ParcelAuditError
@@ -122,10 +122,7 @@ def new_audit(
     actor: str | None = None,
 ) -> str:
     """Create an audit of one importer and period; returns its id (A-YYYYMMDD-NNN unless given)."""
-    if by not in IMPORTER_FIELDS:
-        raise ParcelAuditError(
-            f"cannot identify an importer by {by!r}", field="by", hint=" or ".join(IMPORTER_FIELDS)
-        )
+    check_importer_by(by)
     if unit not in UNITS:
         raise ParcelAuditError(f"unknown audit unit {unit!r}", field="unit", hint=" or ".join(UNITS))
     if period_end < period_start:
@@ -193,8 +190,9 @@ def neyman_allocation(sizes: list[int], sds: list[float], total: int, minimum: i
     remaining = total - sum(allocation)
     while remaining > 0 and open_strata:
         weights = [sizes[i] * sds[i] for i in open_strata]
-        weight_sum = sum(weights) or float(len(open_strata))
-        shares = [w / weight_sum if sum(weights) else 1 / len(open_strata) for w in weights]
+        weight_sum = sum(weights)
+        # With no spread anywhere the remainder is shared equally.
+        shares = [w / weight_sum if weight_sum else 1 / len(open_strata) for w in weights]
         granted = 0
         for i, share in zip(open_strata, shares, strict=True):
             extra = min(sizes[i] - allocation[i], max(1, round(remaining * share)))
@@ -238,23 +236,23 @@ def plan_audit(
         stratum_of[values < high] = number
     sampled = stratum_of <= len(bounds)
     if sample_size is None:
-        if sampled.sum() >= 2:
-            sample_size = variable_sample_size_error_rate(
-                int(sampled.sum()),
+        sampled_count = int(sampled.sum())
+        sample_size = (
+            variable_sample_size_error_rate(
+                sampled_count,
                 float(values[sampled].sum()),
                 float(values[sampled].std(ddof=1)),
                 expected_error_rate,
                 precision,
                 confidence,
             )
-        else:
-            sample_size = 0
+            if sampled_count >= 2
+            else 0
+        )
+    masks = [stratum_of == k for k in range(1, len(bounds) + 1)]
     allocation = neyman_allocation(
-        [int((stratum_of == k).sum()) for k in range(1, len(bounds) + 1)],
-        [
-            float(values[stratum_of == k].std()) if (stratum_of == k).any() else 0.0
-            for k in range(1, len(bounds) + 1)
-        ],
+        [int(mask.sum()) for mask in masks],
+        [float(values[mask].std()) if mask.any() else 0.0 for mask in masks],
         sample_size,
     )
     rows = []
@@ -358,6 +356,7 @@ def sample_audit(
                 "frame": [1, len(frame_nos)],
             }
         )
+    summary = {"selections": selections, "items": sum(1 for r in rows if not r[4])}
     with store.transaction():
         store.con.execute("DELETE FROM audit_sample WHERE audit_id = ?", [audit_id])
         store.con.executemany("INSERT INTO audit_sample VALUES (?, ?, ?, ?, ?)", rows)
@@ -368,9 +367,9 @@ def sample_audit(
             "sample",
             actor,
             {"seed": seed, "generator": generator, "spares": spares},
-            {"selections": selections, "items": sum(1 for r in rows if not r[4])},
+            summary,
         )
-    return {"selections": selections, "items": sum(1 for r in rows if not r[4])}
+    return summary
 
 
 def sample_items(store, audit_id: str, include_spares: bool = False) -> pa.Table:

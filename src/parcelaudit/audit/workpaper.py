@@ -165,42 +165,23 @@ def write_workpaper(path: Path, context: dict) -> Path:
                 part["basis"],
             )
         )
-    for level, interval in evaluation["loss"].items():
+    intervals = [
+        *((f"underpayment at {float(level):.0%}", i, None) for level, i in evaluation["loss"].items()),
+        *((f"{method} estimator", i, None) for method, i in evaluation["loss_by_method"].items()),
+        ("undervaluation (declared value)", evaluation["undervaluation"], "same design and estimator"),
+    ]
+    for quantity, interval, how in intervals:
         computations.append(
             (
                 "overall",
-                f"underpayment at {float(level):.0%}",
+                quantity,
                 interval["point"],
                 interval["se"],
                 interval["lower"],
                 interval["upper"],
-                f"critical value {interval['critical_value']:.6f}",
+                how or f"critical value {interval['critical_value']:.6f}",
             )
         )
-    for method, interval in evaluation["loss_by_method"].items():
-        computations.append(
-            (
-                "overall",
-                f"{method} estimator",
-                interval["point"],
-                interval["se"],
-                interval["lower"],
-                interval["upper"],
-                f"critical value {interval['critical_value']:.6f}",
-            )
-        )
-    value = evaluation["undervaluation"]
-    computations.append(
-        (
-            "overall",
-            "undervaluation (declared value)",
-            value["point"],
-            value["se"],
-            value["lower"],
-            value["upper"],
-            "same design and estimator",
-        )
-    )
     compliance = evaluation["compliance"]
     computations.append(
         (

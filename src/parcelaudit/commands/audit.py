@@ -262,15 +262,12 @@ def reconcile_command(
     db: DbOption = DEFAULT_DB_PATH,
 ) -> None:
     """Reconcile an importer's orders, payments and parcels: every difference with its evidence."""
-    from parcelaudit.audit.population import IMPORTER_FIELDS
+    from parcelaudit.audit.population import check_importer_by
     from parcelaudit.audit.report import reconcile_audit
     from parcelaudit.csv_safety import write_table
     from parcelaudit.store import Store
 
-    if by not in IMPORTER_FIELDS:
-        raise ParcelAuditError(
-            f"cannot identify an importer by {by!r}", field="--by", hint=" or ".join(IMPORTER_FIELDS)
-        )
+    check_importer_by(by, field="--by")
     scope = {
         "importer": importer,
         "importer_by": by,

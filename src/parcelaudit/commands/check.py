@@ -74,9 +74,8 @@ def _summary(result) -> None:
     rules = Table(title="Findings by rule")
     rules.add_column("rule")
     rules.add_column("findings", justify="right")
-    ids = result.findings["rule_id"].to_pylist()
-    for rule_id in sorted(set(ids), key=lambda r: -ids.count(r)):
-        rules.add_row(rule_id, f"{ids.count(rule_id):,}")
+    for rule_id, n in result.findings_per_rule().items():
+        rules.add_row(rule_id, f"{n:,}")
     console.print(rules)
     owed = sum(result.decisions["duty_owed"].to_pylist())
     at_risk = sum(result.decisions["duty_at_risk"].to_pylist())

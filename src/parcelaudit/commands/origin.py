@@ -37,6 +37,10 @@ def _polygons(path: Path | None):
     return read_polygons(path) if path else None
 
 
+def _print_report(html: Path, pdf: Path) -> None:
+    console.print(f"report: {html}\n        {pdf}")
+
+
 @origin_app.command("verify")
 def verify_command(
     results: Annotated[Path, typer.Argument(help="Lab results CSV: sample_id, markers, optional claimed.")],
@@ -99,7 +103,7 @@ def verify_command(
             v.best_alternative or "",
         )
     console.print(table)
-    console.print(f"report: {html}\n        {pdf}")
+    _print_report(html, pdf)
 
 
 @origin_app.command("assign")
@@ -125,6 +129,11 @@ def assign_command(
     from parcelaudit.origin.workflow import is_simulated
 
     table = read_samples(results)
+    # Check the results before the calibration's work (and its calibrated_isoscape.tif) is done.
+    if marker not in table.column_names:
+        from parcelaudit.errors import InputError
+
+        raise InputError(f"no {marker} column", file=str(results), field=marker, hint="use --marker")
     iso = read_isoscape(isoscape, marker=marker)
     known_table = read_samples(known) if known else None
     calibration = None
@@ -132,22 +141,20 @@ def assign_command(
         calibration = calibrate(known_table, iso, mask=_polygons(mask), marker=marker, seed=seed)
         iso = calibration.isoscape
         write_layers(out / "calibrated_isoscape.tif", [iso.mean, iso.sd], iso.grid, ["mean", "sd"])
-    if marker not in table.column_names:
-        from parcelaudit.errors import InputError
-
-        raise InputError(f"no {marker} column", file=str(results), field=marker, hint="use --marker")
-    post = assign(
-        calibration or iso, table[marker].to_numpy(zero_copy_only=False), ids=table["sample_id"].to_pylist()
-    )
+    post = assign(iso, table[marker].to_numpy(zero_copy_only=False), ids=table["sample_id"].to_pylist())
     tif = write_layers(out / "posterior.tif", list(post.maps), post.grid, post.ids)
     polygons = _polygons(region)
-    regions = [cells_in_polygons(post.grid, polygons)] * len(post.ids) if polygons else None
-    odds = [odds_ratio(m, regions[0]) for m in post.maps] if regions else None
-    simulated = is_simulated(table, *([known_table] if known_table is not None else []))
+    regions = odds = None
+    if polygons:
+        cells = cells_in_polygons(post.grid, polygons)
+        regions = [cells] * len(post.ids)
+        odds = [odds_ratio(m, cells) for m in post.maps]
+    simulated = is_simulated(*(t for t in (table, known_table) if t is not None))
     html, pdf = write_assign_report(post, out, calibration, regions, odds, known_table, simulated)
-    if calibration:
+    if calibration is not None:
         console.print(json.dumps(calibration.summary(), indent=2))
-    console.print(f"posterior maps: {tif}\nreport: {html}\n        {pdf}")
+    console.print(f"posterior maps: {tif}")
+    _print_report(html, pdf)
 
 
 @origin_app.command("qa")
@@ -196,7 +203,7 @@ def qa_command(
     for key, value in result.summary().items():
         table.add_row(key, f"{value:.4g}")
     console.print(table)
-    console.print(f"report: {html}\n        {pdf}")
+    _print_report(html, pdf)
 
 
 @origin_app.command("simulate")

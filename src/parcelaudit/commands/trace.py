@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,6 @@ import typer
 from rich.table import Table
 
 from parcelaudit.commands.common import console, progress_bar
-from parcelaudit.errors import InputError
 
 _STYLE = {"clear": "green", "review": "dark_orange", "exposed": "red"}
 
@@ -80,18 +78,14 @@ def validate_command(
     no_schema: Annotated[bool, typer.Option("--no-schema", help="Only the built-in and CBV checks.")] = False,
 ) -> None:
     """Validate EPCIS documents (JSON schema + CBV vocabulary) and list every problem by event and field."""
-    from parcelaudit.tracing.epcis_validate import validate_document
+    from parcelaudit.tracing.epcis_validate import read_document, validate_document
 
     table = Table(title="EPCIS validation")
     for column in ("file", "result", "event", "field", "problem"):
         table.add_column(column, overflow="fold")
     bad = 0
     for path in files:
-        try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"not a readable JSON document: {error}", file=str(path)) from error
-        problems, schema_used = validate_document(doc, use_schema=not no_schema)
+        problems, schema_used = validate_document(read_document(path), use_schema=not no_schema)
         bad += bool(problems)
         checks = "schema + CBV" if schema_used else "built-in + CBV (no schema: run trace-fetch-schema)"
         if not problems:

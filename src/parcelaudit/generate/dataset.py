@@ -74,10 +74,22 @@ def de_minimis_available(day_dates: np.ndarray, china_goods: np.ndarray) -> np.n
     )
 
 
+def _pick(values: Sequence[str], indices: np.ndarray) -> pa.Array:
+    """values[i] for every index, as an Arrow string array."""
+    return pa.array(list(values), pa.string()).take(pa.array(indices))
+
+
+def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """Identifiers: prefix + each number zero-padded to width digits."""
+    digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
 class _Generator:
     def __init__(self, parcels: int, days: int, start: date, seed: int, rate: float) -> None:
         self.rng = np.random.default_rng(seed)
         self.P, self.days, self.start, self.seed, self.rate = parcels, days, start, seed, rate
+        self.prefix = f"PA{seed % 1000:03d}"  # shipment ids: prefix + 8-digit parcel number
         self.parties: Parties = build_parties(self.rng, parcels)
         self.truth: list[tuple[str, int | None, str, str]] = []
 
@@ -353,20 +365,13 @@ class _Generator:
     def tables(self, blanks: dict[str, np.ndarray]) -> dict[str, pa.Table]:
         rng, P, parties = self.rng, self.P, self.parties
 
-        def pick(values: Sequence[str], indices: np.ndarray) -> pa.Array:
-            return pa.array(list(values), pa.string()).take(pa.array(indices))
-
         def blank(array: pa.Array, field_name: str) -> pa.Array:
             mask = blanks.get(field_name)
             return array if mask is None else pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), array)
 
-        def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-            digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
-            return pc.binary_join_element_wise(prefix, digits, "")
-
-        shipment_id = numbered(f"PA{self.seed % 1000:03d}", np.arange(P), 8)
-        order_id = numbered(f"ORD{self.seed % 1000:03d}-", self.order, 8)
-        ship_from = pick(parties.ship_from.astype(str), self.seller)
+        shipment_id = _numbered(self.prefix, np.arange(P), 8)
+        order_id = _numbered(f"ORD{self.seed % 1000:03d}-", self.order, 8)
+        ship_from = _pick(parties.ship_from.astype(str), self.seller)
         seller_name = self.seller_name.to_arrow()
         extra_name, extra_address = consignee_columns(rng, self.fresh_consignees)
         consignee = pa.array(self.consignee)
@@ -386,24 +391,24 @@ class _Generator:
                 "shipment_id": shipment_id,
                 "master_bill": master,
                 "entry_type": pa.array(self.entry, pa.string()),
-                "filer_type": pick(("marketplace", "carrier", "broker", "postal"), filer_index),
-                "mode": pick(("air", "ocean", "truck", "mail"), mode_index),
-                "port_of_entry": pick(PORTS, rng.integers(0, len(PORTS), P)),
+                "filer_type": _pick(("marketplace", "carrier", "broker", "postal"), filer_index),
+                "mode": _pick(("air", "ocean", "truck", "mail"), mode_index),
+                "port_of_entry": _pick(PORTS, rng.integers(0, len(PORTS), P)),
                 "arrival_date": pa.array(self.dates(self.day).astype("datetime64[D]"), pa.date32()),
                 "country_of_shipment": ship_from,
                 "seller_name": blank(seller_name, "seller_name"),
                 "seller_address": blank(self.seller_address.to_arrow(), "seller_address"),
-                "seller_country": pick(parties.seller_country.astype(str), self.seller),
+                "seller_country": _pick(parties.seller_country.astype(str), self.seller),
                 "shipper_name": seller_name,
-                "shipper_address": pick(parties.seller_address, self.seller),
+                "shipper_address": _pick(parties.seller_address, self.seller),
                 "shipper_country": ship_from,
                 "consignee_name": blank(consignee_name, "consignee_name"),
                 "consignee_address": blank(consignee_address, "consignee_address"),
-                "consignee_country": pick(("US",), np.zeros(P, dtype=np.int64)),
-                "marketplace_name": pick([m[0] for m in names.MARKETPLACES], market),
-                "marketplace_url": pick(market_urls, market),
+                "consignee_country": _pick(("US",), np.zeros(P, dtype=np.int64)),
+                "marketplace_name": _pick([m[0] for m in names.MARKETPLACES], market),
+                "marketplace_url": _pick(market_urls, market),
                 "order_id": order_id,
-                "currency": pick(("USD",), np.zeros(P, dtype=np.int64)),
+                "currency": _pick(("USD",), np.zeros(P, dtype=np.int64)),
                 "declared_value": pa.array(self.declared),
                 "gift": pa.array(self.gift),
             }
@@ -411,9 +416,9 @@ class _Generator:
         lp = self.l_parcel
         product = self.l_product
         sku = pc.binary_join_element_wise(
-            pick(parties.seller_code, self.seller[lp]), pick([p.code for p in ALL_PRODUCTS], product), "-"
+            _pick(parties.seller_code, self.seller[lp]), _pick([p.code for p in ALL_PRODUCTS], product), "-"
         )
-        url = pick(market_urls, market[lp])
+        url = _pick(market_urls, market[lp])
         hts = self.l_hts.to_arrow()
         dotted = pc.binary_join_element_wise(
             pc.utf8_slice_codeunits(hts, 0, 4),
@@ -421,7 +426,7 @@ class _Generator:
             pc.utf8_slice_codeunits(hts, 6, 10),
             ".",
         )
-        descriptions = pick([p.description for p in ALL_PRODUCTS], product)
+        descriptions = _pick([p.description for p in ALL_PRODUCTS], product)
         lines = pa.table(
             {
                 "shipment_id": shipment_id.take(pa.array(lp)),
@@ -429,7 +434,7 @@ class _Generator:
                 "description": descriptions,
                 "hts_code": pc.if_else(pa.array(self.hts_dotted), dotted, hts),
                 "quantity": pa.array(self.l_qty.astype(float)),
-                "unit": pick([p.unit for p in ALL_PRODUCTS], product),
+                "unit": _pick([p.unit for p in ALL_PRODUCTS], product),
                 "value": pa.array(self.l_value),
                 "country_of_origin": self.l_origin.to_arrow(),
                 "manufacturer_name": self.l_mfr_name.to_arrow(),
@@ -460,9 +465,7 @@ class _Generator:
                 "order_id": order_id,
                 "order_date": pa.array(order_day[lp].astype("datetime64[D]"), pa.date32()),
                 "marketplace_name": shipments["marketplace_name"].combine_chunks().take(pa.array(lp)),
-                "seller_name": pa.array(list(self.parties.seller_name), pa.string()).take(
-                    pa.array(self.seller[lp])
-                ),
+                "seller_name": _pick(self.parties.seller_name, self.seller[lp]),
                 "buyer_name": shipments["consignee_name"].combine_chunks().take(pa.array(lp)),
                 "buyer_address": shipments["consignee_address"].combine_chunks().take(pa.array(lp)),
                 "sku": sku,
@@ -489,12 +492,9 @@ class _Generator:
         n = totals.num_rows
         seconds = rng.integers(0, 86_400, size=n).astype("timedelta64[s]")
         paid = totals["order_date"].to_numpy().astype("datetime64[s]") + seconds
-        ids = pc.binary_join_element_wise(
-            "PAY", pc.utf8_lpad(pc.cast(pa.array(np.arange(n)), pa.string()), 9, "0"), ""
-        )
         return pa.table(
             {
-                "payment_id": ids,
+                "payment_id": _numbered("PAY", np.arange(n), 9),
                 "order_id": totals["order_id"],
                 "paid_at": pa.array(paid, pa.timestamp("s")),
                 "amount": pa.array(amount),
@@ -507,11 +507,11 @@ class _Generator:
             }
         ).sort_by("payment_id")
 
-    def truth_table(self, shipment_prefix: str) -> pa.Table:
+    def truth_table(self) -> pa.Table:
         rows = sorted(self.truth, key=lambda r: (r[1], r[2], r[0]))
         return pa.table(
             {
-                "shipment_id": [f"{shipment_prefix}{p:08d}" for _, p, _, _ in rows],
+                "shipment_id": [f"{self.prefix}{p:08d}" for _, p, _, _ in rows],
                 "line_no": [line for _, _, line, _ in rows],
                 "kind": [k for k, _, _, _ in rows],
                 "detail": [d for _, _, _, d in rows],
@@ -540,7 +540,7 @@ def generate_dataset(
     gen.set_entry_types(injections)
     blanks = gen.inject_fields(injections)
     tables = gen.tables(blanks)
-    tables["truth"] = gen.truth_table(f"PA{seed % 1000:03d}")
+    tables["truth"] = gen.truth_table()
     counts = {}
     for name, table in tables.items():
         pacsv.write_csv(table, out_dir / f"{name}.csv")

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,7 +25,7 @@ from parcelaudit.csv_safety import write_table
 from parcelaudit.ingest.mapping import TableMapping, detect_tables, require_columns
 from parcelaudit.ingest.readers import SourceInfo, inspect_source, read_batches
 from parcelaudit.ingest.validate import validate_batch
-from parcelaudit.store import Store
+from parcelaudit.store import Store, utc_now
 
 ProgressCallback = Callable[[int], None]
 # DuckDB's own memory during an import; past it, uncommitted data spills to disk.
@@ -47,10 +47,6 @@ class ImportResult:
     stored_by_table: dict[str, int] = field(default_factory=dict)
     rejects_path: Path | None = None
     format: str = ""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _hash_expression(columns: list[str]) -> str:
@@ -252,7 +248,7 @@ class _Import:
                 self.info.format,
                 ",".join(result.tables),
                 started,
-                _now(),
+                utc_now(),
                 result.rows_read,
                 sum(c[0] for c in stored.values()),
                 result.rows_duplicate,
@@ -277,7 +273,7 @@ def ingest_file(
     on_progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Import one file; returns its counts. The whole import is one transaction."""
-    started = _now()
+    started = utc_now()
     info = inspect_source(Path(path), fmt, encoding)
     previous = store.con.execute(
         "SELECT import_id, tables FROM imports WHERE source_sha256 = ? ORDER BY import_id", [info.sha256]

@@ -256,8 +256,10 @@ def _read_jsonl(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
         yield _records_table(buffer), first_row
 
 
+# Reader-made columns of JSON Lines batches (validation drops every `__` column from the raw record).
 PARSE_ERROR = "__parse_error__"
 ROW_NUMBER = "__row__"
+RAW_LINE = "__raw__"
 
 
 def _parse_json_line(line: str, number: int) -> dict:
@@ -267,10 +269,10 @@ def _parse_json_line(line: str, number: int) -> dict:
         return {
             ROW_NUMBER: str(number),
             PARSE_ERROR: f"not valid JSON ({error.msg} at column {error.colno})",
-            "__raw__": line[:2000],
+            RAW_LINE: line[:2000],
         }
     if not isinstance(record, dict):
-        return {ROW_NUMBER: str(number), PARSE_ERROR: "not a JSON object", "__raw__": line[:2000]}
+        return {ROW_NUMBER: str(number), PARSE_ERROR: "not a JSON object", RAW_LINE: line[:2000]}
     out = {ROW_NUMBER: str(number)}
     for key, value in record.items():
         if value is None:

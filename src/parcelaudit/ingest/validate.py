@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from parcelaudit.ingest.mapping import TableMapping
+from parcelaudit.ingest.readers import PARSE_ERROR, RAW_LINE, ROW_NUMBER
 from parcelaudit.reference.codes import currency_codes, normalise_country
 from parcelaudit.schema import ENTRY_TYPES, Field
 
@@ -213,8 +214,8 @@ def _parse_field(spec: Field, text: pa.Array) -> tuple[pa.Array, list[tuple[pa.A
 def validate_batch(raw: pa.Table, mapping: TableMapping, first_row: int) -> Validated:
     """Validate a raw string batch for one canonical table; rows are numbered from first_row."""
     n = raw.num_rows
-    if "__row__" in raw.column_names:
-        source_row = pc.cast(raw["__row__"], pa.int64()).combine_chunks()
+    if ROW_NUMBER in raw.column_names:
+        source_row = pc.cast(raw[ROW_NUMBER], pa.int64()).combine_chunks()
     else:
         source_row = pa.array(range(first_row, first_row + n), pa.int64())
     columns: dict[str, pa.Array] = {}
@@ -258,7 +259,7 @@ def validate_batch(raw: pa.Table, mapping: TableMapping, first_row: int) -> Vali
     if unparsed is not None:
         # A line that is not JSON has one problem to report, not one per missing field.
         problems = [(f, pc.and_(m, pc.invert(unparsed)), v, r) for f, m, v, r in problems]
-        problems.insert(0, ("", unparsed, raw["__raw__"].combine_chunks(), ""))
+        problems.insert(0, ("", unparsed, raw[RAW_LINE].combine_chunks(), ""))
     bad_rows = _any([mask for _, mask, _, _ in problems])
     ok = pc.invert(bad_rows)
     rows = pa.table({**columns, "source_row": source_row})
@@ -267,7 +268,7 @@ def validate_batch(raw: pa.Table, mapping: TableMapping, first_row: int) -> Vali
 
 def parse_error_column(raw: pa.Table) -> pa.Array | None:
     """The JSON Lines parse error per record, when the reader found any."""
-    return raw["__parse_error__"].combine_chunks() if "__parse_error__" in raw.column_names else None
+    return raw[PARSE_ERROR].combine_chunks() if PARSE_ERROR in raw.column_names else None
 
 
 def _any(masks: list[pa.Array]) -> pa.Array:

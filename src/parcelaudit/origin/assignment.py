@@ -129,18 +129,24 @@ def region_mask(prob_map: np.ndarray, threshold: float, kind: str = "prob") -> n
         raise InputError("threshold must be between 0 and 1", field="threshold")
     if kind not in ("prob", "area"):
         raise InputError("kind must be 'prob' or 'area'", field="kind")
-    values = prob_map[~np.isnan(prob_map)]
-    if threshold == 0:
-        cut = 1.0
-    elif threshold == 1:
-        cut = 0.0
-    elif kind == "area":
-        cut = float(np.quantile(values, 1 - threshold))
-    else:
-        cut = _bisection_cut(np.sort(values), threshold)
+    cut = region_cut(prob_map[~np.isnan(prob_map)], threshold, kind)
     out = (prob_map > cut).astype(float)
     out[np.isnan(prob_map)] = np.nan
     return out
+
+
+def region_cut(values: np.ndarray, threshold: float, kind: str, ordered: np.ndarray | None = None) -> float:
+    """The cell value that cells must exceed to be in `region_mask`'s top region (values: defined cells).
+
+    `ordered` may pass np.sort(values) already computed, for callers cutting one map many times.
+    """
+    if threshold == 0:
+        return 1.0
+    if threshold == 1:
+        return 0.0
+    if kind == "area":
+        return float(np.quantile(values, 1 - threshold))
+    return _bisection_cut(np.sort(values) if ordered is None else ordered, threshold)
 
 
 def _bisection_cut(ordered: np.ndarray, threshold: float) -> float:

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from parcelaudit.errors import InputError
 from parcelaudit.origin.raster import Isoscape, crop, extract_bilinear, to_grid_crs
-from parcelaudit.origin.samples import marker_columns
+from parcelaudit.origin.samples import marker_columns, site_column
 from parcelaudit.origin.shapes import Geometry, points_in_polygons, polygons_bounds
 
 MONTE_CARLO_DRAWS = 100  # assignR's calRaster uses 100 simulated regressions
@@ -129,7 +129,7 @@ def calibrate(
     # Interpolation cannot produce an sd below the smallest one in the layer.
     iso_sd = np.maximum(iso_sd, np.nanmin(isoscape.sd))
     ids = [str(v) for v in known["sample_id"].to_pylist()]
-    sites = [str(v) for v in known["site_id"].to_pylist()] if "site_id" in known.column_names else ids
+    sites = [str(v) for v in known[site_column(known)].to_pylist()]
     on_map = ~np.isnan(iso_mean)
     dropped = [i for i, ok in zip(ids, on_map, strict=True) if not ok]
     x, y, w, iso_sd = iso_mean[on_map], y[on_map], 1.0 / sd[on_map] ** 2, iso_sd[on_map]

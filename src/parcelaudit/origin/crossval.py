@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 
 from parcelaudit.errors import InputError
-from parcelaudit.origin.verify import ReferenceModel, verify
+from parcelaudit.origin.samples import site_column
+from parcelaudit.origin.verify import ReferenceModel, verify_claims
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,7 @@ def cross_validate(
 ) -> CVResult:
     """k-fold cross-validation of `verify`, by site when grouped=True, by sample otherwise."""
     model = ReferenceModel.fit(reference, group_by)
-    site_col = "site_id" if "site_id" in reference.column_names else "sample_id"
-    units_col = site_col if grouped else "sample_id"
+    units_col = site_column(reference) if grouped else "sample_id"
     units = np.array([str(v) for v in reference[units_col].to_pylist()])
     labels = np.array([str(v) for v in reference[group_by].to_pylist()])
     rows = reference.to_pylist()
@@ -75,8 +75,8 @@ def cross_validate(
             truth = labels[i]
             if truth not in train.data:
                 continue
-            for claim in train.groups:
-                verdict = verify(rows[i], train, claim, confidence)
+            for verdict in verify_claims(rows[i], train, train.groups, confidence):
+                claim = verdict.claimed
                 lr = np.log(max(verdict.likelihood_ratio, 1e-300))
                 if claim == truth:
                     genuine_p.append(verdict.p_value)

@@ -24,9 +24,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from parcelaudit.errors import InputError
-from parcelaudit.origin.assignment import _bisection_cut, assign
+from parcelaudit.origin.assignment import assign, region_cut
 from parcelaudit.origin.calibration import DEFAULT_SEED, _known_arrays, calibrate, pick_marker
 from parcelaudit.origin.raster import Isoscape, to_grid_crs
+from parcelaudit.origin.samples import site_column
 from parcelaudit.origin.shapes import Geometry
 
 
@@ -96,13 +97,8 @@ def _score_sample(prob_map: np.ndarray, row: int, col: int, thresholds: np.ndarr
     ordered = np.sort(values)
     by_prob, by_area, precision = (np.empty(len(thresholds)) for _ in range(3))
     for j, t in enumerate(thresholds):
-        if t == 0:
-            cut_p = cut_a = 1.0
-        elif t == 1:
-            cut_p = cut_a = 0.0
-        else:
-            cut_p = _bisection_cut(ordered, t)
-            cut_a = float(np.quantile(values, 1 - t))
+        cut_p = region_cut(values, t, "prob", ordered)
+        cut_a = region_cut(values, t, "area")
         by_prob[j] = float(at > cut_p) if not np.isnan(at) else np.nan
         by_area[j] = float(at > cut_a) if not np.isnan(at) else np.nan
         precision[j] = np.count_nonzero(values > cut_p) / len(values)
@@ -116,11 +112,6 @@ def _evaluate(iso: Isoscape, known: pa.Table, marker: str, thresholds: np.ndarra
     rows, cols, _ = iso.grid.cell_index(x, y)
     scored = [_score_sample(post.maps[i], rows[i], cols[i], thresholds) for i in range(len(values))]
     return tuple(np.array(part) for part in zip(*scored, strict=True))
-
-
-def _site_ids(known: pa.Table) -> list[str]:
-    column = "site_id" if "site_id" in known.column_names else "sample_id"
-    return [str(v) for v in known[column].to_pylist()]
 
 
 def qa(
@@ -156,7 +147,7 @@ def qa(
             recal=False,
             sample_ids=ids,
         )
-    sites = np.array(_site_ids(known))
+    sites = np.array([str(v) for v in known[site_column(known)].to_pylist()])
     groups = _validation_groups(sorted(set(sites.tolist())), val_sites, iterations, seed)
     shape = (len(groups), len(thresholds))
     result = QAResult(
@@ -209,5 +200,5 @@ def _validation_groups(sites: list[str], size: int, iterations: int | None, seed
 
 def samples_at_sites(known: pa.Table, sites: list[str]) -> pa.Table:
     """The rows of `known` whose site is in `sites` (helper for inspection and tests)."""
-    column = "site_id" if "site_id" in known.column_names else "sample_id"
-    return known.filter(pc.is_in(pc.cast(known[column], pa.string()), value_set=pa.array(sites, pa.string())))
+    column = known[site_column(known)]
+    return known.filter(pc.is_in(pc.cast(column, pa.string()), value_set=pa.array(sites, pa.string())))

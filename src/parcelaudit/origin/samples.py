@@ -66,6 +66,11 @@ def canonical_name(name: str) -> str:
     return f"{out}_sd" if sd else out
 
 
+def site_column(table: pa.Table) -> str:
+    """The column that names a sample's site: site_id, or sample_id when sites are not given."""
+    return "site_id" if "site_id" in table.column_names else "sample_id"
+
+
 def is_marker(name: str) -> bool:
     """Whether a canonical column holds a measured marker (isotope or element)."""
     return name in ISOTOPES or name in ELEMENTS
@@ -134,16 +139,11 @@ def normalise(table: pa.Table, source: str = "<table>") -> pa.Table:
 
 def read_samples(path: Path) -> pa.Table:
     """Read a reference-sample or lab-result CSV into the canonical origin table."""
-    import pyarrow.csv as pacsv
-
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=str(path), hint="check the path")
     try:
-        table = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(null_values=NULLS, strings_can_be_null=True),
-        )
+        table = read_samples_table(path)
     except pa.ArrowInvalid as error:
         raise InputError(
             f"cannot parse CSV: {error}", file=str(path), hint="save the file as UTF-8 CSV"

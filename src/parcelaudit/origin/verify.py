@@ -50,7 +50,6 @@ class ReferenceModel:
     group_by: str
     markers: list[str]
     data: dict[str, np.ndarray]  # group -> (n, len(markers)), NaN where not measured
-    sites: dict[str, np.ndarray]
 
     @classmethod
     def fit(
@@ -66,15 +65,8 @@ class ReferenceModel:
         matrix = np.column_stack(
             [transform(m, reference[m].to_numpy(zero_copy_only=False).astype(float)) for m in markers]
         )
-        site_col = "site_id" if "site_id" in reference.column_names else "sample_id"
-        sites = np.array([str(v) for v in reference[site_col].to_pylist()])
         groups = sorted(set(labels.tolist()) - {"None"})
-        return cls(
-            group_by,
-            markers,
-            {g: matrix[labels == g] for g in groups},
-            {g: sites[labels == g] for g in groups},
-        )
+        return cls(group_by, markers, {g: matrix[labels == g] for g in groups})
 
     @property
     def groups(self) -> list[str]:
@@ -175,15 +167,28 @@ def verify(
     priors: Mapping[str, float] | None = None,
 ) -> Verdict:
     """Check one sample (a mapping marker -> value, with optional sample_id) against the claimed group."""
+    return verify_claims(sample, reference, [claimed], confidence, group_by, priors)[0]
+
+
+def verify_claims(
+    sample: Mapping[str, object],
+    reference: pa.Table | ReferenceModel,
+    claims: Sequence[str],
+    confidence: float = 0.99,
+    group_by: str = "country",
+    priors: Mapping[str, float] | None = None,
+) -> list[Verdict]:
+    """`verify` of one sample against each of several claims, scoring every group only once."""
     if not 0 < confidence < 1:
         raise InputError("confidence must be between 0 and 1", field="confidence")
     model = reference if isinstance(reference, ReferenceModel) else ReferenceModel.fit(reference, group_by)
-    if claimed not in model.data:
-        raise InputError(
-            f"claimed group {claimed!r} has no reference samples",
-            field="claimed",
-            hint=f"choose one of {', '.join(model.groups)}",
-        )
+    for claimed in claims:
+        if claimed not in model.data:
+            raise InputError(
+                f"claimed group {claimed!r} has no reference samples",
+                field="claimed",
+                hint=f"choose one of {', '.join(model.groups)}",
+            )
     x, columns = _sample_vector(sample, model.markers)
     if not columns:
         raise InputError(
@@ -192,44 +197,49 @@ def verify(
             hint=f"reference markers: {', '.join(model.markers)}",
         )
     used = [model.markers[c] for c in columns]
-    alpha = 1 - confidence
-    loglik, p_values, n_claimed, t2_claimed = {}, {}, 0, np.nan
+    loglik, p_values, n_ref, t2_ref = {}, {}, {}, {}
     for group in model.groups:
         mean, cov, n = model.summary(group, columns)
         if np.isnan(mean).any():
             continue
-        t2, p = typicality(x, mean, cov, n)
-        p_values[group] = p
+        t2_ref[group], p_values[group] = typicality(x, mean, cov, n)
         loglik[group] = _gaussian_logpdf(x, mean, cov)
-        if group == claimed:
-            n_claimed, t2_claimed = n, t2
-    if claimed not in p_values:
-        raise InputError(
-            f"too few complete reference samples for {claimed!r} on markers {', '.join(used)}",
-            hint="add reference samples or measure fewer markers",
+        n_ref[group] = n
+    posterior: dict[str, float] = {}
+    if loglik:
+        logs = np.array([loglik[g] + np.log((priors or {}).get(g, 1.0)) for g in loglik])
+        post = np.exp(logs - logs.max())
+        post /= post.sum()
+        posterior = dict(zip(loglik, post.tolist(), strict=True))
+    alpha = 1 - confidence
+    verdicts = []
+    for claimed in claims:
+        if claimed not in p_values:
+            raise InputError(
+                f"too few complete reference samples for {claimed!r} on markers {', '.join(used)}",
+                hint="add reference samples or measure fewer markers",
+            )
+        others = {g: v for g, v in loglik.items() if g != claimed}
+        best = max(others, key=others.get) if others else None
+        ratio = float(np.exp(loglik[claimed] - others[best])) if best else float("inf")
+        verdicts.append(
+            Verdict(
+                sample_id=str(sample.get("sample_id", "sample")),
+                claimed=claimed,
+                consistent=p_values[claimed] >= alpha,
+                confidence=confidence,
+                p_value=p_values[claimed],
+                t_squared=t2_ref[claimed],
+                n_reference=n_ref[claimed],
+                markers=used,
+                posterior=dict(posterior),
+                likelihood_ratio=ratio,
+                best_alternative=best,
+                also_consistent_with=[g for g, p in p_values.items() if g != claimed and p >= alpha],
+                p_values=dict(p_values),
+            )
         )
-    logs = np.array([loglik[g] + np.log((priors or {}).get(g, 1.0)) for g in loglik])
-    post = np.exp(logs - logs.max())
-    post /= post.sum()
-    posterior = dict(zip(loglik, post.tolist(), strict=True))
-    others = {g: v for g, v in loglik.items() if g != claimed}
-    best = max(others, key=others.get) if others else None
-    ratio = float(np.exp(loglik[claimed] - others[best])) if best else float("inf")
-    return Verdict(
-        sample_id=str(sample.get("sample_id", "sample")),
-        claimed=claimed,
-        consistent=p_values[claimed] >= alpha,
-        confidence=confidence,
-        p_value=p_values[claimed],
-        t_squared=t2_claimed,
-        n_reference=n_claimed,
-        markers=used,
-        posterior=posterior,
-        likelihood_ratio=ratio,
-        best_alternative=best,
-        also_consistent_with=[g for g, p in p_values.items() if g != claimed and p >= alpha],
-        p_values=p_values,
-    )
+    return verdicts
 
 
 def verify_table(

@@ -102,12 +102,17 @@ def run_origin(
     run.posterior = assign(run.calibration, values, ids=[str(v) for v in have["sample_id"].to_pylist()])
     grid_iso = run.calibration.isoscape
     claims = {v.sample_id: v.claimed for v in verdicts}
+    # Each region costs a pass over every cell: build the given one, or one per claimed group, once.
+    cached: dict[str | None, np.ndarray] = {}
     for sample_id, prob in zip(run.posterior.ids, run.posterior.maps, strict=True):
-        cells = (
-            cells_in_polygons(grid_iso.grid, region)
-            if region is not None
-            else claimed_region(reference, claims[sample_id], group_by, grid_iso)
-        )
+        key = None if region is not None else claims[sample_id]
+        if key not in cached:
+            cached[key] = (
+                cells_in_polygons(grid_iso.grid, region)
+                if key is None
+                else claimed_region(reference, key, group_by, grid_iso)
+            )
+        cells = cached[key]
         run.regions.append(cells)
         try:
             run.odds.append(odds_ratio(prob, cells))

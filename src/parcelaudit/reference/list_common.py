@@ -13,7 +13,6 @@ from parcelaudit.reference.codes import normalise_country
 
 EMPTY = "-0-"
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)")
-_SECTION = re.compile(r"2\s*\(d\)\s*\(2\)\s*\(B\)\s*\((i{1,3}|iv|v)\)", re.IGNORECASE)
 
 
 def read_text(path: Path) -> str:

@@ -70,12 +70,16 @@ SOURCES: tuple[ListSource, ...] = (
 )
 
 
+def _url_key(source: ListSource, filename: str) -> str:
+    """How a file's URL is named in overrides: CODE for the list's own file, CODE_<STEM> for a companion file
+    (OFAC's ALT and ADD: SDN_ALT, SDN_ADD)."""
+    return source.code if filename == source.files[0][0] else f"{source.code}_{Path(filename).stem.upper()}"
+
+
 def source_url(code: str, filename: str, default: str) -> str:
-    """The URL to fetch one file from: the environment override for the list when set, else the default."""
-    override = os.environ.get(f"PARCELAUDIT_LIST_URL_{code}")
-    if override and filename == next(s for s in SOURCES if s.code == code).files[0][0]:
-        return override
-    return os.environ.get(f"PARCELAUDIT_LIST_URL_{code}_{Path(filename).stem.upper()}", default)
+    """The URL to fetch one file from: the environment override for the file when set, else the default."""
+    source = next(s for s in SOURCES if s.code == code)
+    return os.environ.get(f"PARCELAUDIT_LIST_URL_{_url_key(source, filename)}") or default
 
 
 def lists_dir() -> Path:
@@ -116,10 +120,8 @@ def update_list(code: str, urls: dict[str, str] | None = None, timeout: float = 
         "files": [],
     }
     urls = urls or {}
-    for index, (filename, default) in enumerate(source.files):
-        # The list's own file is CODE=URL; companion files (OFAC ALT, ADD) are CODE_ALT=URL, CODE_ADD=URL.
-        key = source.code if index == 0 else f"{source.code}_{Path(filename).stem.upper()}"
-        url = urls.get(key) or source_url(source.code, filename, default)
+    for filename, default in source.files:
+        url = urls.get(_url_key(source, filename)) or source_url(source.code, filename, default)
         digest = _fetch(url, folder / filename, timeout)
         manifest["files"].append({"name": filename, "url": url, "sha256": digest})
     loaded = load_list(folder / source.files[0][0], source.format)

@@ -23,7 +23,15 @@ from parcelaudit.reference.lists_forced_labor import (
 from parcelaudit.reference.lists_sanctions import load_csl, load_sdn, load_un
 from parcelaudit.screening.model import RestrictedList
 
-FORMATS = ("sdn", "csl", "un", "uflpa", "uflpa_dhs", "wro")
+LOADERS = {
+    "sdn": load_sdn,
+    "csl": load_csl,
+    "un": load_un,
+    "uflpa": load_uflpa,
+    "uflpa_dhs": load_uflpa_dhs,
+    "wro": load_wro,
+}
+FORMATS = tuple(LOADERS)
 __all__ = ["BUNDLED_LISTS", "FORMATS", "detect_format", "load_bundled_lists", "load_list"]
 
 
@@ -65,14 +73,6 @@ def load_list(path: str | Path, format: str | None = None) -> RestrictedList:
     if not path.exists():
         raise ReferenceDataError("list file not found", file=str(path), hint="check the path")
     fmt = format or detect_format(path)
-    loaders = {
-        "sdn": load_sdn,
-        "csl": load_csl,
-        "un": load_un,
-        "uflpa": load_uflpa,
-        "uflpa_dhs": load_uflpa_dhs,
-        "wro": load_wro,
-    }
-    if fmt not in loaders:
+    if fmt not in LOADERS:
         raise ReferenceDataError(f"unknown list format {fmt!r}", file=str(path), hint=f"use one of {FORMATS}")
-    return loaders[fmt](path)
+    return LOADERS[fmt](path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -158,7 +156,7 @@ def load_uflpa_dhs(path: Path) -> RestrictedList:
         parser.feed(text)
         tables = parser.tables
     else:
-        tables = [("", [row for row in csv.reader(io.StringIO(text))])]
+        tables = [("", read_rows(text, header=False))]
     entries = []
     for heading, rows in tables:
         if not rows:

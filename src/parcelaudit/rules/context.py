@@ -13,7 +13,7 @@ values; trimming a million strings per check would cost more than every rule tog
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -44,7 +44,6 @@ class Settings:
 
     val_under_pct: float = 0.10  # VAL-UNDER: declared below transaction value by more than this share...
     val_under_abs: float = 5.0  # ...and by more than this many dollars
-    extra: dict = field(default_factory=dict)
 
 
 def conform(table: pa.Table | None, schema: pa.Schema) -> pa.Table:

@@ -47,9 +47,8 @@ def available() -> dict[str, bool]:
     }
 
 
-def _assess_pairs(pairs: list[tuple[str, str | None]]) -> list[dict]:
-    """Run the Xinjiang detector over (address, country) pairs; keep the Xinjiang ones with their signals."""
-    assess = _optional("parcelaudit.reference.xinjiang", "assess_address")
+def _assess_pairs(assess, pairs: list[tuple[str, str | None]]) -> list[dict]:
+    """Run the Xinjiang detector `assess` over (address, country) pairs; keep the Xinjiang ones with signals."""
     flagged = []
     for address, country in pairs:
         result = assess(address, country)
@@ -104,7 +103,7 @@ def forced_labor_region(ctx: RuleContext) -> pa.Table | str:
     if assess is None:
         return FINDING_SCHEMA.empty_table()
     distinct = ctx.con.execute(_distinct_party_sql("address")).fetchall()
-    flagged = _assess_pairs(distinct)
+    flagged = _assess_pairs(assess, distinct)
     schema = pa.schema(
         [
             ("value", pa.string()),

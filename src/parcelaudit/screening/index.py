@@ -101,7 +101,6 @@ class CandidateIndex:
         for (token, typos, joined), ids in holders.items():
             add(token, ids, typos, joined)
         # Keys held by very many names (Mohammad, Trading...) would only slow every query down.
-        self.max_posting = max_posting
         self.postings: dict[str, list] = {}
         for key, entry in buckets.items():
             useful = False
@@ -298,7 +297,9 @@ class CandidateIndex:
                 ids |= self._widen_long_tokens(token_hits, long_tokens, met - ids, crowded)
         if not ids:
             return []
-        return self._rank(query, ids, token_hits, joined_weight, merged, floor, extra_rate, limit)
+        return self._rank(
+            query, ids, token_hits, joined_weight, merged, needed_forgiving, floor, extra_rate, limit
+        )
 
     def _widen_long_tokens(
         self,
@@ -367,11 +368,13 @@ class CandidateIndex:
         token_hits: list[tuple[float, str, set[int]]],
         joined_weight: dict[int, float],
         merged: set[int],
+        lowest: float,
         floor: float,
         extra_rate: float,
         limit: int,
     ) -> list[int]:
-        """The names whose optimistic score reaches floor, best first, at most limit of them."""
+        """The names whose optimistic score reaches floor, best first, at most limit of them; a name sharing
+        less key weight than lowest cannot reach it even with leftovers forgiven."""
         total = query.total
         unkeyed_q = total - sum(k[0] for k in query.keyed)
         # An initial (J. / John) is not a key but pairs up in scoring, so any key hit may be a second pair.
@@ -392,8 +395,6 @@ class CandidateIndex:
         def met_tokens(name_id: int) -> set[str]:
             return {token for _, token, hit in token_hits if name_id in hit}
 
-        # Below this shared weight no name can reach floor, even with leftovers forgiven.
-        lowest = floor * extra_rate * total / (1.0 - floor + floor * extra_rate) - unkeyed_q
         kept = []
         for name_id in ids:
             shared, pairs = joined_weight.get(name_id, 0.0), 0

@@ -40,7 +40,7 @@ def token_similarity(x: str, y: str) -> float:
         return _INITIAL_SIM if other.startswith(short) and len(other) > 1 else 0.0
     longest = max(len(x), len(y))
     budget = allowed_edits(min(len(x), len(y)))
-    doubled = _DOUBLED.search(x) is not None or _DOUBLED.search(y) is not None
+    doubled = has_doubled(x) or has_doubled(y)
     if budget == 0:
         return 1.0 - 0.5 / longest if doubled and collapse_doubled(x) == collapse_doubled(y) else 0.0
     if abs(len(x) - len(y)) <= budget:

@@ -160,13 +160,9 @@ def read_flows(path: Path) -> Chain:
                     "a transformation needs lots_in",
                     "use kind=origin for raw material with no inputs",
                 )
-            chain.transformations.append(
+            chain.add_transformation(
                 Transformation(flow_id, when, row["facility_id"], lots_in, lots_out, material, path.name)
             )
-            for lot in lots_out:
-                chain.lot_location.setdefault(lot.lot, row["facility_id"])
-                if material:
-                    chain.materials[lot.lot] = material
         elif kind == "movement":
             moved = lots_out or lots_in
             if not moved:

@@ -11,7 +11,7 @@ from typing import Any
 
 from parcelaudit.hashing import file_sha256
 from parcelaudit.tracing.records import DocumentIndex, record_steps, requirements
-from parcelaudit.tracing.verdict import TraceResult
+from parcelaudit.tracing.verdict import EXPOSING, TraceResult
 
 _COLOURS = {"exposed": "#c62828", "review": "#ef6c00", "clear": "#2e7d32"}
 _CJK = re.compile(r"[\u3400-\u9fff]+")
@@ -33,7 +33,7 @@ def _facility_state(result: TraceResult) -> dict[str, str]:
     state = {f.facility.facility_id: "clear" for f in result.facilities}
     for reason in result.reasons:
         if reason.facility_id in state:
-            exposed = reason.code in ("XINJIANG-FACILITY", "LISTED-ENTITY")
+            exposed = reason.code in EXPOSING
             if exposed or state[reason.facility_id] != "exposed":
                 state[reason.facility_id] = "exposed" if exposed else "review"
     return state

@@ -9,13 +9,12 @@ linked document; certificationInfo becomes a certificate. Lot material comes fro
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from parcelaudit.errors import InputError
-from parcelaudit.tracing.epcis_validate import document_events, validate_document
+from parcelaudit.tracing.epcis_validate import document_events, read_document, validate_document
 from parcelaudit.tracing.model import Chain, Facility, LotQuantity, Movement, Transformation
 
 PA_NAMESPACE = "https://parcelaudit.org/epcis/"
@@ -142,14 +141,9 @@ class _Mapper:
         lots = self.expand(_lots(event, "epcList", "quantityList"))
         place = self.facility(_place(event))
         if event.get("action") == "ADD" and (step == "commissioning" or _material(event)):
-            material = _material(event)
-            self.chain.transformations.append(
-                Transformation(event_id, when, place, [], lots, material, self.label)
+            self.chain.add_transformation(
+                Transformation(event_id, when, place, [], lots, _material(event), self.label)
             )
-            for lot in lots:
-                self.chain.lot_location.setdefault(lot.lot, place or "")
-                if material:
-                    self.chain.materials[lot.lot] = material
         elif step in SHIP_STEPS:
             source = self.facility(_party(event, "sourceList") or place)
             target = self.facility(_party(event, "destinationList"))
@@ -180,14 +174,9 @@ class _Mapper:
             inputs = self.expand(_lots(event, "inputEPCList", "inputQuantityList"))
             outputs = _lots(event, "outputEPCList", "outputQuantityList")
             place = self.facility(_place(event))
-            material = _material(event)
-            self.chain.transformations.append(
-                Transformation(event_id, when, place, inputs, outputs, material, self.label)
+            self.chain.add_transformation(
+                Transformation(event_id, when, place, inputs, outputs, _material(event), self.label)
             )
-            for lot in outputs:
-                self.chain.lot_location.setdefault(lot.lot, place or "")
-                if material:
-                    self.chain.materials[lot.lot] = material
             lots = outputs  # a production record documents what was made (and names the event)
         elif kind in ("AggregationEvent", "AssociationEvent"):
             parent = event.get("parentID")
@@ -206,10 +195,7 @@ class _Mapper:
 def read_epcis(path: Path, use_schema: bool = True) -> Chain:
     """Validate and import one EPCIS 2.0 JSON / JSON-LD file; invalid documents raise InputError."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"not a readable JSON document: {error}", file=str(path)) from error
+    doc = read_document(path)
     problems, _ = validate_document(doc, use_schema=use_schema)
     if problems:
         first = problems[0]

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from parcelaudit.errors import InputError
 from parcelaudit.paths import shared_data_dir, user_data_dir
 
 SCHEMA_URL = "https://ref.gs1.org/standards/epcis/epcis-json-schema.json"
@@ -122,6 +123,14 @@ def _passes_fast(doc: Any, path: Path) -> bool:
     except fastjsonschema.JsonSchemaException:
         return False
     return True
+
+
+def read_document(path: Path) -> Any:
+    """Parse an EPCIS JSON / JSON-LD file; an unreadable file or invalid JSON raises InputError."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"not a readable JSON document: {error}", file=str(path)) from error
 
 
 def document_events(doc: dict) -> list[Any]:

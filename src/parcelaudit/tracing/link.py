@@ -8,7 +8,6 @@ or from verdict.json files under a folder. A line whose SKU was never traced get
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,8 @@ import pyarrow as pa
 
 from parcelaudit.errors import InputError
 
-LINK_SCHEMA = pa.schema(
+SKU_VERDICT_SCHEMA = pa.schema(
     [
-        ("shipment_id", pa.string()),
-        ("line_no", pa.int64()),
         ("sku", pa.string()),
         ("trace_product", pa.string()),
         ("trace_verdict", pa.string()),
@@ -27,11 +24,15 @@ LINK_SCHEMA = pa.schema(
         ("trace_reasons", pa.string()),
     ]
 )
+# One row per parcel line: the line's key, then its SKU's verdict columns.
+LINK_SCHEMA = pa.schema([("shipment_id", pa.string()), ("line_no", pa.int64()), *SKU_VERDICT_SCHEMA])
 _RANK = {"clear": 0, "review": 1, "exposed": 2}
 
 
 def save_verdict(store: Any, verdict: dict, out_dir: Path | None = None) -> int:
     """Store a verdict.json dict in trace_verdicts, once per SKU (or once with sku '' when none)."""
+    from parcelaudit.store import utc_now  # the store (and DuckDB) load only when a verdict is saved
+
     rows = 0
     with store.transaction() as con:
         for sku in verdict.get("skus") or [""]:
@@ -45,7 +46,7 @@ def save_verdict(store: Any, verdict: dict, out_dir: Path | None = None) -> int:
                     float(verdict["coverage"]),
                     json.dumps(verdict["reasons"], ensure_ascii=False),
                     str(out_dir) if out_dir else None,
-                    datetime.now(UTC).replace(tzinfo=None),
+                    utc_now(),
                 ],
             )
             rows += 1
@@ -92,17 +93,6 @@ def load_verdicts(source: Any) -> dict[str, dict]:
             if key not in verdicts or _RANK[row["verdict"]] > _RANK[verdicts[key]["verdict"]]:
                 verdicts[key] = row
     return verdicts
-
-
-SKU_VERDICT_SCHEMA = pa.schema(
-    [
-        ("sku", pa.string()),
-        ("trace_product", pa.string()),
-        ("trace_verdict", pa.string()),
-        ("trace_coverage", pa.float64()),
-        ("trace_reasons", pa.string()),
-    ]
-)
 
 
 def sku_verdict_table(source: Any) -> pa.Table:

@@ -145,6 +145,14 @@ class Chain:
             self.documents[document_id] = Document(document_id, doc_type, number=_short_number(document_id))
         return self.documents[document_id]
 
+    def add_transformation(self, event: Transformation) -> None:
+        """Record a transformation, and where (and as what material) each output lot was first made."""
+        self.transformations.append(event)
+        for lot in event.outputs:
+            self.lot_location.setdefault(lot.lot, event.facility_id or "")
+            if event.material:
+                self.materials[lot.lot] = event.material
+
     def merge(self, other: Chain) -> None:
         """Add another chain's records to this one (later facility rows fill blanks of earlier ones)."""
         for key, facility in other.facilities.items():

@@ -150,7 +150,7 @@ def check_documents(up: Upstream, chain: Chain) -> list[Finding]:
                         f"tier {tier}: no {rule['doc_type']} for {material} lot {lot} ({rule['why']})",
                     )
                 )
-    involved = {lot for lot in up.tiers}
+    involved = set(up.tiers)
     for doc in chain.documents.values():
         if doc.lots & involved and not doc.sha256:
             found.append(

@@ -132,9 +132,8 @@ _PREFIX = {
 def _documents() -> list[tuple[str, ...]]:
     """One row per record the worked example provides (every record CBP would expect)."""
     rows = []
-    by_flow = {flow[0]: flow for flow in FLOWS}
-    for flow_id, kind, date, facility, source, *_rest in FLOWS:
-        lots_out = by_flow[flow_id][7].split("=")[0]
+    for flow_id, kind, date, facility, source, _to, _lots_in, lots_out_text, *_rest in FLOWS:
+        lots_out = lots_out_text.split("=")[0]
         issuer = facility or source
         types = (
             _MOVEMENT_RECORDS
@@ -155,16 +154,17 @@ def write_templates(out_dir: Path) -> list[Path]:
     """Write facilities.csv, flows.csv, documents.csv and one small file per document into out_dir."""
     out_dir = Path(out_dir)
     (out_dir / "docs").mkdir(parents=True, exist_ok=True)
+    documents = _documents()
     written = []
     for name, header, rows in (
         ("facilities.csv", FACILITY_COLUMNS, FACILITIES),
         ("flows.csv", FLOW_COLUMNS, FLOWS),
-        ("documents.csv", DOCUMENT_COLUMNS, _documents()),
+        ("documents.csv", DOCUMENT_COLUMNS, documents),
     ):
         path = out_dir / name
         write_rows(path, header, rows)
         written.append(path)
-    for number, doc_type, _, date, issuer, lots, flow_id, file in _documents():
+    for number, doc_type, _, date, issuer, lots, flow_id, file in documents:
         title = doc_type.replace("_", " ").upper()
         text = f"{title} {number}\ndate {date}\nissuer {issuer}\nlots {lots}\nflow {flow_id}\n"
         (out_dir / file).write_text(text, encoding="utf-8")

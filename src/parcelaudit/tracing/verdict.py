@@ -86,14 +86,15 @@ def _join_documents(chain: Chain) -> None:
                 setattr(epcis_doc, name, getattr(epcis_doc, name) or getattr(doc, name))
             epcis_doc.doc_type = doc.doc_type if epcis_doc.doc_type == "other" else epcis_doc.doc_type
             del chain.documents[key]
-    for doc in chain.documents.values():  # flows named in documents.csv link their lots
-        for flow in list(doc.events):
-            for event in chain.transformations:
-                if event.event_id == flow:
-                    doc.lots |= {q.lot for q in event.outputs}
-            for movement in chain.movements:
-                if movement.event_id == flow:
-                    doc.lots |= {q.lot for q in movement.lots}
+    # Flows named in documents.csv link their lots: what a transformation made, what a movement carried.
+    event_lots: dict[str, set[str]] = {}
+    for event in chain.transformations:
+        event_lots.setdefault(event.event_id, set()).update(q.lot for q in event.outputs)
+    for movement in chain.movements:
+        event_lots.setdefault(movement.event_id, set()).update(q.lot for q in movement.lots)
+    for doc in chain.documents.values():
+        for flow in doc.events:
+            doc.lots |= event_lots.get(flow, set())
 
 
 @dataclass
