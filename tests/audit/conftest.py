@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -161,3 +162,11 @@ def books(tmp_path_factory) -> dict:
             result = ingest_file(store, data["files"][name], rejects_dir=folder / "rejects")
             assert result.rows_rejected == 0, name
     return {**data, "db": db, "folder": folder}
+
+
+@pytest.fixture()
+def db(books, tmp_path):
+    """A private copy of the books store, for tests that change it."""
+    copy = tmp_path / "audit.duckdb"
+    shutil.copy(books["db"], copy)
+    return copy

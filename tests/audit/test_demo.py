@@ -30,6 +30,9 @@ def test_demo_audits_one_generated_importer(tmp_path):
     loss = evaluation["loss"]["0.90"]
     assert loss["lower"] <= loss["point"] <= loss["upper"]
     assert evaluation["demand"] == max(loss["lower"], 0.0)
+    # The simulated auditor tests every item: none is left untested (and so none counted as an error).
+    assert evaluation["untested"]["count"] == 0
+    assert all(i["test"] in ("correct", "error") for i in items.values())
     with (tmp_path / "data" / "truth.csv").open(newline="", encoding="utf-8") as handle:
         truth = list(csv.DictReader(handle))
     undervalued = {t["shipment_id"] for t in truth if t["kind"] == "undervalued"} & set(items)

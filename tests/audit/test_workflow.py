@@ -4,7 +4,6 @@ Excel), evaluate, report; every step logged; results reproducible from the recor
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import sys
 
@@ -24,13 +23,6 @@ from tests.audit.conftest import END, IMPORTER, START
 runner = CliRunner()
 
 
-@pytest.fixture()
-def db(books, tmp_path):
-    copy = tmp_path / "audit.duckdb"
-    shutil.copy(books["db"], copy)
-    return copy
-
-
 def _cli(*args: str) -> str:
     result = runner.invoke(app, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -44,6 +36,8 @@ def _fill_sheet(sheet_path, prices: dict[str, float], undervalued: set[str]) -> 
         if row["item_id"] in undervalued:
             row["corrected_value"] = f"{prices[row['item_id']]:.2f}"
             row["notes"] = '=HYPERLINK("http://x") price paid on the order'
+        else:
+            row["result"] = "correct"
     with sheet_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from parcelaudit.audit.evaluation import evaluate_audit
 from parcelaudit.audit.report import write_report
-from parcelaudit.audit.results import read_results_file, record_results
+from parcelaudit.audit.results import RESULT_COLUMNS, read_results_file, record_results
 from parcelaudit.audit.workflow import new_audit, plan_audit, sample_audit, sample_items
 from parcelaudit.csv_safety import write_rows
 
@@ -94,6 +94,10 @@ def simulate_results(store, audit_id: str, truth: dict[str, set[str]]) -> list[d
             row["duty_free"] = False
             row["notes"].append("duty-free claim does not stand: " + ", ".join(sorted(kinds & CLAIM_FAILS)))
         row["notes"] = "; ".join(row["notes"]) or None
+        # The simulated auditor tests every item: one without a correction is tested correct (with one, the
+        # outcome follows from whether the correction changes the value or the duty).
+        if len(row) == 2:
+            row["result"] = "correct"
         results.append(row)
     return results
 
@@ -108,7 +112,7 @@ def run_demo(store, out_dir: Path) -> list[Path]:
     sample_audit(store, audit_id, seed=DEMO_SEED, actor=ACTOR)
     results = simulate_results(store, audit_id, _truth(out_dir))
     sheet = out_dir / f"audit_{audit_id}_results.csv"
-    header = ["item_id", "corrected_value", "corrected_hts", "corrected_origin", "duty_free", "notes"]
+    header = list(RESULT_COLUMNS)
     write_rows(sheet, header, [[r.get(c) if r.get(c) is not None else "" for c in header] for r in results])
     record_results(store, audit_id, read_results_file(sheet), actor=ACTOR, source=str(sheet))
     evaluate_audit(store, audit_id, actor=ACTOR)

@@ -14,11 +14,56 @@ from parcelaudit.audit.penalties import penalty_exposure
 from parcelaudit.audit.projection import METHODS, StratumSample, project_stratified, stratum_part
 from parcelaudit.audit.results import sampled_results
 from parcelaudit.audit.variables import appraise_stratified
-from parcelaudit.audit.workflow import _require, _set_status, get_audit, log_step
+from parcelaudit.audit.workflow import (
+    _require,
+    _set_status,
+    _writable,
+    content_sha256,
+    get_audit,
+    log_step,
+)
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.store import utc_now
 
 DEMAND_BASES = ("lower", "point", "upper")
+# How items the auditor could not test enter the projection. AICPA (Audit Sampling guide, "unexamined
+# sample items"): treat them as deviations/misstatements unless the auditor justifies leaving them out.
+UNTESTED_TREATMENTS = ("error", "exclude")
+
+
+def treat_untested(items: list[dict], treatment: str) -> tuple[list[dict], dict]:
+    """The items that enter the projection and a statement of how untested items were treated: as errors
+    (the duty owed with any duty-free claim denied, counted as deviations) or excluded (only when every
+    untested item has a reason; the sample of its stratum shrinks)."""
+    if treatment not in UNTESTED_TREATMENTS:
+        raise ParcelAuditError(
+            f"unknown treatment of untested items {treatment!r}",
+            field="--untested",
+            hint=" or ".join(UNTESTED_TREATMENTS),
+        )
+    untested = [i for i in items if i.get("test") == "not_tested"]
+    if treatment == "exclude":
+        unjustified = [i["item_id"] for i in untested if not i.get("reason")]
+        if unjustified:
+            raise ParcelAuditError(
+                f"{len(unjustified)} untested item(s) have no reason, e.g. {unjustified[0]!r}",
+                field="reason",
+                hint="record why each was not tested, or evaluate with --untested error (AICPA default)",
+            )
+        kept = [i for i in items if i.get("test") != "not_tested"]
+        statement = (
+            f"{len(untested)} untested item(s) excluded with the reasons recorded; "
+            "the sample of their strata is smaller by that many"
+        )
+    else:
+        kept = [{**i, "in_error": True} if i.get("test") == "not_tested" else i for i in items]
+        statement = (
+            f"{len(untested)} untested item(s) treated as errors (AICPA): counted as deviations, duty owed "
+            "taken as the duty on the declared goods with any duty-free claim denied"
+        )
+    if not untested:
+        statement = "every sampled item was tested"
+    return kept, {"treatment": treatment, "count": len(untested), "statement": statement}
 
 
 def _interval(projection) -> dict:
@@ -40,6 +85,7 @@ def evaluate_audit(
     confidence: float = 0.90,
     demand: str = "lower",
     interest_rate: float | None = None,
+    untested: str = "error",
     actor: str | None = None,
 ) -> dict:
     """Project the loss of revenue and the compliance rate with limits, state the demand and the penalty exposure."""
@@ -50,7 +96,9 @@ def evaluate_audit(
             hint=f"methods: {', '.join(METHODS)}; demand: {', '.join(DEMAND_BASES)}",
         )
     audit = get_audit(store, audit_id)
+    _writable(audit)
     _require(audit, "recorded")
+    audit_id = audit["audit_id"]
     items = sampled_results(store, audit_id).to_pylist()
     missing = [i["item_id"] for i in items if i["audited_duty"] is None]
     if missing:
@@ -59,6 +107,7 @@ def evaluate_audit(
             field="audited_duty",
             hint="record every sampled item (a missing record is an error)",
         )
+    items, untested_treatment = treat_untested(items, untested)
     strata = store.query(
         "SELECT * FROM audit_strata WHERE audit_id = ? ORDER BY stratum", [audit_id]
     ).to_pylist()
@@ -110,6 +159,7 @@ def evaluate_audit(
         "undervaluation": value,
         "demand": amount,
         "compliance": compliance,
+        "untested": untested_treatment,
         "penalties": [p.__dict__ for p in penalties],
         "population": {
             "items": sum(s["population"] for s in strata),
@@ -160,14 +210,22 @@ def evaluate_audit(
             audit_id,
             "evaluate",
             actor,
-            {"method": method, "confidence": confidence, "demand": demand, "interest_rate": interest_rate},
+            {
+                "method": method,
+                "confidence": confidence,
+                "demand": demand,
+                "interest_rate": interest_rate,
+                "untested": untested,
+            },
             {
                 "loss_point": chosen["point"],
                 "loss_lower": chosen["lower"],
                 "loss_upper": chosen["upper"],
                 "demand": amount,
                 "compliance_rate": compliance["rate"],
+                "untested": untested_treatment["statement"],
             },
+            outputs={"audit_evaluations.detail": content_sha256(detail)},
         )
     return detail
 

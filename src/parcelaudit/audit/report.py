@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from parcelaudit.audit.evaluation import latest_evaluation
+from parcelaudit.audit.evaluation import latest_evaluation, treat_untested
 from parcelaudit.audit.reconcile import reconcile
 from parcelaudit.audit.results import sampled_results
 from parcelaudit.audit.workflow import (
@@ -16,12 +16,19 @@ from parcelaudit.audit.workflow import (
     load_scope,
     log_step,
     steps,
+    version_label,
+    versions,
 )
 from parcelaudit.audit.workpaper import write_workpaper
+from parcelaudit.errors import ParcelAuditError
+from parcelaudit.hashing import file_sha256
 
 
 def reconcile_audit(store, audit: dict):
     """Reconcile the audited importer's orders, payments and parcels for the audit period."""
+    from parcelaudit.audit.importers import require_importer
+
+    require_importer(store, audit["importer"], audit["importer_by"])
     start = audit["period_start"] - timedelta(days=RECONCILE_GRACE_DAYS)
     shipments, _ = load_scope(store, audit, widen=RECONCILE_GRACE_DAYS)
     orders = store.read_table(
@@ -86,18 +93,35 @@ def _charts(evaluation: dict, items: list[dict], reconciliation) -> dict[str, st
     return charts
 
 
+def confined(out_dir: Path, name: str) -> Path:
+    """out_dir / name, refused unless it stays inside out_dir (a name built from user data is never a path)."""
+    root = Path(out_dir).resolve()
+    target = (root / name).resolve()
+    if Path(name).name != name or not target.is_relative_to(root) or target == root:
+        raise ParcelAuditError(
+            f"refusing to write {name!r}: it would land outside {out_dir}",
+            field="audit_id",
+            hint="audit ids are letters, digits, '-' and '_'",
+        )
+    return target
+
+
 def build_context(store, audit_id: str, with_reconciliation: bool = True) -> dict:
     """Everything the report and workpaper show, read from the store."""
     audit = get_audit(store, audit_id)
     _require(audit, "evaluated")
+    audit_id = audit["audit_id"]
     evaluation = latest_evaluation(store, audit_id)
-    items = sampled_results(store, audit_id).to_pylist()
+    treatment = evaluation.get("untested", {"treatment": "error"})["treatment"]
+    items, _ = treat_untested(sampled_results(store, audit_id).to_pylist(), treatment)
     reconciliation = reconcile_audit(store, audit) if with_reconciliation else None
     findings = sorted((i for i in items if i["in_error"]), key=lambda i: i["book_duty"] - i["audited_duty"])
     from parcelaudit import __version__
 
     return {
         "audit": audit,
+        "audit_label": version_label(audit),
+        "versions": versions(store, audit_id),
         "evaluation": evaluation,
         "items": items,
         "findings": findings[:40],
@@ -111,21 +135,28 @@ def build_context(store, audit_id: str, with_reconciliation: bool = True) -> dic
 
 
 def write_report(store, audit_id: str, out_dir: Path, *, actor: str | None = None) -> list[Path]:
-    """Write audit_<id>.html, .pdf and the .xlsx workpaper into out_dir and log the report step."""
+    """Write audit_<id>.html, .pdf and the .xlsx workpaper into out_dir (nowhere else) and log the report
+    step with the SHA-256 of each file."""
     from parcelaudit.reports.render import write_html_and_pdf
 
     context = build_context(store, audit_id)
-    stem = f"audit_{audit_id}"
+    audit = context["audit"]
+    stem = f"audit_{audit['audit_id']}"
+    for suffix in (".html", ".pdf", "_workpaper.xlsx"):
+        confined(out_dir, stem + suffix)
     html, pdf = write_html_and_pdf("audit_report.html", context, Path(out_dir), stem)
-    workpaper = write_workpaper(Path(out_dir) / f"{stem}_workpaper.xlsx", context)
+    workpaper = write_workpaper(confined(out_dir, f"{stem}_workpaper.xlsx"), context)
+    files = [html, pdf, workpaper]
     with store.transaction():
-        _set_status(store, audit_id, "reported")
+        if audit["version"] == audit["latest_version"]:
+            _set_status(store, audit["audit_id"], "reported")
         log_step(
             store,
-            audit_id,
+            audit["audit_id"],
             "report",
             actor,
             {"out_dir": str(out_dir)},
-            {"files": [str(html), str(pdf), str(workpaper)]},
+            {"files": [str(f) for f in files]},
+            outputs={str(f): file_sha256(f) for f in files},
         )
-    return [html, pdf, workpaper]
+    return files

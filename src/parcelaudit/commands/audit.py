@@ -1,7 +1,9 @@
-"""CLI for regulatory audits: `audit new | plan | sample | record | evaluate | report | reconcile | status`."""
+"""CLI for regulatory audits: `audit importers | new | plan | sample | record | evaluate | report | reconcile |
+status | show | list | version | discard`."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -131,7 +133,10 @@ def plan(
 @audit_app.command("sample")
 def sample(
     audit_id: AuditId,
-    seed: Annotated[float | None, typer.Option(help="Seed (recorded; drawn at random when absent).")] = None,
+    seed: Annotated[
+        str | None,
+        typer.Option(help="Seed: an integer for pcg64, a RAT-STATS seed for ratstats (drawn when absent)."),
+    ] = None,
     generator: Annotated[
         str, typer.Option(help="pcg64 (default) or ratstats (Wichmann-Hill as RAT-STATS).")
     ] = "pcg64",
@@ -141,15 +146,14 @@ def sample(
     actor: Actor = None,
 ) -> None:
     """Select the sample in every stratum with a recorded seed; optionally write a results sheet to fill in."""
-    from parcelaudit.audit.results import RESULT_COLUMNS
-    from parcelaudit.audit.workflow import sample_audit, sample_items, sample_sheet
-    from parcelaudit.csv_safety import write_rows
+    from parcelaudit.audit.workflow import sample_audit
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
-        result = sample_audit(store, audit_id, seed=seed, generator=generator, spares=spares, actor=actor)
-        items = sample_items(store, audit_id, include_spares=True).to_pylist()
-    table = Table(title=f"Sample {audit_id}: {result['items']:,} items")
+        result = sample_audit(
+            store, audit_id, seed=seed, generator=generator, spares=spares, actor=actor, sheet=out
+        )
+    table = Table(title=f"Sample {result['audit_id']}: {result['items']:,} items, seed {result['seed']}")
     for column in ("stratum", "items", "spares", "seed", "generator"):
         table.add_column(column, justify="right")
     for s in result["selections"]:
@@ -157,19 +161,15 @@ def sample(
             str(s["stratum"]),
             f"{s['n']:,}",
             str(s.get("spares", "")),
-            "100%" if s["certainty"] else f"{s['seed']:g}",
+            "100%" if s["certainty"] else str(s["seed"]),
             s.get("generator", ""),
         )
     console.print(table)
     if out:
-        header, rows = sample_sheet(items)
-        header += ["spare", *RESULT_COLUMNS[1:]]
-        rows = [
-            [*row, item["spare"], *[""] * (len(RESULT_COLUMNS) - 1)]
-            for row, item in zip(rows, items, strict=True)
-        ]
-        write_rows(out, header, rows)
-        console.print(f"wrote {out} (fill in the corrected_* columns, then `audit record {audit_id} {out}`)")
+        console.print(
+            f"wrote {out}: fill in result (correct, error or not tested + reason) and the corrected_* "
+            f"columns, then `audit record {audit_id} {out}`"
+        )
 
 
 @audit_app.command("record")
@@ -191,9 +191,15 @@ def record(
         summary = record_results(store, audit_id, rows, actor=actor, source=str(results))
         progress.update(task, completed=1)
     console.print(
-        f"recorded {summary['recorded']:,} results ({summary['in_error']:,} in error); "
-        f"{summary['outstanding']:,} sampled items still without a result"
+        f"recorded {summary['recorded']:,} results: {summary['tested']:,} tested ({summary['in_error']:,} in "
+        f"error), {summary['not_tested']:,} not tested ({summary['not_tested_without_reason']:,} without a "
+        f"reason); {summary['outstanding']:,} sampled items still without a result"
     )
+    if summary["not_tested"]:
+        console.print(
+            "[yellow]warning:[/] untested items count as errors in `audit evaluate` unless each has a "
+            "reason and you pass --untested exclude"
+        )
 
 
 @audit_app.command("evaluate")
@@ -207,6 +213,10 @@ def evaluate(
     interest_rate: Annotated[
         float | None, typer.Option(help="Annual rate for prior-disclosure interest.")
     ] = None,
+    untested: Annotated[
+        str,
+        typer.Option(help="Untested items: error (AICPA default) or exclude (each needs a reason)."),
+    ] = "error",
     db: DbOption = DEFAULT_DB_PATH,
     actor: Actor = None,
 ) -> None:
@@ -222,6 +232,7 @@ def evaluate(
             confidence=confidence,
             demand=demand,
             interest_rate=interest_rate,
+            untested=untested,
             actor=actor,
         )
     table = Table(title=f"Projected underpayment, {audit_id} ({method} estimator)")
@@ -233,6 +244,7 @@ def evaluate(
     c = detail["compliance"]
     console.print(f"compliance rate {c['rate']:.2%} (limits {c['lower']:.2%} to {c['upper']:.2%})")
     console.print(f"[bold]demand {_usd(detail['demand'])}[/]: {detail['demand_statement']}")
+    console.print(f"untested items: {detail['untested']['statement']}")
 
 
 @audit_app.command("report")
@@ -290,21 +302,174 @@ def reconcile_command(
             console.print(f"wrote {path}")
 
 
+def _steps_table(title: str, log: list[dict]) -> Table:
+    table = Table(title=title)
+    for column in ("#", "step", "who", "when", "parameters", "inputs/outputs (sha256)"):
+        table.add_column(column)
+    for s in log:
+        hashes = {**s["inputs"], **s["outputs"]}
+        table.add_row(
+            str(s["step_no"]),
+            s["step"],
+            s["actor"],
+            str(s["acted_at"]),
+            json.dumps(s["parameters"], default=str)[:120],
+            "\n".join(f"{Path(k).name}: {v[:16]}" for k, v in hashes.items()),
+        )
+    return table
+
+
 @audit_app.command("status")
 def status(audit_id: AuditId, db: DbOption = DEFAULT_DB_PATH) -> None:
-    """Show the audit and its step log (who, when, parameters)."""
-    from parcelaudit.audit.workflow import get_audit, steps
+    """Show the audit version and its step log (who, when, parameters, hashes)."""
+    from parcelaudit.audit.workflow import get_audit, steps, version_label
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
         audit = get_audit(store, audit_id)
-        log = steps(store, audit_id)
-    table = Table(title=f"{audit_id}: {audit['importer']} [{audit['status']}]")
-    for column in ("#", "step", "who", "when", "parameters"):
+        log = steps(store, audit["audit_id"])
+    console.print(_steps_table(f"{version_label(audit)}: {audit['importer']} [{audit['status']}]", log))
+
+
+@audit_app.command("show")
+def show(audit_id: AuditId, db: DbOption = DEFAULT_DB_PATH) -> None:
+    """Show an audit: every version with its reason, results and evaluation, and each version's step log."""
+    from parcelaudit.audit.workflow import get_audit, steps, versions
+    from parcelaudit.store import Store
+
+    with Store.open(db) as store:
+        audit = get_audit(store, audit_id)
+        all_versions = versions(store, audit["base_id"])
+        detail = []
+        for v in all_versions:
+            counts = store.con.execute(
+                "SELECT count(*), count(*) FILTER (test = 'error'), count(*) FILTER (test = 'not_tested') "
+                "FROM audit_results WHERE audit_id = ?",
+                [v["audit_id"]],
+            ).fetchone()
+            evaluation = store.con.execute(
+                "SELECT method, loss_point, demand, compliance_rate, evaluated_at FROM audit_evaluations "
+                "WHERE audit_id = ? ORDER BY evaluated_at DESC LIMIT 1",
+                [v["audit_id"]],
+            ).fetchone()
+            detail.append((v, counts, evaluation, steps(store, v["audit_id"])))
+    console.print(
+        f"[bold]{audit['base_id']}[/]: {audit['importer']!r} ({audit['importer_by']}), "
+        f"{audit['period_start']} to {audit['period_end']}, unit {audit['unit']}, "
+        f"filters {audit['scope_filters'] or 'none'}"
+    )
+    if audit["discarded_at"] is not None:
+        console.print(
+            f"[red]discarded[/] by {audit['discarded_by']} at {audit['discarded_at']}: "
+            f"{audit['discard_reason']}"
+        )
+    for v, counts, evaluation, _ in detail:
+        line = (
+            f"[bold]{audit['base_id']}.v{v['version']}[/] [{v['status']}]"
+            + (f" opened because: {v['version_reason']}" if v["version_reason"] else "")
+            + f"; results {counts[0]:,} ({counts[1]:,} in error, {counts[2]:,} not tested)"
+        )
+        if evaluation:
+            line += (
+                f"; {evaluation[0]} estimator: underpayment {_usd(evaluation[1])}, demand "
+                f"{_usd(evaluation[2])}, compliance {evaluation[3]:.2%}"
+            )
+        console.print(line, soft_wrap=True, highlight=False)
+    for v, _, _, log in detail:
+        console.print(_steps_table(f"{audit['base_id']}.v{v['version']}: steps", log))
+
+
+Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit's log).")]
+
+
+@audit_app.command("version")
+def version(audit_id: AuditId, reason: Reason, db: DbOption = DEFAULT_DB_PATH, actor: Actor = None) -> None:
+    """Open a new version of an audit (e.g. to re-sample); the old version and its results stay readable."""
+    from parcelaudit.audit.workflow import open_version, version_label
+    from parcelaudit.store import Store
+
+    with Store.open(db) as store:
+        audit = open_version(store, audit_id, reason, actor=actor)
+    console.print(
+        f"opened {version_label(audit)} [{audit['status']}]; commands on {audit['base_id']} now act on it, "
+        f"{audit['base_id']}.v{audit['version'] - 1} stays readable"
+    )
+
+
+@audit_app.command("discard")
+def discard(audit_id: AuditId, reason: Reason, db: DbOption = DEFAULT_DB_PATH, actor: Actor = None) -> None:
+    """Discard an audit: recorded with who, when and why; nothing is deleted and it stays readable."""
+    from parcelaudit.audit.workflow import discard_audit
+    from parcelaudit.store import Store
+
+    with Store.open(db) as store:
+        audit = discard_audit(store, audit_id, reason, actor=actor)
+    console.print(f"discarded {audit['base_id']} (kept in the store; `audit show {audit['base_id']}`)")
+
+
+@audit_app.command("list")
+def list_command(
+    active: Annotated[bool, typer.Option("--active", help="Leave out discarded audits.")] = False,
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """List audits: id, current version, importer, period, status, who created it."""
+    from parcelaudit.audit.workflow import list_audits
+    from parcelaudit.store import Store
+
+    with Store.open(db) as store:
+        rows = list_audits(store, include_discarded=not active)
+    if not rows:
+        console.print("no audits in this store (create one with `audit new`)")
+        return
+    table = Table(title=f"{len(rows)} audit(s)")
+    for column in ("audit", "version", "importer", "period", "unit", "status", "created"):
         table.add_column(column)
-    for s in log:
-        table.add_row(str(s["step_no"]), s["step"], s["actor"], str(s["acted_at"]), str(s["parameters"])[:80])
+    for r in rows:
+        table.add_row(
+            r["audit_id"],
+            str(r["version"]),
+            r["importer"],
+            f"{r['period_start']} to {r['period_end']}",
+            r["unit"],
+            "discarded" if r["discarded_at"] is not None else r["status"],
+            f"{r['created_by']} {r['created_at']:%Y-%m-%d}",
+        )
     console.print(table)
+
+
+@audit_app.command("importers")
+def importers(
+    like: Annotated[str | None, typer.Option("--like", help="Only names containing this text.")] = None,
+    by: ImporterBy = "seller_name",
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """List importers (seller or marketplace names) with parcel counts and arrival date ranges."""
+    from parcelaudit.audit.importers import list_importers, suggest_importers
+    from parcelaudit.store import Store
+
+    with Store.open(db) as store:
+        rows = list_importers(store, by, like)
+        if not rows and like:
+            close = suggest_importers([r["importer"] for r in list_importers(store, by)], like)
+            raise ParcelAuditError(
+                f"no {by} contains {like!r}",
+                field="--like",
+                hint=(
+                    f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "try a shorter text"
+                ),
+            )
+    if not rows:
+        console.print(f"[yellow]warning:[/] no parcels with a {by} in this store (ingest shipments first)")
+        return
+    table = Table(title=f"{len(rows):,} importer(s) by {by}" + (f" like {like!r}" if like else ""))
+    for column in ("importer", "parcels", "first arrival", "last arrival"):
+        table.add_column(column, justify="right" if column == "parcels" else "left")
+    for r in rows[:limit]:
+        table.add_row(r["importer"], f"{r['parcels']:,}", str(r["first_arrival"]), str(r["last_arrival"]))
+    console.print(table)
+    if len(rows) > limit:
+        console.print(f"{len(rows) - limit:,} more: narrow with --like or raise --limit")
 
 
 def register(app: typer.Typer) -> None:
