@@ -113,7 +113,11 @@ def build_context(store, audit_id: str, with_reconciliation: bool = True) -> dic
     audit_id = audit["audit_id"]
     evaluation = latest_evaluation(store, audit_id)
     treatment = evaluation.get("untested", {"treatment": "error"})["treatment"]
-    items, _ = treat_untested(sampled_results(store, audit_id).to_pylist(), treatment)
+    listed = sampled_results(store, audit_id).to_pylist()
+    items, _ = treat_untested(listed, treatment)
+    treated = {i["item_id"]: i for i in items}
+    # Every sampled item for the workpaper, marked whether it entered the projection.
+    all_items = [{**treated.get(i["item_id"], i), "in_projection": i["item_id"] in treated} for i in listed]
     reconciliation = reconcile_audit(store, audit) if with_reconciliation else None
     findings = sorted((i for i in items if i["in_error"]), key=lambda i: i["book_duty"] - i["audited_duty"])
     from parcelaudit import __version__
@@ -124,6 +128,7 @@ def build_context(store, audit_id: str, with_reconciliation: bool = True) -> dic
         "versions": versions(store, audit_id),
         "evaluation": evaluation,
         "items": items,
+        "all_items": all_items,
         "findings": findings[:40],
         "findings_total": len(findings),
         "steps": steps(store, audit_id),
