@@ -390,3 +390,22 @@ def test_a_store_from_before_versions_upgrades(tmp_path):
         assert store.con.execute("SELECT test FROM audit_results").fetchone()[0] == "error"
         assert steps(store, "A-OLD")[0]["outputs"] == {}
         assert open_version(store, "A-OLD", "upgrade check", actor="t")["audit_id"] == "A-OLD.v2"
+
+
+def test_a_result_recorded_again_keeps_the_earlier_one(db):
+    with Store.open(db) as store:
+        audit_id = _sampled(store)
+        item = sample_items(store, audit_id).to_pylist()[0]
+        record_results(store, audit_id, [{"item_id": item["item_id"], "result": "correct"}], actor="ann")
+        value = item["book_value"] * 3
+        summary = record_results(
+            store, audit_id, [{"item_id": item["item_id"], "corrected_value": value}], actor="bo"
+        )
+        assert summary["replaced"] == 1
+        history = store.con.execute(
+            "SELECT test, recorded_by, replaced_by FROM audit_result_history WHERE audit_id = ?", [audit_id]
+        ).fetchall()
+        current = store.con.execute(
+            "SELECT test FROM audit_results WHERE audit_id = ?", [audit_id]
+        ).fetchall()
+    assert history == [("correct", "ann", "bo")] and current == [("error",)]

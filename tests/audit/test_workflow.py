@@ -143,7 +143,8 @@ def test_full_workflow_through_the_cli(books, db, tmp_path):
     assert {"Summary", "Steps", "Sample", "Test results", "Computations", "Reconciliation"} <= set(
         book.sheetnames
     )
-    notes = [row[10] for row in book["Test results"].iter_rows(min_row=2, values_only=True) if row[10]]
+    column = [c.value for c in book["Test results"][1]].index("notes")
+    notes = [r[column] for r in book["Test results"].iter_rows(min_row=2, values_only=True) if r[column]]
     assert notes and all(n.startswith("'=") for n in notes)
 
 

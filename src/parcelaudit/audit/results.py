@@ -403,8 +403,15 @@ def record_results(
             ]
         )
     with store.transaction():
-        store.con.executemany(
-            "DELETE FROM audit_results WHERE audit_id = ? AND item_id = ?", [[audit_id, r[1]] for r in rows]
+        # A result recorded again replaces the earlier one, which is kept in audit_result_history.
+        ids = [r[1] for r in rows]
+        replaced = store.con.execute(
+            "INSERT INTO audit_result_history SELECT *, ?, ? FROM audit_results "
+            "WHERE audit_id = ? AND list_contains(?, item_id)",
+            [recorded_by, now, audit_id, ids],
+        ).fetchone()[0]
+        store.con.execute(
+            "DELETE FROM audit_results WHERE audit_id = ? AND list_contains(?, item_id)", [audit_id, ids]
         )
         store.con.executemany(
             "INSERT INTO audit_results (audit_id, item_id, corrected_value, corrected_hts, corrected_origin, "
@@ -429,6 +436,7 @@ def record_results(
             "not_tested": sum(1 for r in rows if r[11] == "not_tested"),
             "not_tested_without_reason": sum(1 for r in rows if r[11] == "not_tested" and not r[12]),
             "outstanding": needed - recorded,
+            "replaced": replaced,
         }
         inputs = {}
         if source and Path(source).is_file():

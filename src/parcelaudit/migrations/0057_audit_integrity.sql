@@ -17,3 +17,8 @@ ALTER TABLE audit_steps ADD COLUMN outputs VARCHAR;     -- JSON: {file or table:
 ALTER TABLE audit_results ADD COLUMN test VARCHAR;      -- correct | error | not_tested
 ALTER TABLE audit_results ADD COLUMN reason VARCHAR;    -- why an item was not tested
 UPDATE audit_results SET test = CASE WHEN in_error THEN 'error' ELSE 'correct' END;
+
+-- A result replaced by a later `audit record` (allowed until the audit is evaluated) is kept here.
+CREATE TABLE audit_result_history AS
+    SELECT *, CAST(NULL AS VARCHAR) AS replaced_by, CAST(NULL AS TIMESTAMP) AS replaced_at
+    FROM audit_results WHERE false;
