@@ -22,7 +22,7 @@ from parcelaudit.tracing.verdict import EXPOSING, TraceResult
 
 _COLOURS = {"exposed": "#c62828", "review": "#ef6c00", "clear": "#2e7d32"}
 _CJK = re.compile(r"[\u3400-\u9fff]+")
-MAX_ROWS = 150  # rows per dossier table; the rest go to the CSV annex
+MAX_ROWS = 100  # rows per dossier table; the rest go to the CSV annex
 MAX_MAP_FACILITIES = 60  # more than this and the map is replaced by a note (the tables list them all)
 MAX_CHART_STEPS = 40  # yield steps drawn
 _NUMBERS_SHOWN = 6  # document numbers listed in one cell

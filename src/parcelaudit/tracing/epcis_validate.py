@@ -134,13 +134,17 @@ MAX_EVENTS_PER_DOCUMENT = 250_000
 
 def nesting_depth(node: Any) -> int:
     """How deeply objects and arrays nest (a scalar is 0), computed without recursion."""
-    deepest, stack = 0, [(node, 1)]
+    if not isinstance(node, dict | list):
+        return 0
+    deepest, stack = 1, [(node, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            if depth <= MAX_NESTING_DEPTH:  # no need to walk further down than the limit
-                stack += [(child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)]
+        deepest = max(deepest, depth)
+        if depth > MAX_NESTING_DEPTH:
+            break  # over the limit: no need to look further
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
     return deepest
 
 
