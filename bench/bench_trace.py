@@ -14,7 +14,6 @@ for N = 1,000 / 10,000 / 100,000 (schema validation on; screening off, it is mea
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -29,18 +28,13 @@ REPEATS = (1_000, 10_000, 100_000)
 
 
 def _standard() -> dict:
-    from tests.tracing.standard_chains import FOLDER
+    from tests.tracing.standard_chains import expected_cases, trace_case
 
-    expected = json.loads((FOLDER / "expected.json").read_text(encoding="utf-8"))
+    product, cases = expected_cases()
     right_verdict = right_codes = 0
     rows = []
-    for case in expected["cases"]:
-        folder = FOLDER / case["chain"]
-        copies = folder / case["documents"] if case.get("documents") else None
-        chain = load_chain(
-            [folder / f for f in case["files"]], folder / "facilities.csv", documents_dir=copies
-        )
-        result = trace(chain, expected["product"], require_copies=case.get("require_copies", False))
+    for case in cases:
+        result = trace_case(case, product)
         codes = sorted({r.code for r in result.reasons})
         right_verdict += result.verdict == case["verdict"]
         right_codes += result.verdict == case["verdict"] and codes == sorted(case["codes"])

@@ -355,6 +355,22 @@ VARIANTS = {  # variant: (expected verdict, expected reason codes)
 }
 
 
+def expected_cases() -> tuple[str, list[dict]]:
+    """The product traced and every case of expected.json."""
+    expected = json.loads((FOLDER / "expected.json").read_text(encoding="utf-8"))
+    return expected["product"], expected["cases"]
+
+
+def trace_case(case: dict, product: str):
+    """Trace one case of expected.json (its files, copies folder and --require-copies) from FOLDER."""
+    from parcelaudit.tracing.verdict import load_chain, trace
+
+    folder = FOLDER / case["chain"]
+    copies = folder / case["documents"] if case.get("documents") else None
+    chain = load_chain([folder / f for f in case["files"]], folder / "facilities.csv", documents_dir=copies)
+    return trace(chain, product, require_copies=case.get("require_copies", False))
+
+
 def write(folder: Path = FOLDER) -> list[dict]:
     """Write every variant into folder/VARIANT/ plus copies/ (one file per record) and expected.json."""
     if folder.exists():

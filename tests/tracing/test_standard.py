@@ -15,20 +15,14 @@ from parcelaudit.tracing.epcis_import import read_epcis
 from parcelaudit.tracing.model import product_key
 from parcelaudit.tracing.verdict import load_chain, trace
 from tests.support import require_shared
-from tests.tracing.standard_chains import FOLDER
+from tests.tracing.standard_chains import FOLDER, expected_cases, trace_case
 
-EXPECTED = json.loads((FOLDER / "expected.json").read_text(encoding="utf-8"))
-PRODUCT = EXPECTED["product"]
+PRODUCT, CASES = expected_cases()
 runner = CliRunner()
 
 
 def _load(case: dict):
-    folder = FOLDER / case["chain"]
-    copies = folder / case["documents"] if case.get("documents") else None
-    chain = load_chain(
-        [folder / name for name in case["files"]], folder / "facilities.csv", documents_dir=copies
-    )
-    return trace(chain, PRODUCT, require_copies=case.get("require_copies", False))
+    return trace_case(case, PRODUCT)
 
 
 def _case_id(case: dict) -> str:
@@ -39,7 +33,7 @@ def _case_id(case: dict) -> str:
     )
 
 
-@pytest.mark.parametrize("case", EXPECTED["cases"], ids=_case_id)
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_chains_written_from_the_standard_get_their_expected_verdict(case):
     result = _load(case)
     details = [r.detail for r in result.reasons]
@@ -85,7 +79,7 @@ def test_an_event_published_in_two_documents_counts_once():
 
 
 def test_referenced_records_are_present_and_listed_as_needing_a_copy():
-    case = next(c for c in EXPECTED["cases"] if c["chain"] == "clean" and not c.get("require_copies"))
+    case = next(c for c in CASES if c["chain"] == "clean" and not c.get("require_copies"))
     result = _load(case)
     assert result.verdict == "clear"
     tables = dossier_tables(result)
