@@ -81,7 +81,7 @@ def test_a_facility_named_like_matplotlib_math_still_renders(tmp_path):
     facilities = paths["facilities.csv"]
     rows = list(csv.reader(facilities.open(encoding="utf-8")))
     rows[3][1] = "$$$ Cheap Store $$$"  # the spinner
-    rows[4][1] = "Weaver $x^2$ [/] \\frac"
+    rows[4][1] = "Mill $\\frac$ [/]"  # short enough to be drawn on one line: matplotlib math before
     with facilities.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(rows)
     out = tmp_path / "out"
