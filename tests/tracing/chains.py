@@ -220,5 +220,24 @@ def write_chain(out_dir: Path, variant: str = "clean") -> dict[str, Path]:
     return {name: out_dir / name for name in ("epcis.json", "facilities.csv", "documents.csv")}
 
 
+def with_repeated_events(out_dir: Path, repeats: int) -> dict[str, Path]:
+    """The clean chain plus `repeats` more shipping events of the garment lot to the importer, each with
+    its own event id and its own five record references (no copies): a lot shipped over and over."""
+    paths = write_chain(out_dir, "clean")
+    document = json.loads(paths["epcis.json"].read_text(encoding="utf-8"))
+    events = document["epcisBody"]["eventList"]
+    template = next(e for e in events if e.get("bizStep") == "shipping" and lot("garment") in json.dumps(e))
+    for number in range(repeats):
+        event = json.loads(json.dumps(template))
+        event["eventID"] = f"urn:uuid:00000000-0000-4000-8000-{number:012d}"
+        event["bizTransactionList"] = [
+            {"type": btt, "bizTransaction": f"{_doc_id(prefix, 'garment')}-R{number}"}
+            for btt, prefix, _ in MOVEMENT_DOCS
+        ]
+        events.append(event)
+    paths["epcis.json"].write_text(json.dumps(document) + "\n", encoding="utf-8")
+    return paths
+
+
 if __name__ == "__main__":
     write_chain(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("src/parcelaudit/tracing/examples/tshirt"))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from parcelaudit.commands.common import console, progress_bar
@@ -38,6 +39,16 @@ def trace_command(
     no_schema: Annotated[
         bool, typer.Option("--no-schema", help="Skip the EPCIS JSON schema (built-in checks still run).")
     ] = False,
+    documents: Annotated[
+        Path | None,
+        typer.Option("--documents", help="Folder of record copies, named by number (e.g. INV-2025-7.pdf)."),
+    ] = None,
+    require_copies: Annotated[
+        bool,
+        typer.Option(
+            "--require-copies", help="A record referenced without a copy is a gap (CBP submission)."
+        ),
+    ] = False,
 ) -> None:
     """Trace a product back to raw material: verdict (clear / review / exposed), reasons and dossier."""
     from parcelaudit.tracing.run import trace_files
@@ -45,7 +56,15 @@ def trace_command(
     with progress_bar() as progress:
         task = progress.add_task("tracing", total=2)
         result, written = trace_files(
-            files, product, out, facilities=facilities, yields=yields, skus=sku, use_schema=not no_schema
+            files,
+            product,
+            out,
+            facilities=facilities,
+            yields=yields,
+            skus=sku,
+            use_schema=not no_schema,
+            documents_dir=documents,
+            require_copies=require_copies,
         )
         progress.advance(task)
         if db:
@@ -57,7 +76,7 @@ def trace_command(
         progress.advance(task)
     style = _STYLE[result.verdict]
     console.print(
-        f"[bold {style}]{result.verdict.upper()}[/] {product}: coverage {result.coverage:.1%}, "
+        f"[bold {style}]{result.verdict.upper()}[/] {escape(product)}: coverage {result.coverage:.1%}, "
         f"{result.upstream.depth} tier(s), {len(result.facilities)} facilities"
     )
     if result.reasons:
@@ -65,12 +84,14 @@ def trace_command(
         for column in ("code", "tier", "facility", "detail"):
             table.add_column(column, overflow="fold")
         for reason in result.reasons[:30]:
-            table.add_row(reason.code, str(reason.tier), reason.facility_id or "", reason.detail[:160])
+            table.add_row(
+                reason.code, str(reason.tier), escape(reason.facility_id or ""), escape(reason.detail[:160])
+            )
         console.print(table)
         if len(result.reasons) > 30:
             console.print(f"... and {len(result.reasons) - 30} more in verdict.json")
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {escape(str(path))}")
 
 
 def validate_command(
@@ -89,9 +110,15 @@ def validate_command(
         bad += bool(problems)
         checks = "schema + CBV" if schema_used else "built-in + CBV (no schema: run trace-fetch-schema)"
         if not problems:
-            table.add_row(Path(path).name, f"[green]valid[/] ({checks})", "", "", "")
+            table.add_row(escape(Path(path).name), f"[green]valid[/] ({checks})", "", "", "")
         for problem in problems:
-            table.add_row(Path(path).name, "[red]invalid[/]", problem.where, problem.field, problem.message)
+            table.add_row(
+                escape(Path(path).name),
+                "[red]invalid[/]",
+                escape(problem.where),
+                escape(problem.field),
+                escape(problem.message),
+            )
     console.print(table)
     if bad:
         raise typer.Exit(1)
@@ -113,7 +140,7 @@ def templates_command(
     from parcelaudit.tracing.templates import write_templates
 
     for path in write_templates(out):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {escape(str(path))}")
 
 
 def register(app: typer.Typer) -> None:

@@ -233,3 +233,47 @@ def read_documents(path: Path) -> Chain:
             doc.file, doc.sha256 = row["file"], file_sha256(file_path)
         chain.documents[document_id] = doc
     return chain
+
+
+MAX_COPIES = 100_000  # files looked at in a --documents folder
+
+
+def _copy_keys(doc: Document) -> set[str]:
+    keys = {doc.number, doc.document_id, re.split(r"[/:]", doc.document_id.rstrip("/"))[-1]}
+    return {key.strip().lower() for key in keys if key and key.strip()}
+
+
+def attach_copies(chain: Chain, folder: Path) -> list[Path]:
+    """Hash the copies in a folder into the chain: a file whose name (without extension) is a record's
+    number gives that record its copy; other files are listed as unlinked copies. Returns the unlinked."""
+    if not folder.is_dir():
+        raise InputError(
+            "not a folder", file=str(folder), field="--documents", hint="give the folder holding the copies"
+        )
+    by_key: dict[str, list[Document]] = {}
+    for doc in chain.documents.values():
+        for key in _copy_keys(doc):
+            by_key.setdefault(key, []).append(doc)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if len(files) > MAX_COPIES:
+        raise InputError(
+            f"{len(files):,} files: more than {MAX_COPIES:,} copies",
+            file=str(folder),
+            field="--documents",
+            hint="give the folder of this product's records only",
+        )
+    unlinked = []
+    for path in files:
+        relative = path.relative_to(folder).as_posix()
+        digest = file_sha256(path)
+        docs = by_key.get(path.stem.strip().lower(), [])
+        for doc in docs:
+            if not doc.sha256:
+                doc.file, doc.sha256 = relative, digest
+        if not docs:
+            unlinked.append(path)
+            key = f"copy:{relative}"
+            chain.documents[key] = Document(
+                key, "other", path.stem, file=relative, sha256=digest, source=folder.name
+            )
+    return unlinked

@@ -1,20 +1,37 @@
 """The due-diligence dossier: verdict and reasons, the supply-chain map as a picture, a CBP-style summary
-tracing report, the gaps checklist and the evidence index with hashes (HTML + PDF)."""
+tracing report, the gaps checklist and the evidence index with hashes (HTML + PDF).
+
+The dossier stays bounded whatever the chain's size: repeated steps (the same lots between the same
+facilities, the same transformation again) are one row with a count, and every table shows at most
+MAX_ROWS rows with the total; a table that was cut is written whole as a CSV annex next to the dossier.
+"""
 
 from __future__ import annotations
 
+import csv
 import re
 import textwrap
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from parcelaudit.hashing import file_sha256
-from parcelaudit.tracing.records import DocumentIndex, record_steps, requirements
+from parcelaudit.tracing.records import DocumentIndex, record_steps, requirements, uncopied_documents
 from parcelaudit.tracing.verdict import EXPOSING, TraceResult
 
 _COLOURS = {"exposed": "#c62828", "review": "#ef6c00", "clear": "#2e7d32"}
 _CJK = re.compile(r"[\u3400-\u9fff]+")
+MAX_ROWS = 100  # rows per dossier table; the rest go to the CSV annex
+MAX_MAP_FACILITIES = 60  # more than this and the map is replaced by a note (the tables list them all)
+MAX_CHART_STEPS = 40  # yield steps drawn
+_NUMBERS_SHOWN = 6  # document numbers listed in one cell
+
+
+def chart_text(text: Any) -> str:
+    """User text made literal for matplotlib: `$...$` would otherwise be parsed as mathtext."""
+    # The check report gets the same helper in reports/ (another branch): the two are to be merged.
+    return str(text).replace("$", r"\$")
 
 
 def printable(text: str) -> str:
@@ -56,11 +73,21 @@ def map_figure(result: TraceResult) -> Any:
             graph.add_edge(
                 movement.from_facility,
                 movement.to_facility,
-                label=f"{material}\n{kg:,.0f} kg" if kg else material,
+                label=chart_text(f"{material}\n{kg:,.0f} kg" if kg else material),
             )
     fig, ax = new_figure(9.5, 3.6)
     ax.axis("off")
     if not graph.nodes:
+        return fig
+    if graph.number_of_nodes() > MAX_MAP_FACILITIES:
+        ax.text(
+            0.5,
+            0.5,
+            f"{graph.number_of_nodes():,} facilities: too many to draw; section 3 lists them by tier",
+            ha="center",
+            va="center",
+            fontsize=9,
+        )
         return fig
     positions = nx.multipartite_layout(graph, subset_key="layer", align="vertical")
     state = _facility_state(result)
@@ -84,7 +111,13 @@ def map_figure(result: TraceResult) -> Any:
             f"\n({facility.country})" if facility and facility.country else ""
         )
         ax.annotate(
-            label, (x, y), xytext=(0, -17), textcoords="offset points", ha="center", va="top", fontsize=6.5
+            chart_text(label),
+            (x, y),
+            xytext=(0, -17),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=6.5,
         )
     ax.set_title(
         "Supply-chain map: raw material (left) to product (right); red = exposed, orange = gaps", fontsize=8
@@ -101,11 +134,11 @@ def yield_figure(result: TraceResult) -> Any | None:
     """Observed yield per step against its allowed range (the bar), or None when no step has masses."""
     from parcelaudit.reports.render import new_figure
 
-    steps = [s for s in result.steps if s.observed is not None]
+    steps = [s for s in result.steps if s.observed is not None][:MAX_CHART_STEPS]
     if not steps:
         return None
     fig, ax = new_figure(6.5, 2.6)
-    labels = [f"{s.input_material} -> {s.output_material}" for s in steps]
+    labels = [chart_text(f"{s.input_material} -> {s.output_material}") for s in steps]
     for i, step in enumerate(steps):
         ax.plot(
             [i, i],
@@ -126,18 +159,32 @@ def _lot_text(q: Any) -> str:
 
 
 def _stages(result: TraceResult) -> list[dict]:
-    """The CBP-style summary tracing report: one row per step from raw material to product."""
+    """The CBP-style summary tracing report: one row per step (repeats counted) from raw material on."""
     chain, up = result.chain, result.upstream
     index = DocumentIndex(chain)
-    rows = []
+    moved_to: dict[str, set[str]] = defaultdict(set)
+    for m in up.movements:
+        for q in m.lots:
+            moved_to[q.lot].add(m.to_facility or "?")
+    groups: dict[tuple, list] = {}
     for t in sorted(up.transformations, key=lambda t: t.when.isoformat() if t.when else ""):
+        key = (
+            t.facility_id,
+            t.material,
+            tuple(_lot_text(q) for q in t.inputs),
+            tuple(_lot_text(q) for q in t.outputs),
+        )
+        groups.setdefault(key, []).append(t)
+    rows = []
+    for repeats in groups.values():
+        t = repeats[0]
         facility = chain.facilities.get(t.facility_id or "")
         lots = {q.lot for q in t.outputs}
-        shipped = [m for m in up.movements if {q.lot for q in m.lots} & lots]
-        docs = index.find(lots, t.event_id)
+        docs = index.find(lots, tuple(r.event_id for r in repeats[:_NUMBERS_SHOWN]), limit=_NUMBERS_SHOWN + 1)
+        numbers = sorted(f"{d.doc_type.replace('_', ' ')} {d.number}" for d in docs[:_NUMBERS_SHOWN])
         rows.append(
             {
-                "tier": min(up.tiers.get(lot, 0) for lot in lots),
+                "tier": min((up.tiers.get(lot, 0) for lot in lots), default=0),
                 "stage": t.material or "unknown",
                 "supplier": facility.name if facility and facility.name else t.facility_id,
                 "address": f"{facility.address}, {facility.country}" if facility else "",
@@ -146,38 +193,42 @@ def _stages(result: TraceResult) -> list[dict]:
                     f"{k}={v}" for k, v in (facility.identifiers if facility else {}).items()
                 ),
                 "date": t.when.date().isoformat() if t.when else "?",
-                "inputs": [_lot_text(q) for q in t.inputs],
-                "outputs": [_lot_text(q) for q in t.outputs],
-                "shipped_to": sorted({m.to_facility or "?" for m in shipped}),
-                "documents": sorted(f"{d.doc_type.replace('_', ' ')} {d.number}" for d in docs),
+                "repeats": len(repeats),
+                "inputs": [_lot_text(q) for q in t.inputs[:_NUMBERS_SHOWN]],
+                "outputs": [_lot_text(q) for q in t.outputs[:_NUMBERS_SHOWN]],
+                "shipped_to": sorted(set().union(*(moved_to.get(lot, set()) for lot in lots))),
+                "documents": numbers + (["..."] if len(docs) > _NUMBERS_SHOWN else []),
             }
         )
     return sorted(rows, key=lambda row: -row["tier"])
 
 
 def _checklist(result: TraceResult) -> list[dict]:
-    """Every expected record per step, present (with number) or missing."""
+    """Every expected record per step (repeated steps once, with their count), present or missing."""
     chain, up = result.chain, result.upstream
     index = DocumentIndex(chain)
     rows = []
-    for scope, event_id, lots, facility_id, _label in record_steps(up):
-        facility = chain.facilities.get(facility_id or "")
-        docs = index.find(lots, event_id)
-        material = chain.materials.get(next(iter(lots)), "")
+    for step in record_steps(up):
+        facility = chain.facilities.get(step.facility_id or "")
+        docs = index.find(set(step.lots), step.event_ids)
+        material = chain.materials.get(min(step.lots), "") if step.lots else ""
         for rule in requirements():
-            applies = rule["scope"] == scope or (
-                rule["scope"] == "material" and rule["applies_to"] == material and scope == "movement"
+            applies = rule["scope"] == step.scope or (
+                rule["scope"] == "material" and rule["applies_to"] == material and step.scope == "movement"
             )
             if not applies:
                 continue
             match = [d for d in docs if d.doc_type == rule["doc_type"]]
+            shown = ", ".join(sorted(d.number for d in match)[:_NUMBERS_SHOWN])
             rows.append(
                 {
-                    "step": f"{scope} {material}".strip(),
-                    "where": facility.name if facility and facility.name else facility_id or "?",
+                    "step": f"{step.scope} {material}".strip()
+                    + (f" (x{step.count:,})" if step.count > 1 else ""),
+                    "where": facility.name if facility and facility.name else step.facility_id or "?",
                     "document": rule["doc_type"],
                     "present": bool(match),
-                    "numbers": ", ".join(d.number for d in match),
+                    "numbers": shown
+                    + (f" and {len(match) - _NUMBERS_SHOWN:,} more" if len(match) > 6 else ""),
                     "hashed": all(d.sha256 for d in match) and bool(match),
                     "why": rule["why"],
                 }
@@ -205,12 +256,107 @@ def _evidence(result: TraceResult) -> tuple[list[dict], list[dict]]:
     return files, docs
 
 
-def dossier_context(result: TraceResult) -> dict[str, Any]:
+def _reason_rows(result: TraceResult) -> list[dict]:
+    return [
+        {"code": r.code, "tier": r.tier, "facility_id": r.facility_id or "", "detail": r.detail}
+        for r in result.reasons
+    ]
+
+
+def _facility_rows(result: TraceResult) -> list[dict]:
+    return [
+        {
+            "tier": f.tier,
+            "facility_id": f.facility.facility_id,
+            "name": f.facility.name,
+            "address": f.facility.address,
+            "country": f.facility.country,
+            "xinjiang": f.xinjiang.explanation,
+            "hits": "; ".join(f"{h['list']}: {h['matched_name']} ({h['score']})" for h in f.hits),
+        }
+        for f in result.facilities
+    ]
+
+
+def _step_rows(result: TraceResult) -> list[dict]:
+    return [
+        {
+            "event_id": s.event_id,
+            "facility_id": s.facility_id or "",
+            "input_material": s.input_material,
+            "output_material": s.output_material,
+            "input_kg": s.input_kg,
+            "output_kg": s.output_kg,
+            "observed": s.observed,
+            "allowed": f"{s.allowed.min_yield:.2f}-{s.allowed.max_yield:.2f}",
+            "problem": s.problem or "",
+        }
+        for s in result.steps
+    ]
+
+
+class Table:
+    """A dossier table: the rows shown (at most MAX_ROWS), the total, and the annex holding all rows."""
+
+    def __init__(self, name: str, rows: list[dict], limit: int = MAX_ROWS) -> None:
+        self.name = name
+        self.total = len(rows)
+        self.rows = rows[:limit]
+        self.all_rows = rows
+        self.annex = f"dossier_{name}.csv" if self.total > limit else None
+
+    @property
+    def cut(self) -> int:
+        """Rows left out of the dossier (in the annex)."""
+        return self.total - len(self.rows)
+
+    def write_annex(self, out_dir: Path) -> Path | None:
+        """Write every row as a CSV (formula-looking cells quoted) when the table was cut."""
+        if self.annex is None:
+            return None
+        path = Path(out_dir) / self.annex
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(self.all_rows[0]))
+            writer.writeheader()
+            for row in self.all_rows:
+                writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        return path
+
+
+def _csv_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in user text (a leading = + - @ becomes text)."""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def dossier_tables(result: TraceResult) -> dict[str, Table]:
+    """Every table of the dossier, bounded (the full rows stay available for the annex)."""
+    files, docs = _evidence(result)
+    uncopied = [
+        {"type": d.doc_type, "number": d.number, "id": d.document_id, "issuer": d.issuer}
+        for d in uncopied_documents(result.upstream, result.chain)
+    ]
+    return {
+        "reasons": Table("reasons", _reason_rows(result)),
+        "stages": Table("stages", _stages(result)),
+        "steps": Table("steps", _step_rows(result)),
+        "facilities": Table("facilities", _facility_rows(result)),
+        "checklist": Table("checklist", _checklist(result)),
+        "uncopied": Table("uncopied", uncopied),
+        "files": Table("files", files),
+        "documents": Table("documents", docs),
+    }
+
+
+def dossier_context(result: TraceResult, tables: dict[str, Table] | None = None) -> dict[str, Any]:
     """Everything the trace_dossier.html template shows."""
     from parcelaudit import __version__
     from parcelaudit.reports.render import chart_data_uri
 
-    files, docs = _evidence(result)
     yield_fig = yield_figure(result)
     return {
         "version": __version__,
@@ -220,16 +366,18 @@ def dossier_context(result: TraceResult) -> dict[str, Any]:
         "verdict": result.verdict_json(),
         "map_uri": chart_data_uri(map_figure(result)),
         "yield_uri": chart_data_uri(yield_fig) if yield_fig is not None else None,
-        "stages": _stages(result),
-        "checklist": _checklist(result),
-        "files": files,
-        "documents": docs,
+        "tables": tables if tables is not None else dossier_tables(result),
         "yields": sorted(result.yields.values(), key=lambda y: (y.input_material == "*", y.input_material)),
     }
 
 
-def write_dossier(result: TraceResult, out_dir: Path) -> tuple[Path, Path]:
-    """Write dossier.html and dossier.pdf into out_dir."""
+def write_dossier(result: TraceResult, out_dir: Path) -> list[Path]:
+    """Write dossier.html and dossier.pdf into out_dir, plus a CSV annex for each table that was cut."""
     from parcelaudit.reports.render import write_html_and_pdf
 
-    return write_html_and_pdf("trace_dossier.html", dossier_context(result), Path(out_dir), "dossier")
+    tables = dossier_tables(result)
+    written = list(
+        write_html_and_pdf("trace_dossier.html", dossier_context(result, tables), Path(out_dir), "dossier")
+    )
+    written += [path for table in tables.values() if (path := table.write_annex(Path(out_dir)))]
+    return written

@@ -9,6 +9,7 @@ linked document; certificationInfo becomes a certificate. Lot material comes fro
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from parcelaudit.errors import InputError
 from parcelaudit.tracing.epcis_validate import document_events, read_document, validate_document
 from parcelaudit.tracing.model import Chain, Facility, LotQuantity, Movement, Transformation
+from parcelaudit.tracing.movements import pair_movements
 
 PA_NAMESPACE = "https://parcelaudit.org/epcis/"
 SHIP_STEPS = {"shipping", "departing"}
@@ -31,7 +33,7 @@ BTT_TO_DOCUMENT = {
     "cert": "certificate",
     "testres": "lab_test",
     "testprd": "lab_test",
-    "recadv": "other",
+    "recadv": "receiving_advice",
     "rma": "other",
     "pedigree": "other",
     "upevt": "other",
@@ -55,6 +57,15 @@ def _term(value: Any) -> str:
     return text
 
 
+def _document_type(btt: Any) -> str:
+    """The model's document type of a bizTransaction type (CBV term, or an extension by its local name)."""
+    term = _term(btt)
+    if term in BTT_TO_DOCUMENT:
+        return BTT_TO_DOCUMENT[term]
+    local = re.split(r"[:/#]", term.rstrip("/"))[-1].lower()
+    return BTT_TO_DOCUMENT.get(local, "other") if local in ("payment", "affidavit") else "other"
+
+
 def _time(value: Any) -> datetime | None:
     try:
         return datetime.fromisoformat(str(value)) if value else None
@@ -70,15 +81,19 @@ def _place(event: dict) -> str | None:
     return None
 
 
-def _party(event: dict, list_name: str) -> str | None:
-    """The location (else possessing / owning party) named in a source or destination list."""
+def _ends(event: dict, list_name: str) -> tuple[str | None, bool, set[str]]:
+    """(best id, whether it is a location, every id) of a source or destination list.
+
+    The location is preferred, else the possessing party, else the owning party.
+    """
     entries = [e for e in event.get(list_name) or [] if isinstance(e, dict)]
     key = "source" if list_name == "sourceList" else "destination"
+    every = {str(e[key]) for e in entries if e.get(key)}
     for wanted in ("location", "possessing_party", "owning_party"):
         for entry in entries:
             if _term(entry.get("type")) == wanted and entry.get(key):
-                return str(entry[key])
-    return None
+                return str(entry[key]), wanted == "location", every
+    return None, False, every
 
 
 def _lots(event: dict, *names: str) -> list[LotQuantity]:
@@ -116,9 +131,7 @@ class _Mapper:
         for item in event.get("bizTransactionList") or []:
             if not isinstance(item, dict) or not item.get("bizTransaction"):
                 continue
-            doc = self.chain.document(
-                str(item["bizTransaction"]), BTT_TO_DOCUMENT.get(_term(item.get("type")), "other")
-            )
+            doc = self.chain.document(str(item["bizTransaction"]), _document_type(item.get("type")))
             doc.lots.update(lot.lot for lot in lots)
             doc.events.add(event_id)
             doc.source = doc.source or self.label
@@ -133,7 +146,10 @@ class _Mapper:
         out: list[LotQuantity] = []
         for lot in lots:
             children = self.chain.aggregations.get(lot.lot)
-            out += [LotQuantity(child) for child in sorted(children)] if children else [lot]
+            packed = self.chain.packed.get(lot.lot, {})
+            out += (
+                [packed.get(child, LotQuantity(child)) for child in sorted(children)] if children else [lot]
+            )
         return out
 
     def object_event(self, event: dict, event_id: str, when: datetime | None) -> None:
@@ -145,23 +161,24 @@ class _Mapper:
                 Transformation(event_id, when, place, [], lots, _material(event), self.label)
             )
         elif step in SHIP_STEPS:
-            source = self.facility(_party(event, "sourceList") or place)
-            target = self.facility(_party(event, "destinationList"))
-            self.chain.movements.append(Movement(event_id, lots, source, target, when, source=self.label))
+            source, _, source_ids = _ends(event, "sourceList")
+            target, located, target_ids = _ends(event, "destinationList")
+            movement = Movement(
+                event_id, lots, self.facility(source or place), self.facility(target), when, None, self.label
+            )
+            movement.kind, movement.to_is_location = "shipping", located
+            movement.from_ids = source_ids | ({place} if place else set())
+            movement.to_ids = target_ids
+            self.chain.movements.append(movement)
         elif step in RECEIVE_STEPS:
-            self.receive(event, event_id, when, lots, place)
-
-    def receive(
-        self, event: dict, event_id: str, when: datetime | None, lots: list[LotQuantity], place
-    ) -> None:
-        names = {lot.lot for lot in lots}
-        for movement in self.chain.movements:
-            if {lot.lot for lot in movement.lots} & names and movement.to_facility in (place, None):
-                movement.to_facility = movement.to_facility or place
-                movement.received_at = when
-                return
-        source = self.facility(_party(event, "sourceList"))
-        self.chain.movements.append(Movement(event_id, lots, source, place, None, when, self.label))
+            source, _, source_ids = _ends(event, "sourceList")
+            target, located, target_ids = _ends(event, "destinationList")
+            movement = Movement(
+                event_id, lots, self.facility(source), self.facility(place or target), None, when, self.label
+            )
+            movement.kind, movement.to_is_location = "receiving", bool(place) or located
+            movement.from_ids, movement.to_ids = source_ids, target_ids | ({place} if place else set())
+            self.chain.movements.append(movement)
 
     def event(self, event: dict, index: int) -> None:
         kind = event.get("type")
@@ -184,6 +201,9 @@ class _Mapper:
             target = self.chain.aggregations if kind == "AggregationEvent" else self.chain.associations
             if parent and event.get("action") in ("ADD", "OBSERVE"):
                 target.setdefault(str(parent), set()).update(child.lot for child in children)
+                if kind == "AggregationEvent":
+                    packed = self.chain.packed.setdefault(str(parent), {})
+                    packed.update({c.lot: c for c in children if c.quantity is not None})
             lots = children + ([LotQuantity(str(parent))] if parent else [])
         else:  # TransactionEvent: documents about lots
             lots = _lots(event, "epcList", "quantityList")
@@ -211,4 +231,5 @@ def read_epcis(path: Path, use_schema: bool = True) -> Chain:
     for index, event in enumerate(document_events(doc)):
         if isinstance(event, dict):
             mapper.event(event, index)
+    pair_movements(chain)
     return chain

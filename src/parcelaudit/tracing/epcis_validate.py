@@ -125,12 +125,64 @@ def _passes_fast(doc: Any, path: Path) -> bool:
     return True
 
 
+# Resource limits (docs/tracing.md "Limits"): far above any real document, low enough that a hostile one
+# fails in one line instead of exhausting memory or the interpreter's stack.
+MAX_DOCUMENT_BYTES = 512 * 2**20
+MAX_NESTING_DEPTH = 64  # GS1's example documents nest 13 deep
+MAX_EVENTS_PER_DOCUMENT = 250_000
+
+
+def nesting_depth(node: Any) -> int:
+    """How deeply objects and arrays nest (a scalar is 0), computed without recursion."""
+    if not isinstance(node, dict | list):
+        return 0
+    deepest, stack = 1, [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_NESTING_DEPTH:
+            break  # over the limit: no need to look further
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return deepest
+
+
+def _too_deep(path: Path) -> InputError:
+    return InputError(
+        f"JSON nested deeper than the limit of {MAX_NESTING_DEPTH} levels",
+        file=str(path),
+        hint="EPCIS documents nest about 13 levels; flatten the extension fields",
+    )
+
+
 def read_document(path: Path) -> Any:
-    """Parse an EPCIS JSON / JSON-LD file; an unreadable file or invalid JSON raises InputError."""
+    """Parse an EPCIS JSON / JSON-LD file within the limits; unreadable, invalid or too large raises InputError."""
+    path = Path(path)
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise InputError(
+                f"document is {size / 2**20:,.0f} MiB, over the limit of {MAX_DOCUMENT_BYTES // 2**20} MiB",
+                file=str(path),
+                hint="split the events over several documents",
+            )
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError as error:  # the JSON parser gives up near 1,000 levels
+        raise _too_deep(path) from error
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"not a readable JSON document: {error}", file=str(path)) from error
+    if nesting_depth(doc) > MAX_NESTING_DEPTH:
+        raise _too_deep(path)
+    events = document_events(doc)
+    if len(events) > MAX_EVENTS_PER_DOCUMENT:
+        raise InputError(
+            f"{len(events):,} events, over the limit of {MAX_EVENTS_PER_DOCUMENT:,} per document",
+            file=str(path),
+            field="epcisBody.eventList",
+            hint="split the events over several documents",
+        )
+    return doc
 
 
 def document_events(doc: dict) -> list[Any]:

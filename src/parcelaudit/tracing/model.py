@@ -29,6 +29,7 @@ DOCUMENT_TYPES = (
     "affidavit",
     "certificate",
     "lab_test",
+    "receiving_advice",
     "other",
 )
 
@@ -98,7 +99,13 @@ class Transformation:
 
 @dataclass
 class Movement:
-    """A lot shipped from one facility to another (received_at when a receiving event says so)."""
+    """A lot shipped from one facility to another (received_at when a receiving event says so).
+
+    `kind` is "movement" for a complete record (CSV flows, or a shipping event paired with its
+    receiving event), "shipping" for a shipping event not (yet) paired, "receiving" for a receipt whose
+    shipping event is in no file given. `event_ids` lists every event recorded for this one movement;
+    `from_ids` / `to_ids` every id (location or party) the events name for each end, for pairing.
+    """
 
     event_id: str
     lots: list[LotQuantity]
@@ -107,6 +114,15 @@ class Movement:
     shipped_at: datetime | None
     received_at: datetime | None = None
     source: str = ""
+    kind: str = "movement"
+    event_ids: list[str] = field(default_factory=list)
+    from_ids: set[str] = field(default_factory=set)
+    to_ids: set[str] = field(default_factory=set)
+    to_is_location: bool = False  # the destination is a location (not only a party)
+
+    def __post_init__(self) -> None:
+        if not self.event_ids:
+            self.event_ids = [self.event_id]
 
 
 @dataclass
@@ -134,6 +150,7 @@ class Chain:
     movements: list[Movement] = field(default_factory=list)
     documents: dict[str, Document] = field(default_factory=dict)
     aggregations: dict[str, set[str]] = field(default_factory=dict)  # parent id -> child lots
+    packed: dict[str, dict[str, LotQuantity]] = field(default_factory=dict)  # parent -> child quantities
     associations: dict[str, set[str]] = field(default_factory=dict)  # parent asset -> associated ids
     materials: dict[str, str] = field(default_factory=dict)  # lot -> material
     lot_location: dict[str, str] = field(default_factory=dict)  # lot -> facility where first seen
@@ -178,6 +195,8 @@ class Chain:
                 self.documents[key] = doc
         for parent, children in other.aggregations.items():
             self.aggregations.setdefault(parent, set()).update(children)
+        for parent, quantities in other.packed.items():
+            self.packed.setdefault(parent, {}).update(quantities)
         for parent, children in other.associations.items():
             self.associations.setdefault(parent, set()).update(children)
         self.materials.update(other.materials)

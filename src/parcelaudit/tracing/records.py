@@ -89,53 +89,104 @@ class DocumentIndex:
     def __init__(self, chain: Chain) -> None:
         self.by_lot: dict[str, list[Document]] = defaultdict(list)
         self.by_event: dict[str, list[Document]] = defaultdict(list)
+        self.types_by_lot: dict[str, set[str]] = defaultdict(set)
         for doc in chain.documents.values():
             for lot in doc.lots:
                 self.by_lot[lot].append(doc)
+                self.types_by_lot[lot].add(doc.doc_type)
             for event in doc.events:
                 self.by_event[event].append(doc)
 
-    def find(self, lots: set[str], event_id: str | None = None) -> list[Document]:
-        """Documents that name any of the lots (or the event), each once."""
-        found = {id(d): d for lot in lots for d in self.by_lot.get(lot, ())}
-        found.update({id(d): d for d in self.by_event.get(event_id or "", ())})
+    def find(
+        self, lots: set[str], event_ids: tuple[str, ...] = (), limit: int | None = None
+    ) -> list[Document]:
+        """Documents that name any of the lots (or one of the events), each once; at most `limit`."""
+        found: dict[int, Document] = {}
+        sources = [self.by_event.get(e, ()) for e in event_ids] + [self.by_lot.get(lot, ()) for lot in lots]
+        for docs in sources:
+            for doc in docs:
+                found.setdefault(id(doc), doc)
+                if limit is not None and len(found) >= limit:
+                    return list(found.values())
         return list(found.values())
 
-    def types(self, lots: set[str], event_id: str | None = None) -> set[str]:
-        """The document types linked to the lots or the event."""
-        return {d.doc_type for d in self.find(lots, event_id)}
+    def types(self, lots: set[str], event_ids: tuple[str, ...] = ()) -> set[str]:
+        """The document types linked to the lots or the events."""
+        have: set[str] = set()
+        for lot in lots:
+            have |= self.types_by_lot.get(lot, set())
+        for event in event_ids:
+            have.update(d.doc_type for d in self.by_event.get(event, ()))
+        return have
 
 
-def record_steps(up: Upstream) -> list[tuple[str, str, set[str], str | None, str]]:
-    """(scope, event id, lots, responsible facility, label) for each step that needs records."""
-    steps = []
+@dataclass
+class Step:
+    """A step that needs records: one movement or transformation, or several identical repeats of one.
+
+    Repeated events (the same lots shipped between the same two facilities again and again) are
+    summarised as one step with a count, so findings and dossier tables stay bounded.
+    """
+
+    scope: str  # movement | transformation
+    event_ids: tuple[str, ...]
+    lots: frozenset[str]
+    facility_id: str | None
+    label: str
+    count: int = 1
+
+
+def record_steps(up: Upstream) -> list[Step]:
+    """Each step that needs records (repeats of one step grouped), in a stable order."""
+    groups: dict[tuple, list[str]] = {}
+    counts: dict[tuple, int] = defaultdict(int)
+    firsts: dict[tuple, tuple[str, frozenset[str], str | None, str]] = {}
     for m in up.movements:
-        lots = ", ".join(q.lot for q in m.lots[:2]) + (" ..." if len(m.lots) > 2 else "")
-        label = f"the shipment of {lots} from {m.from_facility or '?'} to {m.to_facility or '?'}"
-        steps.append(("movement", m.event_id, {q.lot for q in m.lots}, m.from_facility, label))
+        lots = frozenset(q.lot for q in m.lots)
+        key = ("movement", lots, m.from_facility, m.to_facility)
+        if key not in groups:
+            shown = ", ".join(sorted(lots)[:2]) + (" ..." if len(lots) > 2 else "")
+            label = f"the shipment of {shown} from {m.from_facility or '?'} to {m.to_facility or '?'}"
+            groups[key], firsts[key] = [], ("movement", lots, m.from_facility, label)
+        groups[key] += m.event_ids
+        counts[key] += 1
     for t in up.transformations:
         if t.inputs:  # an origin event has no production run to document
-            steps.append(
-                ("transformation", t.event_id, {q.lot for q in t.outputs}, t.facility_id, t.event_id)
-            )
+            lots = frozenset(q.lot for q in t.outputs)
+            inputs = frozenset(q.lot for q in t.inputs)
+            key = ("transformation", lots, inputs, t.facility_id)
+            if key not in groups:
+                groups[key], firsts[key] = [], ("transformation", lots, t.facility_id, t.event_id)
+            groups[key].append(t.event_id)
+            counts[key] += 1
+    steps = []
+    for key, event_ids in groups.items():
+        scope, lots, facility_id, label = firsts[key]
+        steps.append(Step(scope, tuple(event_ids), lots, facility_id, label, counts[key]))
     return steps
 
 
-def check_documents(up: Upstream, chain: Chain) -> list[Finding]:
-    """Each required record type absent for a step, and referenced records with no copy (no hash)."""
+def check_documents(up: Upstream, chain: Chain, require_copies: bool = False) -> list[Finding]:
+    """Each required record type absent for a step; with require_copies, referenced records with no copy.
+
+    A record referenced by type and number (an EPCIS bizTransaction, a documents.csv row) is present for
+    its step; whether a copy was given is a checklist item, and a gap only when copies are required
+    (preparing a submission to CBP).
+    """
     index = DocumentIndex(chain)
     found = []
-    for scope, event_id, lots, facility_id, label in record_steps(up):
-        have = index.types(lots, event_id)
-        tier = min(up.tiers.get(lot, 0) for lot in lots)
-        for rule in (r for r in requirements() if r["scope"] == scope and r["doc_type"] not in have):
+    for step in record_steps(up):
+        have = index.types(set(step.lots), step.event_ids)
+        tier = min((up.tiers.get(lot, 0) for lot in step.lots), default=0)
+        repeats = f" ({step.count:,} times)" if step.count > 1 else ""
+        for rule in (r for r in requirements() if r["scope"] == step.scope and r["doc_type"] not in have):
             what = rule["doc_type"].replace("_", " ")
             found.append(
                 Finding(
                     "MISSING-DOCUMENT",
-                    facility_id,
+                    step.facility_id,
                     tier,
-                    f"tier {tier}: no {what} for {label} ({rule['why']})",
+                    f"tier {tier}: no {what} for {step.label}{repeats} ({rule['why']})",
                 )
             )
     for lot, tier in sorted(up.tiers.items()):
@@ -150,16 +201,29 @@ def check_documents(up: Upstream, chain: Chain) -> list[Finding]:
                         f"tier {tier}: no {rule['doc_type']} for {material} lot {lot} ({rule['why']})",
                     )
                 )
-    involved = set(up.tiers)
-    for doc in chain.documents.values():
-        if doc.lots & involved and not doc.sha256:
+    if require_copies:
+        for doc in uncopied_documents(up, chain):
             found.append(
                 Finding(
                     "MISSING-DOCUMENT",
                     doc.issuer or None,
                     0,
-                    f"{doc.doc_type.replace('_', ' ')} {doc.number or doc.document_id} is referenced "
-                    "but no copy was provided (list its file in documents.csv)",
+                    f"{doc.doc_type.replace('_', ' ')} {doc.number or doc.document_id} is referenced but no "
+                    "copy was provided (list its file in documents.csv or put it in --documents DIR)",
                 )
             )
     return found
+
+
+def uncopied_documents(up: Upstream, chain: Chain) -> list[Document]:
+    """Records the product's chain references (by type and number) without a copy (so without a hash)."""
+    involved = set(up.tiers)
+    events = {e for m in up.movements for e in m.event_ids} | {t.event_id for t in up.transformations}
+    return sorted(
+        (
+            doc
+            for doc in chain.documents.values()
+            if not doc.sha256 and (doc.lots & involved or doc.events & events)
+        ),
+        key=lambda d: (d.doc_type, d.number, d.document_id),
+    )

@@ -20,10 +20,14 @@ def trace_files(
     use_schema: bool = True,
     screen: ScreenFunction | None = default_screen,
     dossier: bool = True,
+    documents_dir: Path | None = None,
+    require_copies: bool = False,
 ) -> tuple[TraceResult, list[Path]]:
-    """Trace a product through the given EPCIS / CSV files; write verdict.json (+ dossier.html/pdf)."""
-    chain = load_chain(files, facilities, use_schema=use_schema)
-    result = trace(chain, product, load_yields(yields), screen=screen, skus=skus)
+    """Trace a product through the given EPCIS / CSV files; write verdict.json (+ dossier and annexes)."""
+    chain = load_chain(files, facilities, use_schema=use_schema, documents_dir=documents_dir)
+    result = trace(
+        chain, product, load_yields(yields), screen=screen, skus=skus, require_copies=require_copies
+    )
     out_dir = Path(out_dir)
     written = [result.write_verdict(out_dir / "verdict.json")]
     if dossier:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parcelaudit.errors import InputError
-from parcelaudit.tracing.csv_templates import read_documents, read_facilities, read_flows
+from parcelaudit.tracing.csv_templates import attach_copies, read_documents, read_facilities, read_flows
 from parcelaudit.tracing.epcis_import import read_epcis
 from parcelaudit.tracing.exposure import (
     FacilityExposure,
@@ -23,6 +23,7 @@ from parcelaudit.tracing.exposure import (
 )
 from parcelaudit.tracing.graph import Upstream, build_upstream, lot_coverage, tier_coverage
 from parcelaudit.tracing.model import Chain
+from parcelaudit.tracing.movements import pair_movements
 from parcelaudit.tracing.quantities import StepCheck, YieldRange, check_lot_use, check_steps, load_yields
 from parcelaudit.tracing.records import Finding, check_dates, check_documents
 
@@ -54,8 +55,17 @@ def _csv_kind(path: Path) -> str:
     )
 
 
-def load_chain(files: list[Path], facilities: Path | None = None, use_schema: bool = True) -> Chain:
-    """Read EPCIS documents and CSV templates (any mix) into one chain; facilities.csv fills master data."""
+def load_chain(
+    files: list[Path],
+    facilities: Path | None = None,
+    use_schema: bool = True,
+    documents_dir: Path | None = None,
+) -> Chain:
+    """Read EPCIS documents and CSV templates (any mix) into one chain; facilities.csv fills master data.
+
+    Shipping and receiving events of one movement, in whichever files, become one movement; copies in
+    `documents_dir` are matched to referenced records by number and hashed.
+    """
     chain = Chain()
     readers = {"flows": read_flows, "documents": read_documents, "facilities": read_facilities}
     for path in [Path(f) for f in files] + ([Path(facilities)] if facilities else []):
@@ -65,7 +75,10 @@ def load_chain(files: list[Path], facilities: Path | None = None, use_schema: bo
             chain.merge(read_epcis(path, use_schema=use_schema))
         else:
             chain.merge(readers[_csv_kind(path)](path))
+    pair_movements(chain)
     _join_documents(chain)
+    if documents_dir is not None:
+        attach_copies(chain, Path(documents_dir))
     return chain
 
 
@@ -91,7 +104,8 @@ def _join_documents(chain: Chain) -> None:
     for event in chain.transformations:
         event_lots.setdefault(event.event_id, set()).update(q.lot for q in event.outputs)
     for movement in chain.movements:
-        event_lots.setdefault(movement.event_id, set()).update(q.lot for q in movement.lots)
+        for event_id in movement.event_ids:
+            event_lots.setdefault(event_id, set()).update(q.lot for q in movement.lots)
     for doc in chain.documents.values():
         for flow in doc.events:
             doc.lots |= event_lots.get(flow, set())
@@ -224,21 +238,24 @@ def trace(
     yields: dict[tuple[str, str], YieldRange] | None = None,
     screen: ScreenFunction | None = default_screen,
     skus: list[str] | None = None,
+    require_copies: bool = False,
 ) -> TraceResult:
-    """Analyse a product's supply chain: graph, coverage, exposure, quantities, dates, documents, verdict."""
+    """Analyse a product's supply chain: graph, coverage, exposure, quantities, dates, documents, verdict.
+
+    With require_copies, a record referenced without a copy is a MISSING-DOCUMENT gap (for a submission
+    to CBP); otherwise it is only a checklist item in the dossier.
+    """
     yields = yields or load_yields()
     up = build_upstream(chain, product)
     facilities = assess_facilities(up, chain, screen)
     steps = check_steps(chain, up, yields)
     reasons = _exposure_reasons(facilities) + _untraced(up, chain)
+    tier_of_event = {
+        t.event_id: min((up.tiers.get(q.lot, 0) for q in t.outputs), default=0) for t in up.transformations
+    }
     for step in steps:
         if step.problem:
-            tier = min(
-                up.tiers.get(q.lot, 0)
-                for t in up.transformations
-                if t.event_id == step.event_id
-                for q in t.outputs
-            )
+            tier = tier_of_event.get(step.event_id, 0)
             reasons.append(
                 Reason(
                     "QUANTITY-MISMATCH",
@@ -249,7 +266,7 @@ def trace(
             )
     for lot, facility_id, detail in check_lot_use(chain, up):
         reasons.append(Reason("QUANTITY-MISMATCH", facility_id, detail, up.tiers.get(lot, 0)))
-    findings: list[Finding] = check_dates(up) + check_documents(up, chain)
+    findings: list[Finding] = check_dates(up) + check_documents(up, chain, require_copies)
     reasons += [Reason(f.code, f.facility_id, f.detail, f.tier) for f in findings]
     reasons.sort(key=lambda r: (REASON_CODES.index(r.code), r.tier, r.facility_id or ""))
     coverage_by_lot = lot_coverage(up)
