@@ -1,22 +1,43 @@
-"""Duty: per line the MFN general ad valorem rate of its HTS line plus the additional duties by origin in force
-on the arrival date (additional_duties.csv); per shipment the duty owed and the duty at risk.
+"""Duty per line and per shipment, from the duty API (`parcelaudit.duty.quote`): one source of truth.
 
-Rates are fractions (0.16 = 16%). A rate is `verified` only when the HTS line is in the loaded schedule with a
-pure ad valorem MFN rate and every additional measure applied is marked verified. Specific and compound
-rates (per kg, per dozen) are not converted: such lines are unverified. Money is float64 dollars.
+Per line: the components of `quote()` for the line's HTS, origin, arrival date and mode, priced on the
+line value; each component amount is rounded once to cents (half-up) and the line duty is their sum
+(parcelaudit.duty.money). Quotes are computed once per distinct (hts, origin, date, mode) and joined back,
+so a million lines cost a few thousand quotes. A line is `verified` only when no component is unverified
+or not covered by the tables; `refundable` is the part of its duty that is refundable (IEEPA duties).
+Money is float64 dollars holding exact cents.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pyarrow as pa
 
+from parcelaudit.duty import Component, quote
+from parcelaudit.duty.money import as_decimal, cents
+from parcelaudit.errors import ParcelAuditError
 from parcelaudit.rules.context import RuleContext
-from parcelaudit.rules.policy import Policy
 
-MFN_CITATION = "USITC Harmonized Tariff Schedule 2025, column 1 general rate"
+LINE_DUTY_SCHEMA = pa.schema(
+    [
+        ("shipment_id", pa.string()),
+        ("line_no", pa.int64()),
+        ("hts", pa.string()),
+        ("origin", pa.string()),
+        ("arrival_date", pa.date32()),
+        ("value", pa.float64()),
+        ("mfn_rate", pa.float64()),
+        ("extra_rate", pa.float64()),
+        ("rate", pa.float64()),
+        ("duty", pa.float64()),
+        ("refundable", pa.float64()),
+        ("verified", pa.bool_()),
+        ("measures", pa.string()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -28,112 +49,94 @@ class DutyRate:
     verified: bool
 
 
-def line_duty_sql() -> str:
-    """SQL over the context's relations giving per line: hts, origin, mfn_rate, extra_rate, rate, duty, measures.
-
-    Additional measures are matched once per distinct (code, origin) by prefix and once per distinct
-    (code, origin, date) by period, so the lines meet them in plain equi-joins.
-    """
-    return """
-        WITH codes AS (
-            SELECT DISTINCT hts, coalesce(origin, country_of_shipment) AS origin FROM ln WHERE hts IS NOT NULL
-        ), measures AS (
-            SELECT c.hts, c.origin, a.measure_id, a.rate, a.effective_from, a.effective_to,
-                   coalesce(a.verified, false) AS verified
-            FROM codes c JOIN additional_duties a
-              ON (a.country = '*' OR a.country = c.origin)
-             AND (a.hts_prefix = '*' OR starts_with(c.hts, a.hts_prefix))
-            QUALIFY row_number() OVER (PARTITION BY c.hts, c.origin, a.measure_id, a.effective_from
-                                       ORDER BY length(a.hts_prefix) DESC) = 1
-        ), combos AS (
-            SELECT DISTINCT hts, coalesce(origin, country_of_shipment) AS origin, arrival_date FROM ln
-            WHERE hts IS NOT NULL
-        ), rates AS (
-            SELECT c.hts, c.origin, c.arrival_date, sum(m.rate) AS extra_rate, bool_and(m.verified) AS extra_verified,
-                   string_agg(m.measure_id, ';' ORDER BY m.measure_id) AS measures
-            FROM combos c JOIN measures m ON m.hts = c.hts AND m.origin = c.origin
-            WHERE c.arrival_date BETWEEN m.effective_from AND m.effective_to
-            GROUP BY c.hts, c.origin, c.arrival_date
-        )
-        SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
-               l.arrival_date, coalesce(l.value, 0.0) AS value,
-               coalesce(h.mfn_ad_valorem, 0.0) AS mfn_rate, coalesce(r.extra_rate, 0.0) AS extra_rate,
-               coalesce(h.mfn_ad_valorem, 0.0) + coalesce(r.extra_rate, 0.0) AS rate,
-               coalesce(l.value, 0.0) * (coalesce(h.mfn_ad_valorem, 0.0) + coalesce(r.extra_rate, 0.0)) AS duty,
-               coalesce(h.verified, false) AND coalesce(r.extra_verified, true) AS verified,
-               coalesce(h.rate_text, 'unknown') AS mfn_text,
-               coalesce(r.measures, '') AS measures
-        FROM ln l
-        LEFT JOIN hts_lines h ON h.hts8 = left(l.hts, 8)
-        LEFT JOIN rates r ON r.hts = l.hts AND r.origin = coalesce(l.origin, l.country_of_shipment)
-                         AND r.arrival_date = l.arrival_date
-    """
+def _mode(mode: str | None, entry_type: str | None) -> str:
+    if mode == "mail" or entry_type == "postal":
+        return "postal"
+    return "cargo" if mode == "ocean" else "express"
 
 
-def measure_components(
-    policy: Policy, measures: str, hts: str | None, origin: str | None, on: date
-) -> list[tuple[str, float, str]]:
-    """(measure id, rate, citation) for a line's ';'-separated additional measures on a date."""
-    wanted = {m for m in measures.split(";") if m}
-    found: dict[str, tuple[int, tuple[str, float, str]]] = {}
-    for row in policy.in_force("additional_duties", on):
-        prefix = row["hts_prefix"]
-        if row["measure_id"] not in wanted or row["country"] not in ("*", origin):
-            continue
-        if prefix != "*" and not (hts or "").startswith(prefix):
-            continue
-        rank = 0 if prefix == "*" else len(prefix)
-        if rank >= found.get(row["measure_id"], (-1, None))[0]:
-            found[row["measure_id"]] = (rank, (row["measure_id"], row["rate"], row["citation"]))
-    return [found[m][1] for m in sorted(found)]
+def _components(hts: str | None, origin: str | None, on: date | None, mode: str) -> tuple[Component, ...]:
+    """The priced-at-$1 components of a line (empty when the line cannot be quoted: no code, origin or date)."""
+    if not hts or not origin or on is None:
+        return ()
+    try:
+        # Entry type 11: the duty the line owes when entered; de minimis is judged per shipment below.
+        return quote(hts, origin, on, 1, mode=mode, entry_type="11").components
+    except ParcelAuditError:
+        return ()
 
 
 def line_duty_table(ctx: RuleContext) -> pa.Table:
     """Per-line duty in the context (also kept in it as the table `line_duty` for the shipment roll-up)."""
-    ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE line_duty AS {line_duty_sql()}")
-    return ctx.query("SELECT * FROM line_duty")
+    rows = ctx.query("""
+        SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
+               l.arrival_date, coalesce(l.value, 0.0) AS value, s.mode, l.entry_type
+        FROM ln l JOIN shipments s USING (shipment_id)
+        ORDER BY l.shipment_id, l.line_no
+    """).to_pylist()
+    cache: dict[tuple, tuple[Component, ...]] = {}
+    out: dict[str, list] = {name: [] for name in LINE_DUTY_SCHEMA.names}
+    for row in rows:
+        key = (row["hts"], row["origin"], row["arrival_date"], _mode(row["mode"], row["entry_type"]))
+        if key not in cache:
+            cache[key] = _components(*key)
+        parts = cache[key]
+        value = as_decimal(row["value"])
+        amounts = [c.amount if c.rate == 0 else cents(value * c.rate) for c in parts]
+        mfn = sum((c.rate for c in parts if c.program == "MFN"), Decimal(0))
+        total = sum((c.rate for c in parts), Decimal(0))
+        for name in ("shipment_id", "line_no", "hts", "origin", "arrival_date"):
+            out[name].append(row[name])
+        out["value"].append(row["value"])
+        out["mfn_rate"].append(float(mfn))
+        out["extra_rate"].append(float(total - mfn))
+        out["rate"].append(float(total))
+        out["duty"].append(float(sum(amounts, Decimal(0))))
+        out["refundable"].append(
+            float(sum((a for a, c in zip(amounts, parts, strict=False) if c.refundable), Decimal(0)))
+        )
+        out["verified"].append(bool(parts) and all(c.status != "unverified" for c in parts))
+        out["measures"].append(";".join(c.measure for c in parts if c.program != "MFN"))
+    table = pa.table(out, schema=LINE_DUTY_SCHEMA)
+    ctx.con.register("line_duty_arrow", table)
+    ctx.con.execute("CREATE OR REPLACE TEMP TABLE line_duty AS SELECT * FROM line_duty_arrow")
+    ctx.con.unregister("line_duty_arrow")
+    return table
 
 
 def compute_duty(shipments: pa.Table, lines: pa.Table, orders: pa.Table | None = None) -> pa.Table:
-    """Per line: shipment_id, line_no, rate, duty (plus hts, origin, verified) under the rules on each date."""
+    """Per line: shipment_id, line_no, rate, duty, refundable (plus hts, origin, verified) on each date."""
     ctx = RuleContext(shipments, lines, orders)
     try:
         return line_duty_table(ctx).select(
-            ["shipment_id", "line_no", "hts", "origin", "rate", "duty", "verified"]
+            ["shipment_id", "line_no", "hts", "origin", "rate", "duty", "refundable", "verified"]
         )
     finally:
         ctx.close()
 
 
+def quote_parts(hts_code: str | None, origin: str | None, on: date) -> list[dict]:
+    """measure_id, rate, citation, status and note of each component of a line's quote (for explanations)."""
+    return [
+        {
+            "measure_id": c.measure,
+            "rate": float(c.rate),
+            "citation": c.citation,
+            "status": c.status,
+            "note": c.note,
+        }
+        for c in _components(hts_code, origin, on, "express")
+    ]
+
+
 def line_duty_rate(hts_code: str, country_of_origin: str | None, on: date) -> DutyRate:
     """The total ad valorem rate for one HTS code and origin on a date, with its components and citations."""
-    shipments = pa.table(
-        {
-            "shipment_id": ["q"],
-            "entry_type": ["11"],
-            "arrival_date": pa.array([on], pa.date32()),
-            "country_of_shipment": [country_of_origin],
-            "declared_value": [1.0],
-        }
+    parts = _components(hts_code, country_of_origin, on, "express")
+    return DutyRate(
+        ad_valorem=float(sum((c.rate for c in parts), Decimal(0))),
+        components=[(c.measure, float(c.rate), c.citation) for c in parts],
+        verified=bool(parts) and all(c.status != "unverified" for c in parts),
     )
-    lines = pa.table(
-        {
-            "shipment_id": ["q"],
-            "line_no": pa.array([1], pa.int64()),
-            "hts_code": [hts_code],
-            "country_of_origin": [country_of_origin],
-            "value": [1.0],
-        }
-    )
-    ctx = RuleContext(shipments, lines)
-    try:
-        row = line_duty_table(ctx).to_pylist()[0]
-    finally:
-        ctx.close()
-    hts8 = (row["hts"] or "")[:8]
-    components = [("MFN", row["mfn_rate"], f"{MFN_CITATION}, {hts8} ({row['mfn_text']})")]
-    components += measure_components(ctx.policy, row["measures"], row["hts"], row["origin"], on)
-    return DutyRate(ad_valorem=row["rate"], components=components, verified=bool(row["verified"]))
 
 
 def shipment_duty_sql(ctx: RuleContext, findings: str) -> str:
