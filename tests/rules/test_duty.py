@@ -103,6 +103,6 @@ def test_line_duty_is_rounded_once_per_component_and_reports_refundable_part():
         }
     )
     table = compute_duty(shipments, lines).to_pylist()
-    # 0.1 x 16.5% = 0.0165 -> 0.02; 0.1 x 20% = 0.02: rounded per component, half-up, never summed in floats first
+    # 0.1 x 36.5% = 0.0365 -> 0.04; 33.33 x 36.5% = 12.16545 -> 12.17: exact, rounded once, half-up
     assert [r["duty"] for r in table] == [0.04, 12.17]
     assert [r["refundable"] for r in table] == [0.02, 6.67]

@@ -1,7 +1,10 @@
 """Money: exact Decimal arithmetic, rounded once to cents, half-up (the rounding of a customs entry summary).
 
-Each duty or fee amount is computed exactly (value x rate, or per-item amount x quantity) and rounded once
-to whole cents with ROUND_HALF_UP; totals are sums of those rounded amounts and are never rounded again.
+A line's duty is the exact sum of its components (value x rate, per-item amount x quantity) rounded once
+to whole cents with ROUND_HALF_UP; so is its refundable part. Each component's own amount is shown rounded
+the same way, so the displayed components may differ from the line total by a cent. Each fee is rounded
+once. Floats enter through their shortest repr (0.1 -> Decimal('0.1')), so results do not depend on
+summation order or binary noise.
 """
 
 from __future__ import annotations

@@ -55,11 +55,12 @@ class Component:
     measure: str
     program: str
     rate: Decimal  # ad valorem fraction (0 for a specific duty)
-    amount: Decimal  # USD, rounded once to cents
+    amount: Decimal  # USD, this component alone rounded to cents (for display)
     citation: str
     status: str  # verified / unverified / refundable
     refundable: bool = False
     note: str = ""
+    exact: Decimal | None = None  # unrounded USD amount; totals are rounded once from these
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ class Quote:
 
     @property
     def amount(self) -> Decimal:
-        """Duty in USD: the sum of the components' rounded amounts."""
-        return sum((c.amount for c in self.components), Decimal("0.00"))
+        """Duty in USD: the exact sum of the components, rounded once to cents (half-up)."""
+        return cents(sum((_exact(c) for c in self.components), Decimal(0)))
 
     @property
     def fees_amount(self) -> Decimal:
@@ -94,7 +95,7 @@ class Quote:
     @property
     def refundable_amount(self) -> Decimal:
         """Duty in USD that is refundable (IEEPA duties after Learning Resources v. Trump)."""
-        return sum((c.amount for c in self.components if c.refundable), Decimal("0.00"))
+        return cents(sum((_exact(c) for c in self.components if c.refundable), Decimal(0)))
 
     @property
     def loss_basis(self) -> Decimal:
@@ -114,6 +115,10 @@ class Quote:
         return tuple(c.measure for c in self.components if c.status == "unverified") + tuple(
             f.fee for f in self.fees if f.status == "unverified"
         )
+
+
+def _exact(component: Component) -> Decimal:
+    return component.amount if component.exact is None else component.exact
 
 
 def _check_inputs(
@@ -428,9 +433,10 @@ def quote(
             c.status,
             c.refundable,
             c.note,
+            amount_value * c.rate,
         )
         for c in parts
     )
-    duty = sum((c.amount for c in priced), Decimal("0.00"))
+    duty = Quote(code, country, on, amount_value, mode, quantity, kind, priced).amount
     fees = entry_fees(tables, on, amount_value, mode, kind, duty)
     return Quote(code, country, on, amount_value, mode, quantity, kind, priced, fees)

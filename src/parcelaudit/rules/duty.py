@@ -1,8 +1,7 @@
 """Duty per line and per shipment, from the duty API (`parcelaudit.duty.quote`): one source of truth.
 
 Per line: the components of `quote()` for the line's HTS, origin, arrival date and mode, priced on the
-line value; each component amount is rounded once to cents (half-up) and the line duty is their sum
-(parcelaudit.duty.money). Quotes are computed once per distinct (hts, origin, date, mode) and joined back,
+line value; the line duty is the exact sum rounded once to cents, half-up (parcelaudit.duty.money). Quotes are computed once per distinct (hts, origin, date, mode) and joined back,
 so a million lines cost a few thousand quotes. A line is `verified` only when no component is unverified
 or not covered by the tables; `refundable` is the part of its duty that is refundable (IEEPA duties).
 Money is float64 dollars holding exact cents.
@@ -82,7 +81,7 @@ def line_duty_table(ctx: RuleContext) -> pa.Table:
             cache[key] = _components(*key)
         parts = cache[key]
         value = as_decimal(row["value"])
-        amounts = [c.amount if c.rate == 0 else cents(value * c.rate) for c in parts]
+        exact = [c.amount if c.rate == 0 else value * c.rate for c in parts]
         mfn = sum((c.rate for c in parts if c.program == "MFN"), Decimal(0))
         total = sum((c.rate for c in parts), Decimal(0))
         for name in ("shipment_id", "line_no", "hts", "origin", "arrival_date"):
@@ -91,9 +90,9 @@ def line_duty_table(ctx: RuleContext) -> pa.Table:
         out["mfn_rate"].append(float(mfn))
         out["extra_rate"].append(float(total - mfn))
         out["rate"].append(float(total))
-        out["duty"].append(float(sum(amounts, Decimal(0))))
+        out["duty"].append(float(cents(sum(exact, Decimal(0)))))
         out["refundable"].append(
-            float(sum((a for a, c in zip(amounts, parts, strict=False) if c.refundable), Decimal(0)))
+            float(cents(sum((a for a, c in zip(exact, parts, strict=True) if c.refundable), Decimal(0))))
         )
         out["verified"].append(bool(parts) and all(c.status != "unverified" for c in parts))
         out["measures"].append(";".join(c.measure for c in parts if c.program != "MFN"))
