@@ -114,8 +114,8 @@ def test_fees_by_fiscal_year_and_entry_kind():
     assert express["MPF-EXPRESS"].amount == Decimal("1.34") and express["MPF-EXPRESS"].status == "verified"
     informal = {f.fee: f for f in quote(TEE, "VN", date(2021, 11, 1), 100, mode="cargo").fees}
     assert informal["MPF-INFORMAL"].amount == Decimal("2.22")
-    missing = {f.fee: f for f in quote(TEE, "VN", date(2024, 1, 15), 100).fees}
-    assert missing["MPF-EXPRESS"].status == "unverified"  # FY2024 express fee not loaded: said, not guessed
+    missing = {f.fee: f for f in quote(TEE, "VN", date(2021, 1, 15), 100).fees}
+    assert missing["MPF-EXPRESS"].status == "unverified"  # FY2021 express fee not loaded: said, not guessed
 
 
 def test_money_is_exact_rounded_once_half_up_and_order_free():

@@ -57,23 +57,7 @@ def duty(
         postal_method=postal_method,
     )
     if as_json:
-        payload = {
-            "hts": q.hts,
-            "origin": q.origin,
-            "date": q.on.isoformat(),
-            "value": str(q.value),
-            "mode": q.mode,
-            "entry_type": q.entry_type,
-            "rate": str(q.rate),
-            "amount": str(q.amount),
-            "refundable": str(q.refundable_amount),
-            "fees": [{**f.__dict__, "amount": str(f.amount)} for f in q.fees],
-            "components": [
-                {k: str(v) if k in ("rate", "amount") else v for k, v in c.__dict__.items() if k != "exact"}
-                for c in q.components
-            ],
-            "verified": q.verified,
-        }
+        payload = q.to_dict()
         console.print_json(json.dumps(payload))
         return
     table = Table(

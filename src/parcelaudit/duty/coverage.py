@@ -106,7 +106,7 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
         measures = [m for m in tables.measures if m.program == name]
         countries = sorted({c for m in measures for c in m.countries})
         if not measures or any(not m.countries for m in measures):
-            countries = ["all", *countries]
+            countries = ["all", *(["+", *countries] if countries else [])]
         start = min((m.start for m in measures), default=program.placeholder_start)
         end = max((m.end for m in measures), default=OPEN_END)
         summary.append(

@@ -102,6 +102,27 @@ class Quote:
         """Duty plus fees that count as revenue (refundable duties excluded), USD."""
         return self.amount - self.refundable_amount + self.fees_amount
 
+    def to_dict(self) -> dict:
+        """The quote as JSON-ready data (Decimals as strings)."""
+        return {
+            "hts": self.hts,
+            "origin": self.origin,
+            "date": self.on.isoformat(),
+            "value": str(self.value),
+            "mode": self.mode,
+            "entry_type": self.entry_type,
+            "rate": str(self.rate),
+            "amount": str(self.amount),
+            "refundable": str(self.refundable_amount),
+            "fees": [{**f.__dict__, "amount": str(f.amount)} for f in self.fees],
+            "components": [
+                {k: str(v) if k in ("rate", "amount") else v for k, v in c.__dict__.items() if k != "exact"}
+                for c in self.components
+            ],
+            "verified": self.verified,
+            "unverified": list(self.unverified),
+        }
+
     @property
     def verified(self) -> bool:
         """True when no component and no fee is unverified."""
