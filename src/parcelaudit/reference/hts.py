@@ -91,7 +91,7 @@ class HtsSchedule:
         return frozenset(code[:6] for code in self.lines)
 
     def to_arrow(self) -> pa.Table:
-        """The schedule as an Arrow table (hts8, description, mfn_ad_valorem, rate_text, verified) for joins."""
+        """The schedule as an Arrow table (hts8, description, mfn_ad_valorem, rate_text, verified, begin) for joins."""
         rows = list(self.lines.values())
         return pa.table(
             {
@@ -100,6 +100,7 @@ class HtsSchedule:
                 "mfn_ad_valorem": pa.array([r.mfn_ad_valorem for r in rows], pa.float64()),
                 "rate_text": [r.rate_text for r in rows],
                 "verified": pa.array([r.verified for r in rows], pa.bool_()),
+                "begin": pa.array([r.begin for r in rows], pa.date32()),
             }
         )
 
