@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
 from decimal import Decimal
 
 from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, entry_fees
 from parcelaudit.duty.money import as_decimal, cents
 from parcelaudit.duty.tables import DutyTables, Measure, load_tables
 from parcelaudit.errors import ParcelAuditError
-from parcelaudit.reference.hts import normalise_hts, schedule_on
+from parcelaudit.reference.hts import load_editions, normalise_hts, schedule_on
 
 MODES = ("express", "postal", "cargo")
 POSTAL_METHODS = ("ad_valorem", "specific")
@@ -381,6 +382,27 @@ def _postal(
             ),
         ]
     return base + ieepa
+
+
+@lru_cache(maxsize=1)
+def change_dates() -> tuple[date, ...]:
+    """Every date on which some component of some quote may change (table periods, edition years, line
+    begin dates), sorted: two dates with no change date between them get the same components."""
+    tables = load_tables()
+    found: set[date] = set()
+    periods = [(m.start, m.end) for m in tables.measures] + [(e.start, e.end) for e in tables.exemptions]
+    periods += [(p.start, p.end) for p in tables.postal]
+    periods += [
+        (p.placeholder_start, p.placeholder_end) for p in tables.programs.values() if p.placeholder_start
+    ]
+    for start, end in periods:
+        found.add(start)
+        if end < date.max:
+            found.add(end + timedelta(days=1))
+    for schedule in load_editions().values():
+        found.update(line.begin for line in schedule.lines.values() if line.begin)
+    found.update(date(year, 1, 1) for year in range(1990, 2101))
+    return tuple(sorted(found))
 
 
 def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: str) -> Component | None:

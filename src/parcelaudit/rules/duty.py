@@ -16,7 +16,7 @@ from decimal import Decimal
 import pyarrow as pa
 
 from parcelaudit.duty import Component, quote
-from parcelaudit.duty.money import as_decimal, cents
+from parcelaudit.duty.quote import change_dates
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.rules.context import RuleContext
 
@@ -48,12 +48,6 @@ class DutyRate:
     verified: bool
 
 
-def _mode(mode: str | None, entry_type: str | None) -> str:
-    if mode == "mail" or entry_type == "postal":
-        return "postal"
-    return "cargo" if mode == "ocean" else "express"
-
-
 def _components(hts: str | None, origin: str | None, on: date | None, mode: str) -> tuple[Component, ...]:
     """The priced-at-$1 components of a line (empty when the line cannot be quoted: no code, origin or date)."""
     if not hts or not origin or on is None:
@@ -65,42 +59,69 @@ def _components(hts: str | None, origin: str | None, on: date | None, mode: str)
         return ()
 
 
+RATE = pa.decimal128(18, 6)  # every rate in the tables has at most 6 decimals (MPF 0.003464)
+
+
+def _rates(keys: list[dict]) -> pa.Table:
+    """Per key (hts, origin, mode, segment): MFN, total and refundable rates (exact decimals), verified, measures."""
+    out: dict[str, list] = {
+        n: [] for n in ("hts", "origin", "mode", "seg", "mfn", "total", "refund", "ok", "ids")
+    }
+    for key in keys:
+        parts = _components(key["hts"], key["origin"], key["first_day"], key["mode"])
+        for name in ("hts", "origin", "mode", "seg"):
+            out[name].append(key[name])
+        out["mfn"].append(sum((c.rate for c in parts if c.program == "MFN"), Decimal(0)))
+        out["total"].append(sum((c.rate for c in parts), Decimal(0)))
+        out["refund"].append(sum((c.rate for c in parts if c.refundable), Decimal(0)))
+        out["ok"].append(bool(parts) and all(c.status != "unverified" for c in parts))
+        out["ids"].append(";".join(c.measure for c in parts if c.program != "MFN"))
+    types = {"seg": pa.int64(), "mfn": RATE, "total": RATE, "refund": RATE, "ok": pa.bool_()}
+    return pa.table({n: pa.array(v, types.get(n, pa.string())) for n, v in out.items()})
+
+
 def line_duty_table(ctx: RuleContext) -> pa.Table:
-    """Per-line duty in the context (also kept in it as the table `line_duty` for the shipment roll-up)."""
-    rows = ctx.query("""
+    """Per-line duty in the context (also kept in it as the table `line_duty` for the shipment roll-up).
+
+    Components only change on `change_dates()`, so the API is asked once per (hts, origin, mode, period
+    between two change dates); lines are priced in SQL on exact DECIMALs: round(value x rate, 2) is half
+    away from zero, i.e. half-up for the non-negative amounts here, computed once per line.
+    """
+    changes = pa.table({"day": pa.array(change_dates(), pa.date32())})
+    changes = changes.append_column("seg", pa.array(range(1, changes.num_rows + 1), pa.int64()))
+    ctx.con.register("duty_changes", changes)
+    ctx.con.execute("""
+        CREATE OR REPLACE TEMP TABLE duty_keys AS
         SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
-               l.arrival_date, coalesce(l.value, 0.0) AS value, s.mode, l.entry_type
+               l.arrival_date, coalesce(l.value, 0.0) AS value,
+               CASE WHEN s.mode = 'mail' OR l.entry_type = 'postal' THEN 'postal'
+                    WHEN s.mode = 'ocean' THEN 'cargo' ELSE 'express' END AS mode,
+               coalesce(c.seg, 0) AS seg
         FROM ln l JOIN shipments s USING (shipment_id)
-        ORDER BY l.shipment_id, l.line_no
+        ASOF LEFT JOIN duty_changes c ON l.arrival_date >= c.day
+    """)
+    keys = ctx.query("""
+        SELECT hts, origin, mode, seg, min(arrival_date) AS first_day FROM duty_keys
+        GROUP BY ALL ORDER BY ALL
     """).to_pylist()
-    cache: dict[tuple, tuple[Component, ...]] = {}
-    out: dict[str, list] = {name: [] for name in LINE_DUTY_SCHEMA.names}
-    for row in rows:
-        key = (row["hts"], row["origin"], row["arrival_date"], _mode(row["mode"], row["entry_type"]))
-        if key not in cache:
-            cache[key] = _components(*key)
-        parts = cache[key]
-        value = as_decimal(row["value"])
-        exact = [c.amount if c.rate == 0 else value * c.rate for c in parts]
-        mfn = sum((c.rate for c in parts if c.program == "MFN"), Decimal(0))
-        total = sum((c.rate for c in parts), Decimal(0))
-        for name in ("shipment_id", "line_no", "hts", "origin", "arrival_date"):
-            out[name].append(row[name])
-        out["value"].append(row["value"])
-        out["mfn_rate"].append(float(mfn))
-        out["extra_rate"].append(float(total - mfn))
-        out["rate"].append(float(total))
-        out["duty"].append(float(cents(sum(exact, Decimal(0)))))
-        out["refundable"].append(
-            float(cents(sum((a for a, c in zip(exact, parts, strict=True) if c.refundable), Decimal(0))))
-        )
-        out["verified"].append(bool(parts) and all(c.status != "unverified" for c in parts))
-        out["measures"].append(";".join(c.measure for c in parts if c.program != "MFN"))
-    table = pa.table(out, schema=LINE_DUTY_SCHEMA)
-    ctx.con.register("line_duty_arrow", table)
-    ctx.con.execute("CREATE OR REPLACE TEMP TABLE line_duty AS SELECT * FROM line_duty_arrow")
-    ctx.con.unregister("line_duty_arrow")
-    return table
+    ctx.con.register("duty_rates", _rates(keys))
+    ctx.con.execute("""
+        CREATE OR REPLACE TEMP TABLE line_duty AS
+        SELECT k.shipment_id, k.line_no, k.hts, k.origin, k.arrival_date, k.value,
+               CAST(coalesce(r.mfn, 0) AS DOUBLE) AS mfn_rate,
+               CAST(coalesce(r.total - r.mfn, 0) AS DOUBLE) AS extra_rate,
+               CAST(coalesce(r.total, 0) AS DOUBLE) AS rate,
+               CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.total, 0), 2) AS DOUBLE) AS duty,
+               CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.refund, 0), 2) AS DOUBLE) AS refundable,
+               coalesce(r.ok, false) AS verified, coalesce(r.ids, '') AS measures
+        FROM duty_keys k
+        LEFT JOIN duty_rates r ON r.hts IS NOT DISTINCT FROM k.hts AND r.origin IS NOT DISTINCT FROM k.origin
+             AND r.mode = k.mode AND r.seg = k.seg
+        ORDER BY k.shipment_id, k.line_no
+    """)
+    for name in ("duty_changes", "duty_rates"):
+        ctx.con.unregister(name)
+    return ctx.query("SELECT * FROM line_duty").cast(LINE_DUTY_SCHEMA)
 
 
 def compute_duty(shipments: pa.Table, lines: pa.Table, orders: pa.Table | None = None) -> pa.Table:
