@@ -175,3 +175,11 @@ def test_coverage_report_names_every_program_and_its_gaps():
     rows = coverage_rows()
     assert {r["kind"] for r in rows} == {"measure", "exemption", "postal", "fee"}
     assert all(r["citation"] for r in rows)
+
+
+def test_quotes_meet_floats_and_iso_dates():
+    q = quote(TEE, "CN", "2025-04-05", 100)
+    assert q.rate == pytest.approx(0.54) and q.rate == 0.54 and q.amount == 54.0
+    assert q.components[0].rate == 0.165 and q.fees[0].amount >= 0.0
+    with pytest.raises(ParcelAuditError):
+        quote(TEE, "CN", "5 April", 100)

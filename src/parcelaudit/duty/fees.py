@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from parcelaudit.duty.money import cents
+from parcelaudit.duty.money import Exact, cents
 from parcelaudit.duty.tables import DutyTables
 
 FORMAL_OVER = Decimal("2500")  # 19 CFR 143.21(a): informal entry for shipments up to $2,500
@@ -24,6 +24,9 @@ class FeeCharge:
     citation: str
     status: str
     note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "amount", Exact(self.amount))
 
 
 def _row(tables: DutyTables, fee: str, on: date):

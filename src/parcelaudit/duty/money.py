@@ -24,3 +24,46 @@ def as_decimal(value: float | int | str | Decimal) -> Decimal:
     if isinstance(value, Decimal):
         return value
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _coerce(other):
+    return Decimal(repr(other)) if isinstance(other, float) else other
+
+
+class Exact(Decimal):
+    """A Decimal that meets floats through their shortest repr, so `Exact('0.54') == 0.54` and
+    `pytest.approx(0.54)` work, while the arithmetic stays exact."""
+
+    __hash__ = Decimal.__hash__
+
+    def __eq__(self, other) -> bool:
+        return Decimal.__eq__(self, _coerce(other))
+
+    def __ne__(self, other) -> bool:
+        return not self.__eq__(other)
+
+    def __add__(self, other):
+        return Exact(Decimal.__add__(self, _coerce(other)))
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return Exact(Decimal.__sub__(self, _coerce(other)))
+
+    def __rsub__(self, other):
+        return Exact(Decimal.__rsub__(self, _coerce(other)))
+
+    def __abs__(self):
+        return Exact(Decimal.__abs__(self))
+
+    def __lt__(self, other) -> bool:
+        return Decimal.__lt__(self, _coerce(other))
+
+    def __le__(self, other) -> bool:
+        return Decimal.__le__(self, _coerce(other))
+
+    def __gt__(self, other) -> bool:
+        return Decimal.__gt__(self, _coerce(other))
+
+    def __ge__(self, other) -> bool:
+        return Decimal.__ge__(self, _coerce(other))

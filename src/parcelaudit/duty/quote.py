@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from decimal import Decimal
 
 from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, entry_fees
-from parcelaudit.duty.money import as_decimal, cents
+from parcelaudit.duty.money import Exact, as_decimal, cents
 from parcelaudit.duty.tables import DutyTables, Measure, load_tables
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.reference.hts import load_editions, normalise_hts, schedule_on
@@ -63,6 +63,10 @@ class Component:
     note: str = ""
     exact: Decimal | None = None  # unrounded USD amount; totals are rounded once from these
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rate", Exact(self.rate))
+        object.__setattr__(self, "amount", Exact(self.amount))
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -81,27 +85,27 @@ class Quote:
     @property
     def rate(self) -> Decimal:
         """Total ad valorem rate (specific duties excluded)."""
-        return sum((c.rate for c in self.components), Decimal(0))
+        return Exact(sum((c.rate for c in self.components), Decimal(0)))
 
     @property
     def amount(self) -> Decimal:
         """Duty in USD: the exact sum of the components, rounded once to cents (half-up)."""
-        return cents(sum((_exact(c) for c in self.components), Decimal(0)))
+        return Exact(cents(sum((_exact(c) for c in self.components), Decimal(0))))
 
     @property
     def fees_amount(self) -> Decimal:
         """Fees in USD."""
-        return sum((f.amount for f in self.fees), Decimal("0.00"))
+        return Exact(sum((f.amount for f in self.fees), Decimal("0.00")))
 
     @property
     def refundable_amount(self) -> Decimal:
         """Duty in USD that is refundable (IEEPA duties after Learning Resources v. Trump)."""
-        return cents(sum((_exact(c) for c in self.components if c.refundable), Decimal(0)))
+        return Exact(cents(sum((_exact(c) for c in self.components if c.refundable), Decimal(0))))
 
     @property
     def loss_basis(self) -> Decimal:
         """Duty plus fees that count as revenue (refundable duties excluded), USD."""
-        return self.amount - self.refundable_amount + self.fees_amount
+        return Exact(self.amount - self.refundable_amount + self.fees_amount)
 
     def to_dict(self) -> dict:
         """The quote as JSON-ready data (Decimals as strings)."""
@@ -141,6 +145,17 @@ class Quote:
 
 def _exact(component: Component) -> Decimal:
     return component.amount if component.exact is None else component.exact
+
+
+def _as_date(on) -> date:
+    if isinstance(on, datetime):
+        return on.date()
+    if isinstance(on, date):
+        return on
+    try:
+        return date.fromisoformat(str(on))
+    except ValueError as error:
+        raise ParcelAuditError(f"{on!r} is not a date", field="on", hint="YYYY-MM-DD") from error
 
 
 def _check_inputs(
@@ -438,7 +453,7 @@ def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: st
 def quote(
     hts: str,
     origin: str,
-    on: date,
+    on: date | str,
     value: float | int | str | Decimal,
     *,
     mode: str = "express",
@@ -448,6 +463,7 @@ def quote(
     postal_method: str = "ad_valorem",
 ) -> Quote:
     """Duty and fees owed on one line of `value` USD, of HTS `hts` and origin `origin`, entered on `on`."""
+    on = _as_date(on)
     code, country = _check_inputs(hts, origin, mode, value, quantity, postal_method)
     amount_value = as_decimal(value)
     kind = entry_type or ("01" if amount_value > FORMAL_OVER else ("postal" if mode == "postal" else "11"))
