@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 
 from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, entry_fees
 from parcelaudit.duty.money import Exact, as_decimal, cents
