@@ -114,9 +114,9 @@ def test_explain_reads_the_stored_run_or_checks_now(store_path):
     assert info["run_id"] == 1
     assert {f["rule_id"] for f in info["findings"]} >= {"DM-ELIG", "HTS-DESC"}
     assert [r["measure_id"] for r in info["in_force"]["de_minimis_suspensions"]] == ["EO14256-CN"]
-    assert (
-        info["duty"][0]["parts"] and info["duty"][0]["rate"] > 1.0
-    )  # 125% reciprocal duty in force that day
+    # a Chinese smartphone: the 125% reciprocal duty of that day is exempted (CSMS 64724565); 20% fentanyl stays
+    parts = {p["measure_id"]: p for p in info["duty"][0]["parts"]}
+    assert info["duty"][0]["rate"] == pytest.approx(0.20) and parts["IEEPA-RECIP-CN-125"]["rate"] == 0
 
 
 def _app() -> typer.Typer:

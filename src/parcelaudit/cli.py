@@ -23,6 +23,7 @@ def _register_commands() -> None:
     from parcelaudit.commands import audit as audit_commands
     from parcelaudit.commands import check as check_commands
     from parcelaudit.commands import data as data_commands
+    from parcelaudit.commands import duty as duty_commands
     from parcelaudit.commands import origin as origin_commands
     from parcelaudit.commands import screening as screening_commands
     from parcelaudit.commands import trace as trace_commands
@@ -31,6 +32,7 @@ def _register_commands() -> None:
         audit_commands,
         check_commands,
         data_commands,
+        duty_commands,
         origin_commands,
         screening_commands,
         trace_commands,

@@ -28,6 +28,7 @@ def _demo_skus(store: Store, limit: int = 5) -> list[str]:
 
 def _stages(store: Store, out: Path) -> list[tuple[str, Callable[[], list[Path]]]]:
     from parcelaudit.audit.demo import run_demo as audit_demo
+    from parcelaudit.duty.demo import run_demo as duty_demo
     from parcelaudit.origin.demo import run_demo as origin_demo
     from parcelaudit.pipeline import demo_check
     from parcelaudit.tracing.demo import run_demo as trace_demo
@@ -38,6 +39,7 @@ def _stages(store: Store, out: Path) -> list[tuple[str, Callable[[], list[Path]]
             lambda: trace_demo(out / "trace", store=store, skus=_demo_skus(store)),
         ),
         ("check: rules, screening, duty, decisions", lambda: demo_check(store, out / "check")),
+        ("duty: a quote with its sources and the coverage report", lambda: duty_demo(out / "duty")),
         ("origin: isotope verification", lambda: origin_demo(out / "origin")),
         ("audit: sample, projection, report", lambda: audit_demo(store, out / "audit")),
     ]

@@ -302,8 +302,9 @@ def explain_shipment(store, shipment_id: str, policy: Path | str | None = None) 
     Uses the latest stored check run that judged the parcel; without one, checks the parcel's arrival
     day (and the other parcels of its order) now, without storing the result.
     """
+    from parcelaudit.duty.coverage import measures_in_force
     from parcelaudit.errors import ParcelAuditError
-    from parcelaudit.rules.duty import measure_components
+    from parcelaudit.rules.duty import quote_parts
     from parcelaudit.rules.policy import load_policy
 
     rows = store.read_table("shipments", "shipment_id = ?", [shipment_id]).to_pylist()
@@ -340,7 +341,7 @@ def explain_shipment(store, shipment_id: str, policy: Path | str | None = None) 
     data = load_policy()
     on = shipment["arrival_date"]
     for line in duty:
-        line["parts"] = measure_components(data, line["measures"], line["hts"], line["origin"], on)
+        line["parts"] = quote_parts(line["hts"], line["origin"], on)
     origins = sorted({line["country_of_origin"] or shipment["country_of_shipment"] for line in lines})
     codes = [normalise_hts(line["hts_code"] or "") for line in lines]
 
@@ -357,11 +358,7 @@ def explain_shipment(store, shipment_id: str, policy: Path | str | None = None) 
         "de_minimis_suspensions": [
             r for r in data.in_force("de_minimis_suspensions", on) if r["country"] in ("*", *origins)
         ],
-        "additional_duties": [
-            r
-            for r in data.in_force("additional_duties", on)
-            if r["country"] in ("*", *origins) and applies(r)
-        ],
+        "additional_duties": measures_in_force(on, origins, codes),
         "excluded_goods": [r for r in data.in_force("excluded_goods", on) if applies(r)],
         "uflpa_sectors": [r for r in data.in_force("uflpa_sectors", on) if applies(r)],
     }

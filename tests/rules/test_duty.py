@@ -16,8 +16,9 @@ from tests.rules.conftest import run_rule
 def test_mfn_plus_section_301_for_chinese_apparel():
     rate = line_duty_rate("6109100012", "CN", date(2024, 6, 1))
     assert rate.ad_valorem == pytest.approx(0.165 + 0.075)
-    assert [c[0] for c in rate.components] == ["MFN", "S301-L4A-7.5"]
-    assert rate.verified and "85 FR 3741" in rate.components[1][2]
+    assert [c[0] for c in rate.components] == ["MFN", "S301-L4A-7.5-APP"]
+    # List 4A's whole-chapter coverage is not confirmed: the rate is right, the line is not verified
+    assert not rate.verified and "85 FR 3741" in rate.components[1][2]
 
 
 def test_rates_change_on_their_dates():
@@ -26,8 +27,8 @@ def test_rates_change_on_their_dates():
     assert line_duty_rate("6109100012", "VN", date(2024, 6, 1)).ad_valorem == pytest.approx(0.165)
     # 2025-09-01 Vietnam: MFN + 10% baseline + 10% country-specific reciprocal duty
     assert line_duty_rate("6109100012", "VN", date(2025, 9, 1)).ad_valorem == pytest.approx(0.165 + 0.20)
-    # IEEPA duties end with Learning Resources v. Trump (2026-02-20)
-    assert line_duty_rate("6109100012", "VN", date(2026, 3, 1)).ad_valorem == pytest.approx(0.165)
+    # IEEPA duties end for entries from 2026-02-24 (CSMS 67834313); the Section 122 surcharge replaces them
+    assert line_duty_rate("6109100012", "VN", date(2026, 3, 1)).ad_valorem == pytest.approx(0.165 + 0.10)
 
 
 def test_unknown_code_has_no_verified_rate():
@@ -84,6 +85,24 @@ def test_undervaluation_puts_the_gap_at_risk():
     )
 
 
-def test_ieepa_duties_stop_on_the_supreme_court_decision_date():
-    assert line_duty_rate("6109100012", "VN", date(2026, 2, 19)).ad_valorem == pytest.approx(0.165 + 0.20)
-    assert line_duty_rate("6109100012", "VN", date(2026, 2, 20)).ad_valorem == pytest.approx(0.165)
+def test_ieepa_duties_are_collected_until_cbp_stops_on_2026_02_24():
+    # the Supreme Court decided on 2026-02-20; CBP collected until 2026-02-23 (CSMS 67834313)
+    assert line_duty_rate("6109100012", "VN", date(2026, 2, 23)).ad_valorem == pytest.approx(0.165 + 0.20)
+    on_24 = line_duty_rate("6109100012", "VN", date(2026, 2, 24))
+    assert on_24.ad_valorem == pytest.approx(0.165 + 0.10)
+    assert [c[0] for c in on_24.components if c[1]] == ["MFN", "S122-10"]
+
+
+def test_line_duty_is_rounded_once_per_component_and_reports_refundable_part():
+    tee = {"hts_code": "6109100012", "country_of_origin": "VN"}
+    shipments, lines = parcels(
+        {
+            "entry_type": "11",
+            "arrival_date": date(2025, 9, 1),
+            "lines": [{**tee, "value": 0.1}, {**tee, "value": 33.33}],
+        }
+    )
+    table = compute_duty(shipments, lines).to_pylist()
+    # 0.1 x 36.5% = 0.0365 -> 0.04; 33.33 x 36.5% = 12.16545 -> 12.17: exact, rounded once, half-up
+    assert [r["duty"] for r in table] == [0.04, 12.17]
+    assert [r["refundable"] for r in table] == [0.02, 6.67]

@@ -26,10 +26,10 @@ def test_every_bundled_table_loads_and_every_row_is_cited():
 
 def test_codes_are_well_formed():
     policy = load_policy()
-    for stem in ("excluded_goods", "uflpa_sectors", "additional_duties"):
+    for stem in ("excluded_goods", "uflpa_sectors"):
         for prefix in policy.table(stem)["hts_prefix"].to_pylist():
             assert prefix == "*" or re.fullmatch(r"\d{2,10}", prefix), (stem, prefix)
-    for stem, column in (("de_minimis_suspensions", "country"), ("additional_duties", "country")):
+    for stem, column in (("de_minimis_suspensions", "country"),):
         for country in policy.table(stem)[column].to_pylist():
             assert country == "*" or re.fullmatch(r"[A-Z]{2}", country)
 

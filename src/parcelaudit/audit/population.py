@@ -1,9 +1,9 @@
 """The audit population: an importer's parcels (or lines) in a period with declared value and duty paid,
 and the duty owed once the auditor's corrections are applied.
 
-Duty comes from the checks engine (`parcelaudit.rules.duty.compute_duty`, the same rates as
-`line_duty_rate`): the MFN rate of the HTS line plus the additional duties by origin in force on the
-arrival date. A parcel entered duty-free (entry type 321 or 86, a de minimis claim) paid no duty; the
+Duty comes from the duty API (`parcelaudit.duty.quote`, through `parcelaudit.rules.duty.compute_duty`):
+the MFN rate of the HTS line plus the additional duties by origin in force on the arrival date, net of
+the refundable IEEPA duties (held unlawful in Learning Resources v. Trump, they are not a loss of revenue). A parcel entered duty-free (entry type 321 or 86, a de minimis claim) paid no duty; the
 auditor decides whether that claim stands.
 """
 
@@ -28,10 +28,12 @@ def check_importer_by(by: str, field: str = "by") -> None:
 
 
 def line_duty(shipments: pa.Table, lines: pa.Table) -> pa.Table:
-    """Per line (shipment_id, line_no, rate, duty) from the checks engine; lazily imported (it loads the schedule)."""
+    """Per line (shipment_id, line_no, rate, duty net of refundable duties) from the duty API (lazily imported)."""
     from parcelaudit.rules.duty import compute_duty
 
-    return compute_duty(shipments, lines)
+    duty = compute_duty(shipments, lines)
+    net = pc.subtract(duty["duty"], duty["refundable"])
+    return duty.set_column(duty.column_names.index("duty"), "duty", net)
 
 
 def build_population(shipments: pa.Table, lines: pa.Table, unit: str = "parcel") -> pa.Table:

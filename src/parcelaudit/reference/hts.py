@@ -43,6 +43,8 @@ class HtsLine:
     mfn_ad_valorem: float
     rate_text: str
     verified: bool
+    begin: date | None = None  # when this line's current text and rate took effect (begin_effect_date)
+    special_text: str = ""  # column 1 special, e.g. "Free (AU,BH,...,S,SG)"
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,32 @@ class HtsSchedule:
     lines: dict[str, HtsLine]
     complete: bool
     source: str
+    year: int | None = None  # the annual edition the file belongs to, if known
 
-    def status(self, code: str | None) -> str:
-        """Classify a code: missing, malformed, valid, invalid (full schedule only) or unverified."""
+    def covers(self, on: date | None) -> bool:
+        """Whether this schedule is the edition in force on a date (no date: yes)."""
+        return on is None or self.year is None or on.year == self.year
+
+    def status(self, code: str | None, on: date | None = None) -> str:
+        """Classify a code on a date: missing, malformed, valid, invalid or unverified.
+
+        Invalid only against the complete edition in force on that date; against another year's edition a
+        code is valid when its line had already begun on that date, else unverified (codes change between
+        editions: 8541.40 of HS 2017 is not in the 2025 edition but was valid in 2021).
+        """
         if code is None or not code.strip():
             return "missing"
         code = normalise_hts(code)
         if not _DIGITS.match(code) or len(code) not in (6, 8, 10):
             return "malformed"
-        if self.lookup(code) is not None or (len(code) == 6 and code in self.headings6):
+        line = self.lookup(code)
+        if self.covers(on):
+            if line is not None or (len(code) == 6 and code in self.headings6):
+                return "valid"
+            return "invalid" if self.complete else "unverified"
+        if line is not None and on is not None and line.begin is not None and line.begin <= on:
             return "valid"
-        return "invalid" if self.complete else "unverified"
+        return "unverified"
 
     def lookup(self, code: str) -> HtsLine | None:
         """The 8-digit line a 8- or 10-digit code falls under, if the schedule has it."""
@@ -74,7 +91,7 @@ class HtsSchedule:
         return frozenset(code[:6] for code in self.lines)
 
     def to_arrow(self) -> pa.Table:
-        """The schedule as an Arrow table (hts8, description, mfn_ad_valorem, rate_text, verified) for joins."""
+        """The schedule as an Arrow table (hts8, description, mfn_ad_valorem, rate_text, verified, begin) for joins."""
         rows = list(self.lines.values())
         return pa.table(
             {
@@ -83,6 +100,7 @@ class HtsSchedule:
                 "mfn_ad_valorem": pa.array([r.mfn_ad_valorem for r in rows], pa.float64()),
                 "rate_text": [r.rate_text for r in rows],
                 "verified": pa.array([r.verified for r in rows], pa.bool_()),
+                "begin": pa.array([r.begin for r in rows], pa.date32()),
             }
         )
 
@@ -134,10 +152,24 @@ def parse_usitc_csv(text: str, source: str, complete: bool) -> HtsSchedule:
         if code in begins and begins[code] > begin:
             continue
         begins[code] = begin
-        lines[code] = HtsLine(code, (row["brief_description"] or "").strip(), rate, text_rate, verified)
+        lines[code] = HtsLine(
+            code,
+            (row["brief_description"] or "").strip(),
+            rate,
+            text_rate,
+            verified,
+            begin if begin != date.min else None,
+            (row.get("col1_special_text") or "").strip(),
+        )
     if not lines:
         raise ReferenceDataError("the tariff file has no lines", file=source)
-    return HtsSchedule(lines=lines, complete=complete, source=source)
+    return HtsSchedule(lines=lines, complete=complete, source=source, year=edition_year(source))
+
+
+def edition_year(source: str) -> int | None:
+    """The edition year named in a tariff file's name (tariff_database_2025..., hts_subset_2025.csv)."""
+    found = re.search(r"(?:tariff_database|hts_subset)_((?:19|20)\d\d)", Path(source).name)
+    return int(found.group(1)) if found else None
 
 
 def cached_hts_path() -> Path:
@@ -172,6 +204,41 @@ def load_hts(path: str | None = None) -> HtsSchedule:
             )
         return parse_usitc_csv(full.read_text(encoding="utf-8-sig"), str(full), complete=True)
     return parse_usitc_csv(BUNDLED_SUBSET.read_text(encoding="utf-8"), str(BUNDLED_SUBSET), complete=False)
+
+
+@lru_cache(maxsize=1)
+def load_editions() -> dict[int, HtsSchedule]:
+    """Every annual edition available, by year: full files in ../shared/data/hts (or the cache, or
+    PARCELAUDIT_HTS_FILE), then bundled subsets (hts_subset_YYYY.csv) for years with no full file."""
+    editions: dict[int, HtsSchedule] = {}
+    paths: list[Path] = []
+    shared = shared_data_dir()
+    if os.environ.get("PARCELAUDIT_HTS_FILE"):
+        paths.append(Path(os.environ["PARCELAUDIT_HTS_FILE"]))
+    elif shared is not None:
+        paths += sorted((shared / "hts").glob("tariff_database_*.csv"))
+    if not paths and cached_hts_path().exists():
+        paths.append(cached_hts_path())
+    for path in paths:
+        schedule = load_hts(str(path))
+        year = schedule.year or 2025  # the official download carries no year in its cached name
+        editions[year] = (
+            schedule if schedule.year else HtsSchedule(schedule.lines, True, schedule.source, year)
+        )
+    for subset in sorted(BUNDLED_SUBSET.parent.glob("hts_subset_*.csv")):
+        schedule = parse_usitc_csv(subset.read_text(encoding="utf-8"), str(subset), complete=False)
+        if schedule.year is not None and schedule.year not in editions:
+            editions[schedule.year] = schedule
+    return editions
+
+
+def schedule_on(on: date) -> tuple[HtsSchedule, bool]:
+    """The schedule to judge a date by and whether it is that date's own edition (else the nearest one)."""
+    editions = load_editions()
+    if on.year in editions:
+        return editions[on.year], True
+    nearest = min(editions, key=lambda year: (abs(year - on.year), -year))
+    return editions[nearest], False
 
 
 def download_hts(url: str | None = None, dest: Path | None = None, timeout: float = 60.0) -> Path:

@@ -1,22 +1,42 @@
-"""Duty: per line the MFN general ad valorem rate of its HTS line plus the additional duties by origin in force
-on the arrival date (additional_duties.csv); per shipment the duty owed and the duty at risk.
+"""Duty per line and per shipment, from the duty API (`parcelaudit.duty.quote`): one source of truth.
 
-Rates are fractions (0.16 = 16%). A rate is `verified` only when the HTS line is in the loaded schedule with a
-pure ad valorem MFN rate and every additional measure applied is marked verified. Specific and compound
-rates (per kg, per dozen) are not converted: such lines are unverified. Money is float64 dollars.
+Per line: the components of `quote()` for the line's HTS, origin, arrival date and mode, priced on the
+line value; the line duty is the exact sum rounded once to cents, half-up (parcelaudit.duty.money). Quotes are computed once per distinct (hts, origin, date, mode) and joined back,
+so a million lines cost a few thousand quotes. A line is `verified` only when no component is unverified
+or not covered by the tables; `refundable` is the part of its duty that is refundable (IEEPA duties).
+Money is float64 dollars holding exact cents.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pyarrow as pa
 
+from parcelaudit.duty import Component, quote
+from parcelaudit.duty.quote import change_dates
+from parcelaudit.errors import ParcelAuditError
 from parcelaudit.rules.context import RuleContext
-from parcelaudit.rules.policy import Policy
 
-MFN_CITATION = "USITC Harmonized Tariff Schedule 2025, column 1 general rate"
+LINE_DUTY_SCHEMA = pa.schema(
+    [
+        ("shipment_id", pa.string()),
+        ("line_no", pa.int64()),
+        ("hts", pa.string()),
+        ("origin", pa.string()),
+        ("arrival_date", pa.date32()),
+        ("value", pa.float64()),
+        ("mfn_rate", pa.float64()),
+        ("extra_rate", pa.float64()),
+        ("rate", pa.float64()),
+        ("duty", pa.float64()),
+        ("refundable", pa.float64()),
+        ("verified", pa.bool_()),
+        ("measures", pa.string()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -28,112 +48,115 @@ class DutyRate:
     verified: bool
 
 
-def line_duty_sql() -> str:
-    """SQL over the context's relations giving per line: hts, origin, mfn_rate, extra_rate, rate, duty, measures.
-
-    Additional measures are matched once per distinct (code, origin) by prefix and once per distinct
-    (code, origin, date) by period, so the lines meet them in plain equi-joins.
-    """
-    return """
-        WITH codes AS (
-            SELECT DISTINCT hts, coalesce(origin, country_of_shipment) AS origin FROM ln WHERE hts IS NOT NULL
-        ), measures AS (
-            SELECT c.hts, c.origin, a.measure_id, a.rate, a.effective_from, a.effective_to,
-                   coalesce(a.verified, false) AS verified
-            FROM codes c JOIN additional_duties a
-              ON (a.country = '*' OR a.country = c.origin)
-             AND (a.hts_prefix = '*' OR starts_with(c.hts, a.hts_prefix))
-            QUALIFY row_number() OVER (PARTITION BY c.hts, c.origin, a.measure_id, a.effective_from
-                                       ORDER BY length(a.hts_prefix) DESC) = 1
-        ), combos AS (
-            SELECT DISTINCT hts, coalesce(origin, country_of_shipment) AS origin, arrival_date FROM ln
-            WHERE hts IS NOT NULL
-        ), rates AS (
-            SELECT c.hts, c.origin, c.arrival_date, sum(m.rate) AS extra_rate, bool_and(m.verified) AS extra_verified,
-                   string_agg(m.measure_id, ';' ORDER BY m.measure_id) AS measures
-            FROM combos c JOIN measures m ON m.hts = c.hts AND m.origin = c.origin
-            WHERE c.arrival_date BETWEEN m.effective_from AND m.effective_to
-            GROUP BY c.hts, c.origin, c.arrival_date
-        )
-        SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
-               l.arrival_date, coalesce(l.value, 0.0) AS value,
-               coalesce(h.mfn_ad_valorem, 0.0) AS mfn_rate, coalesce(r.extra_rate, 0.0) AS extra_rate,
-               coalesce(h.mfn_ad_valorem, 0.0) + coalesce(r.extra_rate, 0.0) AS rate,
-               coalesce(l.value, 0.0) * (coalesce(h.mfn_ad_valorem, 0.0) + coalesce(r.extra_rate, 0.0)) AS duty,
-               coalesce(h.verified, false) AND coalesce(r.extra_verified, true) AS verified,
-               coalesce(h.rate_text, 'unknown') AS mfn_text,
-               coalesce(r.measures, '') AS measures
-        FROM ln l
-        LEFT JOIN hts_lines h ON h.hts8 = left(l.hts, 8)
-        LEFT JOIN rates r ON r.hts = l.hts AND r.origin = coalesce(l.origin, l.country_of_shipment)
-                         AND r.arrival_date = l.arrival_date
-    """
+def _components(hts: str | None, origin: str | None, on: date | None, mode: str) -> tuple[Component, ...]:
+    """The priced-at-$1 components of a line (empty when the line cannot be quoted: no code, origin or date)."""
+    if not hts or not origin or on is None:
+        return ()
+    try:
+        # Entry type 11: the duty the line owes when entered; de minimis is judged per shipment below.
+        return quote(hts, origin, on, 1, mode=mode, entry_type="11").components
+    except ParcelAuditError:
+        return ()
 
 
-def measure_components(
-    policy: Policy, measures: str, hts: str | None, origin: str | None, on: date
-) -> list[tuple[str, float, str]]:
-    """(measure id, rate, citation) for a line's ';'-separated additional measures on a date."""
-    wanted = {m for m in measures.split(";") if m}
-    found: dict[str, tuple[int, tuple[str, float, str]]] = {}
-    for row in policy.in_force("additional_duties", on):
-        prefix = row["hts_prefix"]
-        if row["measure_id"] not in wanted or row["country"] not in ("*", origin):
-            continue
-        if prefix != "*" and not (hts or "").startswith(prefix):
-            continue
-        rank = 0 if prefix == "*" else len(prefix)
-        if rank >= found.get(row["measure_id"], (-1, None))[0]:
-            found[row["measure_id"]] = (rank, (row["measure_id"], row["rate"], row["citation"]))
-    return [found[m][1] for m in sorted(found)]
+RATE = pa.decimal128(18, 6)  # every rate in the tables has at most 6 decimals (MPF 0.003464)
+
+
+def _rates(keys: list[dict]) -> pa.Table:
+    """Per key (hts, origin, mode, segment): MFN, total and refundable rates (exact decimals), verified, measures."""
+    out: dict[str, list] = {
+        n: [] for n in ("hts", "origin", "mode", "seg", "mfn", "total", "refund", "ok", "ids")
+    }
+    for key in keys:
+        parts = _components(key["hts"], key["origin"], key["first_day"], key["mode"])
+        for name in ("hts", "origin", "mode", "seg"):
+            out[name].append(key[name])
+        out["mfn"].append(sum((c.rate for c in parts if c.program == "MFN"), Decimal(0)))
+        out["total"].append(sum((c.rate for c in parts), Decimal(0)))
+        out["refund"].append(sum((c.rate for c in parts if c.refundable), Decimal(0)))
+        out["ok"].append(bool(parts) and all(c.status != "unverified" for c in parts))
+        out["ids"].append(";".join(c.measure for c in parts if c.program != "MFN"))
+    types = {"seg": pa.int64(), "mfn": RATE, "total": RATE, "refund": RATE, "ok": pa.bool_()}
+    return pa.table({n: pa.array(v, types.get(n, pa.string())) for n, v in out.items()})
 
 
 def line_duty_table(ctx: RuleContext) -> pa.Table:
-    """Per-line duty in the context (also kept in it as the table `line_duty` for the shipment roll-up)."""
-    ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE line_duty AS {line_duty_sql()}")
-    return ctx.query("SELECT * FROM line_duty")
+    """Per-line duty in the context (also kept in it as the table `line_duty` for the shipment roll-up).
+
+    Components only change on `change_dates()`, so the API is asked once per (hts, origin, mode, period
+    between two change dates); lines are priced in SQL on exact DECIMALs: round(value x rate, 2) is half
+    away from zero, i.e. half-up for the non-negative amounts here, computed once per line.
+    """
+    changes = pa.table({"day": pa.array(change_dates(), pa.date32())})
+    changes = changes.append_column("seg", pa.array(range(1, changes.num_rows + 1), pa.int64()))
+    ctx.con.register("duty_changes", changes)
+    ctx.con.execute("""
+        CREATE OR REPLACE TEMP TABLE duty_keys AS
+        SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
+               l.arrival_date, coalesce(l.value, 0.0) AS value,
+               CASE WHEN s.mode = 'mail' OR l.entry_type = 'postal' THEN 'postal'
+                    WHEN s.mode = 'ocean' THEN 'cargo' ELSE 'express' END AS mode,
+               coalesce(c.seg, 0) AS seg
+        FROM ln l JOIN shipments s USING (shipment_id)
+        ASOF LEFT JOIN duty_changes c ON l.arrival_date >= c.day
+    """)
+    keys = ctx.query("""
+        SELECT hts, origin, mode, seg, min(arrival_date) AS first_day FROM duty_keys
+        GROUP BY ALL ORDER BY ALL
+    """).to_pylist()
+    ctx.con.register("duty_rates", _rates(keys))
+    ctx.con.execute("""
+        CREATE OR REPLACE TEMP TABLE line_duty AS
+        SELECT k.shipment_id, k.line_no, k.hts, k.origin, k.arrival_date, k.value,
+               CAST(coalesce(r.mfn, 0) AS DOUBLE) AS mfn_rate,
+               CAST(coalesce(r.total - r.mfn, 0) AS DOUBLE) AS extra_rate,
+               CAST(coalesce(r.total, 0) AS DOUBLE) AS rate,
+               CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.total, 0), 2) AS DOUBLE) AS duty,
+               CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.refund, 0), 2) AS DOUBLE) AS refundable,
+               coalesce(r.ok, false) AS verified, coalesce(r.ids, '') AS measures
+        FROM duty_keys k
+        LEFT JOIN duty_rates r ON r.hts IS NOT DISTINCT FROM k.hts AND r.origin IS NOT DISTINCT FROM k.origin
+             AND r.mode = k.mode AND r.seg = k.seg
+        ORDER BY k.shipment_id, k.line_no
+    """)
+    for name in ("duty_changes", "duty_rates"):
+        ctx.con.unregister(name)
+    return ctx.query("SELECT * FROM line_duty").cast(LINE_DUTY_SCHEMA)
 
 
 def compute_duty(shipments: pa.Table, lines: pa.Table, orders: pa.Table | None = None) -> pa.Table:
-    """Per line: shipment_id, line_no, rate, duty (plus hts, origin, verified) under the rules on each date."""
+    """Per line: shipment_id, line_no, rate, duty, refundable (plus hts, origin, verified) on each date."""
     ctx = RuleContext(shipments, lines, orders)
     try:
         return line_duty_table(ctx).select(
-            ["shipment_id", "line_no", "hts", "origin", "rate", "duty", "verified"]
+            ["shipment_id", "line_no", "hts", "origin", "rate", "duty", "refundable", "verified"]
         )
     finally:
         ctx.close()
+
+
+def quote_parts(hts_code: str | None, origin: str | None, on: date) -> list[dict]:
+    """measure_id, rate, citation, status and note of each component of a line's quote (for explanations)."""
+    return [
+        {
+            "measure_id": c.measure,
+            "rate": float(c.rate),
+            "citation": c.citation,
+            "status": c.status,
+            "note": c.note,
+        }
+        for c in _components(hts_code, origin, on, "express")
+    ]
 
 
 def line_duty_rate(hts_code: str, country_of_origin: str | None, on: date) -> DutyRate:
     """The total ad valorem rate for one HTS code and origin on a date, with its components and citations."""
-    shipments = pa.table(
-        {
-            "shipment_id": ["q"],
-            "entry_type": ["11"],
-            "arrival_date": pa.array([on], pa.date32()),
-            "country_of_shipment": [country_of_origin],
-            "declared_value": [1.0],
-        }
+    parts = _components(hts_code, country_of_origin, on, "express")
+    return DutyRate(
+        ad_valorem=float(sum((c.rate for c in parts), Decimal(0))),
+        components=[(c.measure, float(c.rate), c.citation) for c in parts],
+        verified=bool(parts) and all(c.status != "unverified" for c in parts),
     )
-    lines = pa.table(
-        {
-            "shipment_id": ["q"],
-            "line_no": pa.array([1], pa.int64()),
-            "hts_code": [hts_code],
-            "country_of_origin": [country_of_origin],
-            "value": [1.0],
-        }
-    )
-    ctx = RuleContext(shipments, lines)
-    try:
-        row = line_duty_table(ctx).to_pylist()[0]
-    finally:
-        ctx.close()
-    hts8 = (row["hts"] or "")[:8]
-    components = [("MFN", row["mfn_rate"], f"{MFN_CITATION}, {hts8} ({row['mfn_text']})")]
-    components += measure_components(ctx.policy, row["measures"], row["hts"], row["origin"], on)
-    return DutyRate(ad_valorem=row["rate"], components=components, verified=bool(row["verified"]))
 
 
 def shipment_duty_sql(ctx: RuleContext, findings: str) -> str:

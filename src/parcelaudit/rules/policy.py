@@ -1,5 +1,5 @@
 """Effective-dated policy tables (de minimis thresholds, suspensions, excluded goods, UFLPA sectors,
-additional duties, required data elements, description keywords), loaded from CSV with invariant checks.
+required data elements, description keywords), loaded from CSV with invariant checks.
 
 Policy that changes is data: editing a date in these files changes outcomes without code changes. Every
 row carries its citation. A directory with files of the same names replaces the bundled set.
@@ -34,10 +34,6 @@ TABLE_SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
     ),
     "excluded_goods": (("category", "hts_prefix", "origin", "effective_from", "citation"), None),
     "uflpa_sectors": (("sector", "hts_prefix", "effective_from", "citation"), None),
-    "additional_duties": (
-        ("measure_id", "country", "hts_prefix", "rate", "effective_from", "citation"),
-        ("measure_id", "country", "hts_prefix"),
-    ),
     "required_elements": (
         ("entry_types", "table", "field", "check", "effective_from", "status", "citation"),
         None,

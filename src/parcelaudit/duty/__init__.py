@@ -1,0 +1,13 @@
+"""The duty and fee API: one source of truth for checks, explain, audit and reports.
+
+`quote(hts, origin, on, value, mode=..., quantity=..., preference=..., entry_type=...)` returns a `Quote`
+with `.rate`, `.amount`, `.fees` and `.components` (each with its measure, rate, amount, citation and
+status: verified / unverified / refundable). `coverage_summary()` and `coverage_rows()` say what the
+tables cover. The tables are data (duty/data/*.csv), each row with its primary source.
+"""
+
+from parcelaudit.duty.coverage import coverage_rows, coverage_summary
+from parcelaudit.duty.fees import FeeCharge
+from parcelaudit.duty.quote import MODES, Component, Quote, quote
+
+__all__ = ["MODES", "Component", "FeeCharge", "Quote", "coverage_rows", "coverage_summary", "quote"]

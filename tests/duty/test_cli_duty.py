@@ -1,0 +1,62 @@
+"""`parcelaudit duty` and `parcelaudit policy coverage` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from parcelaudit.cli import app
+
+runner = CliRunner()
+
+
+def test_duty_prints_components_sources_and_statuses():
+    result = runner.invoke(
+        app,
+        ["duty", "6109.10.0012", "--origin", "CN", "--date", "2025-03-10", "--value", "100"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "IEEPA-FENT-PRC-20" in result.output and "90 FR 11463" in result.output
+    assert "refundable" in result.output and "$44.00" in result.output
+
+
+def test_duty_json_and_postal_specific():
+    result = runner.invoke(
+        app,
+        [
+            "duty",
+            "6109100012",
+            "--origin",
+            "VN",
+            "--date",
+            "2025-09-01",
+            "--value",
+            "100",
+            "--mode",
+            "postal",
+            "--postal-method",
+            "specific",
+            "--quantity",
+            "2",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["amount"] == "320.00" and payload["components"][-1]["measure"] == "POSTAL-EO14324-160"
+
+
+def test_duty_user_error_is_one_line():
+    result = runner.invoke(app, ["duty", "12AB", "--origin", "CN", "--date", "2025-01-01", "--value", "1"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_policy_coverage_lists_programs_and_detail():
+    result = runner.invoke(app, ["policy", "coverage"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    for program in ("S301-CN", "IEEPA-RECIP", "S122", "HORIZON"):
+        assert program in result.output
+    detail = runner.invoke(app, ["policy", "coverage", "--detail"], env={"COLUMNS": "250"})
+    assert detail.exit_code == 0 and "MPF-EXPRESS" in detail.output

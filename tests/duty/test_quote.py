@@ -1,0 +1,185 @@
+"""The duty API beyond the timeline: coverage honesty, statuses, exemptions, stacking, preferences, postal
+methods, fees by fiscal year, money rounding, input errors and the invariants of the tables."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from parcelaudit.duty import coverage_rows, coverage_summary, quote
+from parcelaudit.duty.quote import special_rates
+from parcelaudit.duty.tables import load_tables
+from parcelaudit.errors import ParcelAuditError
+
+TEE = "6109100012"
+
+
+def _parts(q):
+    return {c.measure: c for c in q.components}
+
+
+def test_a_line_the_tables_do_not_cover_is_never_verified():
+    # a Chinese line on no loaded Section 301 list: the program is incomplete, so the quote says so
+    q = quote("6912004810", "CN", date(2024, 6, 1), 100)
+    assert _parts(q)["S301-CN-NOT-COVERED"].status == "unverified"
+    assert not q.verified and "S301-CN-NOT-COVERED" in q.unverified
+    # an HTS code missing from the schedule has no MFN rate and is unverified, not silently 0 and verified
+    unknown = quote("7712345678", "VN", date(2024, 6, 1), 100)
+    assert _parts(unknown)["MFN"].status == "unverified" and not unknown.verified
+    # a date after the last loaded policy change is flagged
+    assert _parts(quote(TEE, "VN", date(2027, 1, 4), 100))["HORIZON-NOT-COVERED"].status == "unverified"
+
+
+def test_mfn_is_verified_only_where_the_loaded_edition_shows_the_rate_in_force(shared_data):
+    # 6109.10.00 has carried 16.5% since 2021-01-01 (begin_effect_date in the 2025 edition)
+    assert _parts(quote(TEE, "VN", date(2021, 6, 1), 100))["MFN"].status == "verified"
+    older = _parts(quote(TEE, "VN", date(2019, 6, 1), 100))["MFN"]
+    assert older.status == "unverified" and "no edition for 2019" in older.note
+    assert _parts(quote(TEE, "VN", date(2026, 6, 1), 100))["MFN"].status == "unverified"
+
+
+def test_ieepa_components_are_refundable_and_left_out_of_the_loss():
+    q = quote(TEE, "CN", date(2025, 3, 10), 100)
+    fent = _parts(q)["IEEPA-FENT-PRC-20"]
+    assert fent.status == "refundable" and fent.refundable and "90 FR 11463" in fent.citation
+    assert q.amount == Decimal("44.00") and q.refundable_amount == Decimal("20.00")
+    assert q.loss_basis == Decimal("24.00") + q.fees_amount
+
+
+def test_china_measures_name_hong_kong_and_macau_per_measure():
+    hk = _parts(quote(TEE, "HK", date(2025, 5, 20), 100))
+    assert "S301-CN-NOT-COVERED" not in hk and not any(m.startswith("S301") for m in hk)
+    assert hk["IEEPA-FENT-PRC-20"].rate == Decimal("0.20") and hk["IEEPA-RECIP-CN-10B"].rate == Decimal(
+        "0.10"
+    )
+    mo = _parts(quote(TEE, "MO", date(2025, 5, 20), 100))
+    assert "IEEPA-RECIP-CN-10B" in mo and not any(m.startswith("IEEPA-FENT") for m in mo)
+
+
+def test_canada_and_mexico_are_never_charged_reciprocal_duties():
+    for origin in ("CA", "MX"):
+        for day in (date(2025, 4, 5), date(2025, 4, 10), date(2025, 9, 1)):
+            assert not any(p.startswith("IEEPA-RECIP") for p in _parts(quote(TEE, origin, day, 100)))
+
+
+def test_exempt_goods_show_the_exemption_and_its_source():
+    phone = _parts(quote("8517130000", "CN", date(2025, 4, 20), 500))["IEEPA-RECIP-CN-125"]
+    assert phone.rate == 0 and "CSMS 64724565" in phone.citation and "exempt" in phone.note
+
+
+def test_section_232_goods_do_not_stack_reciprocal_or_section_122_duties():
+    recip = _parts(quote("7323930080", "VN", date(2025, 6, 4), 100))
+    assert recip["IEEPA-RECIP-PAUSE"].rate == 0 and "not stacked" in recip["IEEPA-RECIP-PAUSE"].note
+    s122 = _parts(quote("7323930080", "VN", date(2026, 3, 2), 100))
+    assert s122["S122-10"].rate == 0 and s122["S232-STEEL-50"].rate == Decimal("0.50")
+
+
+def test_preference_claims_come_from_the_special_column(shared_data):
+    assert special_rates("Free (AU,BH,CL,S,SG) 4.9% (E)") == {
+        "AU": 0,
+        "BH": 0,
+        "CL": 0,
+        "S": 0,
+        "SG": 0,
+        "E": Decimal("0.049"),
+    }
+    claimed = quote(TEE, "MX", date(2025, 9, 1), 100, preference="USMCA")
+    assert claimed.amount == 0 and "column 1 special" in _parts(claimed)["MFN"].citation
+    wrong_country = quote(TEE, "VN", date(2025, 9, 1), 100, preference="USMCA")
+    assert "not available for origin VN" in _parts(wrong_country)["MFN"].note and wrong_country.amount > 0
+
+
+def test_postal_methods_follow_their_dates():
+    # before the suspension, mail up to $800 passes free; China's de minimis ended 2025-05-02
+    assert quote(TEE, "VN", date(2025, 6, 1), 50, mode="postal").amount == 0
+    cn = quote(TEE, "CN", date(2025, 5, 5), 50, mode="postal", postal_method="specific")
+    assert _parts(cn)["POSTAL-PRC-120"].amount == Decimal("100.00")
+    # after the IEEPA duties ended the postal method is not confirmed: the quote says so
+    after = _parts(quote(TEE, "VN", date(2026, 3, 2), 50, mode="postal"))
+    assert after["POSTAL-AFTER-IEEPA"].status == "unverified"
+
+
+def test_fees_by_fiscal_year_and_entry_kind():
+    formal = quote(TEE, "VN", date(2025, 10, 15), 100_000, mode="cargo")
+    fees = {f.fee: f for f in formal.fees}
+    assert formal.entry_type == "01" and fees["MPF-FORMAL"].amount == Decimal("346.40")
+    assert fees["HMF"].amount == Decimal("125.00") and "24.24" in fees["HMF"].citation
+    capped = {f.fee: f for f in quote(TEE, "VN", date(2025, 10, 15), 1_000_000, mode="cargo").fees}
+    assert capped["MPF-FORMAL"].amount == Decimal("651.50")
+    floor = {f.fee: f for f in quote(TEE, "VN", date(2019, 1, 15), 3_000, mode="cargo").fees}
+    assert floor["MPF-FORMAL"].amount == Decimal("26.22")
+    express = {f.fee: f for f in quote(TEE, "VN", date(2025, 10, 15), 100).fees}
+    assert express["MPF-EXPRESS"].amount == Decimal("1.34") and express["MPF-EXPRESS"].status == "verified"
+    informal = {f.fee: f for f in quote(TEE, "VN", date(2021, 11, 1), 100, mode="cargo").fees}
+    assert informal["MPF-INFORMAL"].amount == Decimal("2.22")
+    missing = {f.fee: f for f in quote(TEE, "VN", date(2021, 1, 15), 100).fees}
+    assert missing["MPF-EXPRESS"].status == "unverified"  # FY2021 express fee not loaded: said, not guessed
+
+
+def test_money_is_exact_rounded_once_half_up_and_order_free():
+    # 33.33 x 36.5% = 12.16545 -> 12.17 (half-up)
+    assert quote(TEE, "VN", date(2025, 9, 1), "33.33").amount == Decimal("12.17")
+    # 0.03 x (16.5% + 20%) = 0.01095 -> 0.01 once; rounding each part first would give 0.00 + 0.01 = 0.01 too,
+    # 0.05 x 36.5% = 0.01825 -> 0.02 once, where per-part rounding gives 0.01 + 0.01 = 0.02: same; but
+    # 0.07 x 36.5% = 0.02555 -> 0.03 once, where per-part rounding gives 0.01 + 0.01 = 0.02
+    assert quote(TEE, "VN", date(2025, 9, 1), "0.07").amount == Decimal("0.03")
+    assert quote(TEE, "VN", date(2025, 9, 1), 0.1).amount == quote(TEE, "VN", date(2025, 9, 1), "0.1").amount
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("12AB", "CN", date(2025, 1, 1), 1), "hts"),
+        ((TEE, "China", date(2025, 1, 1), 1), "origin"),
+        ((TEE, "CN", date(2025, 1, 1), -1), "value"),
+    ],
+)
+def test_bad_inputs_name_the_field(args, field):
+    with pytest.raises(ParcelAuditError) as error:
+        quote(*args)
+    assert error.value.field == field
+    with pytest.raises(ParcelAuditError):
+        quote(TEE, "CN", date(2025, 1, 1), 1, mode="sea")
+
+
+def test_tables_hold_their_invariants():
+    tables = load_tables()
+    assert all(m.citation and m.status in ("verified", "unverified") for m in tables.measures)
+    # within a program, two rows never apply to the same origin, HTS prefix and day with the same strength
+    for program in tables.programs:
+        rows = [m for m in tables.measures if m.program == program]
+        for i, a in enumerate(rows):
+            for b in rows[i + 1 :]:
+                if a.hts_scope != b.hts_scope or a.end < b.start or b.end < a.start:
+                    continue
+                shared = (
+                    (a.countries or {"*"}) & (b.countries or {"*"}) if a.countries and b.countries else True
+                )
+                if not a.countries and not b.countries:
+                    shared = False  # both 'all except': their except lists keep them apart by design
+                assert (
+                    not shared or (a.except_countries & b.countries) or (b.except_countries & a.countries)
+                ), (
+                    a.measure_id,
+                    b.measure_id,
+                )
+    assert all(f.citation for f in tables.fees) and all(e.citation for e in tables.exemptions)
+
+
+def test_coverage_report_names_every_program_and_its_gaps():
+    summary = {row["program"]: row for row in coverage_summary()}
+    assert set(summary) == set(load_tables().programs)
+    assert summary["S122"]["to"] == "2026-07-23" and summary["IEEPA-RECIP"]["countries"].startswith("all")
+    rows = coverage_rows()
+    assert {r["kind"] for r in rows} == {"measure", "exemption", "postal", "fee"}
+    assert all(r["citation"] for r in rows)
+
+
+def test_quotes_meet_floats_and_iso_dates():
+    q = quote(TEE, "CN", "2025-04-05", 100)
+    assert q.rate == pytest.approx(0.54) and q.rate == 0.54 and q.amount == 54.0
+    assert q.components[0].rate == 0.165 and q.fees[0].amount >= 0.0
+    with pytest.raises(ParcelAuditError):
+        quote(TEE, "CN", "5 April", 100)

@@ -1,0 +1,42 @@
+"""The timeline table: country x HTS x date (2016-2027), express, postal and cargo, each case with the
+primary source its expected rate comes from (tests/duty/timeline_cases.csv)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from parcelaudit.duty import quote
+from parcelaudit.paths import shared_data_dir
+
+CASES = list(csv.DictReader((Path(__file__).parent / "timeline_cases.csv").open(encoding="utf-8")))
+
+
+def test_the_table_is_wide_enough():
+    years = {row["date"][:4] for row in CASES}
+    assert len(CASES) >= 40 and {"2016", "2027"} <= years
+    assert {row["mode"] for row in CASES} == {"express", "postal", "cargo"}
+    assert all(row["source"].strip() for row in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[row["case"] for row in CASES])
+def test_timeline_case(case):
+    if case["preference"] and shared_data_dir() is None:
+        pytest.skip("preference claims read the special column of the full schedule in ../shared/data")
+    q = quote(
+        case["hts"],
+        case["origin"],
+        date.fromisoformat(case["date"]),
+        case["value"],
+        mode=case["mode"],
+        quantity=int(case["quantity"]),
+        preference=case["preference"] or None,
+        entry_type=case["entry_type"] or None,
+        postal_method=case["postal_method"] or "ad_valorem",
+    )
+    assert q.rate == Decimal(case["expected_rate"]), [(c.measure, c.rate) for c in q.components]
+    assert q.amount == Decimal(case["expected_amount"])
