@@ -95,3 +95,20 @@ def test_real_lists_load_with_their_counts() -> None:
     un = load_list(folder / "un_consolidated_2026-02.xml")
     assert len(un) > 900 and un.snapshot_date == "2026-02-27"
     assert len(load_list(folder / "csl_subset_2019.csv")) == 115
+
+
+def test_un_xml_nested_deep_is_refused_not_loaded_empty(tmp_path: Path) -> None:
+    # Issue 18 #7: 200,000 levels of nesting loaded 0 entries without a word.
+    deep = tmp_path / "un_deep.xml"
+    deep.write_text(
+        '<?xml version="1.0"?><CONSOLIDATED_LIST>'
+        + "<a>" * 200_000
+        + "</a>" * 200_000
+        + "</CONSOLIDATED_LIST>"
+    )
+    with pytest.raises(ReferenceDataError, match="nested more than"):
+        load_list(deep)
+    empty = tmp_path / "un_empty.xml"
+    empty.write_text('<?xml version="1.0"?><CONSOLIDATED_LIST><INDIVIDUALS/></CONSOLIDATED_LIST>')
+    with pytest.raises(ReferenceDataError, match="no <INDIVIDUAL> or <ENTITY>"):
+        load_list(empty)

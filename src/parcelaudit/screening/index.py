@@ -22,6 +22,10 @@ from parcelaudit.screening.names import DISTINCTIVE, KEY_CLASSES, LEGAL, Prepare
 from parcelaudit.screening.scoring import allowed_edits, collapse_doubled, has_doubled, token_similarity
 
 MIN_DELETE_LEN = 4
+# Tokens longer than this get no typo keys and are looked up exactly: their one- and two-deletion variants
+# grow with the square and the cube of the length (a 4,000-letter token would need gigabytes), and no
+# listed name has a word this long (the longest token on SDN + UN + UFLPA has 26 letters, measured).
+MAX_TYPO_TOKEN = 40
 LONG_TOKEN = 8  # scoring allows two edits between tokens this long (scoring.allowed_edits)
 # Above this many names to complete, a long token unknown to the lists is looked up two edits wide rather
 # than compared with each name.
@@ -31,16 +35,25 @@ _EMPTY: frozenset[int] = frozenset()
 
 
 def _deletions(token: str) -> list[str]:
+    if len(token) > MAX_TYPO_TOKEN:
+        return []
     return [token[:k] + token[k + 1 :] for k in range(len(token))]
 
 
 def _double_deletions(token: str) -> set[str]:
     size = len(token)
+    if size > MAX_TYPO_TOKEN:
+        return set()
     twice: set[str] = set()
     for k in range(size):
         once = token[:k] + token[k + 1 :]
         twice.update([once[:j] + once[j + 1 :] for j in range(k, size - 1)])
     return twice
+
+
+def deletion_keys(token: str, twice: bool = False) -> set[str]:
+    """The typo keys of a token: its one-letter deletions, or (twice) its two-letter ones; none past MAX_TYPO_TOKEN."""
+    return _double_deletions(token) if twice else set(_deletions(token))
 
 
 def _joined_pairs(name: PreparedName) -> list[tuple[int, str]]:

@@ -10,6 +10,7 @@ from rapidfuzz.distance import OSA
 
 from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, prepare
 from parcelaudit.screening.settings import setting
+from parcelaudit.screening.vocabulary import pinyin_syllables
 
 _INITIAL_SIM = setting("initial_similarity")
 _EXTRA = setting("extra_token_rate")
@@ -17,6 +18,7 @@ _MIN_CHARS = setting("min_distinctive_chars")
 _GENERIC_CAP = setting("generic_only_cap")
 _INITIALISM_SIM = setting("initialism_similarity")
 _WHOLE_GENERIC_TOKENS = int(setting("whole_generic_tokens"))
+_SYLLABLES = pinyin_syllables()
 
 
 def allowed_edits(length: int) -> int:
@@ -100,13 +102,14 @@ def _fuzzy_pairs(a: PreparedName, b: PreparedName, free_a: list[int], free_b: li
 
 def _merged_pairs(one: PreparedName, two: PreparedName, free_one: set[int], free_two: set[int], flip: bool):
     # A token of one name that is two or three adjacent tokens of the other written together (Fridrich
-    # Buchenberg; Chinese names romanised per word, 昌吉溢达 -> changjiyida / Changji Yida).
+    # Buchenberg; Chinese names romanised per word, 昌吉溢达 -> changjiyida / Changji Yida). Four letters are
+    # enough when the parts are pinyin syllables (Yi Da / Yida).
     out = []
     tokens = two.tokens
     for i in sorted(free_one):
         token = one.tokens[i]
         length = len(token)
-        if length < 5 or one.classes[i] == LEGAL:
+        if length < 4 or one.classes[i] == LEGAL:
             continue
         slack = allowed_edits(length) + 2  # doubled letters may shorten a side by a little more
         match = None
@@ -118,8 +121,10 @@ def _merged_pairs(one: PreparedName, two: PreparedName, free_one: set[int], free
                 span_length = len(tokens[j]) + len(tokens[j + 1]) + (len(tokens[j + 2]) if size == 3 else 0)
                 if abs(span_length - length) > slack:
                     continue
+                if length < 5 and not all(tokens[k] in _SYLLABLES for k in span):
+                    continue
                 joined = "".join(tokens[j : j + size])
-                if one.strict[i] or any(two.strict[k] for k in span):
+                if length < 5 or one.strict[i] or any(two.strict[k] for k in span):
                     sim = 1.0 if joined == token else 0.0
                 else:
                     sim = token_similarity(token, joined)
