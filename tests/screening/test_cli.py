@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from parcelaudit.commands.screening import register
 from parcelaudit.errors import ParcelAuditError
+from parcelaudit.hashing import file_sha256
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screening.md"
 
@@ -109,3 +111,34 @@ def test_screen_report_has_html_and_a_pdf_page(app: typer.Typer, tmp_path: Path)
     assert "Xinjiang Daqo" in html and "partial snapshot" in html and "data:image/png" in html
     pdf = pypdfium2.PdfDocument(tmp_path / "rep" / "screening_report.pdf")
     assert len(pdf) >= 1
+
+
+def test_lists_update_uflpa_keeps_every_alias_and_the_sources_date(
+    app: typer.Typer, tmp_path: Path, monkeypatch
+) -> None:
+    # Issue 13 #4: the UFLPA update read our CSV through the DHS page reader and dropped all 44 aliases.
+    from parcelaudit.reference.list_sources import installed_lists
+    from parcelaudit.reference.lists import BUNDLED_LISTS
+
+    monkeypatch.setenv("PARCELAUDIT_HOME", str(tmp_path / "home"))
+    source = BUNDLED_LISTS / "uflpa_entity_list.csv"
+    result = _run(app, ["lists", "update", "UFLPA", "--url", f"UFLPA={source.as_uri()}"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "home" / "lists" / "UFLPA" / "manifest.json").read_text())
+    assert manifest["aliases"] == 44 and manifest["entries"] == 87
+    # The list's own latest listing date, not today's download date.
+    assert manifest["published"] == "2025-01-15" and manifest["date_basis"] == "latest listing date"
+    (uflpa,) = [lst for lst in installed_lists() if lst.code == "UFLPA"]
+    assert uflpa.alias_count == 44 and uflpa.snapshot_date == "2025-01-15"
+
+
+def test_screen_records_the_list_snapshots_it_used(app: typer.Typer, list_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hits.csv"
+    result = _run(
+        app, ["screen", "--name", "Vladimir Putin", "--list", str(list_dir / "sdn.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    (used,) = json.loads((tmp_path / "hits_lists.json").read_text())
+    assert used["list"] == "SDN" and used["entries"] == 3
+    assert used["sha256"] == file_sha256(list_dir / "sdn.csv")
+    assert [Path(f["path"]).name for f in used["files"]] == ["sdn.csv", "alt.csv", "add.csv"]

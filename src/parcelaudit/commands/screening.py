@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -49,7 +50,15 @@ def lists_update(
 
     wanted = [c.upper() for c in codes] if codes else [s.code for s in SOURCES]
     urls = _parse_urls(url or [])
-    table = Table("list", "entries", "aliases", "snapshot", "source", title=f"Lists updated in {lists_dir()}")
+    table = Table(
+        "list",
+        "entries",
+        "aliases",
+        "published",
+        "date from",
+        "source",
+        title=f"Lists updated in {lists_dir()}",
+    )
     with progress_bar() as progress:
         task = progress.add_task("downloading lists", total=len(wanted))
         for code in wanted:
@@ -59,6 +68,7 @@ def lists_update(
                 str(len(loaded)),
                 str(loaded.alias_count),
                 loaded.snapshot_date or "?",
+                loaded.date_basis or "?",
                 loaded.source,
             )
             progress.advance(task)
@@ -83,8 +93,17 @@ ListOption = Annotated[
 @lists_app.command("show")
 def lists_show(lists: ListOption = None) -> None:
     """Print the lists a screening run would use: entries, aliases, source, snapshot date and age."""
+    from parcelaudit.screening.report import snapshot_label
+
     table = Table(
-        "list", "entries", "aliases", "snapshot", "age (days)", "source", "note", title="Restricted lists"
+        "list",
+        "entries",
+        "aliases",
+        "snapshot",
+        "age (days)",
+        "source",
+        "note",
+        title="Restricted lists",
     )
     for loaded in _load_lists(lists):
         age = loaded.age_days()
@@ -92,7 +111,7 @@ def lists_show(lists: ListOption = None) -> None:
             loaded.code,
             str(len(loaded)),
             str(loaded.alias_count),
-            loaded.snapshot_date or "?",
+            snapshot_label(loaded),
             "?" if age is None else str(age),
             loaded.source,
             loaded.note or "",
@@ -175,6 +194,9 @@ def screen(
     for code in sorted(per_list):
         table.add_row(code, str(per_list[code]))
     console.print(table)
+    # Which list snapshots (source, date, SHA-256) these hits came from, beside the hits.
+    used = out.with_name(f"{out.stem}_lists.json")
+    used.write_text(json.dumps(screener.snapshots(), indent=2) + "\n", encoding="utf-8")
     if report is not None:
         from parcelaudit.screening.report import write_report
 

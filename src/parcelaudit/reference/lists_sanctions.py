@@ -81,6 +81,7 @@ def load_sdn(path: Path, alt_path: Path | None = None, add_path: Path | None = N
         snapshot_date=date,
         loaded_from=str(path),
         extra={"alt_file": str(alt_path or ""), "add_file": str(add_path or "")},
+        date_basis="date in the file name" if date else None,
     )
 
 
@@ -118,6 +119,7 @@ def load_csl(path: Path) -> RestrictedList:
         source="US ITA Consolidated Screening List CSV",
         snapshot_date=date_from_name(path),
         loaded_from=str(path),
+        date_basis="date in the file name" if date_from_name(path) else None,
     )
 
 
@@ -203,12 +205,14 @@ def load_un(path: Path) -> RestrictedList:
             file=str(path),
             hint="this is not the UN consolidated list (or it was cut short): download it again",
         )
-    generated = root.get("dateGenerated", "")[:10] or date_from_name(path)
+    generated = root.get("dateGenerated", "")[:10]
+    named = date_from_name(path)
     return RestrictedList(
         "UN",
         "UN Security Council Consolidated List",
         entries,
         source="United Nations Security Council consolidated list XML",
-        snapshot_date=generated,
+        snapshot_date=generated or named,
         loaded_from=str(path),
+        date_basis="dateGenerated in the file" if generated else ("date in the file name" if named else None),
     )

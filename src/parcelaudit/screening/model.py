@@ -45,6 +45,10 @@ class RestrictedList:
     partial: bool = False
     note: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # How snapshot_date was found: the source's own date in the file, the server's Last-Modified header, the
+    # latest listing date, a date in the file name, or (worst) the download date.
+    date_basis: str | None = None
+    files: tuple[tuple[str, str], ...] = ()  # (path, SHA-256) of every file read, main file first
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -53,6 +57,20 @@ class RestrictedList:
     def alias_count(self) -> int:
         """Number of alias names over all entries."""
         return sum(len(e.aliases) for e in self.entries)
+
+    def snapshot(self) -> dict[str, object]:
+        """What a run used of this list: code, source, date and how it was found, file hashes, counts."""
+        return {
+            "list": self.code,
+            "source": self.source,
+            "snapshot_date": self.snapshot_date,
+            "date_basis": self.date_basis,
+            "sha256": self.files[0][1] if self.files else None,
+            "files": [{"path": path, "sha256": digest} for path, digest in self.files],
+            "entries": len(self.entries),
+            "aliases": self.alias_count,
+            "partial": self.partial,
+        }
 
     def age_days(self, today: dt.date | None = None) -> int | None:
         """Days since the snapshot date, or None when the date is unknown."""

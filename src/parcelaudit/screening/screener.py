@@ -80,6 +80,11 @@ class Screener:
     def __len__(self) -> int:
         return len(self.names)
 
+    def snapshots(self) -> list[dict[str, object]]:
+        """The list snapshots this screener uses (code, source, date and its basis, SHA-256, counts): a run
+        records them so that its hits can be traced to the exact lists."""
+        return [lst.snapshot() for lst in self.lists]
+
     def clear_caches(self) -> None:
         """Forget what earlier screens remembered (prepared names, token lookups), so the next start cold."""
         clear_name_caches()

@@ -23,6 +23,9 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _FOLD: dict[str, tuple[str, ...]] = {"ben": ("bin",), "ibn": ("bin",), "el": ("al",), "ul": ("al",)}
 _FOLD.update((word, tuple(tokens.split())) for word, tokens in latin_spellings().items())
 _DIGIT = re.compile(r"\d")
+# ü in pinyin is written v by some (Lvzhou) and u by others (Luzhou, as pinyin here): lv/nv before a consonant
+# or at the end of a word is that ü, never an English or European spelling (Silva, Melvin, Calvert).
+_PINYIN_V = re.compile(r"(?<=[ln])v(?![aeiou])")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "9": "g"})
 
 
@@ -93,6 +96,8 @@ def _tokenize_word(text: str) -> tuple[str, ...]:
         text = _APOSTROPHES.sub("", text)
     if "." in text:
         text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
+    if "v" in text:
+        text = _PINYIN_V.sub("u", text)
     tokens = [folded for t in _NON_WORD.split(text) if t for folded in _FOLD.get(t, (t,))]
     if _DIGIT.search(text):
         tokens = [_fix_token(t) for t in tokens]
