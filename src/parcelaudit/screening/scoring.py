@@ -275,8 +275,8 @@ def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
 def _whole_generic_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
     # Generic words may not carry a partial match, but a name of three or more such words matched word
     # for word on both sides ("Xinjiang Nonferrous Metals Industry Group") names one party.
-    content_a = [i for i, c in enumerate(a.classes) if c != LEGAL]
-    content_b = [j for j, c in enumerate(b.classes) if c != LEGAL]
+    content_a = [i for i, c in enumerate(a.classes) if c != LEGAL and c != "particle"]
+    content_b = [j for j, c in enumerate(b.classes) if c != LEGAL and c != "particle"]
     if min(len(content_a), len(content_b)) < _WHOLE_GENERIC_TOKENS:
         return False
     close = [(ia, ib) for ia, ib, sim in pairs if sim >= 0.8]

@@ -51,7 +51,8 @@ def latin_spellings() -> dict[str, str]:
     folded = {row["abbreviation"]: row["word"] for row in _rows("abbreviations.csv")}
     for row in _rows("zh_places.csv"):
         folded.update((variant, row["latin"]) for variant in row["variants"].split())
-    return folded
+    # One step to the end form: Hldgs -> holdings -> holding.
+    return {word: " ".join(folded.get(t, t) for t in to.split()) for word, to in folded.items()}
 
 
 @lru_cache(maxsize=1)
