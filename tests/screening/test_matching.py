@@ -140,3 +140,13 @@ def test_abbreviations_expand_and_places_fold_to_one_spelling() -> None:
     )
     assert tokenize("Kashgar Kashi 喀什 Hotan 和田") == ("kashi", "kashi", "kashi", "hetian", "hetian")
     assert tokenize("新疆利華棉業") == tokenize("新疆利华棉业")
+
+
+def test_spelling_variants_and_initialisms_of_one_name_match() -> None:
+    # Issue 13 #3: Hezbollah / Hizballah scored 0.78, IBM / I.B.M. 0.60.
+    assert compare("Hezbollah", "Hizballah") >= MATCH_THRESHOLD
+    assert compare("Mohamed Mire", "MUHAMMAD MIRE") >= MATCH_THRESHOLD
+    assert compare("IBM Corporation", "I.B.M. Corporation") >= MATCH_THRESHOLD
+    assert compare("KIM KYU", "Kim Kyu") >= MATCH_THRESHOLD
+    # A whole name matched exactly still needs a rare or personal name: generic words alone do not.
+    assert compare("Shenzhen Trading Co., Ltd.", "Shenzhen Trading Company Limited") < MATCH_THRESHOLD

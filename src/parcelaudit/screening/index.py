@@ -20,6 +20,7 @@ from rapidfuzz.distance import OSA
 
 from parcelaudit.screening.names import DISTINCTIVE, KEY_CLASSES, LEGAL, PreparedName
 from parcelaudit.screening.scoring import allowed_edits, collapse_doubled, has_doubled, token_similarity
+from parcelaudit.screening.vocabulary import name_variants
 
 MIN_DELETE_LEN = 4
 # Tokens longer than this get no typo keys and are looked up exactly: their one- and two-deletion variants
@@ -30,6 +31,7 @@ LONG_TOKEN = 8  # scoring allows two edits between tokens this long (scoring.all
 # Above this many names to complete, a long token unknown to the lists is looked up two edits wide rather
 # than compared with each name.
 TWO_EDIT_CHECK_LIMIT = 24
+_VARIANTS = name_variants()
 _NONE: tuple[int, ...] = ()
 _EMPTY: frozenset[int] = frozenset()
 
@@ -101,6 +103,9 @@ class CandidateIndex:
 
         def add(token: str, ids: set[int], typos: bool, joined: bool) -> None:
             put(token, 3 if joined else 0, ids)
+            variant = None if joined else _VARIANTS.get(token)
+            if variant is not None and variant != token:
+                put("=" + variant, 0, ids)  # another spelling of one name (Hezbollah / Hizballah)
             if not joined and has_doubled(token):
                 # A doubled letter written once (EP-IDD / EP-ID) is a slip scoring forgives in any token.
                 add(collapse_doubled(token), ids, typos, False)
@@ -176,6 +181,12 @@ class CandidateIndex:
         if entry:
             found.update(entry[0])  # the same token
             joined.update(entry[3])
+        variant = _VARIANTS.get(token)
+        if variant is not None:
+            for key in (variant, "=" + variant):
+                spelled = postings.get(key)
+                if spelled:
+                    found.update(spelled[0])  # another spelling of the same name
         if has_doubled(token):
             collapsed = postings.get(collapse_doubled(token))
             if collapsed:

@@ -10,7 +10,7 @@ from rapidfuzz.distance import OSA
 
 from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, prepare
 from parcelaudit.screening.settings import setting
-from parcelaudit.screening.vocabulary import pinyin_syllables
+from parcelaudit.screening.vocabulary import name_variants, pinyin_syllables
 
 _INITIAL_SIM = setting("initial_similarity")
 _EXTRA = setting("extra_token_rate")
@@ -19,6 +19,8 @@ _GENERIC_CAP = setting("generic_only_cap")
 _INITIALISM_SIM = setting("initialism_similarity")
 _WHOLE_GENERIC_TOKENS = int(setting("whole_generic_tokens"))
 _SYLLABLES = pinyin_syllables()
+_VARIANTS = name_variants()
+_VARIANT_SIM = setting("variant_similarity")
 
 
 def allowed_edits(length: int) -> int:
@@ -37,6 +39,9 @@ def token_similarity(x: str, y: str) -> float:
     """Similarity of two tokens: 1 when equal, lower with each edit, an initial against its name, else 0."""
     if x == y:
         return 1.0
+    variant = _VARIANTS.get(x)
+    if variant is not None and variant == _VARIANTS.get(y):
+        return _VARIANT_SIM  # two spellings of one name (Hezbollah / Hizballah, Mohamed / Muhammad)
     if len(x) == 1 or len(y) == 1:
         short, other = (x, y) if len(x) == 1 else (y, x)
         return _INITIAL_SIM if other.startswith(short) and len(other) > 1 else 0.0
@@ -265,11 +270,30 @@ def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
         against = _EXTRA * max(left_a, left_b, 0.0)
     denominator = matched + shortfall + against
     score = matched / denominator if denominator > 0 else 0.0
-    capped = distinctive_chars < _MIN_CHARS and score > _GENERIC_CAP and not _whole_generic_name(a, b, pairs)
+    capped = (
+        distinctive_chars < _MIN_CHARS
+        and score > _GENERIC_CAP
+        and not _whole_generic_name(a, b, pairs)
+        and not _whole_short_name(a, b, pairs)
+    )
     if capped:
         score = _GENERIC_CAP
     cov = (covered_a / a.total if a.total else 0.0, covered_b / b.total if b.total else 0.0)
     return Alignment(round(min(score, 1.0), 4), pairs, cov, capped)
+
+
+def _whole_short_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
+    # Short tokens may not carry a partial match, but a whole name matched token for token, exactly, with a
+    # personal or rare name in it is that name (KIM KYU, IBM Corporation / I.B.M. Corp).
+    if any(sim < 1.0 for _, _, sim in pairs):
+        return False
+    seen_a = {i for ia, _, _ in pairs for i in ia}
+    seen_b = {j for _, ib, _ in pairs for j in ib}
+    if any(i not in seen_a and c != LEGAL for i, c in enumerate(a.classes)):
+        return False
+    if any(j not in seen_b and c != LEGAL for j, c in enumerate(b.classes)):
+        return False
+    return any(c == DISTINCTIVE or c == "common" for c in a.classes)
 
 
 def _whole_generic_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:

@@ -80,3 +80,11 @@ def pinyin_syllables() -> frozenset[str]:
             decomposed = unicodedata.normalize("NFD", reading)
             found.add("".join(ch for ch in decomposed if not unicodedata.combining(ch)))
     return frozenset(found)
+
+
+@lru_cache(maxsize=1)
+def name_variants() -> dict[str, str]:
+    """Map each spelling of a name that typo tolerance cannot bridge to one form (Mohamed, Muhammad -> muhammad)."""
+    variants = {row["variant"]: row["canonical"] for row in _rows("name_variants.csv")}
+    variants.update((canonical, canonical) for canonical in set(variants.values()))
+    return variants
