@@ -511,6 +511,36 @@ def summarize(result: dict) -> str:
             + (f"; missed: {'; '.join(fast['missed'])}" if fast["missed"] else ""),
             f"- exhaustive: ours {fast['exhaustive_ours_screens_per_second']:.1f} screens/s, rapidfuzz token_sort "
             f"extractOne {fast['exhaustive_rapidfuzz_screens_per_second']:.1f} screens/s",
+        ]
+        fresh = result.get("fresh")
+        if fresh:
+            fz = fresh["chinese_pairs"]
+            lines += [
+                "",
+                "Dev sets (../shared) and fresh sets (bench/data, own UN mangling) side by side:",
+                "",
+                "| figure | dev | fresh | target |",
+                "|---|---|---|---|",
+                f"| Chinese vs English company names, F1 (P / R) | {_fmt(zh['f1'])} ({_fmt(zh['precision'])} / "
+                f"{_fmt(zh['recall'])}) | {_fmt(fz['f1'])} ({_fmt(fz['precision'])} / {_fmt(fz['recall'])}); "
+                f"pinyin names R {_fmt(fz['by_kind'].get('pinyin', {}).get('recall'))}, translated names R "
+                f"{_fmt(fz['by_kind'].get('translated', {}).get('recall'))} | >= 0.90 |",
+                f"| Chinese hard negatives matched | {zh['false_pairs_matched']}/{zh['false_pairs']} | "
+                f"{fz['false_pairs_matched']}/{fz['false_pairs']} | 0 |",
+                f"| innocent persons hit (SDN + UN) | {un['negative_false_positives']}/{un['negatives']} "
+                f"({un['negative_fp_rate']:.2%}) | {fresh['negative_false_positives']}/{fresh['negatives']} "
+                f"({fresh['negative_fp_rate']:.2%}) | <= 0.1% |",
+                f"| mangled UN persons found | {un['un_found_top_hit_at_threshold']}/{un['un_positives']} | "
+                f"{fresh['un_mangled_found']}/{fresh['un_mangled']} | >= 98% |",
+                "",
+                "fresh innocent persons hit: "
+                + "; ".join(
+                    f"{e['name']} -> {e['matched']} ({e['score']})" for e in fresh["negative_examples"]
+                ),
+                "",
+                "fresh mangled UN persons missed: " + "; ".join(fresh["un_mangled_missed"]),
+            ]
+        lines += [
             "",
             "| group | n | P | R | F1 |",
             "|---|---|---|---|---|",
@@ -538,6 +568,13 @@ def summarize(result: dict) -> str:
         )
     else:
         lines.append(f"\n- generated: {gen}")
+    long = result.get("long_names")
+    if long:
+        lines.append(
+            f"- {long['names']} names of 4,000 characters screened in {long['seconds']:.3f} s, "
+            f"{long['rss_above_screener_mib']:.1f} MiB above the built screener (peak RSS of the process "
+            f"{long['peak_rss_mib']:.0f} MiB; target < 200 MiB)"
+        )
     return "\n".join(lines)
 
 

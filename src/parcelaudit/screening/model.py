@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import astuple, dataclass, field
 
 LIST_CODES = ("UFLPA", "WRO", "SDN", "CSL", "UN")
 
@@ -22,6 +24,10 @@ class Entry:
     listed_on: str | None = None  # ISO date
     kind: str = "entity"  # entity | person | vessel | aircraft | merchandise
     remarks: str | None = None
+
+    def content_hash(self) -> str:
+        """SHA-256 of everything the list says about this entry: a decision on it holds while this is unchanged."""
+        return hashlib.sha256(json.dumps(astuple(self), ensure_ascii=False).encode("utf-8")).hexdigest()
 
     @property
     def names(self) -> tuple[str, ...]:

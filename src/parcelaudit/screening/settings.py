@@ -16,6 +16,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("match_threshold", 0.80, "Operating point: a score at or above it is a match (a hit)."),
+    Setting(
+        "review_band", 0.15, "Near misses this far below the threshold are shown for review, not as hits."
+    ),
     Setting("weight_distinctive", 1.0, "Weight of a token that is in no generic class (a rare token)."),
     Setting("weight_common", 0.45, "Weight of a very common personal-name token (Mohammad, Kim, Li...)."),
     Setting(
@@ -67,3 +70,4 @@ def setting(name: str) -> float:
 
 
 MATCH_THRESHOLD: float = setting("match_threshold")
+REVIEW_BAND: float = setting("review_band")
