@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from parcelaudit.commands.common import console, progress_bar
@@ -44,12 +45,20 @@ def lists_update(
         ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each download.")] = 60.0,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="Store whose parties are re-screened against what the update changed."),
+    ] = None,
 ) -> None:
     """Download the official lists into the local data folder (URLs configurable) and check that they load."""
-    from parcelaudit.reference.list_sources import SOURCES, lists_dir, update_list
+    from parcelaudit.reference.list_sources import SOURCES, default_lists, lists_dir, update_list
+    from parcelaudit.screening.delta import rescreen_delta
 
     wanted = [c.upper() for c in codes] if codes else [s.code for s in SOURCES]
     urls = _parse_urls(url or [])
+    parties = _stored_parties(db) if db is not None else []
+    previous = {lst.code: lst for lst in default_lists()} if db is not None else {}
+    changes: list[dict] = []
     table = Table(
         "list",
         "entries",
@@ -63,6 +72,8 @@ def lists_update(
         task = progress.add_task("downloading lists", total=len(wanted))
         for code in wanted:
             loaded = update_list(code, urls, timeout)
+            if db is not None:
+                changes += rescreen_delta(previous.get(loaded.code), loaded, parties)
             table.add_row(
                 loaded.code,
                 str(len(loaded)),
@@ -73,6 +84,45 @@ def lists_update(
             )
             progress.advance(task)
     console.print(table)
+    if db is not None:
+        delta = Table(
+            "party",
+            "country",
+            "list",
+            "entry",
+            "change",
+            "score",
+            title=f"Parties in {db} whose hits changed",
+        )
+        for row in changes:
+            delta.add_row(
+                escape(str(row["name"])),
+                row["country"] or "",
+                str(row["list"]),
+                str(row["entry_id"]),
+                str(row["change"]),
+                f"{row['score']:.2f}",
+            )
+        console.print(
+            delta if changes else f"no stored party's hits changed ({len(parties)} parties re-screened)"
+        )
+
+
+def _stored_parties(db: Path) -> list[tuple[str, str | None]]:
+    """Distinct (name, country) of every party role in the store."""
+    from parcelaudit.rules.parties import PARTY_COLUMNS
+    from parcelaudit.store import Store
+
+    if not db.exists():
+        raise InputError("store not found", file=str(db), hint="ingest data first, or leave out --db")
+    sql = " UNION ".join(
+        f"SELECT DISTINCT {name} AS name, nullif({country}, '') AS country FROM {source} "
+        f"WHERE coalesce({name}, '') <> ''"
+        for _, source, name, _, country, _ in PARTY_COLUMNS
+    )
+    with Store.open(db, read_only=True) as store:
+        table = store.query(sql)
+    return list(zip(table.column("name").to_pylist(), table.column("country").to_pylist(), strict=True))
 
 
 def _load_lists(files: list[Path] | None):
