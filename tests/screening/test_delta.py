@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from parcelaudit.commands.screening import register
 from parcelaudit.ingest import ingest_file
+from parcelaudit.reference.lists import BUNDLED_LISTS
 from parcelaudit.screening import Entry, RestrictedList
 from parcelaudit.screening.delta import changed_entries, rescreen_delta
 from parcelaudit.store import Store
@@ -56,11 +57,17 @@ def test_only_changed_entries_are_rescreened_and_only_changes_reported() -> None
     }  # Hoshine hit before and after: unchanged, not reported
 
 
-def test_lists_update_with_a_store_prints_the_delta(tmp_path: Path, monkeypatch) -> None:
+def test_lists_update_with_a_store_prints_only_real_changes(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PARCELAUDIT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COLUMNS", "250")  # the delta table on one line per party
     shipments, lines = parcels(
-        {"seller_name": "XINJIANG TIANSHAN WOOL TEXTILE CO LTD", "seller_country": "CN"}
+        {
+            "seller_name": "XINJIANG TIANSHAN WOOL TEXTILE CO LTD",
+            "seller_country": "CN",
+            "lines": [
+                {"manufacturer_name": "BAODING LYSZD TRADE AND BUSINESS CO LTD", "manufacturer_country": "CN"}
+            ],
+        }
     )
     pcsv.write_csv(shipments, tmp_path / "shipments.csv")
     pcsv.write_csv(lines, tmp_path / "lines.csv")
@@ -68,11 +75,11 @@ def test_lists_update_with_a_store_prints_the_delta(tmp_path: Path, monkeypatch)
     with Store.open(db) as store:
         for name in ("shipments", "lines"):
             ingest_file(store, tmp_path / f"{name}.csv", rejects_dir=None)
+    # The update: the bundled list with its first row gone, so every later row's id moves up by one.
+    bundled = (BUNDLED_LISTS / "uflpa_entity_list.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header = next(i for i, line in enumerate(bundled) if line.startswith("name,"))
     listed = tmp_path / "uflpa.csv"
-    listed.write_text(
-        "name,aliases,section,effective_date,location,industry,source_url\n"
-        "Xinjiang Tianshan Wool Textile Co., Ltd.,,2(d)(2)(B)(v),2025-01-15,Urumqi,textile,https://example.org\n"
-    )
+    listed.write_text("".join(bundled[: header + 1] + bundled[header + 2 :]), encoding="utf-8")
     app = typer.Typer()
     register(app)
     result = CliRunner().invoke(
@@ -81,4 +88,7 @@ def test_lists_update_with_a_store_prints_the_delta(tmp_path: Path, monkeypatch)
         terminal_width=200,
     )
     assert result.exit_code == 0, result.output
-    assert "XINJIANG TIANSHAN WOOL TEXTILE CO LTD" in result.output and "now hits" in result.output
+    # Baoding's row is gone; Xinjiang Tianshan's row moved up (its id changed) but the entry did not.
+    text = " ".join(result.output.split())
+    assert "BAODING" in text and "no longer hits" in text
+    assert "TIANSHAN" not in text and "now hits" not in text

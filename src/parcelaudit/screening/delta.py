@@ -6,18 +6,29 @@ change, not of a full run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from parcelaudit.screening.model import Entry, RestrictedList
 from parcelaudit.screening.screener import Screener
 
 
+def _identity(entry: Entry) -> str:
+    # Entries are paired by primary name: some lists number their entries by row (our UFLPA and WRO ids),
+    # so one party's id moves when a row is added above it.
+    return " ".join(entry.name.split()).casefold()
+
+
+def _content(entry: Entry) -> str:
+    return dataclasses.replace(entry, entry_id="").content_hash()
+
+
 def changed_entries(old: RestrictedList | None, new: RestrictedList) -> tuple[list[Entry], list[Entry]]:
     """Entries of the old list that are gone or changed, and entries of the new one that are new or changed."""
-    before = {e.entry_id: e.content_hash() for e in (old.entries if old else [])}
-    after = {e.entry_id: e.content_hash() for e in new.entries}
-    gone = [e for e in (old.entries if old else []) if after.get(e.entry_id) != before[e.entry_id]]
-    came = [e for e in new.entries if before.get(e.entry_id) != after[e.entry_id]]
+    before = {_identity(e): _content(e) for e in (old.entries if old else [])}
+    after = {_identity(e): _content(e) for e in new.entries}
+    gone = [e for e in (old.entries if old else []) if after.get(_identity(e)) != before[_identity(e)]]
+    came = [e for e in new.entries if before.get(_identity(e)) != after[_identity(e)]]
     return gone, came
 
 
@@ -28,7 +39,11 @@ def _hits(entries: list[Entry], code: str, parties: list[tuple[str, str | None]]
     found = {}
     for name, country in parties:
         for hit in screener.screen(name, country):
-            found[(name, country, hit.entry_id)] = {"matched_name": hit.matched_name, "score": hit.score}
+            found[(name, country, _identity(hit.entry))] = {
+                "entry_id": hit.entry_id,
+                "matched_name": hit.matched_name,
+                "score": hit.score,
+            }
     return found
 
 
@@ -43,14 +58,13 @@ def rescreen_delta(
     for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1] or "", k[2])):
         if (key in before) == (key in after):
             continue  # hit before and after (a changed entry still matched) or never
-        name, country, entry_id = key
+        name, country, _ = key
         detail = after.get(key) or before[key]
         rows.append(
             {
                 "name": name,
                 "country": country,
                 "list": new.code,
-                "entry_id": entry_id,
                 "change": "now hits" if key in after else "no longer hits",
                 **detail,
             }
