@@ -22,6 +22,7 @@ from parcelaudit.paths import shared_data_dir
 from parcelaudit.screening import MATCH_THRESHOLD, Screener, compare, load_bundled_lists, load_list
 
 BENCH_DIR = Path(__file__).resolve().parent
+FRESH_DIR = BENCH_DIR / "data"  # fresh development sets built for issue 13, each row with its source
 NK_SCRIPT = BENCH_DIR / "nk_logic_v2.py"
 NK_THRESHOLD = 0.7  # logic-v2's usual operating point (yente's default match threshold)
 
@@ -53,6 +54,11 @@ def _prf(pairs: list[tuple[bool, bool]]) -> dict:
 def _read(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def _read_commented(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
 
 
 def _nk_python() -> Path | None:
@@ -167,13 +173,110 @@ def un_and_negatives(folder: Path, sdn, un) -> dict:
 
 def chinese_pairs(folder: Path) -> dict:
     """Chinese-character names against English/pinyin names: true aliases match, sister companies do not."""
-    rows = _read(folder / "chinese_name_pairs_dev.csv")
+    return _zh_pairs(_read(folder / "chinese_name_pairs_dev.csv"))
+
+
+def _zh_pairs(rows: list[dict]) -> dict:
     judged = [(r["is_match"] == "true", compare(r["name_zh"], r["name_en"]) >= MATCH_THRESHOLD) for r in rows]
+    by_kind: dict[str, list] = defaultdict(list)
+    for row, verdict in zip(rows, judged, strict=True):
+        by_kind[row.get("kind") or "?"].append(verdict)
     return {
         **_prf(judged),
         "false_pairs": sum(1 for t, _ in judged if not t),
         "false_pairs_matched": sum(1 for t, p in judged if p and not t),
+        "by_kind": {k: _prf(v) for k, v in sorted(by_kind.items())},
     }
+
+
+_SPELLINGS = [
+    ("mohammed", "muhammad"),
+    ("muhammad", "mohamed"),
+    ("ou", "u"),
+    ("kh", "h"),
+    ("y", "i"),
+    ("ee", "i"),
+]
+
+
+def _mangle(name: str, rng: random.Random) -> str:
+    """One listed person's name as a document might write it: reordered, a middle name dropped, a typo, a
+    transliteration variant, case changed (our own generator, not the one behind the dev set)."""
+    words = name.replace(",", " ").split()
+    for _ in range(rng.randint(1, 2)):
+        op = rng.randrange(4)
+        if op == 0 and len(words) > 1:
+            words = words[1:] + words[:1]
+        elif op == 1 and len(words) > 3:
+            del words[rng.randrange(1, len(words) - 1)]
+        elif op == 2:
+            long = [k for k, w in enumerate(words) if len(w) >= 6]
+            if long:
+                k = rng.choice(long)
+                w, pos = words[k], rng.randrange(1, len(words[k]) - 1)
+                words[k] = (
+                    w[:pos] + w[pos + 1 :]
+                    if rng.random() < 0.5
+                    else w[:pos] + w[pos + 1] + w[pos] + w[pos + 2 :]
+                )
+        else:
+            old, new = rng.choice(_SPELLINGS)
+            words = [re.sub(old, new, w, count=1, flags=re.IGNORECASE) for w in words]
+    text = " ".join(words)
+    return text.upper() if rng.random() < 0.3 else text.title()
+
+
+def fresh_sets(sdn, un) -> dict:
+    """The same measures on fresh sets (bench/data and our own mangling of UN names): Chinese pairs, innocent
+    persons against SDN + UN, mangled UN persons found."""
+    result: dict = {"chinese_pairs": _zh_pairs(_read_commented(FRESH_DIR / "fresh_chinese_pairs.csv"))}
+    both = Screener([sdn, un])
+    negatives = _read_commented(FRESH_DIR / "fresh_person_negatives.csv")
+    false_hits = []
+    for row in negatives:
+        hits = both.screen(row["full_name"])
+        if hits:
+            false_hits.append(
+                {"name": row["full_name"], "matched": hits[0].matched_name, "score": hits[0].score}
+            )
+    result["negatives"] = len(negatives)
+    result["negative_false_positives"] = len(false_hits)
+    result["negative_fp_rate"] = len(false_hits) / len(negatives)
+    result["negative_examples"] = false_hits[:15]
+    rng = random.Random(int(os.environ.get("PARCELAUDIT_BENCH_MANGLE_SEED", "21")))
+    persons = [e for e in un.entries if e.kind == "person" and len(e.name.split()) >= 2]
+    sample = rng.sample(persons, min(400, len(persons)))
+    un_only = Screener([un])
+    missed = []
+    for entry in sample:
+        query = _mangle(entry.name, rng)
+        if entry.entry_id not in {h.entry_id for h in un_only.screen(query)}:
+            missed.append(f"{query} / {entry.name}")
+    result["un_mangled"] = len(sample)
+    result["un_mangled_found"] = len(sample) - len(missed)
+    result["un_mangled_missed"] = missed[:15]
+    return result
+
+
+def long_names() -> dict:
+    """Issue 18 #1: time and peak memory (RSS above the built screener) to screen names of 4,000 characters."""
+    import resource
+
+    from bench.memory import measure
+
+    def child() -> dict:
+        screener = Screener(load_bundled_lists())
+        base_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        names = ["q" * 4000, ("abcdefghij" * 400), " ".join(["Xinjiang"] * 444), "Lihua" + "x" * 3995]
+        started = time.perf_counter()
+        for name in names:
+            screener.screen(name)
+        seconds = time.perf_counter() - started
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {"names": len(names), "seconds": seconds, "rss_above_screener_mib": peak_mib - base_mib}
+
+    value, _, peak = measure(child)
+    return {**value, "peak_rss_mib": peak}
 
 
 def _variants(names: list[str], rng: random.Random) -> list[str]:
@@ -355,10 +458,12 @@ def run(work_dir: Path) -> dict:
         result["name_pairs"] = name_pairs(folder)
         result["un_and_negatives"] = un_and_negatives(folder, sdn, un)
         result["chinese_pairs"] = chinese_pairs(folder)
+        result["fresh"] = fresh_sets(sdn, un)
         result["speed"] = speed(folder, [sdn, un, uflpa], work_dir)
         result["generated"] = generated(work_dir, parcels, [sdn, un, uflpa])
     if "generated" not in result:
         result["generated"] = generated(work_dir, parcels)
+    result["long_names"] = long_names()
     return result
 
 
@@ -406,6 +511,36 @@ def summarize(result: dict) -> str:
             + (f"; missed: {'; '.join(fast['missed'])}" if fast["missed"] else ""),
             f"- exhaustive: ours {fast['exhaustive_ours_screens_per_second']:.1f} screens/s, rapidfuzz token_sort "
             f"extractOne {fast['exhaustive_rapidfuzz_screens_per_second']:.1f} screens/s",
+        ]
+        fresh = result.get("fresh")
+        if fresh:
+            fz = fresh["chinese_pairs"]
+            lines += [
+                "",
+                "Dev sets (../shared) and fresh sets (bench/data, own UN mangling) side by side:",
+                "",
+                "| figure | dev | fresh | target |",
+                "|---|---|---|---|",
+                f"| Chinese vs English company names, F1 (P / R) | {_fmt(zh['f1'])} ({_fmt(zh['precision'])} / "
+                f"{_fmt(zh['recall'])}) | {_fmt(fz['f1'])} ({_fmt(fz['precision'])} / {_fmt(fz['recall'])}); "
+                f"pinyin names R {_fmt(fz['by_kind'].get('pinyin', {}).get('recall'))}, translated names R "
+                f"{_fmt(fz['by_kind'].get('translated', {}).get('recall'))} | >= 0.90 |",
+                f"| Chinese hard negatives matched | {zh['false_pairs_matched']}/{zh['false_pairs']} | "
+                f"{fz['false_pairs_matched']}/{fz['false_pairs']} | 0 |",
+                f"| innocent persons hit (SDN + UN) | {un['negative_false_positives']}/{un['negatives']} "
+                f"({un['negative_fp_rate']:.2%}) | {fresh['negative_false_positives']}/{fresh['negatives']} "
+                f"({fresh['negative_fp_rate']:.2%}) | <= 0.1% |",
+                f"| mangled UN persons found | {un['un_found_top_hit_at_threshold']}/{un['un_positives']} | "
+                f"{fresh['un_mangled_found']}/{fresh['un_mangled']} | >= 98% |",
+                "",
+                "fresh innocent persons hit: "
+                + "; ".join(
+                    f"{e['name']} -> {e['matched']} ({e['score']})" for e in fresh["negative_examples"]
+                ),
+                "",
+                "fresh mangled UN persons missed: " + "; ".join(fresh["un_mangled_missed"]),
+            ]
+        lines += [
             "",
             "| group | n | P | R | F1 |",
             "|---|---|---|---|---|",
@@ -433,6 +568,13 @@ def summarize(result: dict) -> str:
         )
     else:
         lines.append(f"\n- generated: {gen}")
+    long = result.get("long_names")
+    if long:
+        lines.append(
+            f"- {long['names']} names of 4,000 characters screened in {long['seconds']:.3f} s, "
+            f"{long['rss_above_screener_mib']:.1f} MiB above the built screener (peak RSS of the process "
+            f"{long['peak_rss_mib']:.0f} MiB; target < 200 MiB)"
+        )
     return "\n".join(lines)
 
 

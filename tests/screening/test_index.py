@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from parcelaudit.screening import RestrictedList, Screener
+from parcelaudit.screening.index import MAX_TYPO_TOKEN, deletion_keys
 from parcelaudit.screening.model import Entry
 from parcelaudit.screening.native import HOT_MODULES, stale_modules
 
@@ -112,3 +113,18 @@ def test_pure_python_switch_loads_the_sources() -> None:
     env = {**os.environ, "PARCELAUDIT_PURE_PYTHON": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "True"]
+
+
+def test_a_very_long_token_gets_no_typo_keys_and_screens(screener: Screener) -> None:
+    # Issue 18 #1: every two-letter deletion of a 4,000-letter token is 8 million strings of 4,000 letters.
+    long_word = "abcdefghij" * 400
+    listed = Screener([RestrictedList("SDN", "SDN", [Entry("SDN", "L1", long_word)], source="t")])
+    assert len(listed.index) == 1  # the long token as one exact key, not its deletions
+    assert listed.screen(long_word)[0].entry_id == "L1"
+    assert len(deletion_keys(long_word)) == 0 and len(deletion_keys(long_word, twice=True)) == 0
+    # At the bound, a token still gets its typo keys (one and two deletions).
+    at_bound = long_word[:MAX_TYPO_TOKEN]
+    assert 0 < len(deletion_keys(at_bound)) <= MAX_TYPO_TOKEN
+    assert 0 < len(deletion_keys(at_bound, twice=True)) <= MAX_TYPO_TOKEN**2
+    for query in (long_word, " ".join([long_word[:7]] * 500), f"Fitiwi {long_word}"):
+        assert screener.screen(query) == [] or screener.screen(query)[0].score < 1.0

@@ -95,3 +95,39 @@ def test_real_lists_load_with_their_counts() -> None:
     un = load_list(folder / "un_consolidated_2026-02.xml")
     assert len(un) > 900 and un.snapshot_date == "2026-02-27"
     assert len(load_list(folder / "csl_subset_2019.csv")) == 115
+
+
+def test_un_xml_nested_deep_is_refused_not_loaded_empty(tmp_path: Path) -> None:
+    # Issue 18 #7: 200,000 levels of nesting loaded 0 entries without a word.
+    deep = tmp_path / "un_deep.xml"
+    deep.write_text(
+        '<?xml version="1.0"?><CONSOLIDATED_LIST>'
+        + "<a>" * 200_000
+        + "</a>" * 200_000
+        + "</CONSOLIDATED_LIST>"
+    )
+    with pytest.raises(ReferenceDataError, match="nested more than"):
+        load_list(deep)
+    empty = tmp_path / "un_empty.xml"
+    empty.write_text('<?xml version="1.0"?><CONSOLIDATED_LIST><INDIVIDUALS/></CONSOLIDATED_LIST>')
+    with pytest.raises(ReferenceDataError, match="no <INDIVIDUAL> or <ENTITY>"):
+        load_list(empty)
+
+
+def test_dhs_page_aliases_in_a_column_and_its_last_updated_date(tmp_path: Path) -> None:
+    page = tmp_path / "uflpa.html"
+    page.write_text(
+        "<html><body><h2>Section 2(d)(2)(B)(v)</h2><table>"
+        "<tr><th>Entity Name</th><th>Also Known As</th><th>Effective Date</th></tr>"
+        "<tr><td>Xinjiang Daqo New Energy Co., Ltd. (also known as Xinjiang Great New Energy Co., Ltd.; "
+        "and Xinjiang Daqin Energy Co., Ltd.)</td><td>Daqo Xinjiang</td><td>11/25/2024</td></tr>"
+        "</table><div>Last Updated: 01/14/2025</div></body></html>"
+    )
+    (entry,) = load_list(page).entries
+    assert entry.aliases == (
+        "Xinjiang Great New Energy Co., Ltd.",
+        "Xinjiang Daqin Energy Co., Ltd.",
+        "Daqo Xinjiang",
+    )
+    loaded = load_list(page)
+    assert loaded.snapshot_date == "2025-01-14" and loaded.date_basis == "the page's Last Updated date"

@@ -95,3 +95,58 @@ def test_people_match_in_any_order_and_with_typos_but_not_on_a_shared_given_name
 def test_ideographic_names_need_exact_syllables() -> None:
     assert compare("习近朋", "习近平") < MATCH_THRESHOLD
     assert compare("习近平", "Xi Jinping") >= MATCH_THRESHOLD
+
+
+def test_chinese_script_against_romanised_and_translated_names() -> None:
+    # Issue 13 #1: the five names a new user tried, each scoring 0.12 to 0.76 before.
+    pairs = [
+        ("新疆利华棉业股份有限公司", "Xinjiang Lihua Cotton Industry Co., Ltd."),
+        ("新疆天山毛纺织股份有限公司", "Xinjiang Tianshan Wool Textile Co., Ltd."),
+        ("Hoshine Silicon Ind. (Shan Shan) Co Ltd", "Hoshine Silicon Industry (Shanshan) Co., Ltd"),
+        ("HEFEI BITLAND INFORMATION TECH", "Hefei Bitland Information Technology Co., Ltd."),
+        ("Changji Yi Da Textile", "Changji Yida Textile"),
+        # Traditional characters, ü written v, a place's English name against its pinyin.
+        ("新疆利華棉業股份有限公司", "Xinjiang Lihua Cotton Industry Co., Ltd."),
+        ("東莞綠洲鞋業有限公司", "Dongguan Lvzhou Shoes Co., Ltd."),
+        ("喀什天山纺织有限公司", "Kashgar Tianshan Textile Co., Ltd."),
+        ("和田天山纺织有限公司", "Hotan Tianshan Textile Co Ltd"),
+        ("Shenzhen Ninestar Intl Mfg Co", "Shenzhen Ninestar International Manufacturing Co., Ltd."),
+    ]
+    for chinese, english in pairs:
+        assert compare(chinese, english) >= MATCH_THRESHOLD, (chinese, english)
+    # A different trade name stays different.
+    assert compare("新疆利华棉业股份有限公司", "Xinjiang Lixin Cotton Industry Co., Ltd.") < MATCH_THRESHOLD
+    assert compare("新疆天山毛纺织股份有限公司", "Xinjiang Tianshan Cotton Textile Co., Ltd.") < 0.95
+
+
+def test_a_parenthesised_place_in_a_company_name_is_a_place() -> None:
+    name = prepare("Hoshine Silicon Industry (Shanshan) Co., Ltd")
+    assert name.classes[name.tokens.index("shanshan")] == "place"
+    assert prepare("合盛硅业（鄯善）有限公司").classes[-2] == "place"
+    # Left out, it weighs as a place does: the name still matches.
+    assert compare("Hoshine Silicon Industry Co Ltd", "Hoshine Silicon Industry (Shanshan) Co., Ltd") >= 0.80
+    # At the end of a name, parentheses hold a note or a former name, not a place.
+    assert prepare("Acme Widgets (Vlasenko)").classes[-1] == "distinctive"
+
+
+def test_abbreviations_expand_and_places_fold_to_one_spelling() -> None:
+    assert tokenize("Hoshine Silicon Ind. Tech Intl Mfg") == (
+        "hoshine",
+        "silicon",
+        "industry",
+        "technology",
+        "international",
+        "manufacturing",
+    )
+    assert tokenize("Kashgar Kashi 喀什 Hotan 和田") == ("kashi", "kashi", "kashi", "hetian", "hetian")
+    assert tokenize("新疆利華棉業") == tokenize("新疆利华棉业")
+
+
+def test_spelling_variants_and_initialisms_of_one_name_match() -> None:
+    # Issue 13 #3: Hezbollah / Hizballah scored 0.78, IBM / I.B.M. 0.60.
+    assert compare("Hezbollah", "Hizballah") >= MATCH_THRESHOLD
+    assert compare("Mohamed Mire", "MUHAMMAD MIRE") >= MATCH_THRESHOLD
+    assert compare("IBM Corporation", "I.B.M. Corporation") >= MATCH_THRESHOLD
+    assert compare("KIM KYU", "Kim Kyu") >= MATCH_THRESHOLD
+    # A whole name matched exactly still needs a rare or personal name: generic words alone do not.
+    assert compare("Shenzhen Trading Co., Ltd.", "Shenzhen Trading Company Limited") < MATCH_THRESHOLD

@@ -11,6 +11,8 @@ import pytest
 from parcelaudit.screening import (
     HIT_SCHEMA,
     MATCH_THRESHOLD,
+    Entry,
+    RestrictedList,
     Screener,
     load_bundled_lists,
     load_list,
@@ -125,3 +127,24 @@ def test_joined_pairs_carry_the_position_of_their_first_token() -> None:
     name = prepare("Limited Yk Ake Trading")
     pairs = dict((joined, i) for i, joined in _joined_pairs(name))
     assert name.tokens[pairs["ykake"]] == "yk" and name.tokens[pairs["ykake"] + 1] == "ake"
+
+
+def test_common_names_within_a_longer_listed_name_need_corroboration() -> None:
+    # Issue 13 #2: "Carlos Hernandez" scored 0.94 against HERNANDEZ, Juan Carlos.
+    listed = [
+        Entry("SDN", f"P{i}", f"HERNANDEZ, {given} Carlos", kind="person", countries=("MX",))
+        for i, given in enumerate(["Juan", "Jose", "Luis", "Pedro", "Mario"])
+    ]
+    listed += [
+        Entry("SDN", f"Q{i}", f"{given} HERNANDEZ", kind="person") for i, given in enumerate(["Ana", "Eva"])
+    ]
+    listed += [Entry("SDN", "R1", "VEKSELBERG, Viktor Feliksovich", kind="person", countries=("RU",))]
+    listed += [Entry("SDN", "Z1", "ZHANG, Jian", kind="person", countries=("CN",))]
+    screener = Screener([RestrictedList("SDN", "SDN", listed, source="test")])
+    assert screener.screen("Carlos Hernandez") == []
+    near = screener.screen("Carlos Hernandez", min_score=0.0)
+    assert near and "needs corroboration" in near[0].explanation and near[0].score < screener.threshold
+    # The country corroborates; a rare surname needs nothing more; a whole common Chinese name needs it too.
+    assert screener.screen("Carlos Hernandez", country="MX")[0].entry_id.startswith("P")
+    assert screener.screen("Viktor Vekselberg")[0].entry_id == "R1"
+    assert screener.screen("Zhang Jian") == [] and screener.screen("Zhang Jian", country="CN")

@@ -8,6 +8,7 @@ manifest recording the URL, time and SHA-256; the bundled partial UFLPA/WRO snap
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from parcelaudit.errors import ReferenceDataError
 from parcelaudit.paths import user_data_dir
-from parcelaudit.reference.lists import load_bundled_lists, load_list
+from parcelaudit.reference.lists import detect_format, load_bundled_lists, load_list
 from parcelaudit.screening.model import RestrictedList
 
 
@@ -30,6 +31,8 @@ class ListSource:
     files: tuple[tuple[str, str], ...]
     format: str
     doc: str
+    # Other formats accepted for this list when the URL points at one (our UFLPA CSV with its aliases column).
+    also: tuple[str, ...] = ()
 
 
 SOURCES: tuple[ListSource, ...] = (
@@ -60,6 +63,7 @@ SOURCES: tuple[ListSource, ...] = (
         (("uflpa.html", "https://www.dhs.gov/uflpa-entity-list"),),
         "uflpa_dhs",
         "DHS UFLPA Entity List page (tables per section)",
+        ("uflpa",),
     ),
     ListSource(
         "WRO",
@@ -87,11 +91,13 @@ def lists_dir() -> Path:
     return user_data_dir() / "lists"
 
 
-def _fetch(url: str, target: Path, timeout: float) -> str:
+def _fetch(url: str, target: Path, timeout: float) -> tuple[str, str | None]:
+    """Download url to target; return its SHA-256 and the server's Last-Modified date (http(s) only)."""
     request = urllib.request.Request(url, headers={"User-Agent": "parcelaudit (restricted-party screening)"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             data = response.read()
+            header = response.headers.get("Last-Modified") if url.lower().startswith("http") else None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise ReferenceDataError(
@@ -103,7 +109,22 @@ def _fetch(url: str, target: Path, timeout: float) -> str:
     partial = target.with_suffix(target.suffix + ".part")
     partial.write_bytes(data)
     partial.replace(target)
-    return hashlib.sha256(data).hexdigest()
+    modified = None
+    if header:
+        try:
+            modified = email.utils.parsedate_to_datetime(header).date().isoformat()
+        except (TypeError, ValueError):
+            modified = None
+    return hashlib.sha256(data).hexdigest(), modified
+
+
+def _format(source: ListSource, path: Path) -> str:
+    """The format of a downloaded file: the source's own, or another this list is published in."""
+    try:
+        found = detect_format(path)
+    except ReferenceDataError:
+        return source.format
+    return found if found in source.also else source.format
 
 
 def update_list(code: str, urls: dict[str, str] | None = None, timeout: float = 60.0) -> RestrictedList:
@@ -120,19 +141,34 @@ def update_list(code: str, urls: dict[str, str] | None = None, timeout: float = 
         "files": [],
     }
     urls = urls or {}
+    modified = None
     for filename, default in source.files:
         url = urls.get(_url_key(source, filename)) or source_url(source.code, filename, default)
-        digest = _fetch(url, folder / filename, timeout)
+        digest, last_modified = _fetch(url, folder / filename, timeout)
+        modified = modified or last_modified
         manifest["files"].append({"name": filename, "url": url, "sha256": digest})
-    loaded = load_list(folder / source.files[0][0], source.format)
+    main = folder / source.files[0][0]
+    manifest["format"] = _format(source, main)
+    loaded = load_list(main, manifest["format"])
+    # The source's own publication date: in the file where it says (UN dateGenerated, the DHS page's Last
+    # Updated), else the server's Last-Modified, else only the download date, said so.
+    if loaded.date_basis not in (None, "date in the file name"):
+        manifest["published"], manifest["date_basis"] = loaded.snapshot_date, loaded.date_basis
+    elif modified:
+        manifest["published"], manifest["date_basis"] = modified, "the server's Last-Modified header"
+    else:
+        manifest["published"] = None
+        manifest["date_basis"] = "download date (the source gives no publication date)"
     manifest["entries"] = len(loaded)
+    manifest["aliases"] = loaded.alias_count
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return _stamp(loaded, manifest)
 
 
 def _stamp(loaded: RestrictedList, manifest: dict) -> RestrictedList:
     loaded.source = f"{loaded.source}, downloaded from {manifest['files'][0]['url']}"
-    loaded.snapshot_date = loaded.snapshot_date or manifest["downloaded_at"][:10]
+    loaded.snapshot_date = manifest.get("published") or manifest["downloaded_at"][:10]
+    loaded.date_basis = manifest.get("date_basis") or "download date"
     loaded.extra["downloaded_at"] = manifest["downloaded_at"]
     return loaded
 
@@ -144,7 +180,8 @@ def installed_lists() -> list[RestrictedList]:
         manifest_path = lists_dir() / source.code / "manifest.json"
         if manifest_path.exists():
             manifest = json.loads(manifest_path.read_text())
-            out.append(_stamp(load_list(manifest_path.parent / source.files[0][0], source.format), manifest))
+            main = manifest_path.parent / source.files[0][0]
+            out.append(_stamp(load_list(main, manifest.get("format") or source.format), manifest))
     return out
 
 

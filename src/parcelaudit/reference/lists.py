@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 
 from parcelaudit.errors import ReferenceDataError
+from parcelaudit.hashing import file_sha256
 from parcelaudit.reference.list_common import read_text
 from parcelaudit.reference.lists_forced_labor import (
     BUNDLED_LISTS,
@@ -75,4 +76,7 @@ def load_list(path: str | Path, format: str | None = None) -> RestrictedList:
     fmt = format or detect_format(path)
     if fmt not in LOADERS:
         raise ReferenceDataError(f"unknown list format {fmt!r}", file=str(path), hint=f"use one of {FORMATS}")
-    return LOADERS[fmt](path)
+    loaded = LOADERS[fmt](path)
+    read = [path] + [Path(p) for p in (loaded.extra.get("alt_file"), loaded.extra.get("add_file")) if p]
+    loaded.files = tuple((str(p), file_sha256(p)) for p in read)
+    return loaded

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from parcelaudit.errors import ReferenceDataError
+from parcelaudit.hashing import file_sha256
 from parcelaudit.paths import BUNDLED_DATA
 from parcelaudit.reference.list_common import (
     country_codes,
@@ -40,15 +41,18 @@ def _snapshot(
 ) -> RestrictedList:
     # The bundled copies are our partial compilation: say so in the source and the note.
     bundled = path.resolve().parent == BUNDLED_LISTS.resolve()
+    latest = latest_date([e.listed_on or "" for e in entries])
     return RestrictedList(
         code,
         title,
         entries,
         source=bundled_source if bundled else source,
-        snapshot_date=latest_date([e.listed_on or "" for e in entries]),
+        snapshot_date=latest,
         loaded_from=str(path),
         partial=bundled,
         note=bundled_note if bundled else None,
+        date_basis="latest listing date" if latest else None,
+        files=((str(path), file_sha256(path)),),
     )
 
 
@@ -142,10 +146,23 @@ _AKA = re.compile(
 )
 
 
-def _dhs_name_cell(cell: str) -> tuple[str, tuple[str, ...]]:
+_AND = re.compile(r"^and\s+", re.IGNORECASE)
+# DHS pages print "Last Updated: 01/14/2025" (or "Last Reviewed") under the content: the page's own date.
+_LAST_UPDATED = re.compile(
+    r"Last\s+(?:Updated|Reviewed)\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}|[A-Z][a-z]+ \d{1,2}, \d{4})"
+)
+
+
+def _dhs_names(cell: str) -> list[str]:
+    # "X (also known as A; B; and C)": the last alias of a list is written "and C".
     parts = [p.strip(" );,") for p in _AKA.split(cell)]
     parts = [p for part in parts for p in part.split("; ") if p.strip(" );,")]
-    return (parts[0].strip(" );,"), tuple(p.strip(" );,") for p in parts[1:])) if parts else ("", ())
+    return [_AND.sub("", p.strip(" );,")) for p in parts]
+
+
+def _dhs_name_cell(cell: str) -> tuple[str, tuple[str, ...]]:
+    parts = _dhs_names(cell)
+    return (parts[0], tuple(parts[1:])) if parts else ("", ())
 
 
 def load_uflpa_dhs(path: Path) -> RestrictedList:
@@ -166,12 +183,20 @@ def load_uflpa_dhs(path: Path) -> RestrictedList:
         if name_col is None:
             continue
         date_col = next((i for i, h in enumerate(header) if "date" in h), None)
+        alias_cols = [
+            i
+            for i, h in enumerate(header)
+            if i != name_col and ("alias" in h or "also known" in h or h in ("aka", "former names"))
+        ]
         section_col = next((i for i, h in enumerate(header) if "section" in h or "list" in h), None)
         section = SECTION.search(heading)
         for row in rows[1:]:
             if name_col >= len(row) or not row[name_col].strip():
                 continue
             name, aliases = _dhs_name_cell(row[name_col])
+            for col in alias_cols:
+                if col < len(row):
+                    aliases += tuple(_dhs_names(row[col].replace(";", "; ")))
             sec = row[section_col] if section_col is not None and section_col < len(row) else None
             sec = sec or (f"2(d)(2)(B)({section.group(1).lower()})" if section else None)
             date = parse_date(row[date_col]) if date_col is not None and date_col < len(row) else None
@@ -186,13 +211,30 @@ def load_uflpa_dhs(path: Path) -> RestrictedList:
             file=str(path),
             hint="save the DHS UFLPA Entity List page (HTML) or its table as CSV",
         )
+    updated = _LAST_UPDATED.search(text)
+    page_date = parse_date(updated.group(1)) if updated else None
+    named = date_from_name(path)
+    latest = latest_date([e.listed_on or "" for e in entries])
+    date, basis = next(
+        (
+            (d, b)
+            for d, b in (
+                (page_date, "the page's Last Updated date"),
+                (named, "date in the file name"),
+                (latest, "latest listing date"),
+            )
+            if d
+        ),
+        (None, None),
+    )
     return RestrictedList(
         "UFLPA",
         "UFLPA Entity List",
         entries,
         source="DHS UFLPA Entity List page",
-        snapshot_date=date_from_name(path) or latest_date([e.listed_on or "" for e in entries]),
+        snapshot_date=date,
         loaded_from=str(path),
+        date_basis=basis,
     )
 
 

@@ -81,6 +81,7 @@ def load_sdn(path: Path, alt_path: Path | None = None, add_path: Path | None = N
         snapshot_date=date,
         loaded_from=str(path),
         extra={"alt_file": str(alt_path or ""), "add_file": str(add_path or "")},
+        date_basis="date in the file name" if date else None,
     )
 
 
@@ -118,6 +119,7 @@ def load_csl(path: Path) -> RestrictedList:
         source="US ITA Consolidated Screening List CSV",
         snapshot_date=date_from_name(path),
         loaded_from=str(path),
+        date_basis="date in the file name" if date_from_name(path) else None,
     )
 
 
@@ -126,14 +128,44 @@ def _text(node: ET.Element | None, tag: str) -> str:
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
-def load_un(path: Path) -> RestrictedList:
-    """Load the UN Security Council consolidated list XML (individuals and entities with aliases)."""
+# The UN list nests five levels deep (CONSOLIDATED_LIST/INDIVIDUALS/INDIVIDUAL/INDIVIDUAL_ALIAS/ALIAS_NAME);
+# anything far deeper is not the list, and is refused before a tree is built from it.
+MAX_XML_DEPTH = 32
+
+
+def _parse_xml(path: Path) -> ET.Element:
+    parser = ET.XMLPullParser(events=("start", "end"))
+    text = read_text(path)
+    depth = 0
+    root: ET.Element | None = None
     try:
-        root = ET.fromstring(read_text(path))
+        for start in range(0, len(text) + 1, 1 << 16):
+            if start < len(text):
+                parser.feed(text[start : start + (1 << 16)])
+            else:
+                parser.close()
+            for event, element in parser.read_events():
+                depth += 1 if event == "start" else -1
+                if depth > MAX_XML_DEPTH:
+                    raise ReferenceDataError(
+                        f"XML nested more than {MAX_XML_DEPTH} levels deep (at <{element.tag}>)",
+                        file=str(path),
+                        hint="this is not the UN consolidated list: download it again",
+                    )
+                if event == "end" and depth == 0:
+                    root = element
     except ET.ParseError as error:
         raise ReferenceDataError(
             f"not valid XML: {error}", file=str(path), hint="download the list again"
         ) from error
+    if root is None:
+        raise ReferenceDataError("empty XML document", file=str(path), hint="download the list again")
+    return root
+
+
+def load_un(path: Path) -> RestrictedList:
+    """Load the UN Security Council consolidated list XML (individuals and entities with aliases)."""
+    root = _parse_xml(path)
     entries = []
     for node in list(root.iter("INDIVIDUAL")) + list(root.iter("ENTITY")):
         person = node.tag == "INDIVIDUAL"
@@ -167,12 +199,20 @@ def load_un(path: Path) -> RestrictedList:
                 None,
             )
         )
-    generated = root.get("dateGenerated", "")[:10] or date_from_name(path)
+    if not entries:
+        raise ReferenceDataError(
+            "no <INDIVIDUAL> or <ENTITY> with a name found",
+            file=str(path),
+            hint="this is not the UN consolidated list (or it was cut short): download it again",
+        )
+    generated = root.get("dateGenerated", "")[:10]
+    named = date_from_name(path)
     return RestrictedList(
         "UN",
         "UN Security Council Consolidated List",
         entries,
         source="United Nations Security Council consolidated list XML",
-        snapshot_date=generated,
+        snapshot_date=generated or named,
         loaded_from=str(path),
+        date_basis="dateGenerated in the file" if generated else ("date in the file name" if named else None),
     )

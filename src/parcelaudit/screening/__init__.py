@@ -7,7 +7,7 @@ from parcelaudit.screening import native  # noqa: F401  (imported for that side 
 from parcelaudit.screening.model import LIST_CODES, Entry, RestrictedList
 from parcelaudit.screening.scoring import compare
 from parcelaudit.screening.screener import HIT_SCHEMA, Hit, Screener, screen_party_table
-from parcelaudit.screening.settings import MATCH_THRESHOLD, SETTINGS
+from parcelaudit.screening.settings import MATCH_THRESHOLD, REVIEW_BAND, SETTINGS
 
 
 def load_list(path, format: str | None = None) -> RestrictedList:
@@ -28,6 +28,7 @@ __all__ = [
     "HIT_SCHEMA",
     "LIST_CODES",
     "MATCH_THRESHOLD",
+    "REVIEW_BAND",
     "SETTINGS",
     "Entry",
     "Hit",

@@ -20,27 +20,42 @@ from rapidfuzz.distance import OSA
 
 from parcelaudit.screening.names import DISTINCTIVE, KEY_CLASSES, LEGAL, PreparedName
 from parcelaudit.screening.scoring import allowed_edits, collapse_doubled, has_doubled, token_similarity
+from parcelaudit.screening.vocabulary import name_variants
 
 MIN_DELETE_LEN = 4
+# Tokens longer than this get no typo keys and are looked up exactly: their one- and two-deletion variants
+# grow with the square and the cube of the length (a 4,000-letter token would need gigabytes), and no
+# listed name has a word this long (the longest token on SDN + UN + UFLPA has 26 letters, measured).
+MAX_TYPO_TOKEN = 40
 LONG_TOKEN = 8  # scoring allows two edits between tokens this long (scoring.allowed_edits)
 # Above this many names to complete, a long token unknown to the lists is looked up two edits wide rather
 # than compared with each name.
 TWO_EDIT_CHECK_LIMIT = 24
+_VARIANTS = name_variants()
 _NONE: tuple[int, ...] = ()
 _EMPTY: frozenset[int] = frozenset()
 
 
 def _deletions(token: str) -> list[str]:
+    if len(token) > MAX_TYPO_TOKEN:
+        return []
     return [token[:k] + token[k + 1 :] for k in range(len(token))]
 
 
 def _double_deletions(token: str) -> set[str]:
     size = len(token)
+    if size > MAX_TYPO_TOKEN:
+        return set()
     twice: set[str] = set()
     for k in range(size):
         once = token[:k] + token[k + 1 :]
         twice.update([once[:j] + once[j + 1 :] for j in range(k, size - 1)])
     return twice
+
+
+def deletion_keys(token: str, twice: bool = False) -> set[str]:
+    """The typo keys of a token: its one-letter deletions, or (twice) its two-letter ones; none past MAX_TYPO_TOKEN."""
+    return _double_deletions(token) if twice else set(_deletions(token))
 
 
 def _joined_pairs(name: PreparedName) -> list[tuple[int, str]]:
@@ -88,6 +103,9 @@ class CandidateIndex:
 
         def add(token: str, ids: set[int], typos: bool, joined: bool) -> None:
             put(token, 3 if joined else 0, ids)
+            variant = None if joined else _VARIANTS.get(token)
+            if variant is not None and variant != token:
+                put("=" + variant, 0, ids)  # another spelling of one name (Hezbollah / Hizballah)
             if not joined and has_doubled(token):
                 # A doubled letter written once (EP-IDD / EP-ID) is a slip scoring forgives in any token.
                 add(collapse_doubled(token), ids, typos, False)
@@ -163,6 +181,12 @@ class CandidateIndex:
         if entry:
             found.update(entry[0])  # the same token
             joined.update(entry[3])
+        variant = _VARIANTS.get(token)
+        if variant is not None:
+            for key in (variant, "=" + variant):
+                spelled = postings.get(key)
+                if spelled:
+                    found.update(spelled[0])  # another spelling of the same name
         if has_doubled(token):
             collapsed = postings.get(collapse_doubled(token))
             if collapsed:

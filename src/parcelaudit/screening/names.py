@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -98,17 +100,39 @@ def _token_info(token: str) -> tuple[str, float]:
     return info
 
 
+# A short parenthesised part inside a company name is where the company is (合盛硅业（鄯善）有限公司, Hoshine
+# Silicon Industry (Shanshan) Co., Ltd.): a place, whatever its word. Not at the very end, where lists put
+# former names and notes.
+_INNER_PARENTHESES = re.compile(r"\(([^()]{1,40})\)\s*\S")
+
+
+def _parenthesised_places(name: str) -> frozenset[str]:
+    if "(" not in name:
+        if "\uff08" not in name:
+            return frozenset()
+        name = unicodedata.normalize("NFKC", name)
+    found: set[str] = set()
+    for part in _INNER_PARENTHESES.findall(name):
+        tokens = tokenize(part)
+        if 1 <= len(tokens) <= 2:
+            found.update(tokens)
+    return frozenset(found)
+
+
 @lru_cache(maxsize=200_000)
 def prepare(name: str) -> PreparedName:
     """Tokenise a name, fold legal forms, and weigh each token by its class."""
     tokens, classes, weights = [], [], []
     legal_weight = _CLASS_WEIGHT[LEGAL]
     info = _TOKEN_INFO
+    places = _parenthesised_places(name)
     for token, legal in _fold_legal_forms(tokenize(name)):
         if legal:
             cls, weight = LEGAL, legal_weight
         else:
             cls, weight = info.get(token) or _token_info(token)
+            if cls == DISTINCTIVE and token in places:
+                cls, weight = "place", _CLASS_WEIGHT["place"]
         tokens.append(token)
         classes.append(cls)
         weights.append(weight)

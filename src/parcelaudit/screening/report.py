@@ -10,6 +10,16 @@ from parcelaudit.screening.screener import Hit
 MAX_ROWS = 300
 
 
+def snapshot_label(lst: RestrictedList) -> str:
+    """One line naming a list snapshot: its date, where the date came from, and the file's SHA-256."""
+    label = lst.snapshot_date or "date unknown"
+    if lst.date_basis:
+        label += f" ({lst.date_basis})"
+    if lst.files:
+        label += f", sha256 {lst.files[0][1][:16]}"
+    return label
+
+
 def _chart(hits: list[tuple[str, Hit]]) -> str | None:
     if not hits:
         return None
@@ -52,7 +62,7 @@ def write_report(
                 "code": lst.code,
                 "entries": len(lst),
                 "aliases": lst.alias_count,
-                "snapshot": lst.snapshot_date or "?",
+                "snapshot": snapshot_label(lst),
                 "source": lst.source,
                 "note": lst.note or "",
             }

@@ -10,6 +10,7 @@ from rapidfuzz.distance import OSA
 
 from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, prepare
 from parcelaudit.screening.settings import setting
+from parcelaudit.screening.vocabulary import name_variants, pinyin_syllables
 
 _INITIAL_SIM = setting("initial_similarity")
 _EXTRA = setting("extra_token_rate")
@@ -17,6 +18,9 @@ _MIN_CHARS = setting("min_distinctive_chars")
 _GENERIC_CAP = setting("generic_only_cap")
 _INITIALISM_SIM = setting("initialism_similarity")
 _WHOLE_GENERIC_TOKENS = int(setting("whole_generic_tokens"))
+_SYLLABLES = pinyin_syllables()
+_VARIANTS = name_variants()
+_VARIANT_SIM = setting("variant_similarity")
 
 
 def allowed_edits(length: int) -> int:
@@ -35,6 +39,9 @@ def token_similarity(x: str, y: str) -> float:
     """Similarity of two tokens: 1 when equal, lower with each edit, an initial against its name, else 0."""
     if x == y:
         return 1.0
+    variant = _VARIANTS.get(x)
+    if variant is not None and variant == _VARIANTS.get(y):
+        return _VARIANT_SIM  # two spellings of one name (Hezbollah / Hizballah, Mohamed / Muhammad)
     if len(x) == 1 or len(y) == 1:
         short, other = (x, y) if len(x) == 1 else (y, x)
         return _INITIAL_SIM if other.startswith(short) and len(other) > 1 else 0.0
@@ -100,13 +107,14 @@ def _fuzzy_pairs(a: PreparedName, b: PreparedName, free_a: list[int], free_b: li
 
 def _merged_pairs(one: PreparedName, two: PreparedName, free_one: set[int], free_two: set[int], flip: bool):
     # A token of one name that is two or three adjacent tokens of the other written together (Fridrich
-    # Buchenberg; Chinese names romanised per word, 昌吉溢达 -> changjiyida / Changji Yida).
+    # Buchenberg; Chinese names romanised per word, 昌吉溢达 -> changjiyida / Changji Yida). Four letters are
+    # enough when the parts are pinyin syllables (Yi Da / Yida).
     out = []
     tokens = two.tokens
     for i in sorted(free_one):
         token = one.tokens[i]
         length = len(token)
-        if length < 5 or one.classes[i] == LEGAL:
+        if length < 4 or one.classes[i] == LEGAL:
             continue
         slack = allowed_edits(length) + 2  # doubled letters may shorten a side by a little more
         match = None
@@ -118,8 +126,10 @@ def _merged_pairs(one: PreparedName, two: PreparedName, free_one: set[int], free
                 span_length = len(tokens[j]) + len(tokens[j + 1]) + (len(tokens[j + 2]) if size == 3 else 0)
                 if abs(span_length - length) > slack:
                     continue
+                if length < 5 and not all(tokens[k] in _SYLLABLES for k in span):
+                    continue
                 joined = "".join(tokens[j : j + size])
-                if one.strict[i] or any(two.strict[k] for k in span):
+                if length < 5 or one.strict[i] or any(two.strict[k] for k in span):
                     sim = 1.0 if joined == token else 0.0
                 else:
                     sim = token_similarity(token, joined)
@@ -260,18 +270,37 @@ def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
         against = _EXTRA * max(left_a, left_b, 0.0)
     denominator = matched + shortfall + against
     score = matched / denominator if denominator > 0 else 0.0
-    capped = distinctive_chars < _MIN_CHARS and score > _GENERIC_CAP and not _whole_generic_name(a, b, pairs)
+    capped = (
+        distinctive_chars < _MIN_CHARS
+        and score > _GENERIC_CAP
+        and not _whole_generic_name(a, b, pairs)
+        and not _whole_short_name(a, b, pairs)
+    )
     if capped:
         score = _GENERIC_CAP
     cov = (covered_a / a.total if a.total else 0.0, covered_b / b.total if b.total else 0.0)
     return Alignment(round(min(score, 1.0), 4), pairs, cov, capped)
 
 
+def _whole_short_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
+    # Short tokens may not carry a partial match, but a whole name matched token for token, exactly, with a
+    # personal or rare name in it is that name (KIM KYU, IBM Corporation / I.B.M. Corp).
+    if any(sim < 1.0 for _, _, sim in pairs):
+        return False
+    seen_a = {i for ia, _, _ in pairs for i in ia}
+    seen_b = {j for _, ib, _ in pairs for j in ib}
+    if any(i not in seen_a and c != LEGAL for i, c in enumerate(a.classes)):
+        return False
+    if any(j not in seen_b and c != LEGAL for j, c in enumerate(b.classes)):
+        return False
+    return any(c == DISTINCTIVE or c == "common" for c in a.classes)
+
+
 def _whole_generic_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
     # Generic words may not carry a partial match, but a name of three or more such words matched word
     # for word on both sides ("Xinjiang Nonferrous Metals Industry Group") names one party.
-    content_a = [i for i, c in enumerate(a.classes) if c != LEGAL]
-    content_b = [j for j, c in enumerate(b.classes) if c != LEGAL]
+    content_a = [i for i, c in enumerate(a.classes) if c != LEGAL and c != "particle"]
+    content_b = [j for j, c in enumerate(b.classes) if c != LEGAL and c != "particle"]
     if min(len(content_a), len(content_b)) < _WHOLE_GENERIC_TOKENS:
         return False
     close = [(ia, ib) for ia, ib, sim in pairs if sim >= 0.8]

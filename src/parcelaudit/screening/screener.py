@@ -10,9 +10,10 @@ import pyarrow as pa
 
 from parcelaudit.screening.index import CandidateIndex
 from parcelaudit.screening.model import Entry, RestrictedList
-from parcelaudit.screening.names import DISTINCTIVE, clear_name_caches, prepare
+from parcelaudit.screening.names import DISTINCTIVE, PreparedName, clear_name_caches, prepare
 from parcelaudit.screening.scoring import Alignment, align, explain, token_similarity
 from parcelaudit.screening.settings import MATCH_THRESHOLD, setting
+from parcelaudit.screening.vocabulary import pinyin_syllables
 
 HIT_SCHEMA = pa.schema(
     [
@@ -26,6 +27,9 @@ HIT_SCHEMA = pa.schema(
     ]
 )
 
+_COMMON_DF = int(setting("common_name_listed"))
+_SYLLABLES = pinyin_syllables()
+_UNCORROBORATED = setting("uncorroborated_margin")
 _BONUS = setting("country_bonus")
 _PENALTY = setting("country_penalty")
 _EXTRA = setting("extra_token_rate")
@@ -72,6 +76,13 @@ class Screener:
                     if prepared.tokens:
                         self.names.append(prepared)
                         self.name_entry.append(len(self.entries) - 1)
+        # How many listed person names hold each token: a name made only of tokens many listed people share
+        # (Perez, Miguel, Li) is weak evidence when it is only part of the listed name.
+        self.person_df: dict[str, int] = {}
+        for prepared, entry_no in zip(self.names, self.name_entry, strict=True):
+            if self.entries[entry_no].kind == "person":
+                for token in set(prepared.tokens):
+                    self.person_df[token] = self.person_df.get(token, 0) + 1
         self.index = CandidateIndex(self.names)
         # The index is millions of long-lived objects; leaving them out of the cyclic collector's sweeps
         # keeps each screen from paying for them again and again.
@@ -80,11 +91,49 @@ class Screener:
     def __len__(self) -> int:
         return len(self.names)
 
+    def snapshots(self) -> list[dict[str, object]]:
+        """The list snapshots this screener uses (code, source, date and its basis, SHA-256, counts): a run
+        records them so that its hits can be traced to the exact lists."""
+        return [lst.snapshot() for lst in self.lists]
+
     def clear_caches(self) -> None:
         """Forget what earlier screens remembered (prepared names, token lookups), so the next start cold."""
         clear_name_caches()
         token_similarity.cache_clear()
         self.index.clear_memos()
+
+    def _common_subset(self, query: PreparedName, listed: PreparedName, alignment: Alignment) -> bool:
+        """Whether the match rests on common personal names alone: one name wholly within the other with a name
+        token left over (Carlos Hernandez / HERNANDEZ, Juan Carlos), or a whole name of two Chinese syllables
+        (Zhang Jian), with at most two names matched and each of them common."""
+        whole = min(alignment.coverage) >= 0.999
+        if max(alignment.coverage) < 0.999:
+            return False
+        if whole and not all(t in _SYLLABLES for t in query.tokens):
+            return False
+        # Three or more names agreeing are rare together, however common each is.
+        if sum(1 for ia, _, _ in alignment.pairs if query.classes[ia[0]] in (DISTINCTIVE, "common")) > 2:
+            return False
+        matched_q = {i for ia, _, _ in alignment.pairs for i in ia}
+        matched_l = {j for _, ib, _ in alignment.pairs for j in ib}
+        longer, matched = (listed, matched_l) if alignment.coverage[0] >= 0.999 else (query, matched_q)
+        if not whole and not any(
+            longer.classes[k] in (DISTINCTIVE, "common") and len(longer.tokens[k]) > 2
+            for k in range(len(longer.tokens))
+            if k not in matched
+        ):
+            return False
+        df = self.person_df
+
+        def common(name: PreparedName, positions: tuple[int, ...]) -> bool:
+            return all(
+                _is_common(name.tokens[k], name.classes[k], df.get(name.tokens[k], 0))
+                for k in positions
+                if name.classes[k] in (DISTINCTIVE, "common")
+            )
+
+        # Each matched pair is common when either side's spelling is (Rodrigues ~ RODRIGUEZ).
+        return all(common(query, ia) or common(listed, ib) for ia, ib, _ in alignment.pairs)
 
     def _adjust(self, entry: Entry, country: str | None, address: str | None) -> tuple[float, str]:
         delta, notes = 0.0, []
@@ -147,6 +196,25 @@ class Screener:
         for entry_no, (score, name_id, alignment) in best.items():
             entry = self.entries[entry_no]
             delta, note = self._adjust(entry, country, address)
+            if (
+                entry.kind == "person"
+                and delta <= 0.0
+                and self._common_subset(query, self.names[name_id], alignment)
+            ):
+                # Uncorroborated: only common names, and only part of the listed name (Carlos Hernandez /
+                # HERNANDEZ, Juan Carlos); it stays below the threshold, in the review band, unless the
+                # country agrees.
+                capped = self.threshold - _UNCORROBORATED
+                if score > capped:
+                    note = "; ".join(
+                        p
+                        for p in (
+                            note,
+                            f"common names, part of the listed name: needs corroboration (capped at {capped:.2f})",
+                        )
+                        if p
+                    )
+                    score = capped
             final = max(0.0, min(1.0, score + delta))
             if final < floor:
                 continue
@@ -155,6 +223,11 @@ class Screener:
             hits.append(Hit(entry.list_code, entry.entry_id, listed.text, round(final, 4), why, entry))
         hits.sort(key=lambda h: (-h.score, h.list, h.entry_id))
         return hits
+
+
+def _is_common(token: str, cls: str, listed_by: int) -> bool:
+    # A name of one Chinese syllable (Ping, Chang) is shared by millions, whatever the lists hold.
+    return cls == "common" or listed_by >= _COMMON_DF or token in _SYLLABLES
 
 
 def screen_party_table(parties: pa.Table, screener: Screener | None = None) -> pa.Table:

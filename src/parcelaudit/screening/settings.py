@@ -16,6 +16,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("match_threshold", 0.80, "Operating point: a score at or above it is a match (a hit)."),
+    Setting(
+        "review_band", 0.15, "Near misses this far below the threshold are shown for review, not as hits."
+    ),
     Setting("weight_distinctive", 1.0, "Weight of a token that is in no generic class (a rare token)."),
     Setting("weight_common", 0.45, "Weight of a very common personal-name token (Mohammad, Kim, Li...)."),
     Setting(
@@ -29,6 +32,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("weight_legal", 0.05, "Weight of a legal form (Co Ltd, LLC, GmbH, OOO...)."),
     Setting("weight_short", 0.50, "Weight factor for a token of one or two characters (initials, codes)."),
     Setting("initial_similarity", 0.60, "Similarity of an initial to a name it abbreviates (V. / Vladimir)."),
+    Setting(
+        "variant_similarity", 0.95, "Similarity of two listed spellings of one name (Hezbollah / Hizballah)."
+    ),
     Setting("initialism_similarity", 0.90, "Similarity of an abbreviation to the words it abbreviates (US)."),
     Setting("extra_token_rate", 0.30, "How much weight unmatched on one side only counts against a match."),
     Setting(
@@ -39,6 +45,17 @@ SETTINGS: tuple[Setting, ...] = (
         "whole_generic_tokens",
         3,
         "A name of only generic words still matches when this many words agree one for one on both sides.",
+    ),
+    Setting(
+        "common_name_listed",
+        5,
+        "A personal-name token held by this many listed person names or more is common (Perez, Miguel, Li).",
+    ),
+    Setting(
+        "uncorroborated_margin",
+        0.05,
+        "A person matched only on common names, within a longer listed name, is capped this far below the "
+        "threshold unless the country agrees.",
     ),
     Setting("country_bonus", 0.03, "Added when the party's country is among the entry's countries."),
     Setting("country_penalty", 0.05, "Taken off when both countries are known and differ."),
@@ -53,3 +70,4 @@ def setting(name: str) -> float:
 
 
 MATCH_THRESHOLD: float = setting("match_threshold")
+REVIEW_BAND: float = setting("review_band")

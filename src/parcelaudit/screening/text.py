@@ -8,8 +8,9 @@ from functools import lru_cache
 
 from anyascii import anyascii
 from pypinyin import Style, lazy_pinyin
+from zhconv import convert
 
-from parcelaudit.screening.vocabulary import chinese_word_max_len, chinese_words
+from parcelaudit.screening.vocabulary import chinese_word_max_len, chinese_words, latin_spellings
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Hangul and kana: syllabic scripts where a different syllable is a different name, not a typo.
@@ -17,9 +18,14 @@ _SYLLABIC = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\uac00-\ud7af]+")
 _APOSTROPHES = re.compile(r"['’`ʼʻ]")
 _INITIALISM = re.compile(r"\b[a-z0-9](?:\.[a-z0-9])+\.?(?![a-z0-9])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-# Spellings of one Arabic particle ("son of", the article) written differently in romanised names.
-_PARTICLE_SPELLINGS = {"ben": "bin", "ibn": "bin", "el": "al", "ul": "al"}
+# Spellings of one Arabic particle ("son of", the article) written differently in romanised names; then
+# abbreviations (Ind. -> industry) and other spellings of Chinese places (Kashgar -> kashi), from vocabulary.
+_FOLD: dict[str, tuple[str, ...]] = {"ben": ("bin",), "ibn": ("bin",), "el": ("al",), "ul": ("al",)}
+_FOLD.update((word, tuple(tokens.split())) for word, tokens in latin_spellings().items())
 _DIGIT = re.compile(r"\d")
+# ü in pinyin is written v by some (Lvzhou) and u by others (Luzhou, as pinyin here): lv/nv before a consonant
+# or at the end of a word is that ü, never an English or European spelling (Silva, Melvin, Calvert).
+_PINYIN_V = re.compile(r"(?<=[ln])v(?![aeiou])")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "9": "g"})
 
 
@@ -34,10 +40,15 @@ def han_to_latin(run: str) -> str:
     longest = chinese_word_max_len()
     out: list[str] = []
     pending: list[str] = []
+    run = convert(
+        run, "zh-cn"
+    )  # Traditional characters to Simplified (紡織 -> 纺织), as the vocabulary has them
 
     def flush() -> None:
         if pending:
-            out.append("".join(lazy_pinyin("".join(pending), style=Style.NORMAL)))
+            # ü written u, as in English names (绿洲 Luzhou)
+            syllables = lazy_pinyin("".join(pending), style=Style.NORMAL, v_to_u=True)
+            out.append("".join(syllables).replace("ü", "u"))
             pending.clear()
 
     i = 0
@@ -85,7 +96,9 @@ def _tokenize_word(text: str) -> tuple[str, ...]:
         text = _APOSTROPHES.sub("", text)
     if "." in text:
         text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
-    tokens = [_PARTICLE_SPELLINGS.get(t, t) for t in _NON_WORD.split(text) if t]
+    if "v" in text:
+        text = _PINYIN_V.sub("u", text)
+    tokens = [folded for t in _NON_WORD.split(text) if t for folded in _FOLD.get(t, (t,))]
     if _DIGIT.search(text):
         tokens = [_fix_token(t) for t in tokens]
     return tuple(tokens)

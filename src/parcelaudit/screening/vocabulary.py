@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
+
+from pypinyin.pinyin_dict import pinyin_dict
 
 _DATA = Path(__file__).resolve().parent / "data"
 
@@ -36,7 +39,20 @@ def legal_form_starts() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def chinese_words() -> dict[str, str]:
     """Map Chinese company and place words to the English (or pinyin) tokens used in English names."""
-    return {row["chinese"]: row["english"] for row in _rows("zh_company_words.csv")}
+    words = {row["chinese"]: row["english"] for row in _rows("zh_company_words.csv")}
+    words.update((row["chinese"], row["latin"]) for row in _rows("zh_places.csv"))
+    return words
+
+
+@lru_cache(maxsize=1)
+def latin_spellings() -> dict[str, str]:
+    """Map a word to the tokens it is compared as: abbreviations expanded (Ind. -> industry), other spellings
+    of Chinese places folded to their pinyin (Kashgar -> kashi)."""
+    folded = {row["abbreviation"]: row["word"] for row in _rows("abbreviations.csv")}
+    for row in _rows("zh_places.csv"):
+        folded.update((variant, row["latin"]) for variant in row["variants"].split())
+    # One step to the end form: Hldgs -> holdings -> holding.
+    return {word: " ".join(folded.get(t, t) for t in to.split()) for word, to in folded.items()}
 
 
 @lru_cache(maxsize=1)
@@ -48,4 +64,27 @@ def chinese_word_max_len() -> int:
 @lru_cache(maxsize=1)
 def generic_words() -> dict[str, str]:
     """Map generic words to their class: particle, org, place or common (personal name)."""
-    return {row["word"]: row["class"] for row in _rows("generic_words.csv")}
+    words = {row["word"]: row["class"] for row in _rows("generic_words.csv")}
+    for row in _rows("zh_places.csv"):
+        for token in row["latin"].split():
+            words.setdefault(token, "place")
+    return words
+
+
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Every Mandarin syllable in pypinyin's readings, without tone marks (ü as u): yi, da, zhuang..."""
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            decomposed = unicodedata.normalize("NFD", reading)
+            found.add("".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1)
+def name_variants() -> dict[str, str]:
+    """Map each spelling of a name that typo tolerance cannot bridge to one form (Mohamed, Muhammad -> muhammad)."""
+    variants = {row["variant"]: row["canonical"] for row in _rows("name_variants.csv")}
+    variants.update((canonical, canonical) for canonical in set(variants.values()))
+    return variants
