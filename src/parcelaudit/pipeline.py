@@ -340,7 +340,13 @@ def explain_shipment(store, shipment_id: str, policy: Path | str | None = None) 
     data = load_policy()
     on = shipment["arrival_date"]
     for line in duty:
-        line["parts"] = measure_components(data, line["measures"], line["hts"], line["origin"], on)
+        # explain reads parts by name: (measure id, rate, citation) tuples become records
+        line["parts"] = [
+            {"measure_id": measure, "rate": rate, "citation": citation}
+            for measure, rate, citation in measure_components(
+                data, line["measures"], line["hts"], line["origin"], on
+            )
+        ]
     origins = sorted({line["country_of_origin"] or shipment["country_of_shipment"] for line in lines})
     codes = [normalise_hts(line["hts_code"] or "") for line in lines]
 
