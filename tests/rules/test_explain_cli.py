@@ -49,3 +49,23 @@ def test_explain_prints_the_additional_duty_components_without_a_traceback(tmp_p
     result = CliRunner().invoke(_app(), ["explain", "S1", "--db", str(path)])
     assert result.exit_code == 0, result.output
     assert "S301-L3-25 25.0%" in result.output
+
+
+def test_explain_states_the_dollar_value_the_rate_and_the_allocation(tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,usd_per_unit\n2024-06-03,EUR,1.08\n", encoding="utf-8")
+    path = _store(
+        tmp_path,
+        {
+            "entry_type": "321",
+            "arrival_date": date(2024, 6, 3),
+            "currency": "EUR",
+            "declared_value": 790.0,
+            "lines": [{"value": None, "quantity": 1.0}, {"value": None, "quantity": 3.0}],
+        },
+    )
+    result = CliRunner().invoke(_app(), ["explain", "S1", "--db", str(path), "--rates", str(rates)])
+    assert result.exit_code == 0, result.output
+    assert "value in USD 853.20" in result.output and "rates file rates.csv" in result.output
+    assert "allocated to the lines by quantity" in result.output
+    assert "DM-VALUE" in result.output

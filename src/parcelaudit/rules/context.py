@@ -2,7 +2,8 @@
 
 Rules are SQL over these relations (vectorised, no per-row Python). Blank means NULL or '' (ingest trims
 values; trimming a million strings per check would cost more than every rule together):
-  shipments, lines, orders           the canonical inputs (orders may be empty)
+  shipments, lines, orders           the canonical inputs (orders may be empty), money in US dollars with the
+                                     declared amounts and the rate beside them (rules.values)
   ln                                 lines' keys, value, HTS digits, origin and manufacturer country, with the
                                      shipment's date and entry type (long text stays in `lines`)
   dm                                 shipments claiming de minimis, with the thresholds in force on their date
@@ -20,6 +21,7 @@ import pyarrow as pa
 
 from parcelaudit.reference.hts import HtsSchedule, load_hts
 from parcelaudit.rules.policy import Policy, load_policy
+from parcelaudit.rules.values import to_usd
 from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
 
 FINDING_SCHEMA = pa.schema(
@@ -44,6 +46,7 @@ class Settings:
 
     val_under_pct: float = 0.10  # VAL-UNDER: declared below transaction value by more than this share...
     val_under_abs: float = 5.0  # ...and by more than this many dollars
+    max_rate_age_days: float = 7.0  # an exchange rate counts up to this many days after its date (VAL-FX)
 
 
 def conform(table: pa.Table | None, schema: pa.Schema) -> pa.Table:
@@ -84,6 +87,7 @@ class RuleContext:
         settings: Settings | None = None,
         threads: int | None = None,
         traces: pa.Table | None = None,
+        rates: pa.Table | str | None = None,
     ) -> None:
         self.policy = policy or load_policy()
         self.hts = hts or load_hts()
@@ -96,9 +100,14 @@ class RuleContext:
         self.shipments = conform(shipments, SHIPMENTS.arrow_schema)
         self.lines = conform(lines, LINES.arrow_schema)
         self.orders = conform(orders, ORDERS.arrow_schema)
-        self.con.register("shipments", self.shipments)
-        self.con.register("lines", self.lines)
-        self.con.register("orders", self.orders)
+        for name, table in (("shipments", self.shipments), ("lines", self.lines), ("orders", self.orders)):
+            self.con.register(name, table)
+        # Money in US dollars before any rule or duty sees it (rules.values states the contract).
+        self.shipments, self.lines, self.orders = to_usd(
+            self.con, rates, int(self.settings.max_rate_age_days)
+        )
+        for name, table in (("shipments", self.shipments), ("lines", self.lines), ("orders", self.orders)):
+            self.con.register(name, table)
         # Supply-chain trace verdicts by SKU (sku, trace_product, trace_verdict, trace_coverage, trace_reasons).
         self.traces = traces if traces is not None else TRACE_SCHEMA.empty_table()
         self.con.register("traces", self.traces)

@@ -116,3 +116,34 @@ def data_missing(ctx: RuleContext) -> pa.Table | str:
     finally:
         # the absence flags are as long as the inputs; free them once the findings are out
         ctx.con.execute("DROP TABLE IF EXISTS absent_shipments; DROP TABLE IF EXISTS absent_lines")
+
+
+@rule(
+    "VAL-FX",
+    "row",
+    "Value in a foreign currency with no exchange rate on its date, or converted at an approximate rate",
+    "31 U.S.C. 5151; 19 CFR 159.31-159.35 (certified rate on the date of exportation)",
+)
+def value_currency(ctx: RuleContext) -> str:
+    """No rate for the currency on the date (no dollar value, so no threshold or duty), or a reference rate."""
+    return """
+        SELECT shipment_id, NULL::BIGINT AS line_no,
+               CASE WHEN usd_per_unit IS NULL THEN 'no-rate' ELSE 'approximate' END AS variant,
+               CASE WHEN usd_per_unit IS NULL
+                    THEN 'no exchange rate for ' || currency_original || ' on ' || strftime(arrival_date, '%Y-%m-%d')
+                         || ': the declared ' || currency_original || ' ' || printf('%.2f', declared_value_original)
+                         || ' cannot be compared with dollar thresholds or rated for duty'
+                    ELSE currency_original || ' ' || printf('%.2f', declared_value_original) || ' = USD '
+                         || printf('%.2f', declared_value) || ' at ' || printf('%.6f', usd_per_unit) || ' of '
+                         || strftime(rate_date, '%Y-%m-%d') || ': an approximation (' || rate_source || ')'
+               END AS message,
+               '31 U.S.C. 5151; 19 CFR 159.32 (date of exportation); 19 CFR 159.34-159.35 (certified rates)'
+                 AS citation,
+               json_object('currency', currency_original, 'declared_value', declared_value_original,
+                           'usd_value', round(declared_value, 2), 'usd_per_unit', usd_per_unit,
+                           'rate_date', rate_date, 'rate_source', rate_source,
+                           'rate_for', arrival_date)::VARCHAR AS evidence
+        FROM shipments
+        WHERE coalesce(nullif(upper(trim(currency_original)), ''), 'USD') <> 'USD'
+          AND (usd_per_unit IS NULL OR rate_source NOT LIKE 'rates file%')
+    """
