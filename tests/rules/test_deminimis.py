@@ -293,3 +293,42 @@ def test_clean_de_minimis_parcel_stays_clean(flagged):
     )
     for rule_id in ("DM-ELIG", "DM-VALUE", "DM-AGG", "DM-SPLIT", "DM-EXCL"):
         assert flagged(rule_id, shipments, lines) == [], rule_id
+
+
+def test_only_perfume_containing_alcohol_is_excluded_and_not_in_a_5_dollar_parcel(flagged):
+    day = date(2024, 5, 1)
+    shipments, lines = parcels(
+        {
+            "entry_type": "321",
+            "arrival_date": day,
+            "lines": [{"hts_code": "3303003000", "description": "Eau de parfum"}],
+        },
+        {
+            "entry_type": "321",
+            "arrival_date": day,
+            "lines": [{"hts_code": "3303002000", "description": "Solid perfume"}],
+        },
+        {
+            "entry_type": "321",
+            "arrival_date": day,
+            "declared_value": 5.0,
+            "lines": [{"hts_code": "3303003000", "description": "Perfume sample", "value": 5.0}],
+        },
+    )
+    assert flagged("DM-EXCL", shipments, lines) == ["S1"]
+
+
+def test_the_all_country_suspension_does_not_reach_informational_materials(flagged):
+    day = date(2025, 9, 10)
+    book = {"hts_code": "4901990093", "description": "Printed novel", "country_of_origin": "GB"}
+    shirt = {"hts_code": "6109100012", "description": "Cotton T-shirt", "country_of_origin": "GB"}
+    shipments, lines = parcels(
+        {"entry_type": "321", "arrival_date": day, "country_of_shipment": "GB", "lines": [book]},
+        {"entry_type": "321", "arrival_date": day, "country_of_shipment": "GB", "lines": [shirt]},
+        {"entry_type": "321", "arrival_date": day, "country_of_shipment": "GB", "lines": [book, shirt]},
+    )
+    assert flagged("DM-ELIG", shipments, lines) == ["S2", "S3"]
+    donations = [
+        r for r in load_policy().table("suspension_exemptions").to_pylist() if r["category"] == "donations"
+    ]
+    assert donations and "NOT APPLIED" in donations[0]["note"] and "1702(b)(2)" in donations[0]["citation"]

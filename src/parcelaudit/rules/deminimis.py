@@ -171,6 +171,8 @@ def dm_excluded(ctx: RuleContext) -> str:
         FROM ln l JOIN ({matches}) e ON e.hts = l.hts
         JOIN dm d ON d.shipment_id = l.shipment_id AND d.suspended_by IS NULL
         WHERE (e.origin = '*' OR e.origin = coalesce(l.origin, l.country_of_shipment))
+          -- perfume containing alcohol stays eligible in a parcel worth $5 or less (19 CFR 10.153)
+          AND (e.applies_above_usd IS NULL OR {cents("d.declared_value")} > {cents("e.applies_above_usd")})
           AND l.arrival_date BETWEEN e.effective_from AND e.effective_to
         QUALIFY row_number() OVER (PARTITION BY l.shipment_id, l.line_no ORDER BY length(e.hts_prefix) DESC) = 1
     """
