@@ -152,3 +152,17 @@ def test_hts_desc_reads_the_article_not_single_keywords():
     assert [f["shipment_id"] for f in findings] == ["S6"]
     evidence = json.loads(findings[0]["evidence"])
     assert evidence["article"] == "t-shirt" and evidence["suggested_headings"][0].startswith("61")
+
+
+def test_description_stems_agree_between_descriptions_and_schedule_texts():
+    from parcelaudit.rules.description import head_phrase, stem
+
+    assert [stem(w) for w in ("cases", "case", "glasses", "washing", "bags", "batteries")] == [
+        "case",
+        "case",
+        "glass",
+        "wash",
+        "bag",
+        "battery",
+    ]
+    assert head_phrase("Battery-operated toy car for kids, red") == "toy car"

@@ -71,8 +71,6 @@ GENERIC = frozenset(
         "lot",
         "unit",
         "units",
-        "box",
-        "case",
         "pcs",
         "the",
         "and",
@@ -118,7 +116,7 @@ def stem(word: str) -> str:
     for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("xes", "x")):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             return word[: -len(suffix)] + keep
-    for suffix in ("ing", "ed", "es", "s"):
+    for suffix in ("ing", "ed", "s"):  # "es" only after s, x, ch, sh (above): "cases" is "case" + "s"
         if word.endswith(suffix) and len(word) > len(suffix) + 2 and not word.endswith("ss"):
             return word[: -len(suffix)]
     return word
@@ -184,7 +182,9 @@ def judge(
         return None
     article = found[-1].group(1)  # the last article word of the head phrase is the article itself
     prefixes = keyword_prefixes[article]
-    if hts.startswith(prefixes):
+    # Marketplace titles pile up names ("power bank portable charger"): any article word allowing the
+    # declared code is enough for no opinion.
+    if any(hts.startswith(keyword_prefixes[m.group(1)]) for m in found):
         return None
     declared = words.of(hts[:4])
     head_stems = content_stems(head)
