@@ -118,3 +118,17 @@ def test_parcel_level_value_is_allocated_by_quantity_and_owes_duty(flagged):
     duty = {(r["shipment_id"], r["line_no"]): r["duty"] for r in compute_duty(shipments, lines).to_pylist()}
     assert duty[("S1", 2)] == pytest.approx(3 * duty[("S1", 1)]) and duty[("S1", 1)] > 0
     assert duty[("S2", 1)] == pytest.approx(duty[("S2", 2)]) and duty[("S2", 1)] > 0
+
+
+def test_a_value_in_a_currency_without_a_rate_is_not_reported_missing():
+    shipments, lines = parcels(
+        {
+            "entry_type": "321",
+            "currency": "XYZ",
+            "declared_value": 90.0,
+            "arrival_date": DAY,
+            "lines": [{"value": 90.0}],
+        }
+    )
+    missing = [json.loads(f["evidence"])["field"] for f in run_rule("DATA-MISSING", shipments, lines)]
+    assert "value" not in missing

@@ -38,10 +38,23 @@ def value_under(ctx: RuleContext) -> str:
     """
 
 
+# Money columns converted to USD (rules.values) and the amount as declared beside each.
+_AS_DECLARED = {
+    "value": "CAST({}.value_original AS VARCHAR), ",
+    "declared_value": "CAST({}.declared_value_original AS VARCHAR), ",
+}
+
+
 def _absent_sql(alias: str, fields: str, check: str) -> str:
     """SQL true when the element is absent: 'present' (non-blank), 'hts10' (ten digits), 'any' (one of a|b|c)."""
     names = fields.split("|")
-    blank = [f"coalesce(CAST({alias}.{n} AS VARCHAR), '') = ''" for n in names]
+    # A money field is present when declared, even in a currency without a rate (VAL-FX says that).
+    blank = [
+        f"coalesce(CAST({alias}.{n} AS VARCHAR), {_AS_DECLARED[n].format(alias)}'') = ''"
+        if n in _AS_DECLARED
+        else f"coalesce(CAST({alias}.{n} AS VARCHAR), '') = ''"
+        for n in names
+    ]
     if check == "hts10":
         code = HTS_DIGITS.format(f"{alias}.{names[0]}")
         return f"NOT regexp_full_match(coalesce({code}, ''), '[0-9]{{10}}')"
