@@ -17,12 +17,14 @@ import pyarrow.compute as pc
 from parcelaudit.csv_safety import write_table
 from parcelaudit.decide import DECISIONS, SeverityPolicy, decide_relations, load_severity_policy
 from parcelaudit.hashing import file_sha256
+from parcelaudit.reference.currency import load_rates_file
 from parcelaudit.reference.hts import HtsSchedule, normalise_hts
-from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext
+from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext, conform
 from parcelaudit.rules.duty import line_duty_table, shipment_duty_sql
 from parcelaudit.rules.parties import screen_parties
 from parcelaudit.rules.policy import Policy
 from parcelaudit.rules.registry import all_rules
+from parcelaudit.rules.values import money_in_usd
 from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
 from parcelaudit.store import utc_now
 from parcelaudit.tracing.link import sku_verdict_table
@@ -81,15 +83,24 @@ def evaluate(
     scope: pa.Array | None = None,
     progress: Callable[[str], None] | None = None,
     traces: pa.Table | None = None,
+    rates: pa.Table | str | None = None,
 ) -> CheckResult:
     """Run every rule (or rule_ids), screening, duty and decisions; scope limits which shipments are reported.
 
     traces: supply-chain verdicts by SKU (parcelaudit.tracing.link.sku_verdict_table), for FL-TRACE.
+    rates: exchange rates (a rates file path or table; None: the ECB reference series), see rules.values.
     """
     policy = policy or load_severity_policy()
     started = time.perf_counter()
     ctx = RuleContext(
-        shipments, lines, orders, policy=policy_data, hts=hts, settings=policy.settings, traces=traces
+        shipments,
+        lines,
+        orders,
+        policy=policy_data,
+        hts=hts,
+        settings=policy.settings,
+        traces=traces,
+        rates=rates,
     )
     timings: dict[str, float] = {"context": time.perf_counter() - started}
     try:
@@ -199,8 +210,11 @@ def run_check(
     screening: bool = True,
     persist: bool = True,
     progress: Callable[[str], None] | None = None,
+    rates: Path | str | None = None,
 ) -> CheckResult:
-    """Check the shipments arriving in [date_from, date_to] (all when None) and store the run's results."""
+    """Check the shipments arriving in [date_from, date_to] (all when None) and store the run's results.
+
+    rates: a rates file (date,currency,usd_per_unit); without one, the ECB reference series (approximate)."""
     started_at = utc_now()
     severity = policy if isinstance(policy, SeverityPolicy) else load_severity_policy(policy)
     if progress:
@@ -216,6 +230,7 @@ def run_check(
         scope=scope,
         progress=progress,
         traces=traces if traces.num_rows else None,
+        rates=load_rates_file(rates) if rates else None,
     )
     if persist:
         result.run_id = _persist(store, result, started_at, date_from, date_to)
@@ -296,7 +311,9 @@ def demo_check(store, out_dir: Path) -> list[Path]:
     return write_outputs(result, Path(out_dir))
 
 
-def explain_shipment(store, shipment_id: str, policy: Path | str | None = None) -> dict:
+def explain_shipment(
+    store, shipment_id: str, policy: Path | str | None = None, rates: Path | str | None = None
+) -> dict:
     """Everything behind one parcel's decision: its data, the rules in force on its date, findings, duty.
 
     Uses the latest stored check run that judged the parcel; without one, checks the parcel's arrival
@@ -331,13 +348,24 @@ def explain_shipment(store, shipment_id: str, policy: Path | str | None = None) 
             line["measures"] = line.pop("components")
     else:
         day = shipment["arrival_date"]
-        result = run_check(store, day, day, policy, persist=False)
+        result = run_check(store, day, day, policy, persist=False, rates=rates)
         keep = pc.equal(result.findings["shipment_id"], shipment_id)
         findings = result.findings.filter(keep).to_pylist()
         decision = result.decisions.filter(
             pc.equal(result.decisions["shipment_id"], shipment_id)
         ).to_pylist()[0]
         duty = result.line_duty.filter(pc.equal(result.line_duty["shipment_id"], shipment_id)).to_pylist()
+    severity = load_severity_policy(policy)
+    [money], money_lines = money_in_usd(
+        conform(pa.Table.from_pylist(rows), SHIPMENTS.arrow_schema),
+        conform(pa.Table.from_pylist(lines), LINES.arrow_schema),
+        load_rates_file(rates) if rates else None,
+        int(severity.settings.max_rate_age_days),
+    )
+    usd_of_line = {line["line_no"]: line for line in money_lines}
+    for line in lines:
+        line["value_usd"] = usd_of_line[line["line_no"]]["value"]
+        line["value_basis"] = usd_of_line[line["line_no"]]["value_basis"]
     data = load_policy()
     on = shipment["arrival_date"]
     for line in duty:
@@ -365,6 +393,7 @@ def explain_shipment(store, shipment_id: str, policy: Path | str | None = None) 
     rules = [(r.rule_id, r.scope, r.title, r.citation) for r in all_rules().values()]
     return {
         "shipment": shipment,
+        "money": money,
         "lines": lines,
         "run_id": run,
         "findings": findings,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
+import pyarrow as pa
 import pytest
 
+from parcelaudit.decide import decide, load_severity_policy
+from parcelaudit.rules.consignee import normalise_address, normalise_name
+from parcelaudit.rules.context import RuleContext
 from parcelaudit.rules.policy import POLICY_DIR, load_policy
+from parcelaudit.rules.registry import all_rules
 from tests.rules.builders import parcels
 from tests.rules.conftest import run_rule
 
@@ -141,10 +147,99 @@ def test_aggregation_needs_the_same_day_and_same_person(flagged):
     assert flagged("DM-AGG", s1, l1) == []
 
 
-def test_aggregation_of_one_order_is_left_to_the_split_rule(flagged):
+def test_parcels_of_one_split_order_arriving_the_same_day_carry_both_agg_and_split(flagged):
     shipments, lines = _consignee_day([500.0, 500.0], orders=["A", "A"])
-    assert flagged("DM-AGG", shipments, lines) == []
-    assert flagged("DM-SPLIT", shipments, lines) == ["S1", "S2"]
+    assert flagged("DM-AGG", shipments, lines) == ["S1", "S2"]
+    split = run_rule("DM-SPLIT", shipments, lines)
+    assert [(f["shipment_id"], f["variant"]) for f in split] == [("S1", "same-day"), ("S2", "same-day")]
+
+
+WHITFIELD = (
+    "Dana Whitfield|55 Orchard Street, Apt 2C, Tampa, FL 33602",
+    "DANA WHITFIELD|55 ORCHARD ST APT 2C TAMPA FL 33602",
+    "Dana  Whitfield |55 Orchard St., Apt. 2C, Tampa, FL 33602",
+)
+
+
+def test_address_variants_of_one_consignee_aggregate_and_the_key_is_in_the_evidence():
+    shipments, lines = parcels(
+        *[
+            {
+                "entry_type": "321",
+                "declared_value": 350.0,
+                "arrival_date": date(2024, 5, 1),
+                "consignee_name": variant.split("|")[0],
+                "consignee_address": variant.split("|")[1],
+            }
+            for variant in WHITFIELD
+        ],
+        {
+            "entry_type": "321",
+            "declared_value": 350.0,
+            "arrival_date": date(2024, 5, 1),
+            "consignee_name": "Dana Whitfield",
+            "consignee_address": "55 Orchard Street, Apt 3C, Tampa, FL 33602",  # another flat
+        },
+    )
+    found = run_rule("DM-AGG", shipments, lines)
+    assert [f["shipment_id"] for f in found] == ["S1", "S2", "S3"]
+    evidence = json.loads(found[0]["evidence"])
+    assert evidence["consignee_key"] == "DANA WHITFIELD | 55 ORCHARD ST APT 2C TAMPA FL 33602"
+    assert evidence["key_methods"] == ["usps-pub28"] and evidence["total"] == 1050.0
+
+
+def test_names_normalise_accents_case_and_punctuation():
+    assert normalise_name("  José  O'Neil-Pérez ") == normalise_name("JOSE O NEIL PEREZ")
+    assert normalise_address("no street here at all")[1] == "fallback"
+
+
+def test_a_split_alone_is_reviewed_and_holds_only_when_other_signals_agree():
+    shipments, lines = parcels(
+        # order A: two days, different consignees -> a split alone
+        {"entry_type": "321", "order_id": "A", "declared_value": 450.0, "arrival_date": date(2024, 5, 1)},
+        {
+            "entry_type": "321",
+            "order_id": "A",
+            "declared_value": 400.0,
+            "arrival_date": date(2024, 5, 3),
+            "consignee_name": "Other Name",
+        },
+        # order B on two days, but its first parcel's consignee-day is over the threshold with order C
+        {
+            "entry_type": "321",
+            "order_id": "B",
+            "declared_value": 450.0,
+            "arrival_date": date(2024, 6, 1),
+            "consignee_name": "Carl Fox",
+        },
+        {
+            "entry_type": "321",
+            "order_id": "B",
+            "declared_value": 400.0,
+            "arrival_date": date(2024, 6, 5),
+            "consignee_name": "Carl Fox",
+        },
+        {
+            "entry_type": "321",
+            "order_id": "C",
+            "declared_value": 400.0,
+            "arrival_date": date(2024, 6, 1),
+            "consignee_name": "CARL FOX",
+        },
+    )
+    variants = {f["shipment_id"]: f["variant"] for f in run_rule("DM-SPLIT", shipments, lines)}
+    assert variants == {"S1": "order", "S2": "order", "S3": "with-aggregation", "S4": "with-aggregation"}
+    findings = pa.concat_tables(
+        [all_rules()[r].run(ctx) for ctx in [RuleContext(shipments, lines)] for r in ("DM-SPLIT", "DM-AGG")]
+    )
+    _, decisions = decide(shipments["shipment_id"], findings, None, load_severity_policy())
+    assert {d["shipment_id"]: d["decision"] for d in decisions.to_pylist()} == {
+        "S1": "review",
+        "S2": "review",
+        "S3": "hold",
+        "S4": "hold",
+        "S5": "hold",
+    }
 
 
 def test_split_order_across_days_over_threshold(flagged):
@@ -198,3 +293,42 @@ def test_clean_de_minimis_parcel_stays_clean(flagged):
     )
     for rule_id in ("DM-ELIG", "DM-VALUE", "DM-AGG", "DM-SPLIT", "DM-EXCL"):
         assert flagged(rule_id, shipments, lines) == [], rule_id
+
+
+def test_only_perfume_containing_alcohol_is_excluded_and_not_in_a_5_dollar_parcel(flagged):
+    day = date(2024, 5, 1)
+    shipments, lines = parcels(
+        {
+            "entry_type": "321",
+            "arrival_date": day,
+            "lines": [{"hts_code": "3303003000", "description": "Eau de parfum"}],
+        },
+        {
+            "entry_type": "321",
+            "arrival_date": day,
+            "lines": [{"hts_code": "3303002000", "description": "Solid perfume"}],
+        },
+        {
+            "entry_type": "321",
+            "arrival_date": day,
+            "declared_value": 5.0,
+            "lines": [{"hts_code": "3303003000", "description": "Perfume sample", "value": 5.0}],
+        },
+    )
+    assert flagged("DM-EXCL", shipments, lines) == ["S1"]
+
+
+def test_the_all_country_suspension_does_not_reach_informational_materials(flagged):
+    day = date(2025, 9, 10)
+    book = {"hts_code": "4901990093", "description": "Printed novel", "country_of_origin": "GB"}
+    shirt = {"hts_code": "6109100012", "description": "Cotton T-shirt", "country_of_origin": "GB"}
+    shipments, lines = parcels(
+        {"entry_type": "321", "arrival_date": day, "country_of_shipment": "GB", "lines": [book]},
+        {"entry_type": "321", "arrival_date": day, "country_of_shipment": "GB", "lines": [shirt]},
+        {"entry_type": "321", "arrival_date": day, "country_of_shipment": "GB", "lines": [book, shirt]},
+    )
+    assert flagged("DM-ELIG", shipments, lines) == ["S2", "S3"]
+    donations = [
+        r for r in load_policy().table("suspension_exemptions").to_pylist() if r["category"] == "donations"
+    ]
+    assert donations and "NOT APPLIED" in donations[0]["note"] and "1702(b)(2)" in donations[0]["citation"]

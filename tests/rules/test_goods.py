@@ -3,6 +3,7 @@ leaves a compliant line clean."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from parcelaudit.reference.hts import BUNDLED_SUBSET, load_hts, parse_usitc_csv
@@ -135,3 +136,33 @@ def test_forced_labor_sector_by_origin_manufacturer_and_date():
         ("S3", "unknown-manufacturer"),
         ("S6", "china"),
     ]
+
+
+def test_hts_desc_reads_the_article_not_single_keywords():
+    # Correct lines a keyword matcher flagged: "X for Y" and "Y-operated X" name the article X.
+    shipments, lines = parcels(
+        {"lines": [{"description": "Moisturizing body wash", "hts_code": "3401300000"}]},
+        {"lines": [{"description": "Laptop bag for 15.6 inch laptops", "hts_code": "4202920000"}]},
+        {"lines": [{"description": "Wine glass set of 4", "hts_code": "7013280000"}]},
+        {"lines": [{"description": "Battery-operated toy car", "hts_code": "9503000073"}]},
+        {"lines": [{"description": "Phone case for iPhone 15, shockproof", "hts_code": "3926909990"}]},
+        {"lines": [{"description": "Cotton T-shirt for men", "hts_code": "8517130000"}]},  # wrong: a shirt
+    )
+    findings = run_rule("HTS-DESC", shipments, lines)
+    assert [f["shipment_id"] for f in findings] == ["S6"]
+    evidence = json.loads(findings[0]["evidence"])
+    assert evidence["article"] == "t-shirt" and evidence["suggested_headings"][0].startswith("61")
+
+
+def test_description_stems_agree_between_descriptions_and_schedule_texts():
+    from parcelaudit.rules.description import head_phrase, stem
+
+    assert [stem(w) for w in ("cases", "case", "glasses", "washing", "bags", "batteries")] == [
+        "case",
+        "case",
+        "glass",
+        "wash",
+        "bag",
+        "battery",
+    ]
+    assert head_phrase("Battery-operated toy car for kids, red") == "toy car"

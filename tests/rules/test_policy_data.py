@@ -26,7 +26,7 @@ def test_every_bundled_table_loads_and_every_row_is_cited():
 
 def test_codes_are_well_formed():
     policy = load_policy()
-    for stem in ("excluded_goods", "uflpa_sectors"):
+    for stem in ("excluded_goods", "uflpa_sectors", "suspension_exemptions"):
         for prefix in policy.table(stem)["hts_prefix"].to_pylist():
             assert prefix == "*" or re.fullmatch(r"\d{2,10}", prefix), (stem, prefix)
     for stem, column in (("de_minimis_suspensions", "country"),):
@@ -69,3 +69,11 @@ def test_changing_a_date_in_the_data_changes_the_outcome(tmp_path):
     assert run_rule("DM-ELIG", shipments, lines) == []
     edited = load_policy(str(tmp_path))
     assert [f["shipment_id"] for f in run_rule("DM-ELIG", shipments, lines, policy=edited)] == ["S1"]
+
+
+def test_suspension_exemptions_name_a_suspension_and_a_known_basis():
+    policy = load_policy()
+    measures = set(policy.table("de_minimis_suspensions")["measure_id"].to_pylist())
+    for row in policy.table("suspension_exemptions").to_pylist():
+        assert row["measure_id"] in measures and row["basis"] in ("hts", "declaration"), row
+        assert "1702(b)" in row["citation"]

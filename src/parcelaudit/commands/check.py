@@ -12,6 +12,15 @@ from rich.table import Table
 
 from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar
 
+RatesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--rates",
+        help="Exchange rates CSV date,currency,usd_per_unit (CBP certified rates); "
+        "default: ECB reference rates, an approximation.",
+    ),
+]
+
 
 def check(
     out: Annotated[
@@ -32,6 +41,7 @@ def check(
     screening: Annotated[
         bool, typer.Option("--screening/--no-screening", help="Screen party names against restricted lists.")
     ] = True,
+    rates: RatesOption = None,
 ) -> None:
     """Judge every parcel by the rules in force on its arrival date: findings, duty, release/review/hold."""
     from parcelaudit.pipeline import run_check, write_outputs
@@ -52,6 +62,7 @@ def check(
             policy,
             screening=screening,
             progress=advance,
+            rates=rates,
         )
         progress.update(task, description="writing report", completed=len(steps))
         paths = write_outputs(result, out)
@@ -91,13 +102,14 @@ def explain(
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Severity policy TOML (default: bundled).")
     ] = None,
+    rates: RatesOption = None,
 ) -> None:
     """Print the whole reasoning for one parcel: rules in force on its date, findings, duty, decision."""
     from parcelaudit.pipeline import explain_shipment
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
-        info = explain_shipment(store, shipment_id, policy)
+        info = explain_shipment(store, shipment_id, policy, rates)
     s, decision = info["shipment"], info["decision"]
     console.rule(f"[bold]{shipment_id}")
     console.print(
@@ -106,6 +118,24 @@ def explain(
         f" · seller {s['seller_name']} · consignee {s['consignee_name']}",
         highlight=False,
     )
+    money = info["money"]
+    if money["usd_per_unit"] is None:
+        console.print(
+            f"[yellow]no exchange rate for {money['currency_original']} on {s['arrival_date']}: "
+            "no dollar value, so no threshold or duty is judged[/]",
+            highlight=False,
+        )
+    elif money["rate_date"] is not None:
+        console.print(
+            f"value in USD {money['declared_value']:,.2f} at {money['usd_per_unit']:.6f} USD per "
+            f"{money['currency_original']} of {money['rate_date']} ({money['rate_source']})",
+            highlight=False,
+        )
+    if money["value_basis"] != "line":
+        how = "by quantity" if money["value_basis"] == "allocated-by-quantity" else "evenly"
+        console.print(
+            f"line values: the parcel-level value allocated to the lines {how} (no line values given)"
+        )
     source = (
         f"check run {info['run_id']}" if info["run_id"] else "checked now (no stored run judged this parcel)"
     )

@@ -7,15 +7,29 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.compute as pc
 
 from parcelaudit import __version__
-from parcelaudit.reports.render import chart_data_uri, new_figure, write_html_and_pdf
+from parcelaudit.decide import DEFAULT_POLICY
+from parcelaudit.reports.render import chart_data_uri, new_figure, render_html, write_pdf
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     relation = con.sql(sql)
     names = relation.columns
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+
+
+# Holds that stop goods for forced labour or sanctions lead the held table, whatever their duty.
+PRIORITY_RULES = ("SCREEN-UFLPA", "SCREEN-SDN", "FL-REGION", "FL-TRACE")
+PDF_HELD_ROWS = 500  # the PDF lists this many holds; report.html and held.csv list every one
+DOMINANCE = 50.0  # a chart turns logarithmic when its largest bar is this many times its smallest
+
+
+def log_scale(values: list[float]) -> bool:
+    """Whether a bar chart needs a log scale: one bar dominates the others so much they would vanish."""
+    positive = [v for v in values if v > 0]
+    return len(positive) > 1 and max(positive) / min(positive) >= DOMINANCE
 
 
 def _barh(
@@ -25,8 +39,15 @@ def _barh(
 
     fig, ax = new_figure(6.4, max(1.6, 0.28 * len(labels) + 0.8))
     ax.barh(labels[::-1], values[::-1], color=color)
-    if counts:
+    if log_scale(values):
+        ax.set_xscale("log")
+        xlabel += " (log scale)"
+    elif counts:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for y, value in enumerate(values[::-1]):
+        ax.annotate(
+            f"{value:,.0f}", (value, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7
+        )
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
@@ -92,12 +113,19 @@ def report_context(result) -> dict[str, Any]:
             SELECT split_part(reasons, ';', 1) AS rule_id, sum(duty_at_risk) AS duty_at_risk, count(*) AS shipments
             FROM d WHERE duty_at_risk > 0 GROUP BY 1 ORDER BY 2 DESC""",
         )
+        priority = " OR ".join(f"list_contains(string_split(reasons, ';'), '{r}')" for r in PRIORITY_RULES)
         held = _rows(
             con,
-            """
-            SELECT shipment_id, decision, reasons, duty_owed, duty_at_risk FROM d
-            WHERE decision = 'hold' ORDER BY duty_at_risk DESC, shipment_id LIMIT 25""",
+            f"""
+            SELECT shipment_id, decision, reasons, duty_owed, duty_at_risk, ({priority}) AS priority FROM d
+            WHERE decision = 'hold' ORDER BY priority DESC, duty_at_risk DESC, shipment_id""",
         )
+        money = _rows(
+            con,
+            """
+            SELECT count(*) FILTER (rule_id = 'VAL-FX' AND variant = 'approximate') AS approximate,
+                   count(*) FILTER (rule_id = 'VAL-FX' AND variant = 'no-rate') AS no_rate FROM f""",
+        )[0]
     finally:
         con.close()
     charts = {}
@@ -122,7 +150,13 @@ def report_context(result) -> dict[str, Any]:
             "#c62828",
         )
     policy = result.policy
+    basis = _tally_basis(result.shipments) if "value_basis" in result.shipments.column_names else {}
     return {
+        "money": {
+            **money,
+            "allocated_by_quantity": basis.get("allocated-by-quantity", 0),
+            "allocated_evenly": basis.get("allocated-evenly", 0),
+        },
         "version": __version__,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "totals": totals,
@@ -130,18 +164,39 @@ def report_context(result) -> dict[str, Any]:
         "sellers": sellers,
         "risk": risk,
         "held": held,
+        "held_omitted": 0,
         "charts": charts,
         "first_day": days[0]["day"] if days else None,
         "last_day": days[-1]["day"] if days else None,
-        "policy_source": policy.source if policy else "",
-        "hts_source": result.hts_source,
+        "policy_source": _source_label(policy.source if policy else ""),
+        "hts_source": _source_label(result.hts_source),
         "hts_complete": result.hts_complete,
         "screening": result.screening,
         "run_id": result.run_id,
     }
 
 
+def _tally_basis(shipments) -> dict[str, int]:
+    counted = pc.value_counts(shipments["value_basis"])
+    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
+
+
+def _source_label(source: str) -> str:
+    """A reference file named without the machine's directories (reports travel; paths stay home)."""
+    if not source:
+        return ""
+    name = Path(source).name
+    return "bundled severity policy" if Path(source) == DEFAULT_POLICY else name
+
+
 def write_check_report(result, out_dir: Path) -> list[Path]:
-    """Write report.html and report.pdf for a check run; return their paths."""
-    html, pdf = write_html_and_pdf("check_report.html", report_context(result), Path(out_dir), "report")
-    return [html, pdf]
+    """Write report.html (every hold) and report.pdf (the first PDF_HELD_ROWS holds); return their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    context = report_context(result)
+    html_path = out_dir / "report.html"
+    html_path.write_text(render_html("check_report.html", context), encoding="utf-8")
+    held = context["held"]
+    printed = {**context, "held": held[:PDF_HELD_ROWS], "held_omitted": max(0, len(held) - PDF_HELD_ROWS)}
+    pdf_path = write_pdf(render_html("check_report.html", printed), out_dir / "report.pdf")
+    return [html_path, pdf_path]

@@ -2,7 +2,8 @@
 
 Rules are SQL over these relations (vectorised, no per-row Python). Blank means NULL or '' (ingest trims
 values; trimming a million strings per check would cost more than every rule together):
-  shipments, lines, orders           the canonical inputs (orders may be empty)
+  shipments, lines, orders           the canonical inputs (orders may be empty), money in US dollars with the
+                                     declared amounts and the rate beside them (rules.values)
   ln                                 lines' keys, value, HTS digits, origin and manufacturer country, with the
                                      shipment's date and entry type (long text stays in `lines`)
   dm                                 shipments claiming de minimis, with the thresholds in force on their date
@@ -20,6 +21,7 @@ import pyarrow as pa
 
 from parcelaudit.reference.hts import HtsSchedule, load_hts
 from parcelaudit.rules.policy import Policy, load_policy
+from parcelaudit.rules.values import to_usd
 from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
 
 FINDING_SCHEMA = pa.schema(
@@ -44,6 +46,7 @@ class Settings:
 
     val_under_pct: float = 0.10  # VAL-UNDER: declared below transaction value by more than this share...
     val_under_abs: float = 5.0  # ...and by more than this many dollars
+    max_rate_age_days: float = 7.0  # an exchange rate counts up to this many days after its date (VAL-FX)
 
 
 def conform(table: pa.Table | None, schema: pa.Schema) -> pa.Table:
@@ -84,6 +87,7 @@ class RuleContext:
         settings: Settings | None = None,
         threads: int | None = None,
         traces: pa.Table | None = None,
+        rates: pa.Table | str | None = None,
     ) -> None:
         self.policy = policy or load_policy()
         self.hts = hts or load_hts()
@@ -96,9 +100,14 @@ class RuleContext:
         self.shipments = conform(shipments, SHIPMENTS.arrow_schema)
         self.lines = conform(lines, LINES.arrow_schema)
         self.orders = conform(orders, ORDERS.arrow_schema)
-        self.con.register("shipments", self.shipments)
-        self.con.register("lines", self.lines)
-        self.con.register("orders", self.orders)
+        for name, table in (("shipments", self.shipments), ("lines", self.lines), ("orders", self.orders)):
+            self.con.register(name, table)
+        # Money in US dollars before any rule or duty sees it (rules.values states the contract).
+        self.shipments, self.lines, self.orders = to_usd(
+            self.con, rates, int(self.settings.max_rate_age_days)
+        )
+        for name, table in (("shipments", self.shipments), ("lines", self.lines), ("orders", self.orders)):
+            self.con.register(name, table)
         # Supply-chain trace verdicts by SKU (sku, trace_product, trace_verdict, trace_coverage, trace_reasons).
         self.traces = traces if traces is not None else TRACE_SCHEMA.empty_table()
         self.con.register("traces", self.traces)
@@ -145,12 +154,21 @@ class RuleContext:
         # A claim is suspended when a suspension in force on its date covers the origin of any line (or,
         # without lines, the country of shipment; basis 'shipment' rows look at the country of shipment). Suspended claims are judged by DM-ELIG alone: with
         # duty-free de minimis unavailable there is no threshold to compare against.
+        # Lines whose goods a suspension does not reach (50 U.S.C. 1702(b): informational materials) do not
+        # make the claim suspended; 'declaration' rows (donations) need a field the schema lacks: not applied.
         self.con.execute("""
             CREATE TEMP TABLE dm AS
-            WITH origins AS (
-                SELECT d.shipment_id, d.arrival_date, d.gift, d.country_of_shipment,
+            WITH lines_of AS (
+                SELECT d.shipment_id, d.arrival_date, d.gift, d.country_of_shipment, l.line_no, l.hts,
                        coalesce(l.origin, d.country_of_shipment) AS origin
                 FROM dm_all d LEFT JOIN ln l USING (shipment_id)
+            ), exempt AS (
+                SELECT DISTINCT o.shipment_id, o.line_no, e.measure_id FROM lines_of o
+                JOIN suspension_exemptions e ON e.basis = 'hts' AND starts_with(o.hts, e.hts_prefix)
+                 AND o.arrival_date BETWEEN e.effective_from AND e.effective_to
+            ), origins AS (
+                SELECT o.*, x.measure_id AS exempt_from FROM lines_of o
+                LEFT JOIN exempt x ON x.shipment_id = o.shipment_id AND x.line_no IS NOT DISTINCT FROM o.line_no
             ), suspended AS (
                 SELECT o.shipment_id, min(m.measure_id) AS suspended_by, min(m.citation) AS suspension_citation,
                        list(DISTINCT CASE m.basis WHEN 'shipment' THEN o.country_of_shipment ELSE o.origin END)
@@ -160,7 +178,7 @@ class RuleContext:
                   ON (m.country = '*' OR m.country = CASE m.basis WHEN 'shipment' THEN o.country_of_shipment
                                                                   ELSE o.origin END)
                  AND o.arrival_date BETWEEN m.effective_from AND m.effective_to
-                WHERE NOT (m.gifts_exempt AND o.gift)
+                WHERE NOT (m.gifts_exempt AND o.gift) AND o.exempt_from IS DISTINCT FROM m.measure_id
                 GROUP BY o.shipment_id
             )
             SELECT a.*, s.suspended_by, s.suspension_citation, s.suspended_origins, s.suspension_measures

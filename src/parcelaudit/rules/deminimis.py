@@ -7,15 +7,11 @@ Money is compared in integer cents so $800.00 passes and $800.01 does not.
 
 from __future__ import annotations
 
+from parcelaudit.rules.consignee import consignee_keys
 from parcelaudit.rules.context import RuleContext
 from parcelaudit.rules.registry import rule
 
 CENTS = "CAST(round({} * 100) AS BIGINT)"
-# Consignee identity for aggregation: case, punctuation and spacing do not make a different person.
-CONSIGNEE_KEY = (
-    "nullif(trim(regexp_replace(lower(coalesce(consignee_name, '') || ' ' || coalesce(consignee_address, '')),"
-    " '[^a-z0-9]+', ' ', 'g')), '')"
-)
 
 
 def cents(expression: str) -> str:
@@ -64,6 +60,30 @@ def dm_value(ctx: RuleContext) -> str:
     """
 
 
+def _consignee_days(ctx: RuleContext) -> str:
+    """Name of a relation of consignee-day groups over the threshold (several parcels, any orders)."""
+    keys = consignee_keys(ctx)
+    if not ctx.con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'consignee_days'"
+    ).fetchall()[0][0]:
+        ctx.con.execute(f"""
+            CREATE TEMP TABLE consignee_days AS
+            WITH keyed AS (
+                SELECT d.*, k.consignee_key, k.key_method FROM dm d JOIN {keys} k USING (shipment_id)
+            ), groups AS (
+                SELECT consignee_key, arrival_date, count(*) AS parcels, sum(declared_value) AS total,
+                       any_value(general_threshold) AS threshold,
+                       count(DISTINCT coalesce(order_id, shipment_id)) AS orders,
+                       list(DISTINCT key_method ORDER BY key_method) AS key_methods,
+                       list(shipment_id ORDER BY shipment_id)[1:20] AS sample_ids
+                FROM keyed GROUP BY consignee_key, arrival_date
+                HAVING count(*) > 1 AND {cents("sum(declared_value)")} > {cents("any_value(general_threshold)")}
+            )
+            SELECT k.shipment_id, k.order_id, g.* FROM keyed k JOIN groups g USING (consignee_key, arrival_date)
+        """)
+    return "consignee_days"
+
+
 @rule(
     "DM-AGG",
     "group",
@@ -71,28 +91,19 @@ def dm_value(ctx: RuleContext) -> str:
     "19 U.S.C. 1321(a)(2) (one person, one day); 19 CFR 10.151",
 )
 def dm_aggregation(ctx: RuleContext) -> str:
-    """Consignee-day groups of several orders over the threshold (one order's parcels are DM-SPLIT's case)."""
+    """Consignee-day groups over the threshold, the parcels of one split order included (DM-SPLIT adds its own)."""
+    groups = _consignee_days(ctx)
     return f"""
-        WITH keyed AS (SELECT *, {CONSIGNEE_KEY} AS consignee_key FROM dm WHERE suspended_by IS NULL),
-        groups AS (
-            SELECT consignee_key, arrival_date, count(*) AS parcels, sum(declared_value) AS total,
-                   any_value(general_threshold) AS threshold,
-                   count(DISTINCT coalesce(order_id, shipment_id)) AS orders,
-                   list(shipment_id ORDER BY shipment_id)[1:20] AS sample_ids
-            FROM keyed WHERE consignee_key IS NOT NULL
-            GROUP BY consignee_key, arrival_date
-            HAVING count(*) > 1 AND {cents("sum(declared_value)")} > {cents("any_value(general_threshold)")}
-               AND count(DISTINCT coalesce(order_id, shipment_id)) > 1
-        )
-        SELECT k.shipment_id, NULL::BIGINT AS line_no, 'consignee-day' AS variant,
-               'consignee receives ' || g.parcels || ' de minimis parcels on '
-                 || strftime(g.arrival_date, '%Y-%m-%d') || ' totalling $' || printf('%.2f', g.total)
-                 || ' (threshold $' || printf('%.2f', g.threshold) || ')' AS message,
+        SELECT shipment_id, NULL::BIGINT AS line_no, 'consignee-day' AS variant,
+               'consignee receives ' || parcels || ' de minimis parcels on '
+                 || strftime(arrival_date, '%Y-%m-%d') || ' totalling $' || printf('%.2f', total)
+                 || ' (threshold $' || printf('%.2f', threshold) || ')' AS message,
                '19 U.S.C. 1321(a)(2); 19 CFR 10.151' AS citation,
-               json_object('consignee', g.consignee_key, 'arrival_date', g.arrival_date, 'parcels', g.parcels,
-                           'orders', g.orders, 'total', round(g.total, 2), 'threshold', g.threshold,
-                           'shipments', g.sample_ids)::VARCHAR AS evidence
-        FROM keyed k JOIN groups g USING (consignee_key, arrival_date)
+               json_object('consignee_key', consignee_key, 'key_methods', key_methods,
+                           'arrival_date', arrival_date, 'parcels', parcels, 'orders', orders,
+                           'total', round(total, 2), 'threshold', threshold,
+                           'shipments', sample_ids)::VARCHAR AS evidence
+        FROM {groups}
     """
 
 
@@ -103,25 +114,39 @@ def dm_aggregation(ctx: RuleContext) -> str:
     "19 CFR 10.151 (lots of one order sent separately to obtain free entry)",
 )
 def dm_split(ctx: RuleContext) -> str:
-    """Orders with more than one parcel, at least one claiming de minimis, together above the threshold."""
+    """Orders of several parcels over the threshold; the variant names the signal that the split was deliberate.
+
+    19 CFR 10.151 denies the exemption where CBP has reason to believe the lots were sent separately to
+    obtain free entry. A split alone is `order` (review under the bundled policy); `same-day` (two or more
+    of its parcels arrive on one day) and `with-aggregation` (a parcel of the order is in a consignee-day
+    group over the threshold) are signals that agree, and the severity policy holds on them.
+    """
+    groups = _consignee_days(ctx)
     return f"""
         WITH groups AS (
             SELECT s.order_id, count(*) AS parcels, sum(s.declared_value) AS total,
                    min(s.arrival_date) AS first_arrival, max(s.arrival_date) AS last_arrival,
+                   count(DISTINCT s.arrival_date) < count(*) AS same_day,
                    list(s.shipment_id ORDER BY s.shipment_id)[1:20] AS sample_ids
             FROM shipments s WHERE s.order_id IS NOT NULL AND s.order_id <> ''
               AND s.order_id IN (SELECT order_id FROM dm WHERE suspended_by IS NULL)
             GROUP BY s.order_id HAVING count(*) > 1
-        )
-        SELECT d.shipment_id, NULL::BIGINT AS line_no, 'order' AS variant,
+        ), aggregated AS (SELECT DISTINCT order_id FROM {groups} WHERE order_id IS NOT NULL)
+        SELECT d.shipment_id, NULL::BIGINT AS line_no,
+               CASE WHEN g.same_day THEN 'same-day' WHEN a.order_id IS NOT NULL THEN 'with-aggregation'
+                    ELSE 'order' END AS variant,
                'order ' || g.order_id || ' split into ' || g.parcels || ' parcels totalling $'
                  || printf('%.2f', g.total) || ' (threshold $' || printf('%.2f', d.general_threshold) || ')'
-                 AS message,
+                 || CASE WHEN g.same_day THEN '; parcels of the order arrive on the same day'
+                         WHEN a.order_id IS NOT NULL THEN '; the consignee-day is over the threshold too'
+                         ELSE '' END AS message,
                '19 CFR 10.151' AS citation,
                json_object('order_id', g.order_id, 'parcels', g.parcels, 'total', round(g.total, 2),
                            'threshold', d.general_threshold, 'first_arrival', g.first_arrival,
-                           'last_arrival', g.last_arrival, 'shipments', g.sample_ids)::VARCHAR AS evidence
-        FROM dm d JOIN groups g USING (order_id)
+                           'last_arrival', g.last_arrival, 'same_day', g.same_day,
+                           'consignee_day_over_threshold', a.order_id IS NOT NULL,
+                           'shipments', g.sample_ids)::VARCHAR AS evidence
+        FROM dm d JOIN groups g USING (order_id) LEFT JOIN aggregated a USING (order_id)
         WHERE d.suspended_by IS NULL AND {cents("g.total")} > {cents("d.general_threshold")}
     """
 
@@ -146,6 +171,8 @@ def dm_excluded(ctx: RuleContext) -> str:
         FROM ln l JOIN ({matches}) e ON e.hts = l.hts
         JOIN dm d ON d.shipment_id = l.shipment_id AND d.suspended_by IS NULL
         WHERE (e.origin = '*' OR e.origin = coalesce(l.origin, l.country_of_shipment))
+          -- perfume containing alcohol stays eligible in a parcel worth $5 or less (19 CFR 10.153)
+          AND (e.applies_above_usd IS NULL OR {cents("d.declared_value")} > {cents("e.applies_above_usd")})
           AND l.arrival_date BETWEEN e.effective_from AND e.effective_to
         QUALIFY row_number() OVER (PARTITION BY l.shipment_id, l.line_no ORDER BY length(e.hts_prefix) DESC) = 1
     """

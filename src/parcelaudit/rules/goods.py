@@ -4,12 +4,12 @@ manufacturer, and UFLPA high-priority sectors."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import pyarrow as pa
 
 from parcelaudit.reference.hts import normalise_hts
 from parcelaudit.rules.context import RuleContext
+from parcelaudit.rules.description import ScheduleWords, judge
 from parcelaudit.rules.registry import rule
 
 _DIGITS_6_10 = re.compile(r"^\d{6}(?:\d{2}){0,2}$")
@@ -54,87 +54,56 @@ def hts_invalid(ctx: RuleContext) -> str:
     """
 
 
-@lru_cache(maxsize=4)
-def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z0-9])({alternatives})(?:s|es)?(?![a-z0-9])")
-
-
-def description_conflicts(
-    pairs: list[tuple[str, str]], keyword_prefixes: dict[str, tuple[str, ...]]
-) -> list[dict]:
-    """For (description, hts) pairs, those where an article keyword of the description rules the code out.
-
-    Every keyword found must allow the code (the code starts with one of its prefixes); a description with
-    no keyword gets no opinion. The longest keyword wins where keywords overlap ("notebook computer").
-    """
-    pattern = _keyword_pattern(tuple(keyword_prefixes))
-    conflicts = []
-    for description, hts in pairs:
-        found = sorted(set(pattern.findall(description.lower())))
-        against = [k for k in found if not hts.startswith(keyword_prefixes[k])]
-        if against:
-            expected = sorted({p for k in against for p in keyword_prefixes[k]})
-            conflicts.append(
-                {
-                    "description": description,
-                    "hts": hts,
-                    "keywords": ",".join(against),
-                    "expected": ",".join(expected),
-                }
-            )
-    return conflicts
-
-
 @rule(
     "HTS-DESC",
     "row",
-    "Description inconsistent with the declared HTS chapter",
-    "General Rules of Interpretation of the HTSUS (GRI 1); keyword map description_chapters.csv (OUR mapping)",
+    "Description clearly names an article of another chapter than the declared HTS code",
+    "General Rules of Interpretation of the HTSUS (GRI 1: the terms of the headings); USITC HTS texts",
 )
 def hts_description(ctx: RuleContext) -> pa.Table | str:
-    """Per distinct (description, code): an article keyword in the description names other chapters.
+    """Per distinct (description, code): the article of the head phrase belongs elsewhere by the schedule's words.
 
-    Codes the complete schedule does not know are HTS-INVALID's; they get no opinion here.
+    Codes the complete schedule does not know are HTS-INVALID's; they get no opinion here (rules.description).
     """
     table = ctx.policy.table("description_chapters")
     keyword_prefixes = {
         k.lower(): tuple(p.strip() for p in prefixes.split("|"))
         for k, prefixes in zip(table["keyword"].to_pylist(), table["prefixes"].to_pylist(), strict=True)
     }
-    # Distinct raw (description, code) pairs are few; normalising them in Python costs nothing.
+    # Distinct raw (description, code) pairs are few; judging them in Python costs little.
     raw = ctx.con.execute(
         "SELECT DISTINCT description, hts_code FROM lines WHERE description IS NOT NULL AND hts_code IS NOT NULL"
     ).fetchall()
     headings = ctx.hts.headings6
-    raw_of: dict[tuple[str, str], list[str]] = {}
+    words = ScheduleWords(ctx.hts)
+    conflicts = []
     for description, code in raw:
         digits = normalise_hts(code)
         if not _DIGITS_6_10.match(digits) or (ctx.hts.complete and digits[:6] not in headings):
             continue  # malformed or unknown codes are HTS-INVALID's
-        raw_of.setdefault((description, digits), []).append(code)
-    conflicts = [
-        {**c, "hts_code": code}
-        for c in description_conflicts(list(raw_of), keyword_prefixes)
-        for code in raw_of[(c["description"], c["hts"])]
-    ]
+        verdict = judge(description, digits, keyword_prefixes, words)
+        if verdict:
+            conflicts.append({**verdict, "hts_code": code})
     schema = pa.schema(
         [
             ("description", pa.string()),
             ("hts", pa.string()),
             ("hts_code", pa.string()),
-            ("keywords", pa.string()),
+            ("article", pa.string()),
+            ("head", pa.string()),
             ("expected", pa.string()),
+            ("schedule_text", pa.bool_()),
         ]
     )
     ctx.con.register("desc_conflicts", pa.Table.from_pylist(conflicts, schema=schema))
     return """
         SELECT l.shipment_id, l.line_no, 'chapter' AS variant,
-               'description "' || l.description || '" (' || c.keywords || ') does not fit HTS ' || c.hts
-                 || '; expected ' || replace(c.expected, ',', ' or ') AS message,
-               'General Rules of Interpretation (GRI 1); description_chapters.csv (OUR keyword map)' AS citation,
-               json_object('hts', c.hts, 'chapter', left(c.hts, 2), 'keywords', string_split(c.keywords, ','),
-                           'expected_prefixes', string_split(c.expected, ','))::VARCHAR AS evidence
+               'description "' || l.description || '" names a ' || c.article || ', which HTS ' || c.hts
+                 || ' does not describe; expected heading ' || replace(c.expected, ',', ' or ') AS message,
+               'General Rules of Interpretation (GRI 1); USITC HTS heading texts' AS citation,
+               json_object('hts', c.hts, 'chapter', left(c.hts, 2), 'article', c.article, 'head_phrase', c.head,
+                           'suggested_headings', string_split(c.expected, ','),
+                           'schedule_text', c.schedule_text)::VARCHAR AS evidence
         FROM lines l JOIN desc_conflicts c ON c.description = l.description AND c.hts_code = l.hts_code
     """
 

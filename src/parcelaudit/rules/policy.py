@@ -39,6 +39,11 @@ TABLE_SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
         None,
     ),
     "description_chapters": (("keyword", "prefixes"), None),
+    # goods a de minimis suspension does not reach (50 U.S.C. 1702(b) carve-outs of the IEEPA measures)
+    "suspension_exemptions": (
+        ("measure_id", "category", "hts_prefix", "basis", "effective_from", "citation"),
+        None,
+    ),
 }
 _TEXT_COLUMNS = (
     "basis",
@@ -49,6 +54,7 @@ _TEXT_COLUMNS = (
     "entry_types",
     "keyword",
     "measure_id",
+    "category",
 )
 
 
@@ -81,7 +87,7 @@ def _read(path: Path, stem: str) -> pa.Table:
         raise ReferenceDataError("policy table is missing", file=str(path), hint="restore the bundled file")
     header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
     types = {c: pa.string() for c in header if c in _TEXT_COLUMNS or c.endswith("citation") or c == "note"}
-    types.update({c: pa.float64() for c in ("threshold_usd", "rate") if c in header})
+    types.update({c: pa.float64() for c in ("threshold_usd", "rate", "applies_above_usd") if c in header})
     for column in ("effective_from", "effective_to"):
         if column in header:
             types[column] = pa.date32()

@@ -38,10 +38,23 @@ def value_under(ctx: RuleContext) -> str:
     """
 
 
+# Money columns converted to USD (rules.values) and the amount as declared beside each.
+_AS_DECLARED = {
+    "value": "CAST({}.value_original AS VARCHAR), ",
+    "declared_value": "CAST({}.declared_value_original AS VARCHAR), ",
+}
+
+
 def _absent_sql(alias: str, fields: str, check: str) -> str:
     """SQL true when the element is absent: 'present' (non-blank), 'hts10' (ten digits), 'any' (one of a|b|c)."""
     names = fields.split("|")
-    blank = [f"coalesce(CAST({alias}.{n} AS VARCHAR), '') = ''" for n in names]
+    # A money field is present when declared, even in a currency without a rate (VAL-FX says that).
+    blank = [
+        f"coalesce(CAST({alias}.{n} AS VARCHAR), {_AS_DECLARED[n].format(alias)}'') = ''"
+        if n in _AS_DECLARED
+        else f"coalesce(CAST({alias}.{n} AS VARCHAR), '') = ''"
+        for n in names
+    ]
     if check == "hts10":
         code = HTS_DIGITS.format(f"{alias}.{names[0]}")
         return f"NOT regexp_full_match(coalesce({code}, ''), '[0-9]{{10}}')"
@@ -116,3 +129,34 @@ def data_missing(ctx: RuleContext) -> pa.Table | str:
     finally:
         # the absence flags are as long as the inputs; free them once the findings are out
         ctx.con.execute("DROP TABLE IF EXISTS absent_shipments; DROP TABLE IF EXISTS absent_lines")
+
+
+@rule(
+    "VAL-FX",
+    "row",
+    "Value in a foreign currency with no exchange rate on its date, or converted at an approximate rate",
+    "31 U.S.C. 5151; 19 CFR 159.31-159.35 (certified rate on the date of exportation)",
+)
+def value_currency(ctx: RuleContext) -> str:
+    """No rate for the currency on the date (no dollar value, so no threshold or duty), or a reference rate."""
+    return """
+        SELECT shipment_id, NULL::BIGINT AS line_no,
+               CASE WHEN usd_per_unit IS NULL THEN 'no-rate' ELSE 'approximate' END AS variant,
+               CASE WHEN usd_per_unit IS NULL
+                    THEN 'no exchange rate for ' || currency_original || ' on ' || strftime(arrival_date, '%Y-%m-%d')
+                         || ': the declared ' || currency_original || ' ' || printf('%.2f', declared_value_original)
+                         || ' cannot be compared with dollar thresholds or rated for duty'
+                    ELSE currency_original || ' ' || printf('%.2f', declared_value_original) || ' = USD '
+                         || printf('%.2f', declared_value) || ' at ' || printf('%.6f', usd_per_unit) || ' of '
+                         || strftime(rate_date, '%Y-%m-%d') || ': an approximation (' || rate_source || ')'
+               END AS message,
+               '31 U.S.C. 5151; 19 CFR 159.32 (date of exportation); 19 CFR 159.34-159.35 (certified rates)'
+                 AS citation,
+               json_object('currency', currency_original, 'declared_value', declared_value_original,
+                           'usd_value', round(declared_value, 2), 'usd_per_unit', usd_per_unit,
+                           'rate_date', rate_date, 'rate_source', rate_source,
+                           'rate_for', arrival_date)::VARCHAR AS evidence
+        FROM shipments
+        WHERE coalesce(nullif(upper(trim(currency_original)), ''), 'USD') <> 'USD'
+          AND (usd_per_unit IS NULL OR rate_source NOT LIKE 'rates file%')
+    """
