@@ -10,6 +10,7 @@ refused rather than read for minutes.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -56,7 +57,14 @@ def check_archive(path: Path) -> None:
                 try:
                     with archive.open(member) as handle:
                         prologue = handle.read(PROLOGUE_BYTES)
-                except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+                except (
+                    zipfile.BadZipFile,
+                    OSError,
+                    ValueError,
+                    EOFError,
+                    NotImplementedError,
+                    zlib.error,
+                ) as error:
                     raise InputError(
                         f"part {member.filename!r} cannot be read ({error})", file=str(path)
                     ) from error

@@ -172,8 +172,8 @@ def inspect_source(
     info = SourceInfo(path=path, format=fmt, sha256=file_sha256(path))
     if fmt == "parquet":
         try:
-            info.columns = pq.ParquetFile(path).schema_arrow.names
-        except (pa.ArrowException, OSError) as error:
+            info.columns = header_names(pq.ParquetFile(path).schema_arrow.names)
+        except Exception as error:  # a damaged footer fails in many ways inside pyarrow (Arrow, OS, Unicode)
             raise InputError(f"not a readable Parquet file: {_first_line(error)}", file=str(path)) from error
         return info
     if fmt == "xlsx":
@@ -208,30 +208,15 @@ def inspect_source(
                 hint="check the delimiter, or split the file",
             )
     else:
-        try:
-            first = json.loads(first_line)
-        except RecursionError as error:
+        first = _parse_json_line(first_line, 1)
+        if PARSE_ERROR in first:
             raise InputError(
-                "the first line is nested too deeply to be a manifest record",
+                f"the first line is {first[PARSE_ERROR]}",
                 file=str(path),
                 row=1,
                 hint="JSON Lines needs one flat JSON object per line",
-            ) from error
-        except json.JSONDecodeError as error:
-            raise InputError(
-                f"the first line is not a JSON object: {error.msg}",
-                file=str(path),
-                row=1,
-                hint="JSON Lines needs one JSON object per line",
-            ) from error
-        if not isinstance(first, dict):
-            raise InputError(
-                "the first line is not a JSON object",
-                file=str(path),
-                row=1,
-                hint="JSON Lines needs one JSON object per line",
             )
-        info.columns = list(dict.fromkeys(json_key(k) for k in first))
+        info.columns = [k for k in first if k != ROW_NUMBER]
     return info
 
 
@@ -439,7 +424,9 @@ def _read_parquet(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
         for batch in pq.ParquetFile(info.path).iter_batches(batch_size=BATCH_ROWS):
             yield _as_strings(batch), next_row
             next_row += batch.num_rows
-    except (pa.ArrowException, OSError) as error:
+    except InputError:
+        raise
+    except Exception as error:  # damaged pages fail in many ways inside pyarrow (Arrow, OS, Unicode)
         raise InputError(
             f"cannot read the Parquet file: {_first_line(error)}", file=str(info.path)
         ) from error
