@@ -8,7 +8,7 @@ COMPILED := $(VENV)/.compiled
 HOT := $(addprefix parcelaudit/screening/,text.py names.py scoring.py index.py screener.py)
 SHARED ?= $(abspath ../shared/data)
 
-.PHONY: demo test bench lint lock clean fresh compile
+.PHONY: demo test bench lint lock clean fresh compile fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ demo: $(COMPILED)
 
 test: $(COMPILED)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Fuzz every reader for FUZZ_SECONDS in all (tests/fuzz/harness.py); failing inputs go to fuzz-findings/.
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.harness --seconds $(FUZZ_SECONDS)
 
 bench: $(COMPILED)
 	$(BIN)/python -m bench.run

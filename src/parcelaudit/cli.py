@@ -50,6 +50,15 @@ def main() -> None:
     except ParcelAuditError as error:
         err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except Exception as error:
+        # A storage fault in any command (full disk, corrupt file, WAL not writable) is one line too.
+        from parcelaudit.store import storage_failure
+
+        failure = storage_failure(error)
+        if failure is None:
+            raise
+        err_console.print(f"[bold red]error:[/] {failure}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

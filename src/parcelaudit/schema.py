@@ -73,6 +73,20 @@ SHIPMENT_ID_ALIASES = (
     "waybill",
 )
 
+# A carrier's "Ship Date" is the day the shipper tendered the parcel in the country of export (the
+# start of the waybill), not the US arrival: it is read as export_date. Arrival has its own column.
+EXPORT_DATE_ALIASES = (
+    "ship_date",
+    "shipped_date",
+    "shipping_date",
+    "date_shipped",
+    "date_of_export",
+    "date_of_exportation",
+    "exportation_date",
+    "departure_date",
+    "pickup_date",
+)
+
 SHIPMENTS = Table(
     name="shipments",
     key=("shipment_id",),
@@ -98,7 +112,7 @@ SHIPMENTS = Table(
             True,
             kind="enum",
             choices=ENTRY_TYPES,
-            aliases=("entry_type_code", "type_of_entry"),
+            aliases=("entry_type_code", "type_of_entry", "clearance_type", "customs_entry_type"),
         ),
         Field(
             "filer_type",
@@ -128,7 +142,16 @@ SHIPMENTS = Table(
             "Date of arrival in the US (ISO date); the rules in force on it apply.",
             True,
             kind="date",
-            aliases=("arrival", "date_of_arrival", "eta", "import_date", "entry_date"),
+            aliases=(
+                "arrival",
+                "date_of_arrival",
+                "eta",
+                "import_date",
+                "entry_date",
+                "arrival_date_us",
+                "flight_arrival_date",
+                "us_arrival_date",
+            ),
         ),
         Field(
             "country_of_shipment",
@@ -194,7 +217,7 @@ SHIPMENTS = Table(
             "order_id",
             S,
             "Marketplace order number this parcel fulfils.",
-            aliases=("order_number", "order_no", "transaction_id"),
+            aliases=("order_number", "order_no", "order", "order_ref", "transaction_id"),
         ),
         Field(
             "currency",
@@ -221,6 +244,15 @@ SHIPMENTS = Table(
             ),
         ),
         Field("gift", B, "Declared a bona fide gift.", kind="bool", aliases=("is_gift", "gift_indicator")),
+        # Added in migration 0011; appended so that older stores gain it at the same position.
+        Field(
+            "export_date",
+            D,
+            "Date the parcel left the country of export (a carrier's ship date); CBP converts foreign "
+            "currency at the rate of this date (31 U.S.C. 5151(e), 19 CFR 159.32). Empty when not given.",
+            kind="date",
+            aliases=EXPORT_DATE_ALIASES,
+        ),
     ),
 )
 
@@ -256,10 +288,24 @@ LINES = Table(
             S,
             "HTS code as digits (6, 8 or 10); dots and spaces are removed on input.",
             kind="hts",
-            aliases=("hts", "hts_number", "htsus", "tariff_number", "hs_code", "commodity_code", "hts10"),
+            aliases=(
+                "hts",
+                "hts_number",
+                "htsus",
+                "tariff_number",
+                "hs_code",
+                "hs",
+                "hs_tariff_code",
+                "commodity_code",
+                "hts10",
+            ),
         ),
         Field(
-            "quantity", F, "Quantity in `unit`.", kind="number", aliases=("qty", "pieces", "item_quantity")
+            "quantity",
+            F,
+            "Quantity in `unit`.",
+            kind="number",
+            aliases=("qty", "pieces", "item_quantity", "quantity_pcs"),
         ),
         Field("unit", S, "Unit of quantity (pcs, kg, pairs, doz...).", aliases=("uom", "unit_of_measure")),
         Field(
@@ -267,7 +313,15 @@ LINES = Table(
             F,
             "Line value (fair retail value) in the shipment currency.",
             kind="money",
-            aliases=("line_value", "item_value", "unit_total", "listed_price"),
+            aliases=(
+                "line_value",
+                "item_value",
+                "unit_total",
+                "listed_price",
+                "value_usd",
+                "item_value_usd",
+                "line_value_usd",
+            ),
         ),
         Field(
             "country_of_origin",

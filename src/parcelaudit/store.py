@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,6 +17,96 @@ from parcelaudit.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+LOCK_TIMEOUT_SECONDS = 30.0  # how long a command waits for a store another process holds
+LOCK_POLL_SECONDS = 0.2
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a held store: PARCELAUDIT_LOCK_TIMEOUT, else LOCK_TIMEOUT_SECONDS."""
+    raw = os.environ.get("PARCELAUDIT_LOCK_TIMEOUT", "")
+    try:
+        return max(0.0, float(raw)) if raw else LOCK_TIMEOUT_SECONDS
+    except ValueError:
+        return LOCK_TIMEOUT_SECONDS
+
+
+def _is_lock_conflict(error: Exception) -> bool:
+    return "Could not set lock" in str(error) or "Conflicting lock" in str(error)
+
+
+def _holder(error: Exception) -> str:
+    """The process holding the store's lock, as DuckDB reports it, with its command line where readable."""
+    match = _LOCK_HOLDER.search(str(error))
+    if not match:
+        return "another process"
+    pid = match.group("pid")
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        command = match.group("program")
+    return f"process {pid} ({command.strip()[:120]})"
+
+
+def open_error(error: Exception, path: Path, *, waited: bool = False) -> StoreError:
+    """Turn a DuckDB failure on opening a store into a one-line StoreError with the right hint."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    file = str(path)
+    if _is_lock_conflict(error):
+        waited_for = f" after waiting {lock_timeout():g} s" if waited else ""
+        return StoreError(
+            f"the store is in use by {_holder(error)}{waited_for}",
+            file=file,
+            hint="let that command finish, or set PARCELAUDIT_LOCK_TIMEOUT to wait longer",
+        )
+    failure = storage_failure(error, path)
+    if failure is not None:
+        return failure
+    return StoreError(f"cannot open the store: {text}", file=file, hint="pass the right --db")
+
+
+def storage_failure(error: BaseException, path: Path | str | None = None) -> StoreError | None:
+    """A one-line StoreError for a DuckDB storage failure (full disk, corrupt file, stale WAL...), else None."""
+    if not isinstance(error, duckdb.Error):
+        return None
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    lowered = text.lower()
+    file = str(path) if path is not None else None
+    if "no space left" in lowered or "file too large" in lowered or "disk is full" in lowered:
+        return StoreError(
+            f"the disk is full: {text}", file=file, hint="free disk space and run the command again"
+        )
+    if "not a valid duckdb database file" in lowered:
+        return StoreError(
+            "this file is not a ParcelAudit store", file=file, hint="pass the store file with --db"
+        )
+    if "corrupt database file" in lowered or "checksum" in lowered:
+        return StoreError(
+            f"the store file is corrupt ({text})",
+            file=file,
+            hint="restore it from a backup, or ingest the source files into a new store",
+        )
+    if "wal" in lowered and ("replay" in lowered or "does not match" in lowered):
+        return StoreError(
+            "the store's write-ahead log (.wal file beside it) does not belong to this store file",
+            file=file,
+            hint="move the stale .wal file away (e.g. after restoring the store from a backup) and retry",
+        )
+    if ".wal" in lowered:
+        return StoreError(
+            f"cannot write the store's write-ahead log: {text}",
+            file=file,
+            hint="make the store's folder writable and remove anything named like the .wal file",
+        )
+    if "permission denied" in lowered or "read-only file system" in lowered or "readonly" in lowered:
+        return StoreError(
+            f"the store is not writable: {text}",
+            file=file,
+            hint="use a writable copy of the store, or fix its permissions",
+        )
+    if isinstance(error, duckdb.IOException):
+        return StoreError(f"the store cannot be read or written: {text}", file=file)
+    return None
 
 
 def utc_now() -> datetime:
@@ -45,24 +137,36 @@ class Store:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
-        """Open (creating if needed) the store at path and bring its schema up to date."""
+    def open(cls, path: Path | str, *, read_only: bool = False, wait_seconds: float | None = None) -> Store:
+        """Open (creating if needed, unless read_only) the store at path and bring its schema up to date.
+
+        A store another process holds is waited for up to wait_seconds (default: the
+        PARCELAUDIT_LOCK_TIMEOUT environment variable, else LOCK_TIMEOUT_SECONDS), then refused with a
+        message naming the holder.
+        """
         path = Path(path)
         if read_only and not path.exists():
             raise StoreError("no store at this path", file=str(path), hint="ingest data first or pass --db")
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as error:
-            raise StoreError(
-                f"cannot open the store: {error}",
-                file=str(path),
-                hint="close other programs using it, or pass another --db",
-            ) from error
-        except duckdb.Error as error:
-            raise StoreError(f"not a ParcelAudit/DuckDB store: {error}", file=str(path)) from error
+        if path.is_dir():
+            raise StoreError("this is a folder, not a store file", file=str(path), hint="pass --db FILE")
+        deadline = time.monotonic() + (lock_timeout() if wait_seconds is None else wait_seconds)
+        while True:
+            try:
+                con = duckdb.connect(str(path), read_only=read_only)
+                break
+            except duckdb.Error as error:
+                if not _is_lock_conflict(error) or time.monotonic() >= deadline:
+                    raise open_error(error, path, waited=_is_lock_conflict(error)) from error
+                time.sleep(LOCK_POLL_SECONDS)
         store = cls(path, con)
-        if not read_only:
-            store.migrate()
+        try:
+            if not read_only:
+                store.migrate()
+            else:
+                store.con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
+        except duckdb.Error as error:
+            con.close()
+            raise open_error(error, path) from error
         return store
 
     def __enter__(self) -> Store:
@@ -146,6 +250,11 @@ class Store:
         # DuckDB refuses a relation query while an execute() result is unread; settle it first.
         self.con.complete()
         return self.con.sql(sql, params=params or None).to_arrow_table()
+
+    def verify(self) -> None:
+        """Read every block of every table once, so that a corrupt file fails here (checksums) and not later."""
+        for table in self.counts():
+            self.con.execute(f'SELECT count(*), sum(hash(t)) FROM "{table}" t').fetchall()
 
     def counts(self) -> dict[str, int]:
         """Row counts of every user table in the store."""

@@ -13,7 +13,28 @@ from parcelaudit.paths import DEFAULT_DB
 console = Console()
 err_console = Console(stderr=True)
 
+
+def existing_store(path: Path) -> Path:
+    """Refuse a --db path that holds no store (a typo must not silently create an empty one)."""
+    from parcelaudit.errors import StoreError
+
+    if not path.exists():
+        raise StoreError(
+            "no store at this path",
+            file=str(path),
+            hint="check the --db path, or create the store with `parcelaudit ingest FILE --db PATH`",
+        )
+    return path
+
+
+# Every command but ingest reads an existing store; ingest creates the store on first use.
 DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db", help="DuckDB store file (must exist).", envvar="PARCELAUDIT_DB", callback=existing_store
+    ),
+]
+NewDbOption = Annotated[
     Path,
     typer.Option("--db", help="DuckDB store file (created on first use).", envvar="PARCELAUDIT_DB"),
 ]

@@ -7,9 +7,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, err_console, progress_bar
+from parcelaudit.commands.common import (
+    DEFAULT_DB_PATH,
+    DbOption,
+    NewDbOption,
+    console,
+    err_console,
+    progress_bar,
+)
 from parcelaudit.errors import InputError
 
 
@@ -49,8 +57,8 @@ def generate(
 
 
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV, JSON Lines or Parquet files.")],
-    db: DbOption = DEFAULT_DB_PATH,
+    files: Annotated[list[Path], typer.Argument(help="CSV, JSON Lines, Parquet or .xlsx files.")],
+    db: NewDbOption = DEFAULT_DB_PATH,
     table: Annotated[
         str | None,
         typer.Option(
@@ -58,25 +66,61 @@ def ingest(
         ),
     ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="Force the format: csv, jsonl or parquet.")
+        str | None, typer.Option("--format", help="Force the format: csv, jsonl, parquet or xlsx.")
     ] = None,
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding if not UTF-8.")] = None,
     rejects_dir: Annotated[Path, typer.Option("--rejects-dir", help="Where rejects CSVs go.")] = Path(
         "rejects"
     ),
+    map_file: Annotated[
+        Path | None, typer.Option("--map", help="Mapping file (TOML): [columns], date_format, currency...")
+    ] = None,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-map", help="Write a proposed mapping file for each FILE instead of importing."
+        ),
+    ] = False,
+    map_out: Annotated[
+        Path | None, typer.Option("--map-out", help="Where --suggest-map writes (default FILE.map.toml).")
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option("--date-format", help="strftime format of the dates, e.g. %m/%d/%Y.")
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Worksheet of an .xlsx (default: first).")
+    ] = None,
+    max_reject_rate: Annotated[
+        float,
+        typer.Option(
+            "--max-reject-rate", min=0.0, max=1.0, help="Share of rejected records that still exits 0."
+        ),
+    ] = 0.0,
 ) -> None:
-    """Validate and store files; rejected rows go to a rejects CSV with file, row, field, value and reason."""
+    """Validate and store files; rejected rows go to a rejects CSV with file, row, field, value and reason.
+
+    Exits 1 when the share of rejected records of any file is above --max-reject-rate (default 0).
+    """
     from parcelaudit.ingest import ingest_file
+    from parcelaudit.ingest.mapping import check_date_format, load_map
     from parcelaudit.store import Store
 
+    if suggest:
+        _suggest_maps(files, fmt, encoding, sheet, map_out)
+        return
+    column_map = load_map(map_file) if map_file else None
+    if date_format:
+        check_date_format(date_format, "--date-format", "")
     summary = Table(title=f"Ingested into {db}")
-    for column in ("file", "tables", "read", "stored", "duplicates", "rejected", "rejects file"):
+    for column in ("file", "tables", "read", "shipments", "lines", "duplicates", "rejected", "rejects file"):
         summary.add_column(
-            column, justify="right" if column in ("read", "stored", "duplicates", "rejected") else "left"
+            column, justify="left" if column in ("file", "tables", "rejects file") else "right"
         )
+    over_limit: list[str] = []
+    notes: list[str] = []
     with Store.open(db) as store, progress_bar() as progress:
         for path in files:
-            task = progress.add_task(f"{path.name}", total=None)
+            task = progress.add_task(escape(path.name), total=None)
             result = ingest_file(
                 store,
                 path,
@@ -85,13 +129,17 @@ def ingest(
                 encoding=encoding,
                 rejects_dir=rejects_dir,
                 on_progress=lambda n, t=task: progress.advance(t, n),
+                column_map=column_map,
+                date_format=date_format,
+                sheet=sheet,
             )
             progress.remove_task(task)
             if result.already_imported:
                 summary.add_row(
-                    path.name,
+                    escape(path.name),
                     ",".join(result.tables),
                     "-",
+                    "0",
                     "0",
                     "all",
                     "0",
@@ -99,24 +147,66 @@ def ingest(
                 )
                 continue
             summary.add_row(
-                path.name,
+                escape(path.name),
                 ",".join(result.tables),
                 f"{result.rows_read:,}",
-                f"{result.rows_stored:,}",
+                f"{result.shipments_stored:,}",
+                f"{result.lines_stored:,}",
                 f"{result.rows_duplicate:,}",
                 f"{result.rows_rejected:,}",
-                str(result.rejects_path or ""),
+                escape(str(result.rejects_path or "")),
             )
+            notes.extend(f"{path.name}: {note}" for note in result.notes)
+            rate = result.rows_rejected / result.rows_read if result.rows_read else 0.0
+            if result.rows_rejected and rate > max_reject_rate:
+                over_limit.append(
+                    f"{path.name}: {result.rows_rejected:,} of {result.rows_read:,} records rejected "
+                    f"({rate:.1%}, --max-reject-rate {max_reject_rate:.1%}); see {result.rejects_path}"
+                )
     console.print(summary)
+    for note in notes:
+        err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+    for line in over_limit:
+        err_console.print(f"[bold red]rejected:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    if over_limit:
+        raise typer.Exit(1)
+
+
+def _suggest_maps(
+    files: list[Path], fmt: str | None, encoding: str | None, sheet: str | None, map_out: Path | None
+) -> None:
+    from parcelaudit.ingest.readers import inspect_source
+    from parcelaudit.ingest.suggest import write_suggestion
+
+    if map_out is not None and len(files) > 1:
+        raise InputError("--map-out names one file; pass one FILE with it", field="--map-out")
+    for path in files:
+        info = inspect_source(path, fmt, encoding, sheet)
+        out, unplaced = write_suggestion(info, map_out or Path(f"{path.stem}.map.toml"))
+        console.print(
+            f"wrote {escape(str(out))}: edit it, then `parcelaudit ingest {escape(path.name)} --map {escape(str(out))}`"
+        )
+        if unplaced:
+            console.print(
+                f"columns not placed ({len(unplaced)}): {escape(', '.join(repr(c) for c in unplaced))}",
+                highlight=False,
+            )
 
 
 def status(db: DbOption = DEFAULT_DB_PATH) -> None:
-    """Show what the store holds: rows per table, date range, imports and rejects."""
-    from parcelaudit.store import Store
+    """Show what the store holds: shipments and lines, date range, imports and rejects (verifies the file)."""
+    from parcelaudit.store import Store, storage_failure
 
     with Store.open(db, read_only=True) as store:
-        counts = store.counts()
-        table = Table(title=f"{db} (schema version {store.schema_version()})")
+        try:
+            counts = store.counts()
+            store.verify()
+        except Exception as error:
+            failure = storage_failure(error, db)
+            if failure is None:
+                raise
+            raise failure from error
+        table = Table(title=escape(f"{db} (schema version {store.schema_version()})"))
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, count in counts.items():
@@ -129,15 +219,18 @@ def status(db: DbOption = DEFAULT_DB_PATH) -> None:
             ).fetchone()
             console.print(f"arrivals from {low} to {high}")
         recent = store.con.execute(
-            "SELECT import_id, source_path, finished_at, rows_read, rows_stored, rows_duplicate, rows_rejected "
-            "FROM imports ORDER BY import_id DESC LIMIT 10"
+            """SELECT i.import_id, i.source_path, i.finished_at, i.rows_read,
+                      (SELECT count(*) FROM shipments s WHERE s.import_id = i.import_id),
+                      (SELECT count(*) FROM lines l WHERE l.import_id = i.import_id),
+                      i.rows_duplicate, i.rows_rejected
+               FROM imports i ORDER BY i.import_id DESC LIMIT 10"""
         ).fetchall()
         if recent:
             imports = Table(title="Latest imports")
-            for column in ("id", "file", "finished (UTC)", "read", "stored", "dupl.", "rejected"):
+            for column in ("id", "file", "finished (UTC)", "read", "shipments", "lines", "dupl.", "rejected"):
                 imports.add_column(column)
             for row in recent:
-                imports.add_row(*[str(v) for v in row])
+                imports.add_row(*[escape(str(v)) for v in row])
             console.print(imports)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,9 +22,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from parcelaudit.csv_safety import write_table
-from parcelaudit.ingest.mapping import TableMapping, detect_tables, require_columns
+from parcelaudit.ingest.mapping import (
+    ColumnMap,
+    TableMapping,
+    plan_tables,
+    require_columns,
+    unplaced_columns,
+)
 from parcelaudit.ingest.readers import SourceInfo, inspect_source, read_batches
-from parcelaudit.ingest.validate import validate_batch
+from parcelaudit.ingest.validate import choose_date_format, validate_batch
 from parcelaudit.store import Store, utc_now
 
 ProgressCallback = Callable[[int], None]
@@ -47,24 +53,62 @@ class ImportResult:
     stored_by_table: dict[str, int] = field(default_factory=dict)
     rejects_path: Path | None = None
     format: str = ""
+    notes: list[str] = field(default_factory=list)  # what was assumed: date formats, extras kept
+    unplaced: list[str] = field(default_factory=list)  # source columns kept in source_extras
+
+    @property
+    def shipments_stored(self) -> int:
+        """Shipments this import stored (0 when the file fed no shipments)."""
+        return self.stored_by_table.get("shipments", 0)
+
+    @property
+    def lines_stored(self) -> int:
+        """Lines this import stored (0 when the file fed no lines)."""
+        return self.stored_by_table.get("lines", 0)
+
+
+# Fields added after stores already held rows: a null adds nothing to the hash (concat_ws skips NULL),
+# so a row without them hashes as it did before they existed.
+LATE_FIELDS = frozenset({"export_date"})
 
 
 def _hash_expression(columns: list[str]) -> str:
     # chr(1) stands for NULL so that (NULL, 'a') and ('a', NULL) hash differently. MD5 identifies
     # content (it is not a security boundary), is stable across versions, and anyone can recompute it.
-    parts = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), chr(1))' for c in columns)
+    parts = ", ".join(
+        f'CAST("{c}" AS VARCHAR)' if c in LATE_FIELDS else f'coalesce(CAST("{c}" AS VARCHAR), chr(1))'
+        for c in columns
+    )
     return f"md5(concat_ws(chr(31), {parts}))"
+
+
+def _sql_text(text: str) -> str:
+    return "'{}'".format(text.replace("'", "''"))
+
+
+def _sql_name(text: str) -> str:
+    return '"{}"'.format(text.replace('"', '""'))
 
 
 class _Import:
     """The state of one import while its transaction is open."""
 
-    def __init__(self, store: Store, info: SourceInfo, mappings: list[TableMapping], import_id: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        info: SourceInfo,
+        mappings: list[TableMapping],
+        import_id: int,
+        unplaced: list[str] | None = None,
+    ) -> None:
         self.con = store.con
         self.info = info
         self.mappings = mappings
         self.import_id = import_id
         self.rows_read = 0
+        self.unplaced = unplaced or []
+        self.notes: list[str] = []
+        self._formats_chosen = False
         self.con.execute(
             f"CREATE TEMP TABLE {self._rejects} (row_number BIGINT, field VARCHAR, value VARCHAR, "
             "reason VARCHAR, raw VARCHAR)"
@@ -83,18 +127,60 @@ class _Import:
         prefix = f"{alias}." if alias else ""
         return f"{prefix}import_id = {self.import_id}"
 
-    def validate(self, raw: pa.Table, first_row: int) -> list[tuple[TableMapping, pa.Table, pa.Table]]:
-        """Validate a batch for every table the file feeds: (mapping, good rows, rejects) each."""
+    def choose_date_formats(self, raw: pa.Table) -> None:
+        """Decide, on the first batch, the format of every date column the user gave no format for."""
+        self._formats_chosen = True
+        chosen: dict[str, tuple[str | None, str | None]] = {}
+        updated = []
+        for mapping in self.mappings:
+            formats = dict(mapping.date_formats)
+            for spec in mapping.table.fields:
+                source = mapping.columns.get(spec.name)
+                if spec.kind != "date" or not source or spec.name in formats:
+                    continue
+                if source not in chosen:
+                    values = pc.unique(raw[source].combine_chunks().drop_null()).to_pylist()
+                    chosen[source] = choose_date_format(values, source, str(self.info.path))
+                    if chosen[source][1]:
+                        self.notes.append(chosen[source][1])
+                if chosen[source][0]:
+                    formats[spec.name] = chosen[source][0]
+            updated.append(replace(mapping, date_formats=formats))
+        self.mappings = updated
+
+    def validate(
+        self, raw: pa.Table, first_row: int
+    ) -> tuple[list[tuple[TableMapping, pa.Table, pa.Table]], pa.Table | None]:
+        """Validate a batch for every table the file feeds: (mapping, good rows, rejects) each, and extras."""
+        if not self._formats_chosen:
+            self.choose_date_formats(raw)
         self.rows_read += raw.num_rows
         results = [validate_batch(raw, mapping, first_row) for mapping in self.mappings]
         ok = results[0].ok_mask
         for result in results[1:]:
             ok = pc.and_(ok, result.ok_mask)
-        return [(m, r.rows.filter(ok), r.rejects) for m, r in zip(self.mappings, results, strict=True)]
+        extras = None
+        if self.unplaced:
+            present = [c for c in self.unplaced if c in raw.column_names]
+            extras = raw.select(present).append_column("source_row", results[0].rows["source_row"]).filter(ok)
+        return [
+            (m, r.rows.filter(ok), r.rejects) for m, r in zip(self.mappings, results, strict=True)
+        ], extras
 
-    def write(self, validated: list[tuple[TableMapping, pa.Table, pa.Table]]) -> None:
+    def write(self, validated: tuple[list[tuple[TableMapping, pa.Table, pa.Table]], pa.Table | None]) -> None:
         """Insert a validated batch into the canonical tables (with hash, import and source row)."""
-        for mapping, good, rejects in validated:
+        tables, extras = validated
+        if extras is not None and extras.num_rows:
+            pairs = ", ".join(
+                f"{_sql_text(c)}, {_sql_name(c)}" for c in extras.column_names if c != "source_row"
+            )
+            self.con.register("_extras", extras)
+            self.con.execute(
+                f"INSERT INTO source_extras SELECT {self.import_id}, source_row, "
+                f"CAST(json_object({pairs}) AS VARCHAR) FROM _extras"
+            )
+            self.con.unregister("_extras")
+        for mapping, good, rejects in tables:
             names = mapping.table.names
             self.con.register("_batch", good)
             self.con.execute(
@@ -162,7 +248,48 @@ class _Import:
                 0
             ]
             stored[table] = (count, duplicates[table])
+        if self.unplaced:
+            primary = self.mappings[-1].table.name
+            self.con.execute(
+                f"DELETE FROM source_extras WHERE import_id = {self.import_id} AND source_row NOT IN "
+                f"(SELECT source_row FROM {primary} WHERE {self._own_rows()})"
+            )
         return stored
+
+    def _rehash(self, mapping: TableMapping) -> None:
+        table = mapping.table
+        self.con.execute(
+            f"UPDATE {table.name} SET row_hash = {_hash_expression(table.names)} WHERE {self._own_rows()}"
+        )
+
+    def number_lines(self) -> None:
+        """Number the lines of each parcel 1, 2, ... in file order, where the file has no line numbers."""
+        lines = next((m for m in self.mappings if m.table.name == "lines"), None)
+        if lines is None or "line_no" not in lines.derived:
+            return
+        self.con.execute(
+            f"""UPDATE lines SET line_no = t.n FROM
+                (SELECT source_row, row_number() OVER (PARTITION BY shipment_id ORDER BY source_row) AS n
+                 FROM lines WHERE {self._own_rows()}) t
+                WHERE lines.source_row = t.source_row AND lines.{self._own_rows()}"""
+        )
+        self._rehash(lines)
+
+    def derive_values(self) -> None:
+        """Set each new shipment's declared_value to the sum of its line values, where the file gave none."""
+        shipments = next((m for m in self.mappings if m.table.name == "shipments"), None)
+        if shipments is None or "declared_value" not in shipments.derived:
+            return
+        self.con.execute(
+            f"""UPDATE shipments SET declared_value = t.total FROM
+                (SELECT shipment_id, coalesce(sum(value), 0) AS total FROM lines
+                 WHERE {self._own_rows()} GROUP BY shipment_id) t
+                WHERE shipments.shipment_id = t.shipment_id AND shipments.{self._own_rows()}"""
+        )
+        self._rehash(shipments)
+        self.notes.append(
+            "declared_value of each shipment is the sum of its line values (no parcel value column)"
+        )
 
     def _dedupe(self, mapping: TableMapping) -> int:
         """Exclude later rows of a repeated key and rows whose key is already stored; returns duplicates."""
@@ -237,8 +364,21 @@ class _Import:
             rows_rejected=rejected,
             stored_by_table={name: counts[0] for name, counts in stored.items()},
             format=self.info.format,
+            notes=self.notes,
+            unplaced=self.unplaced,
         )
-        mapping_json = json.dumps({m.table.name: m.columns for m in self.mappings}, ensure_ascii=False)
+        described: dict[str, object] = {m.table.name: m.columns for m in self.mappings}
+        described["_options"] = {
+            m.table.name: {
+                "constants": m.constants,
+                "date_formats": m.date_formats,
+                "decimal": m.decimal,
+                "derived": sorted(m.derived),
+            }
+            for m in self.mappings
+        }
+        described["_unplaced"] = self.unplaced
+        mapping_json = json.dumps(described, ensure_ascii=False)
         self.con.execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -271,10 +411,14 @@ def ingest_file(
     encoding: str | None = None,
     rejects_dir: Path | None = Path("rejects"),
     on_progress: ProgressCallback | None = None,
+    column_map: ColumnMap | None = None,
+    date_format: str | None = None,
+    sheet: str | None = None,
 ) -> ImportResult:
     """Import one file; returns its counts. The whole import is one transaction."""
     started = utc_now()
-    info = inspect_source(Path(path), fmt, encoding)
+    column_map = column_map or ColumnMap()
+    info = inspect_source(Path(path), fmt, encoding, sheet or column_map.sheet)
     previous = store.con.execute(
         "SELECT import_id, tables FROM imports WHERE source_sha256 = ? ORDER BY import_id", [info.sha256]
     ).fetchall()
@@ -286,13 +430,16 @@ def ingest_file(
             already_imported=True,
             format=info.format,
         )
-    mappings = detect_tables(info.columns, table, file=str(info.path))
+    mappings = plan_tables(
+        info.columns, table, file=str(info.path), column_map=column_map, date_format=date_format
+    )
+    unplaced = unplaced_columns(info.columns, mappings)
     for mapping in mappings:
-        require_columns(mapping, str(info.path))
+        require_columns(mapping, str(info.path), unplaced)
     previous_limit = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     store.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     try:
-        result = _run_import(store, info, mappings, started, on_progress)
+        result = _run_import(store, info, mappings, started, on_progress, unplaced)
     finally:
         store.con.execute(f"SET memory_limit = '{previous_limit}'")
     if rejects_dir is not None and result.rows_rejected:
@@ -308,10 +455,11 @@ def _run_import(
     mappings: list[TableMapping],
     started: datetime,
     on_progress: ProgressCallback | None,
+    unplaced: list[str],
 ) -> ImportResult:
     with store.transaction() as con, ThreadPoolExecutor(max_workers=1) as writer:
         import_id = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
-        job = _Import(store, info, mappings, import_id)
+        job = _Import(store, info, mappings, import_id, unplaced)
         pending: Future | None = None
         try:
             for raw, first_row in read_batches(info):
@@ -325,7 +473,14 @@ def _run_import(
             if pending is not None:
                 pending.result()
         job.add_malformed()
+        job.number_lines()
         stored = job.resolve_duplicates()
+        job.derive_values()
+        if unplaced:
+            job.notes.append(
+                f"{len(unplaced)} column(s) not placed, kept per row in source_extras: "
+                + ", ".join(repr(c) for c in unplaced)
+            )
         return job.finish(started, stored)
 
 

@@ -25,7 +25,11 @@ from parcelaudit.hashing import file_sha256
 BATCH_ROWS = 131_072
 SNIFF_BYTES = 1 << 20
 CSV_DELIMITERS = (",", ";", "\t", "|")
-FORMATS = ("csv", "jsonl", "parquet")
+FORMATS = ("csv", "jsonl", "parquet", "xlsx")
+# Resource limits (docs/limits.md). The CSV parser reads 32 MiB blocks: one field cannot be longer.
+CSV_BLOCK_BYTES = 32 << 20
+MAX_RECORD_CHARS = 1 << 20  # one JSON Lines record (a manifest line is a few hundred characters)
+MAX_COLUMNS = 2_000
 
 
 @dataclass
@@ -40,6 +44,7 @@ class SourceInfo:
     columns: list[str] = field(default_factory=list)
     # Records the CSV parser could not split into the header's number of fields: (row_number, text, reason).
     malformed: list[tuple[int, str, str]] = field(default_factory=list)
+    sheet: str | None = None  # the worksheet of an .xlsx file
 
 
 def detect_format(path: Path, head: bytes) -> str:
@@ -47,6 +52,8 @@ def detect_format(path: Path, head: bytes) -> str:
     suffixes = "".join(path.suffixes).lower()
     if head.startswith(b"PAR1") or suffixes.endswith(".parquet"):
         return "parquet"
+    if suffixes.endswith((".xlsx", ".xlsm")) or (head.startswith(b"PK\x03\x04") and b"xl/" in head[:4096]):
+        return "xlsx"
     if suffixes.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
     if suffixes.endswith((".csv", ".tsv", ".txt")):
@@ -60,19 +67,25 @@ def detect_encoding(path: Path, head: bytes, declared: str | None) -> str:
         return "utf-16"
     if declared:
         try:
-            codecs.lookup(declared)
+            codec = codecs.lookup(declared)
         except LookupError as error:
             raise InputError(
                 f"unknown encoding {declared!r}",
                 file=str(path),
                 hint="use a Python codec name such as utf-8, latin-1, cp1252, gb18030",
             ) from error
-        return declared
+        if not getattr(codec, "_is_text_encoding", True):
+            raise InputError(
+                f"{declared!r} is not a text encoding (it transforms bytes or text, it does not decode a file)",
+                file=str(path),
+                hint="use a text encoding such as utf-8, latin-1, cp1252, gb18030",
+            )
+        return codec.name
     if b"\x00" in head[:8192]:
         raise InputError(
             "this is a binary file, not CSV or JSON Lines text",
             file=str(path),
-            hint="export the manifest as CSV (UTF-8), JSON Lines or Parquet",
+            hint="export the manifest as CSV (UTF-8), JSON Lines, Parquet or .xlsx",
         )
     sample = head[:SNIFF_BYTES]
     try:
@@ -80,12 +93,59 @@ def detect_encoding(path: Path, head: bytes, declared: str | None) -> str:
     except UnicodeDecodeError as error:
         # A multi-byte character cut by the sample's end is not an error.
         if error.start < len(sample) - 4:
+            line = sample.count(b"\n", 0, error.start) + 1
             raise InputError(
-                f"the file is not UTF-8 (byte 0x{sample[error.start]:02x} at offset {error.start})",
+                f"the file is not UTF-8 (byte 0x{sample[error.start]:02x} at byte offset {error.start}, line {line})",
                 file=str(path),
                 hint="re-save it as UTF-8, or pass --encoding with its encoding (e.g. cp1252, latin-1, gb18030)",
             ) from error
     return "utf-8"
+
+
+def locate_undecodable(path: Path, encoding: str) -> tuple[int, int, str] | None:
+    """The first bytes the encoding cannot decode: (line, byte offset, reason), reading in chunks."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    lines = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                start = max(0, min(error.start, len(chunk)))
+                return lines + chunk.count(b"\n", 0, start), offset + start, error.reason
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            return lines, offset, error.reason
+    return None
+
+
+def undecodable_error(info: SourceInfo) -> InputError:
+    """A one-line error naming the line and byte offset where the file stops being valid text."""
+    where = locate_undecodable(info.path, info.encoding)
+    at = f" at line {where[0]}, byte offset {where[1]} ({where[2]})" if where else ""
+    return InputError(
+        f"the file has bytes that are not valid {info.encoding}{at}",
+        file=str(info.path),
+        hint="re-save it as UTF-8, or pass --encoding with its encoding (e.g. cp1252, latin-1, gb18030)",
+    )
+
+
+def header_names(raw: list[str]) -> list[str]:
+    """Header names made usable: byte-order marks and spaces trimmed, blanks and repeats numbered."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for index, name in enumerate(raw, start=1):
+        base = name.replace("\ufeff", "").strip() or f"column_{index}"
+        candidate, n = base, 2
+        while candidate in seen:
+            candidate, n = f"{base} ({n})", n + 1
+        seen.add(candidate)
+        names.append(candidate)
+    return names
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -95,7 +155,9 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def inspect_source(path: Path, declared_format: str | None = None, encoding: str | None = None) -> SourceInfo:
+def inspect_source(
+    path: Path, declared_format: str | None = None, encoding: str | None = None, sheet: str | None = None
+) -> SourceInfo:
     """Open a file just enough to learn its format, encoding, delimiter, header and hash."""
     path = Path(path)
     if not path.is_file():
@@ -110,35 +172,63 @@ def inspect_source(path: Path, declared_format: str | None = None, encoding: str
     info = SourceInfo(path=path, format=fmt, sha256=file_sha256(path))
     if fmt == "parquet":
         try:
-            info.columns = pq.ParquetFile(path).schema_arrow.names
-        except (pa.ArrowInvalid, OSError) as error:
-            raise InputError(f"not a readable Parquet file: {error}", file=str(path)) from error
+            info.columns = header_names(pq.ParquetFile(path).schema_arrow.names)
+        except Exception as error:  # a damaged footer fails in many ways inside pyarrow (Arrow, OS, Unicode)
+            raise InputError(f"not a readable Parquet file: {_first_line(error)}", file=str(path)) from error
+        return info
+    if fmt == "xlsx":
+        from parcelaudit.ingest.excel import inspect_workbook
+
+        info.sheet = sheet
+        info.sheet, info.columns = inspect_workbook(path, sheet)
         return info
     info.encoding = detect_encoding(path, head, encoding)
-    text = head.decode(info.encoding, errors="replace").lstrip("\ufeff")
+    try:
+        text = codecs.getincrementaldecoder(info.encoding)(errors="replace").decode(head).lstrip("\ufeff")
+    except (UnicodeError, ValueError) as error:
+        raise InputError(
+            f"cannot decode the file as {info.encoding}: {_first_line(error)}",
+            file=str(path),
+            hint="pass the file's own --encoding (e.g. utf-8, cp1252, gb18030)",
+        ) from error
     first_line = text.splitlines()[0] if text.splitlines() else ""
     if fmt == "csv":
+        import csv
+
         info.delimiter = sniff_delimiter(first_line)
-        info.columns = [c.strip().strip('"') for c in first_line.split(info.delimiter)]
-    else:
         try:
-            first = json.loads(first_line)
-        except json.JSONDecodeError as error:
+            info.columns = header_names(next(csv.reader([first_line], delimiter=info.delimiter), []))
+        except csv.Error as error:
+            raise InputError(f"cannot read the header row: {error}", file=str(path), row=1) from error
+        if len(info.columns) > MAX_COLUMNS:
             raise InputError(
-                f"the first line is not a JSON object: {error.msg}",
+                f"the header has {len(info.columns):,} columns (the limit is {MAX_COLUMNS:,})",
                 file=str(path),
                 row=1,
-                hint="JSON Lines needs one JSON object per line",
-            ) from error
-        if not isinstance(first, dict):
-            raise InputError(
-                "the first line is not a JSON object",
-                file=str(path),
-                row=1,
-                hint="JSON Lines needs one JSON object per line",
+                hint="check the delimiter, or split the file",
             )
-        info.columns = list(first)
+    else:
+        first = _parse_json_line(first_line, 1)
+        if PARSE_ERROR in first:
+            raise InputError(
+                f"the first line is {first[PARSE_ERROR]}",
+                file=str(path),
+                row=1,
+                hint="JSON Lines needs one flat JSON object per line",
+            )
+        info.columns = [k for k in first if k != ROW_NUMBER]
     return info
+
+
+def json_key(key: str) -> str:
+    """A JSON record's key as a column name: byte-order marks and spaces trimmed, reader names kept free."""
+    key = key.replace("\ufeff", "").strip()
+    return key.lstrip("_") or "unnamed" if key.startswith("__") or not key else key
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 def _as_strings(batch: pa.RecordBatch | pa.Table) -> pa.Table:
@@ -151,8 +241,20 @@ def _as_strings(batch: pa.RecordBatch | pa.Table) -> pa.Table:
         elif pa.types.is_boolean(column.type):
             columns.append(pc.if_else(column, "true", "false"))
         else:
-            columns.append(pc.cast(column, pa.string()))
-    return pa.table(columns, names=table.column_names)
+            try:
+                columns.append(pc.cast(column, pa.string()))
+            except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+                # Lists, structs, maps, binary: kept as JSON text, so that nothing is lost.
+                columns.append(pa.array([_as_text(v) for v in column.to_pylist()], pa.string()))
+    return pa.table(columns, names=header_names(table.column_names))
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def read_batches(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
@@ -161,6 +263,10 @@ def read_batches(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
         yield from _read_csv(info)
     elif info.format == "jsonl":
         yield from _read_jsonl(info)
+    elif info.format == "xlsx":
+        from parcelaudit.ingest.excel import read_workbook
+
+        yield from read_workbook(info.path, info.sheet, info.columns, BATCH_ROWS)
     else:
         yield from _read_parquet(info)
 
@@ -173,7 +279,9 @@ def _read_csv(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
         malformed_text.append((row.text or "", reason))
         return "skip"
 
-    read_options = pacsv.ReadOptions(block_size=32 << 20, encoding=info.encoding)
+    read_options = pacsv.ReadOptions(
+        block_size=CSV_BLOCK_BYTES, encoding=info.encoding, column_names=info.columns, skip_rows=1
+    )
     parse_options = pacsv.ParseOptions(
         delimiter=info.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
     )
@@ -190,7 +298,9 @@ def _read_csv(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
         for batch in reader:
             yield _as_strings(batch), next_row
             next_row += batch.num_rows
-    except pa.ArrowInvalid as error:
+    except UnicodeError as error:
+        raise undecodable_error(info) from error
+    except pa.ArrowException as error:
         raise _arrow_error(info, error) from error
     if malformed_text:
         info.malformed = _locate_malformed(info, malformed_text)
@@ -202,11 +312,15 @@ def _locate_malformed(info: SourceInfo, malformed: list[tuple[str, str]]) -> lis
 
     expected = len(info.columns)
     located: list[tuple[int, str, str]] = []
-    with info.path.open(encoding=info.encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=info.delimiter)
-        for index, record in enumerate(reader):
-            if index and len(record) != expected and any(cell.strip() for cell in record):
-                located.append((index + 1, info.delimiter.join(record), ""))
+    csv.field_size_limit(CSV_BLOCK_BYTES)
+    try:
+        with info.path.open(encoding=info.encoding, errors="replace", newline="") as handle:
+            reader = csv.reader(handle, delimiter=info.delimiter)
+            for index, record in enumerate(reader):
+                if index and len(record) != expected and any(cell.strip() for cell in record):
+                    located.append((index + 1, info.delimiter.join(record)[:2000], ""))
+    except csv.Error:
+        located = []  # the slow parser gave up: keep the fast parser's texts, without row numbers
     reasons = iter(reason for _, reason in malformed)
     if len(located) != len(malformed):
         # The two parsers disagree (e.g. on quoting); keep the fast parser's texts and reasons.
@@ -215,15 +329,17 @@ def _locate_malformed(info: SourceInfo, malformed: list[tuple[str, str]]) -> lis
 
 
 def _arrow_error(info: SourceInfo, error: Exception) -> InputError:
-    message = str(error)
+    message = _first_line(error)
     if "UTF8" in message or "utf8" in message.lower():
+        return undecodable_error(info)
+    if "straddling" in message or "straddle" in message:
         return InputError(
-            "the file has bytes that are not valid UTF-8 further in",
+            f"a field is longer than the limit of {CSV_BLOCK_BYTES >> 20} MiB (or a quote is never closed)",
             file=str(info.path),
-            hint="re-save it as UTF-8, or pass --encoding with its encoding (e.g. cp1252, latin-1)",
+            hint="check the quoting; a manifest field is never that long",
         )
     return InputError(
-        f"cannot parse the file: {message.splitlines()[0]}",
+        f"cannot parse the file: {message}",
         file=str(info.path),
         hint="check that it is a well-formed CSV with a header row",
     )
@@ -235,23 +351,27 @@ def _read_jsonl(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
     first_row = 1
     with info.path.open(encoding=info.encoding, errors="strict") as handle:
         try:
-            for number, line in enumerate(handle, start=1):
-                if number == 1:
-                    line = line.lstrip("\ufeff")
-                if not line.strip():
-                    continue
+            number = 0
+            while line := handle.readline(MAX_RECORD_CHARS + 1):
+                number += 1
+                if len(line) > MAX_RECORD_CHARS and not line.endswith("\n"):
+                    while (rest := handle.readline(MAX_RECORD_CHARS)) and not rest.endswith("\n"):
+                        pass
+                    record = _unparsed(number, f"longer than {MAX_RECORD_CHARS:,} characters", line)
+                else:
+                    if number == 1:
+                        line = line.lstrip("\ufeff")
+                    if not line.strip():
+                        continue
+                    record = _parse_json_line(line, number)
                 if not buffer:
                     first_row = number
-                buffer.append(_parse_json_line(line, number))
+                buffer.append(record)
                 if len(buffer) >= BATCH_ROWS // 4:
                     yield _records_table(buffer), first_row
                     buffer = []
-        except UnicodeDecodeError as error:
-            raise InputError(
-                "the file has bytes that are not valid UTF-8",
-                file=str(info.path),
-                hint="re-save it as UTF-8, or pass --encoding with its encoding",
-            ) from error
+        except UnicodeError as error:
+            raise undecodable_error(info) from error
     if buffer:
         yield _records_table(buffer), first_row
 
@@ -262,28 +382,33 @@ ROW_NUMBER = "__row__"
 RAW_LINE = "__raw__"
 
 
+def _unparsed(number: int, reason: str, line: str) -> dict:
+    return {ROW_NUMBER: str(number), PARSE_ERROR: reason, RAW_LINE: line[:2000]}
+
+
 def _parse_json_line(line: str, number: int) -> dict:
     try:
         record = json.loads(line)
+        if not isinstance(record, dict):
+            return _unparsed(number, "not a JSON object", line)
+        out = {ROW_NUMBER: str(number)}
+        for key, value in record.items():
+            key = json_key(key)
+            if value is None:
+                out[key] = None
+            elif isinstance(value, bool):
+                out[key] = "true" if value else "false"
+            elif isinstance(value, (dict, list)):
+                out[key] = json.dumps(value, ensure_ascii=False)
+            else:
+                out[key] = str(value)
+        return out
     except json.JSONDecodeError as error:
-        return {
-            ROW_NUMBER: str(number),
-            PARSE_ERROR: f"not valid JSON ({error.msg} at column {error.colno})",
-            RAW_LINE: line[:2000],
-        }
-    if not isinstance(record, dict):
-        return {ROW_NUMBER: str(number), PARSE_ERROR: "not a JSON object", RAW_LINE: line[:2000]}
-    out = {ROW_NUMBER: str(number)}
-    for key, value in record.items():
-        if value is None:
-            out[key] = None
-        elif isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, (dict, list)):
-            out[key] = json.dumps(value, ensure_ascii=False)
-        else:
-            out[key] = str(value)
-    return out
+        return _unparsed(number, f"not valid JSON ({error.msg} at column {error.colno})", line)
+    except RecursionError:
+        return _unparsed(number, "nested too deeply (a manifest record is a flat JSON object)", line)
+    except ValueError as error:  # e.g. an integer with more digits than Python converts
+        return _unparsed(number, f"not a usable JSON record ({_first_line(error)})", line)
 
 
 def _records_table(records: list[dict]) -> pa.Table:
@@ -299,5 +424,9 @@ def _read_parquet(info: SourceInfo) -> Iterator[tuple[pa.Table, int]]:
         for batch in pq.ParquetFile(info.path).iter_batches(batch_size=BATCH_ROWS):
             yield _as_strings(batch), next_row
             next_row += batch.num_rows
-    except pa.ArrowInvalid as error:
-        raise InputError(f"cannot read the Parquet file: {error}", file=str(info.path)) from error
+    except InputError:
+        raise
+    except Exception as error:  # damaged pages fail in many ways inside pyarrow (Arrow, OS, Unicode)
+        raise InputError(
+            f"cannot read the Parquet file: {_first_line(error)}", file=str(info.path)
+        ) from error

@@ -8,6 +8,7 @@ only a few distinct times (dates, countries, codes) are parsed once per distinct
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from parcelaudit.errors import InputError
 from parcelaudit.ingest.mapping import TableMapping
 from parcelaudit.ingest.readers import PARSE_ERROR, RAW_LINE, ROW_NUMBER
 from parcelaudit.reference.codes import currency_codes, normalise_country
@@ -66,15 +68,89 @@ def _map_distinct(values: pa.Array, parse: Callable[[str], object], out_type: pa
     return pc.take(pa.array(parsed, out_type), indices)
 
 
-def _parse_date(text: str) -> date | None:
-    candidate = text[:10] if len(text) > 10 and text[10] in "T " else text
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"):
+ISO_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
+# Formats tried on a date column that is not ISO; a column is read in the one format all its values fit.
+OTHER_DATE_FORMATS = (
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%d.%m.%Y",
+    "%m-%d-%Y",
+    "%d-%m-%Y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%b %d %Y",
+    "%b %d, %Y",
+)
+_TIME_PART = re.compile(
+    r"^(\S+(?:\s\S+,?\s\S+)?)[ T]\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\s*([AaPp][Mm])?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def _date_part(text: str) -> str:
+    if len(text) > 10 and text[10] in "T " and text[4:5] == "-":
+        return text[:10]
+    match = _TIME_PART.match(text)
+    return match.group(1) if match else text
+
+
+def _parse_date(text: str, formats: tuple[str, ...] = ISO_DATE_FORMATS) -> date | None:
+    candidate = _date_part(text)
+    for fmt in formats:
         try:
             parsed = datetime.strptime(candidate, fmt).date()
         except ValueError:
             continue
         return parsed if EARLIEST <= parsed <= LATEST else None
     return None
+
+
+_FORMAT_NAMES = {"%m": "MM", "%d": "DD", "%Y": "YYYY", "%y": "YY", "%b": "Mon"}
+
+
+def format_label(fmt: str) -> str:
+    """A strftime format as people write it: %m/%d/%Y -> MM/DD/YYYY."""
+    for code, name in _FORMAT_NAMES.items():
+        fmt = fmt.replace(code, name)
+    return fmt
+
+
+def choose_date_format(values: list[str], column: str, file: str) -> tuple[str | None, str | None]:
+    """The format a date column is written in: (format or None for ISO, note); refuses an ambiguous column.
+
+    A column is read in the one non-ISO format that the most of its distinct values fit; if two formats
+    fit equally many values and read some value differently (03/04 as March or April), it is refused.
+    """
+    distinct = [v for v in dict.fromkeys(v.strip() for v in values) if v]
+    if not distinct or all(_parse_date(v) for v in distinct):
+        return None, None
+    fits: dict[str, list[date | None]] = {}
+    for fmt in OTHER_DATE_FORMATS:
+        parsed = [_parse_date(v, (fmt,)) for v in distinct]
+        if any(parsed):
+            fits[fmt] = parsed
+    if not fits:
+        return None, None
+    best = max(sum(p is not None for p in parsed) for parsed in fits.values())
+    top = [fmt for fmt, parsed in fits.items() if sum(p is not None for p in parsed) == best]
+    readings = {tuple(fits[fmt]) for fmt in top}
+    if len(readings) > 1:
+        example = next(v for i, v in enumerate(distinct) if len({fits[fmt][i] for fmt in top}) > 1)
+        raise InputError(
+            f"the dates of column {column!r} are ambiguous: {example!r} reads as "
+            + " or ".join(format_label(fmt) for fmt in top),
+            file=file,
+            field=column,
+            hint=f"pass --date-format (e.g. --date-format {top[0]}) or set date_format in the map",
+        )
+    fmt = top[0]
+    ambiguous = "" if len(top) == 1 else " (every value reads the same either way)"
+    note = (
+        f"column {column!r}: dates read as {format_label(fmt)} ({fmt}){ambiguous}; "
+        f"{best:,} of {len(distinct):,} distinct values fit"
+    )
+    return fmt, note
 
 
 def _parse_timestamp(text: str) -> datetime | None:
@@ -157,7 +233,9 @@ def _hts_digits(text: pa.Array) -> pa.Array:
     return digits
 
 
-def _parse_field(spec: Field, text: pa.Array) -> tuple[pa.Array, list[tuple[pa.Array, str]]]:
+def _parse_field(
+    spec: Field, text: pa.Array, date_format: str | None = None, decimal: str = "."
+) -> tuple[pa.Array, list[tuple[pa.Array, str]]]:
     """Parse one column by its kind; return typed values and (error mask, reason) pairs."""
     errors: list[tuple[pa.Array, str]] = []
     present = pc.is_valid(text)
@@ -167,10 +245,22 @@ def _parse_field(spec: Field, text: pa.Array) -> tuple[pa.Array, list[tuple[pa.A
 
     kind = spec.kind
     if kind in ("money", "number", "integer"):
+        if decimal == ",":
+            # 1.234,50 -> 1234.50: the dot and spaces group thousands, the comma marks decimals.
+            text = pc.replace_substring(pc.replace_substring_regex(text, r"[.\s]", ""), ",", ".")
         values, bad, negative = _parse_numbers(text, integer=kind == "integer")
-        what = "a whole number" if kind == "integer" else "a number such as 12.50"
+        what = (
+            "a whole number"
+            if kind == "integer"
+            else 'a number such as 12,50 (the map says decimal = ",")'
+            if decimal == ","
+            else "a number such as 12.50"
+        )
         errors.append((bad, f"not {what}"))
         errors.append((negative, "negative value"))
+    elif kind == "date" and date_format:
+        values = _map_distinct(text, lambda t, f=(date_format,): _parse_date(t, f), pa.date32())
+        unparsed(values, f"not a date in the format {format_label(date_format)}, between 1990 and 2100")
     elif kind == "date":
         values = _map_distinct(text, _parse_date, pa.date32())
         unparsed(values, "not a date (use YYYY-MM-DD, between 1990 and 2100)")
@@ -224,7 +314,23 @@ def validate_batch(raw: pa.Table, mapping: TableMapping, first_row: int) -> Vali
     unparsed = pc.is_valid(parse_error) if parse_error is not None else None
     for spec in mapping.table.fields:
         source = mapping.columns.get(spec.name)
-        text = _clean_text(raw[source].combine_chunks()) if source else pa.nulls(n, pa.string())
+        constant = mapping.constants.get(spec.name)
+        if source:
+            text = _clean_text(raw[source].combine_chunks())
+        elif constant is not None:
+            text = pa.array([constant] * n, pa.string())
+        else:
+            text = pa.nulls(n, pa.string())
+        if source and pc.any(pc.fill_null(pc.match_substring(text, "\ufeff"), False)).as_py():
+            problems.append(
+                (
+                    spec.name,
+                    pc.fill_null(pc.match_substring(text, "\ufeff"), False),
+                    pc.replace_substring(text, "\ufeff", "<U+FEFF>"),
+                    "holds a byte-order mark (U+FEFF) inside the value: two files joined into one? "
+                    "remove it and import again",
+                )
+            )
         too_long = _too_long(text)
         problems.append(
             (
@@ -236,7 +342,7 @@ def validate_batch(raw: pa.Table, mapping: TableMapping, first_row: int) -> Vali
         )
         if pc.any(too_long).as_py():
             text = pc.if_else(too_long, pa.scalar(None, pa.string()), text)
-        values, errors = _parse_field(spec, text)
+        values, errors = _parse_field(spec, text, mapping.date_formats.get(spec.name), mapping.decimal)
         problems.extend((spec.name, mask, text, reason) for mask, reason in errors)
         if spec.default is not None:
             default = (

@@ -1,0 +1,153 @@
+"""A carrier's manifest, as a new user brings it: refused with the columns named, a proposed map,
+then stored with every column kept; dates, exit status and counts as issue 11 asks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from parcelaudit.errors import InputError
+from parcelaudit.ingest import ingest_file
+from parcelaudit.ingest.mapping import load_map
+from parcelaudit.store import Store
+from tests.ingest.carrier import CARRIER_ROWS, write_carrier_csv, write_carrier_xlsx
+from tests.test_cli import run
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "store.duckdb") as opened:
+        yield opened
+
+
+def test_refusal_names_every_column_not_understood(store, tmp_path):
+    path = write_carrier_csv(tmp_path / "carrier.csv")
+    with pytest.raises(InputError) as error:
+        ingest_file(store, path)
+    text = str(error.value)
+    assert "country_of_shipment" in text
+    assert "columns not understood" in text
+    for column in ("'Origin'", "'Weight KG'", "'Consignee Zip'"):
+        assert column in text
+    assert "--suggest-map" in text
+
+
+def test_carrier_manifest_end_to_end_with_a_suggested_map(tmp_path):
+    write_carrier_csv(tmp_path / "carrier.csv")
+    suggested = run("ingest", "carrier.csv", "--suggest-map", cwd=tmp_path)
+    assert suggested.returncode == 0, suggested.stderr
+    assert "Weight KG" in suggested.stdout and "Consignee Zip" in suggested.stdout
+    text = (tmp_path / "carrier.map.toml").read_text()
+    column_map = load_map(tmp_path / "carrier.map.toml")
+    assert column_map.columns["Origin"] == "country_of_shipment", text
+    assert column_map.columns["HAWB"] == "shipment_id"
+    assert column_map.columns["Ship Date"] == "export_date"
+    assert column_map.date_format == "%m/%d/%Y"
+    assert column_map.columns["Weight KG"] == ""
+    result = run("ingest", "carrier.csv", "--map", "carrier.map.toml", "--db", "s.duckdb", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with Store.open(tmp_path / "s.duckdb", read_only=True) as store:
+        rows = store.con.execute(
+            "SELECT shipment_id, export_date, arrival_date, declared_value, entry_type, order_id "
+            "FROM shipments ORDER BY 1"
+        ).fetchall()
+        assert [r[0] for r in rows] == ["1Z84E5X0412", "1Z84E5X0413", "1Z84E5X0414"]
+        assert str(rows[0][1]) == "2025-03-08" and str(rows[0][2]) == "2025-03-10"
+        assert rows[0][3] == pytest.approx(24.90 + 11.97)  # the parcel's value: the sum of its lines
+        assert rows[0][4] == "86" and rows[0][5] == "A-99120"
+        assert store.con.execute("SELECT count(*) FROM lines").fetchone()[0] == 4
+        extras = [json.loads(r[0]) for r in store.con.execute("SELECT fields FROM source_extras").fetchall()]
+        assert len(extras) == 4 and {"Weight KG", "Consignee Zip"} <= set(extras[0])
+    # ingest and status count shipments and lines the same way
+    assert "3" in result.stdout and "4" in result.stdout
+    status = run("status", "--db", "s.duckdb", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    latest = status.stdout[status.stdout.index("Latest imports") :]
+    assert "│ 4    │ 3         │ 4     │" in latest.replace("┃", "│") or (" 3 " in latest and " 4 " in latest)
+
+
+def test_xlsx_manifest_reads_like_the_csv(store, tmp_path):
+    path = write_carrier_xlsx(tmp_path / "carrier.xlsx")
+    column_map = tmp_path / "map.toml"
+    column_map.write_text('[columns]\n"Origin" = "country_of_shipment"\n', encoding="utf-8")
+    result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
+    assert result.rows_rejected == 0, store.read_table("rejects").to_pylist()
+    assert (result.shipments_stored, result.lines_stored) == (3, 4)
+    assert (
+        store.con.execute("SELECT min(export_date) FROM shipments").fetchone()[0].isoformat() == "2025-03-08"
+    )
+    assert result.format == "xlsx"
+
+
+def test_us_dates_with_a_day_over_12_are_read_with_a_note(store, tmp_path):
+    path = write_carrier_csv(tmp_path / "carrier.csv")
+    column_map = tmp_path / "map.toml"
+    column_map.write_text('[columns]\n"Origin" = "country_of_shipment"\n', encoding="utf-8")
+    result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
+    assert result.rows_rejected == 0
+    assert any("MM/DD/YYYY" in note for note in result.notes)
+
+
+def test_ambiguous_dates_are_refused_in_one_line_and_read_with_a_format(store, tmp_path):
+    rows = [[*r[:2], "03/04/2025", "04/03/2025", *r[4:]] for r in CARRIER_ROWS]
+    path = write_carrier_csv(tmp_path / "carrier.csv", rows)
+    column_map = tmp_path / "map.toml"
+    column_map.write_text('[columns]\n"Origin" = "country_of_shipment"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="ambiguous") as error:
+        ingest_file(store, path, column_map=load_map(column_map))
+    assert "\n" not in str(error.value) and "--date-format" in str(error.value)
+    result = ingest_file(
+        store, path, column_map=load_map(column_map), date_format="%d/%m/%Y", rejects_dir=None
+    )
+    assert result.rows_rejected == 0
+    assert (
+        store.con.execute("SELECT min(arrival_date) FROM shipments").fetchone()[0].isoformat() == "2025-03-04"
+    )
+
+
+def test_file_currency_and_parcel_level_value_scope(store, tmp_path):
+    path = write_carrier_csv(tmp_path / "carrier.csv")
+    column_map = tmp_path / "map.toml"
+    column_map.write_text(
+        'currency = "EUR"\nvalue_scope = "shipment"\n[columns]\n"Origin" = "country_of_shipment"\n'
+        '"Value USD" = "declared_value"\n',
+        encoding="utf-8",
+    )
+    rows = [[*r[:14], "36.87" if r[0].endswith("12") else r[14], *r[15:]] for r in CARRIER_ROWS]
+    write_carrier_csv(path, rows)
+    result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
+    assert result.rows_rejected == 0
+    got = store.con.execute("SELECT declared_value, currency FROM shipments ORDER BY shipment_id").fetchall()
+    assert got[0] == (36.87, "EUR")
+    assert store.con.execute("SELECT count(*) FROM lines WHERE value IS NOT NULL").fetchone()[0] == 0
+
+
+def test_exit_status_is_non_zero_when_rows_are_rejected(tmp_path):
+    rows = [list(r) for r in CARRIER_ROWS]
+    rows[3][8 + 6] = "n/a"  # Value USD
+    write_carrier_csv(tmp_path / "carrier.csv", rows)
+    (tmp_path / "map.toml").write_text('[columns]\n"Origin" = "country_of_shipment"\n', encoding="utf-8")
+    failed = run("ingest", "carrier.csv", "--map", "map.toml", "--db", "a.duckdb", cwd=tmp_path)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "1 of 4 records rejected" in failed.stderr
+    allowed = run(
+        "ingest",
+        "carrier.csv",
+        "--map",
+        "map.toml",
+        "--db",
+        "b.duckdb",
+        "--max-reject-rate",
+        "0.3",
+        cwd=tmp_path,
+    )
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_a_mistyped_db_path_is_refused_and_not_created(tmp_path):
+    result = run("status", "--db", "tyop.duckdb", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no store at this path" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "tyop.duckdb").exists()
