@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from parcelaudit.cli import app
+from parcelaudit.commands.common import console
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Rich wraps tables to the terminal; a wide console keeps ids and citations on one line."""
+    monkeypatch.setattr(console, "width", 300)
 
 
 def test_duty_prints_components_sources_and_statuses():
@@ -54,9 +62,9 @@ def test_duty_user_error_is_one_line():
 
 
 def test_policy_coverage_lists_programs_and_detail():
-    result = runner.invoke(app, ["policy", "coverage"], env={"COLUMNS": "250"})
+    result = runner.invoke(app, ["policy", "coverage"])
     assert result.exit_code == 0, result.output
     for program in ("S301-CN", "IEEPA-RECIP", "S122", "HORIZON"):
         assert program in result.output
-    detail = runner.invoke(app, ["policy", "coverage", "--detail"], env={"COLUMNS": "250"})
+    detail = runner.invoke(app, ["policy", "coverage", "--detail"])
     assert detail.exit_code == 0 and "MPF-EXPRESS" in detail.output

@@ -243,9 +243,19 @@ def _mfn(code: str, origin: str, on: date, preference: str | None) -> tuple[Comp
     return Component("MFN", "MFN", rate, Decimal("0.00"), citation, status, note="; ".join(notes)), claimed
 
 
+@lru_cache(maxsize=512)
+def _measures_for(origin: str) -> tuple[Measure, ...]:
+    """The measures that can apply to an origin at all (its country lists), in table order."""
+    return tuple(
+        m
+        for m in load_tables().measures
+        if origin not in m.except_countries and (not m.countries or origin in m.countries)
+    )
+
+
 def _matches(tables: DutyTables, code: str, origin: str, on: date) -> dict[str, Measure]:
     best: dict[str, tuple[int, Measure]] = {}
-    for measure in tables.measures:
+    for measure in _measures_for(origin):
         strength = measure.covers(code, origin, on)
         if strength >= 0 and strength > best.get(measure.program, (-1, measure))[0]:
             best[measure.program] = (strength, measure)
@@ -461,6 +471,7 @@ def quote(
     preference: str | None = None,
     entry_type: str | None = None,
     postal_method: str = "ad_valorem",
+    with_fees: bool = True,
 ) -> Quote:
     """Duty and fees owed on one line of `value` USD, of HTS `hts` and origin `origin`, entered on `on`."""
     on = _as_date(on)
@@ -497,5 +508,5 @@ def quote(
         for c in parts
     )
     duty = Quote(code, country, on, amount_value, mode, quantity, kind, priced).amount
-    fees = entry_fees(tables, on, amount_value, mode, kind, duty)
+    fees = entry_fees(tables, on, amount_value, mode, kind, duty) if with_fees else ()
     return Quote(code, country, on, amount_value, mode, quantity, kind, priced, fees)

@@ -54,7 +54,7 @@ def _components(hts: str | None, origin: str | None, on: date | None, mode: str)
         return ()
     try:
         # Entry type 11: the duty the line owes when entered; de minimis is judged per shipment below.
-        return quote(hts, origin, on, 1, mode=mode, entry_type="11").components
+        return quote(hts, origin, on, 1, mode=mode, entry_type="11", with_fees=False).components
     except ParcelAuditError:
         return ()
 
