@@ -233,6 +233,10 @@ def test_outcome_must_agree_with_the_corrections(db):
         for extra, message in cases:
             with pytest.raises(ParcelAuditError, match=message):
                 record_results(store, audit_id, [{"item_id": item["item_id"], **extra}], actor="t")
+        with pytest.raises(ParcelAuditError, match="given twice"):
+            record_results(
+                store, audit_id, [{"item_id": item["item_id"], "result": "correct"}] * 2, actor="t"
+            )
 
 
 def test_unknown_importer_is_an_error_with_did_you_mean(db):

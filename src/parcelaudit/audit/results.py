@@ -348,6 +348,12 @@ def record_results(
             field="item_id",
             hint="record results only for sampled items",
         )
+    seen: set[str] = set()
+    twice = [r["item_id"] for r in results if r["item_id"] in seen or seen.add(r["item_id"])]
+    if twice:
+        raise ParcelAuditError(
+            f"item {twice[0]!r} is given twice", file=source, field="item_id", hint="one result per item"
+        )
     corrections = []
     for r in results:
         item = sample[r["item_id"]]

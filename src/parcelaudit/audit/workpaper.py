@@ -279,6 +279,8 @@ def _projection_sheet(book: Workbook, evaluation: dict, items: list[dict]) -> No
     note = sheet.cell(start + len(block) + 2, 1, _projection_note(evaluation))
     note.alignment = Alignment(wrap_text=False)
     sheet.column_dimensions["A"].width = 34
+    for letter in "BCD":  # the block's headings are longer than the strata figures above them
+        sheet.column_dimensions[letter].width = max(sheet.column_dimensions[letter].width or 0, 26)
 
 
 def _projection_note(evaluation: dict) -> str:
@@ -362,6 +364,8 @@ def write_workpaper(path: Path, context: dict) -> Path:
             row[1].number_format = USD
         elif "rate" in label:
             row[1].number_format = PERCENT
+        elif label.endswith(("items", "in_error")):
+            row[1].number_format = COUNT
     _steps_sheets(book, context["steps"])
     strata = evaluation["strata"]
     _sheet(
