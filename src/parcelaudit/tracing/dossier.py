@@ -8,7 +8,6 @@ MAX_ROWS rows with the total; a table that was cut is written whole as a CSV ann
 
 from __future__ import annotations
 
-import csv
 import re
 import textwrap
 from collections import defaultdict
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from parcelaudit.csv_safety import write_rows
 from parcelaudit.hashing import file_sha256
 from parcelaudit.tracing.records import DocumentIndex, record_steps, requirements, uncopied_documents
 from parcelaudit.tracing.verdict import EXPOSING, TraceResult
@@ -311,26 +311,17 @@ class Table:
         return self.total - len(self.rows)
 
     def write_annex(self, out_dir: Path) -> Path | None:
-        """Write every row as a CSV (formula-looking cells quoted) when the table was cut."""
+        """Write every row as a CSV (formula-looking cells neutralised) when the table was cut."""
         if self.annex is None:
             return None
         path = Path(out_dir) / self.annex
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(self.all_rows[0]))
-            writer.writeheader()
-            for row in self.all_rows:
-                writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        header = list(self.all_rows[0])
+        cells = (
+            ["; ".join(map(str, v)) if isinstance(v, list) else v for v in row.values()]
+            for row in self.all_rows
+        )
+        write_rows(path, header, cells)
         return path
-
-
-def _csv_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in user text (a leading = + - @ becomes text)."""
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def dossier_tables(result: TraceResult) -> dict[str, Table]:

@@ -133,13 +133,17 @@ class Step:
     lots: frozenset[str]
     facility_id: str | None
     label: str
-    count: int = 1
+    members: tuple[tuple[str, ...], ...] = ()  # the event ids of each repeat
+
+    @property
+    def count(self) -> int:
+        """How many times the step was repeated."""
+        return max(len(self.members), 1)
 
 
 def record_steps(up: Upstream) -> list[Step]:
     """Each step that needs records (repeats of one step grouped), in a stable order."""
-    groups: dict[tuple, list[str]] = {}
-    counts: dict[tuple, int] = defaultdict(int)
+    groups: dict[tuple, list[tuple[str, ...]]] = {}
     firsts: dict[tuple, tuple[str, frozenset[str], str | None, str]] = {}
     for m in up.movements:
         lots = frozenset(q.lot for q in m.lots)
@@ -148,8 +152,7 @@ def record_steps(up: Upstream) -> list[Step]:
             shown = ", ".join(sorted(lots)[:2]) + (" ..." if len(lots) > 2 else "")
             label = f"the shipment of {shown} from {m.from_facility or '?'} to {m.to_facility or '?'}"
             groups[key], firsts[key] = [], ("movement", lots, m.from_facility, label)
-        groups[key] += m.event_ids
-        counts[key] += 1
+        groups[key].append(tuple(m.event_ids))
     for t in up.transformations:
         if t.inputs:  # an origin event has no production run to document
             lots = frozenset(q.lot for q in t.outputs)
@@ -157,12 +160,12 @@ def record_steps(up: Upstream) -> list[Step]:
             key = ("transformation", lots, inputs, t.facility_id)
             if key not in groups:
                 groups[key], firsts[key] = [], ("transformation", lots, t.facility_id, t.event_id)
-            groups[key].append(t.event_id)
-            counts[key] += 1
+            groups[key].append((t.event_id,))
     steps = []
-    for key, event_ids in groups.items():
+    for key, members in groups.items():
         scope, lots, facility_id, label = firsts[key]
-        steps.append(Step(scope, tuple(event_ids), lots, facility_id, label, counts[key]))
+        event_ids = tuple(e for member in members for e in member)
+        steps.append(Step(scope, event_ids, lots, facility_id, label, tuple(members)))
     return steps
 
 
@@ -176,7 +179,10 @@ def check_documents(up: Upstream, chain: Chain, require_copies: bool = False) ->
     index = DocumentIndex(chain)
     found = []
     for step in record_steps(up):
-        have = index.types(set(step.lots), step.event_ids)
+        # Records linked to the lots count for every repeat; records linked to events only when every
+        # repeat has one.
+        by_event = [index.types(set(), member) for member in step.members]
+        have = index.types(set(step.lots)) | (set.intersection(*by_event) if by_event else set())
         tier = min((up.tiers.get(lot, 0) for lot in step.lots), default=0)
         repeats = f" ({step.count:,} times)" if step.count > 1 else ""
         for rule in (r for r in requirements() if r["scope"] == step.scope and r["doc_type"] not in have):
