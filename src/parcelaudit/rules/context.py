@@ -104,7 +104,7 @@ class RuleContext:
             self.con.register(name, table)
         # Money in US dollars before any rule or duty sees it (rules.values states the contract).
         self.shipments, self.lines, self.orders = to_usd(
-            self.con, rates, int(self.settings.max_rate_age_days)
+            self.con, self.shipments, self.lines, self.orders, rates, int(self.settings.max_rate_age_days)
         )
         for name, table in (("shipments", self.shipments), ("lines", self.lines), ("orders", self.orders)):
             self.con.register(name, table)

@@ -6,11 +6,11 @@ article word wins), and an "X-operated" / "X-powered" modifier names the power, 
 ("battery-operated toy car" is a toy). Our keyword map (description_chapters.csv) only *names* the article
 and the chapters it usually belongs to; the schedule decides:
 
-- no opinion when the head phrase shares a word (stemmed) with the texts of the declared heading: the
-  declared code plausibly describes it ("moisturizing body wash" under 3401.30, whose text speaks of
+- no opinion when the article's own words (the head phrase's last word and its article words, stemmed)
+  appear in the texts of the declared heading: the declared code plausibly describes it ("moisturizing body wash" under 3401.30, whose text speaks of
   washing the skin; "laptop bag" under 4202, whose text names bags);
-- a finding only when the article keyword points elsewhere and the declared heading's texts (before
-  their own qualifiers such as "for placing on a table") share no word with the head phrase; the
+- a finding only when no article word of the head phrase allows the declared code and the declared
+  heading's texts (before their own qualifiers such as "for placing on a table") do not name the article; the
   suggestions in the evidence are the headings under the keyword's chapters whose texts name the article,
   or the keyword's chapters when none does.
 
@@ -153,6 +153,10 @@ class ScheduleWords:
             )
         return self._stems[heading]
 
+    def has_phrase(self, heading: str, phrase: str) -> bool:
+        """Whether a text under the heading contains the phrase as written."""
+        return any(phrase in text.lower() for text in self.by_heading.get(heading, ()))
+
     def headings_naming(self, word: str, prefixes: Iterable[str]) -> list[str]:
         """Headings under the prefixes whose texts contain the word's stem, most mentions first (at most 3)."""
         target = content_stems(word)
@@ -187,9 +191,20 @@ def judge(
     if any(hts.startswith(keyword_prefixes[m.group(1)]) for m in found):
         return None
     declared = words.of(hts[:4])
-    head_stems = content_stems(head)
-    if declared and head_stems & declared:
-        return None  # the declared heading's own words describe the article
+    # The article's own words: the head phrase's last content word and the article words found in it
+    # (materials and users, "hair" in "hair straightener", do not make a heading describe the article).
+    named = [m for m in _WORD.finditer(head) if len(m.group()) > 2 and m.group() not in GENERIC]
+    last = found[-1]
+    if named and " " in last.group(1) and last.start() <= named[-1].start() < last.end():
+        # a two-word article ("tank top") is named only by the two words together
+        if declared and words.has_phrase(hts[:4], last.group(1)):
+            return None
+    else:
+        article_stems = content_stems(named[-1].group() if named else "")
+        for match in found:
+            article_stems |= content_stems(match.group(1))
+        if declared and article_stems & declared:
+            return None  # the declared heading's own words describe the article
     suggested = words.headings_naming(article, prefixes) if words.by_heading else []
     return {
         "description": description,

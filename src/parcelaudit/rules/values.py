@@ -26,90 +26,172 @@ RATE_DATE = "s.arrival_date"  # becomes coalesce(s.export_date, s.arrival_date) 
 ORDER_RATE_DATE = "o.order_date"
 
 
-def _needs_rates(con: duckdb.DuckDBPyConnection) -> bool:
-    foreign = "coalesce(nullif(upper(trim(currency)), ''), 'USD') <> 'USD'"
-    return bool(
-        con.execute(
-            f"SELECT EXISTS (SELECT 1 FROM shipments WHERE {foreign}) OR EXISTS (SELECT 1 FROM orders WHERE {foreign})"
-        ).fetchall()[0][0]
-    )
+FOREIGN = "coalesce(nullif(upper(trim({0}.currency)), ''), 'USD') <> 'USD'"
+ROW = "__row"
+
+
+def _exists(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    return bool(con.execute(f"SELECT EXISTS ({sql})").fetchall()[0][0])
+
+
+def _with_columns(table: pa.Table, columns: dict[str, pa.Array | pa.ChunkedArray]) -> pa.Table:
+    """The table with columns replaced or appended (row order kept)."""
+    for name, column in columns.items():
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, column)
+        else:
+            table = table.append_column(name, column)
+    return table
+
+
+def _computed(con: duckdb.DuckDBPyConnection, table: pa.Table, name: str, select: str) -> pa.Table:
+    """Columns computed by SQL over `name` (registered with a row number) in the table's own row order.
+
+    Only the new columns travel back from DuckDB: copying a million-row table of strings costs seconds.
+    """
+    numbered = table.append_column(ROW, pa.array(range(table.num_rows), pa.int64()))
+    con.register(name, numbered)
+    try:
+        return con.sql(f"{select} ORDER BY {ROW}").to_arrow_table()
+    finally:
+        con.register(name, table)
 
 
 def to_usd(
     con: duckdb.DuckDBPyConnection,
+    shipments: pa.Table,
+    lines: pa.Table,
+    orders: pa.Table,
     rates: pa.Table | str | None,
     max_rate_age_days: int,
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Shipments, lines and orders (registered in con under those names) with money in USD; see the module doc.
+    """The canonical tables (registered in con as shipments, lines, orders) with money in USD; see the module doc.
 
     rates: a RATE_SCHEMA table, a rates file path, or None (the ECB reference series, only loaded when some
     amount is not in dollars). A rate counts on a date when it is the latest for its currency on or before
     that date and at most max_rate_age_days old (weekends and holidays; quarterly certified rates need ~92).
     """
-    if _needs_rates(con):
+    foreign = _exists(con, f"SELECT 1 FROM shipments s WHERE {FOREIGN.format('s')}")
+    foreign_orders = _exists(con, f"SELECT 1 FROM orders o WHERE {FOREIGN.format('o')}")
+    parcel_level = _exists(
+        con, "SELECT 1 FROM lines GROUP BY shipment_id HAVING count(value) = 0"
+    ) and _exists(con, "SELECT 1 FROM shipments WHERE declared_value IS NOT NULL")
+    n = shipments.num_rows
+    if foreign or foreign_orders:
         table = rates if isinstance(rates, pa.Table) else rates_for(rates)
     else:
         table = RATE_SCHEMA.empty_table()
     con.register("fx_rates", table)
     age = int(max_rate_age_days)
-    usd = "coalesce(nullif(upper(trim({0}.currency)), ''), 'USD') = 'USD'"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE fx_shipments AS
-        WITH wanted AS (
-            SELECT s.shipment_id, upper(trim(s.currency)) AS currency, {RATE_DATE} AS rate_on
-            FROM shipments s WHERE NOT {usd.format("s")}
+    original = {
+        "currency_original": shipments["currency"],
+        "declared_value_original": shipments["declared_value"],
+    }
+    if foreign:
+        money = _computed(
+            con,
+            shipments,
+            "shipments",
+            f"""
+            WITH fx AS (
+                SELECT s.{ROW}, w.usd_per_unit, w.rate_date, w.rate_source FROM shipments s
+                LEFT JOIN (
+                    SELECT q.{ROW},
+                           CASE WHEN q.rate_on - r.rate_date <= {age} THEN r.usd_per_unit END AS usd_per_unit,
+                           CASE WHEN q.rate_on - r.rate_date <= {age} THEN r.rate_date END AS rate_date,
+                           CASE WHEN q.rate_on - r.rate_date <= {age} THEN r.source END AS rate_source
+                    FROM (SELECT {ROW}, upper(trim(currency)) AS currency, {RATE_DATE} AS rate_on
+                          FROM shipments s WHERE {FOREIGN.format("s")}) q
+                    ASOF LEFT JOIN fx_rates r ON r.currency = q.currency AND q.rate_on >= r.rate_date
+                ) w USING ({ROW})
+            )
+            SELECT CASE WHEN {FOREIGN.format("s")} THEN s.declared_value * fx.usd_per_unit ELSE s.declared_value END
+                     AS declared_value,
+                   CASE WHEN {FOREIGN.format("s")} THEN fx.usd_per_unit ELSE 1.0 END AS usd_per_unit,
+                   fx.rate_date,
+                   CASE WHEN {FOREIGN.format("s")} THEN fx.rate_source ELSE 'USD as declared' END AS rate_source,
+                   s.{ROW}
+            FROM shipments s JOIN fx USING ({ROW})
+            """,
         )
-        SELECT w.shipment_id, w.currency, w.rate_on,
-               CASE WHEN w.rate_on - r.rate_date <= {age} THEN r.usd_per_unit END AS usd_per_unit,
-               CASE WHEN w.rate_on - r.rate_date <= {age} THEN r.rate_date END AS rate_date,
-               CASE WHEN w.rate_on - r.rate_date <= {age} THEN r.source END AS rate_source
-        FROM wanted w ASOF LEFT JOIN fx_rates r ON r.currency = w.currency AND w.rate_on >= r.rate_date
-    """)
-    shipments = con.sql(f"""
-        SELECT s.* REPLACE (
-                   CASE WHEN {usd.format("s")} THEN s.declared_value ELSE s.declared_value * f.usd_per_unit END
-                     AS declared_value),
-               s.currency AS currency_original, s.declared_value AS declared_value_original,
-               CASE WHEN {usd.format("s")} THEN 1.0 ELSE f.usd_per_unit END AS usd_per_unit,
-               f.rate_date, CASE WHEN {usd.format("s")} THEN 'USD as declared' ELSE f.rate_source END AS rate_source
-        FROM shipments s LEFT JOIN fx_shipments f USING (shipment_id)
-    """).to_arrow_table()
+        columns = {
+            name: money[name] for name in ("declared_value", "usd_per_unit", "rate_date", "rate_source")
+        }
+    else:
+        columns = {
+            "usd_per_unit": pa.array([1.0] * n, pa.float64()),
+            "rate_date": pa.nulls(n, pa.date32()),
+            "rate_source": pa.array(["USD as declared"] * n, pa.string()),
+        }
+    shipments = _with_columns(shipments, {**columns, **original})
     con.register("shipments_usd", shipments)
-    lines = con.sql("""
-        WITH per AS (
-            SELECT shipment_id, count(*) AS n, count(value) AS valued, sum(quantity) AS quantity,
-                   bool_and(coalesce(quantity, 0) > 0) AS all_quantities
-            FROM lines GROUP BY shipment_id
-        )
-        SELECT l.* REPLACE (
-                   CASE WHEN p.valued = 0 AND s.declared_value_original IS NOT NULL
+    if foreign or parcel_level:
+        money = _computed(
+            con,
+            lines,
+            "lines",
+            f"""
+            WITH per AS (
+                SELECT shipment_id, count(*) AS n, count(value) AS valued, sum(quantity) AS quantity,
+                       bool_and(coalesce(quantity, 0) > 0) AS all_quantities
+                FROM lines GROUP BY shipment_id
+            )
+            SELECT CASE WHEN p.valued = 0 AND s.declared_value_original IS NOT NULL
                         THEN CASE WHEN p.all_quantities THEN s.declared_value * l.quantity / p.quantity
                                   ELSE s.declared_value / p.n END
-                        ELSE l.value * s.usd_per_unit END AS value),
-               l.value AS value_original,
-               CASE WHEN p.valued > 0 OR s.declared_value_original IS NULL THEN 'line'
-                    WHEN p.all_quantities THEN 'allocated-by-quantity' ELSE 'allocated-evenly' END AS value_basis
-        FROM lines l JOIN per p USING (shipment_id) LEFT JOIN shipments_usd s USING (shipment_id)
-    """).to_arrow_table()
-    orders = con.sql(f"""
-        SELECT o.* REPLACE (
-                   CASE WHEN {usd.format("o")} THEN o.unit_price
+                        ELSE l.value * s.usd_per_unit END AS value,
+                   CASE WHEN p.valued > 0 OR s.declared_value_original IS NULL THEN 'line'
+                        WHEN p.all_quantities THEN 'allocated-by-quantity' ELSE 'allocated-evenly' END
+                     AS value_basis,
+                   l.{ROW}
+            FROM lines l JOIN per p USING (shipment_id) LEFT JOIN shipments_usd s USING (shipment_id)
+            """,
+        )
+        line_columns = {
+            "value": money["value"],
+            "value_original": lines["value"],
+            "value_basis": money["value_basis"],
+        }
+    else:
+        line_columns = {
+            "value_original": lines["value"],
+            "value_basis": pa.array(["line"] * lines.num_rows, pa.string()),
+        }
+    lines = _with_columns(lines, line_columns)
+    if foreign_orders:
+        money = _computed(
+            con,
+            orders,
+            "orders",
+            f"""
+            SELECT CASE WHEN NOT {FOREIGN.format("o")} THEN o.unit_price
                         WHEN {ORDER_RATE_DATE} - r.rate_date <= {age} THEN o.unit_price * r.usd_per_unit END
-                     AS unit_price)
-        FROM orders o ASOF LEFT JOIN fx_rates r
-          ON r.currency = upper(trim(o.currency)) AND {ORDER_RATE_DATE} >= r.rate_date
-    """).to_arrow_table()
+                     AS unit_price, o.{ROW}
+            FROM orders o ASOF LEFT JOIN fx_rates r
+              ON r.currency = upper(trim(o.currency)) AND {ORDER_RATE_DATE} >= r.rate_date
+            """,
+        )
+        orders = _with_columns(orders, {"unit_price": money["unit_price"]})
     # The parcel's basis: line values as declared, or the parcel value allocated (said in explain and reports).
-    con.register("lines_usd", lines)
-    basis = con.sql("""
-        SELECT s.*, coalesce(b.basis, 'line') AS value_basis FROM shipments_usd s
-        LEFT JOIN (SELECT shipment_id, any_value(value_basis) AS basis FROM lines_usd
-                   WHERE value_basis <> 'line' GROUP BY 1) b USING (shipment_id)
-    """).to_arrow_table()
-    for name in ("shipments_usd", "lines_usd", "fx_rates"):
+    if foreign or parcel_level:
+        con.register("lines_usd", lines)
+        basis = _computed(
+            con,
+            shipments,
+            "shipments_usd",
+            f"""
+            SELECT coalesce(b.basis, 'line') AS value_basis, s.{ROW} FROM shipments_usd s
+            LEFT JOIN (SELECT shipment_id, any_value(value_basis) AS basis FROM lines_usd
+                       WHERE value_basis <> 'line' GROUP BY 1) b USING (shipment_id)
+            """,
+        )["value_basis"]
+        con.unregister("lines_usd")
+    else:
+        basis = pa.array(["line"] * n, pa.string())
+    shipments = _with_columns(shipments, {"value_basis": basis})
+    for name in ("shipments_usd", "fx_rates"):
         con.unregister(name)
-    con.execute("DROP TABLE fx_shipments")
-    return basis, lines, orders
+    return shipments, lines, orders
 
 
 def money_in_usd(
@@ -118,19 +200,16 @@ def money_in_usd(
     """to_usd over a few canonical shipments and their lines (for explain): (shipment rows, line rows)."""
     con = duckdb.connect()
     try:
-        con.register("shipments", shipments)
-        con.register("lines", lines)
-        con.register(
-            "orders",
-            pa.table(
-                {
-                    "order_date": pa.array([], pa.date32()),
-                    "unit_price": pa.array([], pa.float64()),
-                    "currency": pa.array([], pa.string()),
-                }
-            ),
+        orders = pa.table(
+            {
+                "order_date": pa.array([], pa.date32()),
+                "unit_price": pa.array([], pa.float64()),
+                "currency": pa.array([], pa.string()),
+            }
         )
-        usd_shipments, usd_lines, _ = to_usd(con, rates, max_rate_age_days)
+        for name, table in (("shipments", shipments), ("lines", lines), ("orders", orders)):
+            con.register(name, table)
+        usd_shipments, usd_lines, _ = to_usd(con, shipments, lines, orders, rates, max_rate_age_days)
         return usd_shipments.to_pylist(), usd_lines.to_pylist()
     finally:
         con.close()
