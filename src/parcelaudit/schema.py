@@ -249,7 +249,7 @@ SHIPMENTS = Table(
             "export_date",
             D,
             "Date the parcel left the country of export (a carrier's ship date); CBP converts foreign "
-            "currency at the rate of this date (31 U.S.C. 5151(e), 19 CFR 159.32). Empty when not given.",
+            "currency at the rate of this date (31 U.S.C. 5151; 19 CFR 159.32 and 152.1(c)). Empty when not given.",
             kind="date",
             aliases=EXPORT_DATE_ALIASES,
         ),

@@ -19,7 +19,20 @@ alias. A flat manifest with shipment and line columns on one row per line item f
 thousands commas are accepted); dates are ISO (`YYYY-MM-DD`, also `YYYY/MM/DD`, `YYYYMMDD`, or an ISO
 date-time); countries are ISO 3166-1 alpha-2 (alpha-3 codes and English names are converted);
 currencies ISO 4217; HTS codes 6, 8 or 10 digits (dots, spaces and dashes are removed); entry types
-`321`, `86`, `11`, `01`, `postal` (`T86`, `Type 11`, `1` are understood).
+`321`, `86`, `11`, `01`, `postal` (`T86`, `Type 11`, `1` are understood). A date column in another
+format (`03/08/2025`, `08.03.2025`, `8 Mar 2025`) is read when all its values fit one format, with a
+note; a column that reads two ways (`03/04/2025`) needs `--date-format` or a map's `date_format`.
+
+A mapping file (`ingest --map map.toml`, proposed by `ingest --suggest-map FILE`) names the field of any
+header (`"HAWB" = "shipment_id"`) and says how the file writes values: `date_format`, `decimal`,
+`currency` (the file's currency when no column names it, stored in `shipments.currency`) and
+`value_scope` (`"shipment"`: the value column is the parcel's `declared_value` and line values stay
+empty; `"line"`: it is each line's value, and a parcel without a value column gets the sum of its lines).
+Columns no field takes are kept per source row in the `source_extras` table (`import_id`, `source_row`,
+`fields` as a JSON object), never dropped. A flat file without a line number numbers each parcel's lines
+in file order. A carrier's "Ship Date" is read as `export_date` (the parcel left the country of export
+that day; CBP converts foreign currency at the rate of the date of exportation, 31 U.S.C. 5151 and
+19 CFR 159.32 with 152.1(c)), not as `arrival_date`. Limits on input are in [limits.md](limits.md).
 
 Every stored row also carries `row_hash` (MD5 of its canonical content; the same content is
 never stored twice), `import_id` (the import that stored it) and `source_row` (its row in the source

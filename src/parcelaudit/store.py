@@ -98,7 +98,10 @@ def storage_failure(error: BaseException, path: Path | str | None = None) -> Sto
             file=file,
             hint="make the store's folder writable and remove anything named like the .wal file",
         )
-    if "permission denied" in lowered or "read-only file system" in lowered or "readonly" in lowered:
+    if any(
+        sign in lowered
+        for sign in ("permission denied", "operation not permitted", "read-only file system", "readonly")
+    ):
         return StoreError(
             f"the store is not writable: {text}",
             file=file,

@@ -151,3 +151,15 @@ def test_a_mistyped_db_path_is_refused_and_not_created(tmp_path):
     assert "no store at this path" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "tyop.duckdb").exists()
+
+
+def test_an_older_store_gains_export_date_and_extras_on_open(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with Store.open(path) as store:  # made old: as a store before migration 0011 was
+        store.con.execute("ALTER TABLE shipments DROP COLUMN export_date")
+        store.con.execute("DROP TABLE source_extras")
+        store.con.execute("DELETE FROM schema_migrations WHERE version = 11")
+    with Store.open(path) as store:
+        columns = [r[0] for r in store.con.execute("DESCRIBE shipments").fetchall()]
+        assert "export_date" in columns
+        assert store.con.execute("SELECT count(*) FROM source_extras").fetchone()[0] == 0

@@ -153,3 +153,20 @@ def test_a_full_disk_during_ingest_is_one_line(tmp_path):
     )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "disk is full" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_read_only_store_says_so_without_the_lock_hint(tmp_path):
+    path = _store_with_rows(tmp_path)
+    # chattr +i refuses writes even to root (file permissions would not, and tests may run as root)
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        csv_path = write_csv(tmp_path / "more.csv", SHIPMENT_HEADER, [good_shipment("Q1")])
+        result = run("ingest", str(csv_path), "--db", str(path), cwd=tmp_path)
+        assert result.returncode == 2
+        assert "not writable" in result.stderr and "close other programs" not in result.stderr
+        assert "Traceback" not in result.stderr
+        status = run("status", "--db", str(path), cwd=tmp_path)
+        assert status.returncode == 0, status.stderr
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=False)
