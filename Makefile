@@ -8,7 +8,7 @@ COMPILED := $(VENV)/.compiled
 HOT := $(addprefix parcelaudit/screening/,text.py names.py scoring.py index.py screener.py)
 SHARED ?= $(abspath ../shared/data)
 
-.PHONY: demo test bench lint lock clean fresh compile fuzz
+.PHONY: demo test bench lint lock clean fresh compile system fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,14 @@ $(COMPILED): $(STAMP) $(addprefix src/,$(HOT))
 
 compile: $(COMPILED)
 
-demo: $(COMPILED)
+# System packages (Pango for PDFs, a CJK font, LibreOffice Calc for the workpaper test), when root and apt-get allow.
+system:
+	@bash scripts/install-system-packages.sh
+
+demo: system $(COMPILED)
 	$(BIN)/parcelaudit demo --out demo-out
 
-test: $(COMPILED)
+test: system $(COMPILED)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Fuzz every reader for FUZZ_SECONDS in all (tests/fuzz/harness.py); failing inputs go to fuzz-findings/.
