@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from parcelaudit.commands.common import err_console
+from parcelaudit.commands.common import print_error
 from parcelaudit.errors import ParcelAuditError
 
 app = typer.Typer(
@@ -46,7 +46,7 @@ def main() -> None:
     try:
         app()
     except ParcelAuditError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        print_error(error)
         sys.exit(2)
 
 

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from parcelaudit.audit.workflow import sample_sheet
 from parcelaudit.csv_safety import neutralise
+from parcelaudit.outputs import atomic_path
 
 _BOLD = Font(bold=True)
 
@@ -234,5 +235,6 @@ def write_workpaper(path: Path, context: dict) -> Path:
                 table.column_names,
                 ([row[c] for c in table.column_names] for row in table.to_pylist()),
             )
-    book.save(path)
+    with atomic_path(path) as temporary:
+        book.save(temporary)
     return path

@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, err_console, progress_bar
+from parcelaudit.commands.common import (
+    DEFAULT_DB_PATH,
+    DbOption,
+    console,
+    err_console,
+    progress_bar,
+    rich_text,
+)
 from parcelaudit.errors import InputError
 
 
@@ -69,14 +76,14 @@ def ingest(
     from parcelaudit.ingest import ingest_file
     from parcelaudit.store import Store
 
-    summary = Table(title=f"Ingested into {db}")
+    summary = Table(title=f"Ingested into {rich_text(db)}")
     for column in ("file", "tables", "read", "stored", "duplicates", "rejected", "rejects file"):
         summary.add_column(
             column, justify="right" if column in ("read", "stored", "duplicates", "rejected") else "left"
         )
     with Store.open(db) as store, progress_bar() as progress:
         for path in files:
-            task = progress.add_task(f"{path.name}", total=None)
+            task = progress.add_task(rich_text(path.name), total=None)
             result = ingest_file(
                 store,
                 path,
@@ -89,7 +96,7 @@ def ingest(
             progress.remove_task(task)
             if result.already_imported:
                 summary.add_row(
-                    path.name,
+                    rich_text(path.name),
                     ",".join(result.tables),
                     "-",
                     "0",
@@ -99,13 +106,13 @@ def ingest(
                 )
                 continue
             summary.add_row(
-                path.name,
+                rich_text(path.name),
                 ",".join(result.tables),
                 f"{result.rows_read:,}",
                 f"{result.rows_stored:,}",
                 f"{result.rows_duplicate:,}",
                 f"{result.rows_rejected:,}",
-                str(result.rejects_path or ""),
+                rich_text(result.rejects_path or ""),
             )
     console.print(summary)
 
@@ -116,7 +123,7 @@ def status(db: DbOption = DEFAULT_DB_PATH) -> None:
 
     with Store.open(db, read_only=True) as store:
         counts = store.counts()
-        table = Table(title=f"{db} (schema version {store.schema_version()})")
+        table = Table(title=f"{rich_text(db)} (schema version {store.schema_version()})")
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, count in counts.items():
@@ -137,7 +144,7 @@ def status(db: DbOption = DEFAULT_DB_PATH) -> None:
             for column in ("id", "file", "finished (UTC)", "read", "stored", "dupl.", "rejected"):
                 imports.add_column(column)
             for row in recent:
-                imports.add_row(*[str(v) for v in row])
+                imports.add_row(*[rich_text(v) for v in row])
             console.print(imports)
 
 

@@ -1,8 +1,12 @@
-"""The check report: summary tables and charts (findings by rule, hold rate by day, top sellers, duty at risk)."""
+"""The check report: summary tables and charts (findings by rule, hold rate by day, top sellers, duty at risk).
+
+The report holds only what the store and policy determine (no clock time, no run id: those are in
+manifest.json beside it), every ordering has a unique tie-break and money is summed exactly (rules.context.exact_sum), so
+the same store and policy give the same bytes.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +14,8 @@ import duckdb
 
 from parcelaudit import __version__
 from parcelaudit.reports.render import chart_data_uri, new_figure, write_html_and_pdf
+from parcelaudit.rules.context import exact_sum
+from parcelaudit.text_safety import mpl_text
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -24,7 +30,7 @@ def _barh(
     from matplotlib.ticker import MaxNLocator
 
     fig, ax = new_figure(6.4, max(1.6, 0.28 * len(labels) + 0.8))
-    ax.barh(labels[::-1], values[::-1], color=color)
+    ax.barh([mpl_text(label) for label in labels[::-1]], values[::-1], color=color)
     if counts:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
@@ -59,18 +65,18 @@ def report_context(result) -> dict[str, Any]:
         con.register("s", result.shipments.select(["shipment_id", "arrival_date", "seller_name"]))
         totals = _rows(
             con,
-            """
+            f"""
             SELECT count(*) AS shipments, count(*) FILTER (decision = 'hold') AS held,
                    count(*) FILTER (decision = 'review') AS reviewed, count(*) FILTER (decision = 'release')
-                   AS released, coalesce(sum(duty_owed), 0) AS duty_owed,
-                   coalesce(sum(duty_at_risk), 0) AS duty_at_risk FROM d""",
+                   AS released, coalesce({exact_sum("duty_owed")}, 0) AS duty_owed,
+                   coalesce({exact_sum("duty_at_risk")}, 0) AS duty_at_risk FROM d""",
         )[0]
         by_rule = _rows(
             con,
             """
             SELECT rule_id, string_agg(DISTINCT severity, ', ' ORDER BY severity) AS severity, count(*) AS findings,
-                   count(DISTINCT shipment_id) AS shipments, any_value(citation) AS citation
-            FROM f GROUP BY rule_id ORDER BY findings DESC""",
+                   count(DISTINCT shipment_id) AS shipments, min(citation) AS citation
+            FROM f GROUP BY rule_id ORDER BY findings DESC, rule_id""",
         )
         days = _rows(
             con,
@@ -88,9 +94,10 @@ def report_context(result) -> dict[str, Any]:
         )
         risk = _rows(
             con,
-            """
-            SELECT split_part(reasons, ';', 1) AS rule_id, sum(duty_at_risk) AS duty_at_risk, count(*) AS shipments
-            FROM d WHERE duty_at_risk > 0 GROUP BY 1 ORDER BY 2 DESC""",
+            f"""
+            SELECT split_part(reasons, ';', 1) AS rule_id, {exact_sum("duty_at_risk")} AS duty_at_risk,
+                   count(*) AS shipments
+            FROM d WHERE duty_at_risk > 0 GROUP BY 1 ORDER BY 2 DESC, 1""",
         )
         held = _rows(
             con,
@@ -124,7 +131,6 @@ def report_context(result) -> dict[str, Any]:
     policy = result.policy
     return {
         "version": __version__,
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "totals": totals,
         "by_rule": by_rule,
         "sellers": sellers,
@@ -137,7 +143,6 @@ def report_context(result) -> dict[str, Any]:
         "hts_source": result.hts_source,
         "hts_complete": result.hts_complete,
         "screening": result.screening,
-        "run_id": result.run_id,
     }
 
 

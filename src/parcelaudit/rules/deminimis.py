@@ -7,7 +7,7 @@ Money is compared in integer cents so $800.00 passes and $800.01 does not.
 
 from __future__ import annotations
 
-from parcelaudit.rules.context import RuleContext
+from parcelaudit.rules.context import RuleContext, exact_sum
 from parcelaudit.rules.registry import rule
 
 CENTS = "CAST(round({} * 100) AS BIGINT)"
@@ -75,13 +75,13 @@ def dm_aggregation(ctx: RuleContext) -> str:
     return f"""
         WITH keyed AS (SELECT *, {CONSIGNEE_KEY} AS consignee_key FROM dm WHERE suspended_by IS NULL),
         groups AS (
-            SELECT consignee_key, arrival_date, count(*) AS parcels, sum(declared_value) AS total,
+            SELECT consignee_key, arrival_date, count(*) AS parcels, {exact_sum("declared_value")} AS total,
                    any_value(general_threshold) AS threshold,
                    count(DISTINCT coalesce(order_id, shipment_id)) AS orders,
                    list(shipment_id ORDER BY shipment_id)[1:20] AS sample_ids
             FROM keyed WHERE consignee_key IS NOT NULL
             GROUP BY consignee_key, arrival_date
-            HAVING count(*) > 1 AND {cents("sum(declared_value)")} > {cents("any_value(general_threshold)")}
+            HAVING count(*) > 1 AND {cents(exact_sum("declared_value"))} > {cents("any_value(general_threshold)")}
                AND count(DISTINCT coalesce(order_id, shipment_id)) > 1
         )
         SELECT k.shipment_id, NULL::BIGINT AS line_no, 'consignee-day' AS variant,
@@ -106,7 +106,7 @@ def dm_split(ctx: RuleContext) -> str:
     """Orders with more than one parcel, at least one claiming de minimis, together above the threshold."""
     return f"""
         WITH groups AS (
-            SELECT s.order_id, count(*) AS parcels, sum(s.declared_value) AS total,
+            SELECT s.order_id, count(*) AS parcels, {exact_sum("s.declared_value")} AS total,
                    min(s.arrival_date) AS first_arrival, max(s.arrival_date) AS last_arrival,
                    list(s.shipment_id ORDER BY s.shipment_id)[1:20] AS sample_ids
             FROM shipments s WHERE s.order_id IS NOT NULL AND s.order_id <> ''

@@ -13,7 +13,7 @@ from datetime import date
 
 import pyarrow as pa
 
-from parcelaudit.rules.context import RuleContext
+from parcelaudit.rules.context import RuleContext, exact_sum
 from parcelaudit.rules.policy import Policy
 
 MFN_CITATION = "USITC Harmonized Tariff Schedule 2025, column 1 general rate"
@@ -34,7 +34,7 @@ def line_duty_sql() -> str:
     Additional measures are matched once per distinct (code, origin) by prefix and once per distinct
     (code, origin, date) by period, so the lines meet them in plain equi-joins.
     """
-    return """
+    return f"""
         WITH codes AS (
             SELECT DISTINCT hts, coalesce(origin, country_of_shipment) AS origin FROM ln WHERE hts IS NOT NULL
         ), measures AS (
@@ -49,7 +49,8 @@ def line_duty_sql() -> str:
             SELECT DISTINCT hts, coalesce(origin, country_of_shipment) AS origin, arrival_date FROM ln
             WHERE hts IS NOT NULL
         ), rates AS (
-            SELECT c.hts, c.origin, c.arrival_date, sum(m.rate) AS extra_rate, bool_and(m.verified) AS extra_verified,
+            SELECT c.hts, c.origin, c.arrival_date, {exact_sum("m.rate")} AS extra_rate,
+                   bool_and(m.verified) AS extra_verified,
                    string_agg(m.measure_id, ';' ORDER BY m.measure_id) AS measures
             FROM combos c JOIN measures m ON m.hts = c.hts AND m.origin = c.origin
             WHERE c.arrival_date BETWEEN m.effective_from AND m.effective_to
@@ -147,7 +148,7 @@ def shipment_duty_sql(ctx: RuleContext, findings: str) -> str:
     totals = ctx.order_totals()
     return f"""
         WITH ld AS (
-            SELECT shipment_id, sum(duty) AS duty FROM line_duty GROUP BY 1
+            SELECT shipment_id, {exact_sum("duty")} AS duty FROM line_duty GROUP BY 1
         ), dm_bad AS (SELECT DISTINCT shipment_id FROM {findings} WHERE rule_id LIKE 'DM-%')
         SELECT s.shipment_id,
                round(CASE WHEN d.shipment_id IS NOT NULL AND b.shipment_id IS NULL
