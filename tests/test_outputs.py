@@ -52,7 +52,10 @@ def test_the_manifest_lists_hashes_and_a_new_run_removes_it_first(tmp_path):
 def _snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
     found = {}
     for entry in os.scandir(folder):
-        stat = entry.stat()
+        try:
+            stat = entry.stat()
+        except FileNotFoundError:  # renamed away between listing and stat: the next look sees the change
+            continue
         found[entry.name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
     return found
 
