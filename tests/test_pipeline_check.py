@@ -15,7 +15,7 @@ from parcelaudit.pipeline import demo_check, explain_shipment, run_check
 from parcelaudit.reference.hts import download_hts
 from parcelaudit.store import Store
 from tests.rules.builders import orders_for, parcels
-from tests.rules.store_support import load
+from tests.rules.store_support import store_file
 
 
 @pytest.fixture
@@ -50,12 +50,7 @@ def store_path(tmp_path):
             ],
         },
     )
-    path = tmp_path / "store.duckdb"
-    with Store.open(path) as store:
-        load(store, "shipments", shipments)
-        load(store, "lines", lines)
-        load(store, "orders", orders_for(shipments))
-    return path
+    return store_file(tmp_path / "store.duckdb", shipments, lines, orders_for(shipments))
 
 
 def test_run_check_persists_a_run_and_judges_each_parcel(store_path):
@@ -81,7 +76,7 @@ def test_outputs_are_spreadsheet_safe_with_the_contract_columns(store_path, tmp_
     with Store.open(store_path) as store:
         paths = demo_check(store, tmp_path / "out")
     names = sorted(p.name for p in paths)
-    assert names == ["decisions.csv", "findings.csv", "report.html", "report.pdf"]
+    assert names == ["decisions.csv", "findings.csv", "manifest.json", "report.html", "report.pdf"]
     with (tmp_path / "out" / "findings.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [
@@ -189,4 +184,4 @@ def test_an_empty_store_gives_empty_outputs_not_an_error(tmp_path):
         "shipment_id,decision,reasons,duty_owed,duty_at_risk"
     )
     assert "No findings." in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert len(paths) == 4
+    assert len(paths) == 5  # and manifest.json

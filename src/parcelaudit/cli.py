@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from parcelaudit.commands.common import err_console
+from parcelaudit.commands.common import print_error
 from parcelaudit.errors import ParcelAuditError
 
 app = typer.Typer(
@@ -48,7 +48,7 @@ def main() -> None:
     try:
         app()
     except ParcelAuditError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        print_error(error)
         sys.exit(2)
     except Exception as error:
         # A storage fault in any command (full disk, corrupt file, WAL not writable) is one line too.
@@ -57,7 +57,7 @@ def main() -> None:
         failure = storage_failure(error)
         if failure is None:
             raise
-        err_console.print(f"[bold red]error:[/] {failure}", highlight=False, soft_wrap=True)
+        print_error(failure)
         sys.exit(2)
 
 

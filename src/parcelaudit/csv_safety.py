@@ -1,7 +1,9 @@
 """Spreadsheet-safe output: cells that a spreadsheet would execute are neutralised on every CSV/Excel write.
 
 Input data is stored as received (a formula-looking string is data); only when we write a file that a
-person may open in Excel or LibreOffice do we prefix such cells with an apostrophe (OWASP CSV injection).
+person may open in Excel or LibreOffice do we prefix such cells with an apostrophe (OWASP CSV injection)
+and show control characters (ANSI escapes and the like) as visible escapes (text_safety.csv_text).
+Every CSV is written whole or not at all (outputs.atomic_path).
 """
 
 from __future__ import annotations
@@ -13,12 +15,19 @@ from typing import Any
 
 import pyarrow as pa
 
+from parcelaudit.outputs import atomic_path
+from parcelaudit.text_safety import csv_text
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: Any) -> Any:
-    """Return value with a leading apostrophe if it is a string a spreadsheet would treat as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Return value with control characters escaped and, for a string a spreadsheet would treat as a formula,
+    a leading apostrophe."""
+    if not isinstance(value, str):
+        return value
+    value = csv_text(value)
+    if value.startswith(FORMULA_PREFIXES):
         # A plain negative number is data, not a formula; keep it readable.
         if value[0] == "-" and _is_number(value):
             return value
@@ -36,12 +45,10 @@ def _is_number(text: str) -> bool:
 
 def write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Write rows to a UTF-8 CSV with every cell neutralised; return the number of rows written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_path(path) as temporary, temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        writer.writerow([neutralise(name) for name in header])
         for row in rows:
             writer.writerow([neutralise(cell) for cell in row])
             count += 1
@@ -50,12 +57,10 @@ def write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]])
 
 def write_table(path: Path, table: pa.Table) -> int:
     """Write an Arrow table as a spreadsheet-safe CSV, batch by batch; return the number of rows."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_path(path) as temporary, temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(table.column_names)
+        writer.writerow([neutralise(name) for name in table.column_names])
         for batch in table.to_batches(max_chunksize=65536):
             columns = [column.to_pylist() for column in batch.columns]
             for row in zip(*columns, strict=True):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import pyarrow.compute as pc
 from parcelaudit.csv_safety import write_table
 from parcelaudit.decide import DECISIONS, SeverityPolicy, decide_relations, load_severity_policy
 from parcelaudit.hashing import file_sha256
+from parcelaudit.outputs import begin_outputs, write_manifest
 from parcelaudit.reference.currency import load_rates_file
 from parcelaudit.reference.hts import HtsSchedule, normalise_hts
 from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext, conform
@@ -31,6 +33,17 @@ from parcelaudit.tracing.link import sku_verdict_table
 
 FINDINGS_COLUMNS = ["shipment_id", "line_no", "rule_id", "severity", "message", "citation", "evidence"]
 DECISIONS_COLUMNS = ["shipment_id", "decision", "reasons", "duty_owed", "duty_at_risk"]
+# Findings are ordered by every column, so no two distinct findings tie and the order is total.
+FINDINGS_ORDER = [
+    "shipment_id",
+    "line_no",
+    "rule_id",
+    "variant",
+    "severity",
+    "message",
+    "citation",
+    "evidence",
+]
 BATCH_ROWS = 250_000
 
 
@@ -136,9 +149,9 @@ def evaluate(
         rated, decisions = decide_relations(ctx.con, ids, "run_findings", "shipment_duty", policy)
         timings["duty_and_decisions"] = time.perf_counter() - started
         return CheckResult(
-            findings=rated,
-            decisions=decisions,
-            line_duty=line_duty,
+            findings=canonical_order(rated, FINDINGS_ORDER),
+            decisions=canonical_order(decisions, ["shipment_id"]),
+            line_duty=canonical_order(line_duty, ["shipment_id", "line_no"]),
             shipments=ctx.shipments,
             timings=timings,
             policy=policy,
@@ -148,6 +161,12 @@ def evaluate(
         )
     finally:
         ctx.close()
+
+
+def canonical_order(table: pa.Table, keys: list[str]) -> pa.Table:
+    """The table sorted by keys (nulls first): DuckDB returns rows in thread order, outputs need one order."""
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending", "at_start") for k in keys])
+    return table.take(order)
 
 
 def _restrict(table: pa.Table, in_scope: pa.Table) -> pa.Table:
@@ -289,26 +308,43 @@ def _persist(
     return run_id
 
 
-def write_outputs(result: CheckResult, out_dir: Path, *, report: bool = True) -> list[Path]:
-    """Write findings.csv, decisions.csv (spreadsheet-safe) and report.html (+ report.pdf) into out_dir."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_outputs(result: CheckResult, out_dir: Path, *, report: bool = True, store=None) -> list[Path]:
+    """Write findings.csv, decisions.csv (spreadsheet-safe), report.html (+ report.pdf) and, last,
+    manifest.json with their SHA-256 into out_dir; each file whole or absent (see parcelaudit.outputs).
+
+    With a store, the files and their hashes are also recorded with the run (check_outputs).
+    """
+    out_dir = begin_outputs(out_dir)
     findings_path, decisions_path = out_dir / "findings.csv", out_dir / "decisions.csv"
-    ordered = result.findings.sort_by([("shipment_id", "ascending"), ("rule_id", "ascending")])
-    write_table(findings_path, ordered.select(FINDINGS_COLUMNS))
-    write_table(decisions_path, result.decisions.select(DECISIONS_COLUMNS).sort_by("shipment_id"))
+    # The result's tables are already in canonical order (evaluate), so the files are byte-reproducible.
+    write_table(findings_path, result.findings.select(FINDINGS_COLUMNS))
+    write_table(decisions_path, result.decisions.select(DECISIONS_COLUMNS))
     paths = [findings_path, decisions_path]
     if report:
         from parcelaudit.reports.check_report import write_check_report
 
         paths += write_check_report(result, out_dir)
-    return paths
+    manifest = write_manifest(out_dir, paths, command="check", run_id=result.run_id, written_at=utc_now())
+    if store is not None and result.run_id is not None:
+        _record_outputs(store, result.run_id, out_dir, manifest)
+    return [*paths, manifest]
+
+
+def _record_outputs(store, run_id: int, out_dir: Path, manifest: Path) -> None:
+    files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    folder = str(out_dir.resolve())
+    with store.transaction() as con:
+        for entry in files:
+            con.execute(
+                "INSERT INTO check_outputs VALUES (?, ?, ?, ?, ?)",
+                [run_id, folder, entry["name"], entry["bytes"], entry["sha256"]],
+            )
 
 
 def demo_check(store, out_dir: Path) -> list[Path]:
     """Demo hook: check the whole store, write the outputs into out_dir, return their paths."""
     result = run_check(store)
-    return write_outputs(result, Path(out_dir))
+    return write_outputs(result, Path(out_dir), store=store)
 
 
 def explain_shipment(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 
 from parcelaudit.store import Store
@@ -14,3 +16,13 @@ def load(store: Store, name: str, table: pa.Table) -> None:
     store.con.register("incoming", table)
     store.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
     store.con.unregister("incoming")
+
+
+def store_file(path: Path, shipments: pa.Table, lines: pa.Table, orders: pa.Table | None = None) -> Path:
+    """A store file at path holding the given shipments, lines and orders; return path."""
+    with Store.open(path) as store:
+        load(store, "shipments", shipments)
+        load(store, "lines", lines)
+        if orders is not None:
+            load(store, "orders", orders)
+    return path

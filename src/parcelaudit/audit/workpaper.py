@@ -18,6 +18,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from parcelaudit.audit.workflow import sample_sheet
 from parcelaudit.csv_safety import neutralise
+from parcelaudit.outputs import atomic_path
 
 _BOLD = Font(bold=True)
 USD = '"$"#,##0.00;-"$"#,##0.00'
@@ -429,7 +430,8 @@ def write_workpaper(path: Path, context: dict) -> Path:
                 ([row[c] for c in table.column_names] for row in table.to_pylist()),
                 {c: USD for c in table.column_names if c in ("difference", "amount", "order_total")},
             )
-    book.save(path)
+    with atomic_path(path) as temporary:
+        book.save(temporary)
     return path
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar
+from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar, rich_text
 
 RatesOption = Annotated[
     Path | None,
@@ -65,10 +65,10 @@ def check(
             rates=rates,
         )
         progress.update(task, description="writing report", completed=len(steps))
-        paths = write_outputs(result, out)
+        paths = write_outputs(result, out, store=store)
     _summary(result)
     for path in paths:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {rich_text(path)}")
 
 
 def _summary(result) -> None:
@@ -111,11 +111,11 @@ def explain(
     with Store.open(db) as store:
         info = explain_shipment(store, shipment_id, policy, rates)
     s, decision = info["shipment"], info["decision"]
-    console.rule(f"[bold]{shipment_id}")
+    console.rule(f"[bold]{rich_text(shipment_id)}")
     console.print(
         f"arrived {s['arrival_date']} · entry type {s['entry_type']} · shipped from {s['country_of_shipment']}"
         f" · declared {s['currency'] or 'USD'} {s['declared_value']:,.2f}{' · gift' if s['gift'] else ''}"
-        f" · seller {s['seller_name']} · consignee {s['consignee_name']}",
+        f" · seller {rich_text(s['seller_name'])} · consignee {rich_text(s['consignee_name'])}",
         highlight=False,
     )
     money = info["money"]
@@ -165,9 +165,9 @@ def explain(
             f["rule_id"],
             "" if f["line_no"] is None else str(f["line_no"]),
             f["severity"],
-            f["message"],
-            f["citation"],
-            f["evidence"],
+            rich_text(f["message"]),
+            rich_text(f["citation"]),
+            rich_text(f["evidence"]),
         )
     console.print(findings)
     duty = Table(title="Duty by line")
@@ -177,8 +177,8 @@ def explain(
         parts = "; ".join(f"{p['measure_id']} {100 * p['rate']:.1f}%" for p in line["parts"]) or "MFN only"
         duty.add_row(
             str(line["line_no"]),
-            line["hts"] or "",
-            line["origin"] or "",
+            rich_text(line["hts"] or ""),
+            rich_text(line["origin"] or ""),
             f"{100 * line['rate']:.2f}%",
             f"{line['duty']:,.2f}",
             "yes" if line["verified"] else "no",

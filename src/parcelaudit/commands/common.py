@@ -1,4 +1,9 @@
-"""Options and console helpers shared by every command module."""
+"""Options and console helpers shared by every command module.
+
+User text (names, paths, headers, error messages quoting them) goes through `rich_text` before it reaches a
+rich markup string, table cell or progress description: `[/]` is data, not a tag, and control characters
+are shown, not obeyed (parcelaudit.text_safety).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from parcelaudit.errors import ParcelAuditError
 from parcelaudit.paths import DEFAULT_DB
+from parcelaudit.text_safety import rich_text
+
+__all__ = ["console", "err_console", "print_error", "progress_bar", "rich_text"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -39,6 +48,11 @@ NewDbOption = Annotated[
     typer.Option("--db", help="DuckDB store file (created on first use).", envvar="PARCELAUDIT_DB"),
 ]
 DEFAULT_DB_PATH = DEFAULT_DB
+
+
+def print_error(error: ParcelAuditError) -> None:
+    """Print a user error on one line, its text shown as data (it may quote a header, a name or a path)."""
+    err_console.print(f"[bold red]error:[/] {rich_text(error)}", highlight=False, soft_wrap=True)
 
 
 def progress_bar(transient: bool = True):

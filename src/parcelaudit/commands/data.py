@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from parcelaudit.commands.common import (
@@ -17,6 +16,7 @@ from parcelaudit.commands.common import (
     console,
     err_console,
     progress_bar,
+    rich_text,
 )
 from parcelaudit.errors import InputError
 
@@ -111,7 +111,7 @@ def ingest(
     column_map = load_map(map_file) if map_file else None
     if date_format:
         check_date_format(date_format, "--date-format", "")
-    summary = Table(title=f"Ingested into {db}")
+    summary = Table(title=f"Ingested into {rich_text(db)}")
     for column in ("file", "tables", "read", "shipments", "lines", "duplicates", "rejected", "rejects file"):
         summary.add_column(
             column, justify="left" if column in ("file", "tables", "rejects file") else "right"
@@ -120,7 +120,7 @@ def ingest(
     notes: list[str] = []
     with Store.open(db) as store, progress_bar() as progress:
         for path in files:
-            task = progress.add_task(escape(path.name), total=None)
+            task = progress.add_task(rich_text(path.name), total=None)
             result = ingest_file(
                 store,
                 path,
@@ -136,7 +136,7 @@ def ingest(
             progress.remove_task(task)
             if result.already_imported:
                 summary.add_row(
-                    escape(path.name),
+                    rich_text(path.name),
                     ",".join(result.tables),
                     "-",
                     "0",
@@ -147,14 +147,14 @@ def ingest(
                 )
                 continue
             summary.add_row(
-                escape(path.name),
+                rich_text(path.name),
                 ",".join(result.tables),
                 f"{result.rows_read:,}",
                 f"{result.shipments_stored:,}",
                 f"{result.lines_stored:,}",
                 f"{result.rows_duplicate:,}",
                 f"{result.rows_rejected:,}",
-                escape(str(result.rejects_path or "")),
+                rich_text(result.rejects_path or ""),
             )
             notes.extend(f"{path.name}: {note}" for note in result.notes)
             rate = result.rows_rejected / result.rows_read if result.rows_read else 0.0
@@ -165,9 +165,9 @@ def ingest(
                 )
     console.print(summary)
     for note in notes:
-        err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+        err_console.print(f"note: {rich_text(note)}", highlight=False, soft_wrap=True)
     for line in over_limit:
-        err_console.print(f"[bold red]rejected:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]rejected:[/] {rich_text(line)}", highlight=False, soft_wrap=True)
     if over_limit:
         raise typer.Exit(1)
 
@@ -184,11 +184,11 @@ def _suggest_maps(
         info = inspect_source(path, fmt, encoding, sheet)
         out, unplaced = write_suggestion(info, map_out or Path(f"{path.stem}.map.toml"))
         console.print(
-            f"wrote {escape(str(out))}: edit it, then `parcelaudit ingest {escape(path.name)} --map {escape(str(out))}`"
+            f"wrote {rich_text(out)}: edit it, then `parcelaudit ingest {rich_text(path.name)} --map {rich_text(out)}`"
         )
         if unplaced:
             console.print(
-                f"columns not placed ({len(unplaced)}): {escape(', '.join(repr(c) for c in unplaced))}",
+                f"columns not placed ({len(unplaced)}): {rich_text(', '.join(repr(c) for c in unplaced))}",
                 highlight=False,
             )
 
@@ -206,7 +206,7 @@ def status(db: DbOption = DEFAULT_DB_PATH) -> None:
             if failure is None:
                 raise
             raise failure from error
-        table = Table(title=escape(f"{db} (schema version {store.schema_version()})"))
+        table = Table(title=f"{rich_text(db)} (schema version {store.schema_version()})")
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, count in counts.items():
@@ -230,7 +230,7 @@ def status(db: DbOption = DEFAULT_DB_PATH) -> None:
             for column in ("id", "file", "finished (UTC)", "read", "shipments", "lines", "dupl.", "rejected"):
                 imports.add_column(column)
             for row in recent:
-                imports.add_row(*[escape(str(v)) for v in row])
+                imports.add_row(*[rich_text(v) for v in row])
             console.print(imports)
 
 

@@ -16,6 +16,7 @@ from parcelaudit.origin.raster import WGS84, Grid
 from parcelaudit.origin.verify import NOT_PROOF
 from parcelaudit.origin.workflow import OriginRun
 from parcelaudit.reports.render import chart_data_uri, new_figure, write_html_and_pdf
+from parcelaudit.text_safety import mpl_text
 
 MAX_MAPS = 6  # keep reports readable: maps for the first samples only
 
@@ -38,7 +39,7 @@ def _map_chart(
         )
     if sites is not None and "lon" in sites.column_names and grid.crs == WGS84:
         ax.scatter(sites["lon"].to_numpy(), sites["lat"].to_numpy(), s=4, c="white", alpha=0.6)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(mpl_text(title), fontsize=9)
     return chart_data_uri(fig)
 
 
@@ -46,7 +47,7 @@ def _posterior_chart(verdict) -> str:
     fig, ax = new_figure(4.2, 2.0)
     groups = list(verdict.posterior)
     colors = ["#c62828" if g == verdict.claimed else "#607d8b" for g in groups]
-    ax.barh(groups, [verdict.posterior[g] for g in groups], color=colors)
+    ax.barh([mpl_text(g) for g in groups], [verdict.posterior[g] for g in groups], color=colors)
     ax.set_xlim(0, 1)
     ax.set_xlabel("posterior probability (claimed group in red)")
     return chart_data_uri(fig)
@@ -58,7 +59,7 @@ def _calibration_chart(cal: Calibration) -> str:
     xs = np.linspace(cal.isoscape_values.min(), cal.isoscape_values.max(), 2)
     ax.plot(xs, cal.intercept + cal.slope * xs, color="#c62828")
     ax.set_xlabel("isoscape value at site")
-    ax.set_ylabel(f"sample {cal.marker}")
+    ax.set_ylabel(mpl_text(f"sample {cal.marker}"))
     return chart_data_uri(fig)
 
 

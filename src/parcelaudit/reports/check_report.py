@@ -1,8 +1,12 @@
-"""The check report: summary tables and charts (findings by rule, hold rate by day, top sellers, duty at risk)."""
+"""The check report: summary tables and charts (findings by rule, hold rate by day, top sellers, duty at risk).
+
+The report holds only what the store and policy determine (no clock time, no run id: those are in
+manifest.json beside it), every ordering has a unique tie-break and money is summed exactly (rules.context.exact_sum), so
+the same store and policy give the same bytes.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +15,10 @@ import pyarrow.compute as pc
 
 from parcelaudit import __version__
 from parcelaudit.decide import DEFAULT_POLICY
+from parcelaudit.outputs import write_text_atomic
 from parcelaudit.reports.render import chart_data_uri, new_figure, render_html, write_pdf
+from parcelaudit.rules.context import exact_sum
+from parcelaudit.text_safety import mpl_text
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -38,7 +45,7 @@ def _barh(
     from matplotlib.ticker import MaxNLocator
 
     fig, ax = new_figure(6.4, max(1.6, 0.28 * len(labels) + 0.8))
-    ax.barh(labels[::-1], values[::-1], color=color)
+    ax.barh([mpl_text(label) for label in labels[::-1]], values[::-1], color=color)
     if log_scale(values):
         ax.set_xscale("log")
         xlabel += " (log scale)"
@@ -80,18 +87,18 @@ def report_context(result) -> dict[str, Any]:
         con.register("s", result.shipments.select(["shipment_id", "arrival_date", "seller_name"]))
         totals = _rows(
             con,
-            """
+            f"""
             SELECT count(*) AS shipments, count(*) FILTER (decision = 'hold') AS held,
                    count(*) FILTER (decision = 'review') AS reviewed, count(*) FILTER (decision = 'release')
-                   AS released, coalesce(sum(duty_owed), 0) AS duty_owed,
-                   coalesce(sum(duty_at_risk), 0) AS duty_at_risk FROM d""",
+                   AS released, coalesce({exact_sum("duty_owed")}, 0) AS duty_owed,
+                   coalesce({exact_sum("duty_at_risk")}, 0) AS duty_at_risk FROM d""",
         )[0]
         by_rule = _rows(
             con,
             """
             SELECT rule_id, string_agg(DISTINCT severity, ', ' ORDER BY severity) AS severity, count(*) AS findings,
-                   count(DISTINCT shipment_id) AS shipments, any_value(citation) AS citation
-            FROM f GROUP BY rule_id ORDER BY findings DESC""",
+                   count(DISTINCT shipment_id) AS shipments, min(citation) AS citation
+            FROM f GROUP BY rule_id ORDER BY findings DESC, rule_id""",
         )
         days = _rows(
             con,
@@ -109,9 +116,10 @@ def report_context(result) -> dict[str, Any]:
         )
         risk = _rows(
             con,
-            """
-            SELECT split_part(reasons, ';', 1) AS rule_id, sum(duty_at_risk) AS duty_at_risk, count(*) AS shipments
-            FROM d WHERE duty_at_risk > 0 GROUP BY 1 ORDER BY 2 DESC""",
+            f"""
+            SELECT split_part(reasons, ';', 1) AS rule_id, {exact_sum("duty_at_risk")} AS duty_at_risk,
+                   count(*) AS shipments
+            FROM d WHERE duty_at_risk > 0 GROUP BY 1 ORDER BY 2 DESC, 1""",
         )
         priority = " OR ".join(f"list_contains(string_split(reasons, ';'), '{r}')" for r in PRIORITY_RULES)
         held = _rows(
@@ -158,7 +166,6 @@ def report_context(result) -> dict[str, Any]:
             "allocated_evenly": basis.get("allocated-evenly", 0),
         },
         "version": __version__,
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "totals": totals,
         "by_rule": by_rule,
         "sellers": sellers,
@@ -172,7 +179,6 @@ def report_context(result) -> dict[str, Any]:
         "hts_source": _source_label(result.hts_source),
         "hts_complete": result.hts_complete,
         "screening": result.screening,
-        "run_id": result.run_id,
     }
 
 
@@ -195,7 +201,7 @@ def write_check_report(result, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     context = report_context(result)
     html_path = out_dir / "report.html"
-    html_path.write_text(render_html("check_report.html", context), encoding="utf-8")
+    write_text_atomic(html_path, render_html("check_report.html", context))
     held = context["held"]
     printed = {**context, "held": held[:PDF_HELD_ROWS], "held_omitted": max(0, len(held) - PDF_HELD_ROWS)}
     pdf_path = write_pdf(render_html("check_report.html", printed), out_dir / "report.pdf")

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from parcelaudit.outputs import atomic_path, write_text_atomic
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -26,13 +31,27 @@ def render_html(template_name: str, context: dict[str, Any]) -> str:
 
 
 def write_pdf(html: str, path: Path) -> Path:
-    """Write HTML as a PDF with WeasyPrint (imported lazily: it is slow to load)."""
+    """Write HTML as a PDF with WeasyPrint (imported lazily: it is slow to load), whole or not at all."""
     from weasyprint import HTML
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=html, base_url=str(TEMPLATE_DIR)).write_pdf(str(path))
+    with atomic_path(path) as temporary, _fixed_font_dates():
+        HTML(string=html, base_url=str(TEMPLATE_DIR)).write_pdf(str(temporary))
     return path
+
+
+@contextmanager
+def _fixed_font_dates() -> Iterator[None]:
+    """Reproducible PDFs: fontTools stamps every embedded font subset with the clock unless the
+    SOURCE_DATE_EPOCH convention (reproducible-builds.org) names a date; we name the epoch unless the user did."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
 def write_html_and_pdf(
@@ -42,8 +61,7 @@ def write_html_and_pdf(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_html(template_name, context)
-    html_path = out_dir / f"{stem}.html"
-    html_path.write_text(html, encoding="utf-8")
+    html_path = write_text_atomic(out_dir / f"{stem}.html", html)
     return html_path, write_pdf(html, out_dir / f"{stem}.pdf")
 
 

@@ -40,6 +40,13 @@ DM_ENTRY_TYPES = ("321", "86")
 HTS_DIGITS = "nullif(replace(replace(replace({}, '.', ''), ' ', ''), '-', ''), '')"
 
 
+def exact_sum(expression: str) -> str:
+    """SQL for sum(expression) that is the same however threads split the rows: each term is taken to 9
+    decimal places and added as DECIMAL (exact), then returned as DOUBLE. A float sum's last bit depends on
+    the order the terms are added in, which DuckDB does not fix; rounded to cents, that bit flips a cent."""
+    return f"CAST(sum(CAST({expression} AS DECIMAL(38, 9))) AS DOUBLE)"
+
+
 @dataclass
 class Settings:
     """Tunable figures of the checks (declared once; the severity policy TOML may override them)."""
@@ -171,7 +178,8 @@ class RuleContext:
                 LEFT JOIN exempt x ON x.shipment_id = o.shipment_id AND x.line_no IS NOT DISTINCT FROM o.line_no
             ), suspended AS (
                 SELECT o.shipment_id, min(m.measure_id) AS suspended_by, min(m.citation) AS suspension_citation,
-                       list(DISTINCT CASE m.basis WHEN 'shipment' THEN o.country_of_shipment ELSE o.origin END)
+                       list(DISTINCT CASE m.basis WHEN 'shipment' THEN o.country_of_shipment ELSE o.origin END
+                            ORDER BY CASE m.basis WHEN 'shipment' THEN o.country_of_shipment ELSE o.origin END)
                          AS suspended_origins,
                        list(DISTINCT m.measure_id ORDER BY m.measure_id) AS suspension_measures
                 FROM origins o JOIN de_minimis_suspensions m
@@ -188,12 +196,12 @@ class RuleContext:
     def order_totals(self) -> str:
         """Name of a relation with, per order id, the parcels' declared total and the orders' total value."""
         if not self._order_totals:
-            self.con.execute("""
+            self.con.execute(f"""
                 CREATE TEMP TABLE order_totals AS
                 SELECT d.order_id, d.declared_value, d.parcels, o.order_value
-                FROM (SELECT order_id, sum(declared_value) AS declared_value, count(*) AS parcels FROM shipments
-                      WHERE order_id IS NOT NULL GROUP BY order_id) d
-                JOIN (SELECT order_id, sum(coalesce(quantity, 1) * unit_price) AS order_value FROM orders
+                FROM (SELECT order_id, {exact_sum("declared_value")} AS declared_value, count(*) AS parcels
+                      FROM shipments WHERE order_id IS NOT NULL GROUP BY order_id) d
+                JOIN (SELECT order_id, {exact_sum("coalesce(quantity, 1) * unit_price")} AS order_value FROM orders
                       WHERE unit_price IS NOT NULL GROUP BY order_id) o USING (order_id)
             """)
             self._order_totals = True

@@ -8,7 +8,7 @@ Money is compared in integer cents so $800.00 passes and $800.01 does not.
 from __future__ import annotations
 
 from parcelaudit.rules.consignee import consignee_keys
-from parcelaudit.rules.context import RuleContext
+from parcelaudit.rules.context import RuleContext, exact_sum
 from parcelaudit.rules.registry import rule
 
 CENTS = "CAST(round({} * 100) AS BIGINT)"
@@ -71,13 +71,13 @@ def _consignee_days(ctx: RuleContext) -> str:
             WITH keyed AS (
                 SELECT d.*, k.consignee_key, k.key_method FROM dm d JOIN {keys} k USING (shipment_id)
             ), groups AS (
-                SELECT consignee_key, arrival_date, count(*) AS parcels, sum(declared_value) AS total,
+                SELECT consignee_key, arrival_date, count(*) AS parcels, {exact_sum("declared_value")} AS total,
                        any_value(general_threshold) AS threshold,
                        count(DISTINCT coalesce(order_id, shipment_id)) AS orders,
                        list(DISTINCT key_method ORDER BY key_method) AS key_methods,
                        list(shipment_id ORDER BY shipment_id)[1:20] AS sample_ids
                 FROM keyed GROUP BY consignee_key, arrival_date
-                HAVING count(*) > 1 AND {cents("sum(declared_value)")} > {cents("any_value(general_threshold)")}
+                HAVING count(*) > 1 AND {cents(exact_sum("declared_value"))} > {cents("any_value(general_threshold)")}
             )
             SELECT k.shipment_id, k.order_id, g.* FROM keyed k JOIN groups g USING (consignee_key, arrival_date)
         """)
@@ -124,7 +124,7 @@ def dm_split(ctx: RuleContext) -> str:
     groups = _consignee_days(ctx)
     return f"""
         WITH groups AS (
-            SELECT s.order_id, count(*) AS parcels, sum(s.declared_value) AS total,
+            SELECT s.order_id, count(*) AS parcels, {exact_sum("s.declared_value")} AS total,
                    min(s.arrival_date) AS first_arrival, max(s.arrival_date) AS last_arrival,
                    count(DISTINCT s.arrival_date) < count(*) AS same_day,
                    list(s.shipment_id ORDER BY s.shipment_id)[1:20] AS sample_ids

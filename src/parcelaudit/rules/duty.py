@@ -18,7 +18,7 @@ import pyarrow as pa
 from parcelaudit.duty import Component, quote
 from parcelaudit.duty.quote import change_dates
 from parcelaudit.errors import ParcelAuditError
-from parcelaudit.rules.context import RuleContext
+from parcelaudit.rules.context import RuleContext, exact_sum
 
 LINE_DUTY_SCHEMA = pa.schema(
     [
@@ -170,7 +170,7 @@ def shipment_duty_sql(ctx: RuleContext, findings: str) -> str:
     totals = ctx.order_totals()
     return f"""
         WITH ld AS (
-            SELECT shipment_id, sum(duty) AS duty FROM line_duty GROUP BY 1
+            SELECT shipment_id, {exact_sum("duty")} AS duty FROM line_duty GROUP BY 1
         ), dm_bad AS (SELECT DISTINCT shipment_id FROM {findings} WHERE rule_id LIKE 'DM-%')
         SELECT s.shipment_id,
                round(CASE WHEN d.shipment_id IS NOT NULL AND b.shipment_id IS NULL
