@@ -17,6 +17,7 @@ from typing import Any
 
 from parcelaudit.csv_safety import write_rows
 from parcelaudit.hashing import file_sha256
+from parcelaudit.text_safety import mpl_text
 from parcelaudit.tracing.records import DocumentIndex, record_steps, requirements, uncopied_documents
 from parcelaudit.tracing.verdict import EXPOSING, TraceResult
 
@@ -29,9 +30,8 @@ _NUMBERS_SHOWN = 6  # document numbers listed in one cell
 
 
 def chart_text(text: Any) -> str:
-    """User text made literal for matplotlib: `$...$` would otherwise be parsed as mathtext."""
-    # The check report gets the same helper in reports/ (another branch): the two are to be merged.
-    return str(text).replace("$", r"\$")
+    """A chart label of one or more lines, each made literal for matplotlib (text_safety.mpl_text)."""
+    return "\n".join(mpl_text(line) for line in str(text).split("\n"))
 
 
 def printable(text: str) -> str:
