@@ -136,6 +136,9 @@ def run(work_dir: Path) -> dict:
         "data_missing_proposed_findings": proposed,
         "decisions": {d["shipment_id"]: d["decision"] for d in result.decisions.to_pylist()},
         "generator": _generator(),
+        "generator_run": json.loads(RESULTS.read_text(encoding="utf-8")).get("finished_at")
+        if RESULTS.exists()
+        else None,
     }
 
 
@@ -143,7 +146,9 @@ def summarize(result: dict) -> str:
     """Markdown lines for SUMMARY.md."""
     lines = [
         f"Carrier-style manifest ({result['parcels']} parcels, {result['lines']} lines, EUR/CNY/GBP/CHF with a "
-        "rates file, parcel-level values, address variants), written by hand, beside the generator:",
+        "rates file, parcel-level values, address variants), written by hand, beside the generator's figures "
+        "from the last committed checks run (bench/results/checks.json, finished "
+        f"{result.get('generator_run', '?')}):",
         "",
         "| rule | expected | flagged | precision | recall | generator precision | generator recall |",
         "|---|---:|---:|---:|---:|---:|---:|",

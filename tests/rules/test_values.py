@@ -16,6 +16,19 @@ from tests.rules.conftest import run_rule
 DAY = date(2024, 6, 3)
 
 
+def eur_790():
+    """One de minimis parcel declared at EUR 790 (over $800 at 1.08)."""
+    return parcels(
+        {
+            "entry_type": "321",
+            "currency": "EUR",
+            "declared_value": 790.0,
+            "arrival_date": DAY,
+            "lines": [{"value": 790.0}],
+        }
+    )
+
+
 @pytest.fixture
 def rates_file(tmp_path):
     path = tmp_path / "rates.csv"
@@ -45,17 +58,12 @@ def test_cny_5000_is_about_690_dollars_not_over_800(flagged):
 
 def test_eur_790_over_800_dollars_with_a_rates_file(flagged, rates_file):
     # 2024-06-03 is a Monday: the rate of Friday 2024-05-31 is the latest, within the allowed age.
-    shipments, lines = parcels(
-        {
-            "entry_type": "321",
-            "currency": "EUR",
-            "declared_value": 790.0,
-            "arrival_date": DAY,
-            "lines": [{"value": 790.0}],
-        },
-    )
+    shipments, lines = eur_790()
     [finding] = run_rule("DM-VALUE", shipments, lines, rates=str(rates_file))
     assert "$853.20" in finding["message"]
+    evidence = json.loads(finding["evidence"])
+    assert evidence["declared"] == {"currency": "EUR", "value": 790.0} and evidence["usd_per_unit"] == 1.08
+    assert evidence["rate_date"] == "2024-05-31" and evidence["rate_source"] == "rates file rates.csv"
     assert run_rule("VAL-FX", shipments, lines, rates=str(rates_file)) == []  # the user's own rate: no note
 
 
@@ -132,3 +140,26 @@ def test_a_value_in_a_currency_without_a_rate_is_not_reported_missing():
     )
     missing = [json.loads(f["evidence"])["field"] for f in run_rule("DATA-MISSING", shipments, lines)]
     assert "value" not in missing
+
+
+def test_check_takes_a_rates_file_and_refuses_a_bad_one(tmp_path, rates_file):
+    from typer.testing import CliRunner
+
+    from parcelaudit.cli import app
+    from parcelaudit.store import Store
+    from tests.rules.store_support import load
+
+    shipments, lines = eur_790()
+    path = tmp_path / "store.duckdb"
+    with Store.open(path) as store:
+        load(store, "shipments", shipments)
+        load(store, "lines", lines)
+    args = ["check", "--db", str(path), "--out", str(tmp_path / "out"), "--no-screening", "--rates"]
+    result = CliRunner().invoke(app, [*args, str(rates_file)])
+    assert result.exit_code == 0, result.output
+    findings = (tmp_path / "out" / "findings.csv").read_text(encoding="utf-8")
+    assert "DM-VALUE" in findings and "VAL-FX" not in findings
+    bad = tmp_path / "bad.csv"
+    bad.write_text("day,currency,rate\n", encoding="utf-8")
+    result = CliRunner().invoke(app, [*args, str(bad)])
+    assert result.exit_code != 0 and isinstance(result.exception, InputError)

@@ -143,6 +143,7 @@ class RuleContext:
             CREATE TEMP TABLE dm_all AS
             SELECT s.shipment_id, s.arrival_date, s.country_of_shipment, s.declared_value, s.order_id,
                    coalesce(s.gift, false) AS gift, s.consignee_name, s.consignee_address,
+                   s.currency_original, s.declared_value_original, s.usd_per_unit, s.rate_date, s.rate_source,
                    g.threshold_usd AS general_threshold,
                    coalesce(gs.threshold_usd, gd.threshold_usd) AS gift_threshold,
                    CASE WHEN coalesce(s.gift, false) THEN coalesce(gs.threshold_usd, gd.threshold_usd)

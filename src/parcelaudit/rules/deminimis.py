@@ -53,8 +53,12 @@ def dm_value(ctx: RuleContext) -> str:
                  || CASE WHEN gift THEN 'gift' ELSE 'de minimis' END || ' threshold of $'
                  || printf('%.2f', threshold) AS message,
                threshold_citation AS citation,
-               json_object('declared_value', declared_value, 'threshold', threshold, 'gift', gift,
-                           'arrival_date', arrival_date)::VARCHAR AS evidence
+               json_object('declared_value', round(declared_value, 2), 'threshold', threshold, 'gift', gift,
+                           'arrival_date', arrival_date,
+                           'declared', json_object('currency', coalesce(currency_original, 'USD'),
+                                                   'value', declared_value_original),
+                           'usd_per_unit', usd_per_unit, 'rate_date', rate_date,
+                           'rate_source', rate_source)::VARCHAR AS evidence
         FROM dm WHERE suspended_by IS NULL AND threshold IS NOT NULL
           AND {cents("declared_value")} > {cents("threshold")}
     """
