@@ -163,3 +163,25 @@ def test_check_takes_a_rates_file_and_refuses_a_bad_one(tmp_path, rates_file):
     bad.write_text("day,currency,rate\n", encoding="utf-8")
     result = CliRunner().invoke(app, [*args, str(bad)])
     assert result.exit_code != 0 and isinstance(result.exception, InputError)
+
+
+def test_the_rate_of_the_export_date_is_used_when_the_manifest_gives_one(rates_file, tmp_path):
+    # 19 CFR 159.32: the date of exportation. Exported 2024-05-31 (EUR 1.08), arriving 2024-06-10, when the
+    # rates file has EUR 1.00: the parcel is judged at 1.08, over $800; without an export date, at 1.00.
+    rates = tmp_path / "two_rates.csv"
+    rates.write_text(
+        "date,currency,usd_per_unit\n2024-05-31,EUR,1.08\n2024-06-10,EUR,1.00\n", encoding="utf-8"
+    )
+    exported = {
+        "entry_type": "321",
+        "currency": "EUR",
+        "declared_value": 790.0,
+        "arrival_date": date(2024, 6, 10),
+        "export_date": date(2024, 5, 31),
+        "lines": [{"value": 790.0}],
+    }
+    shipments, lines = parcels(exported)
+    [finding] = run_rule("DM-VALUE", shipments, lines, rates=str(rates))
+    assert json.loads(finding["evidence"])["rate_date"] == "2024-05-31"
+    shipments, lines = parcels({**exported, "export_date": None})
+    assert run_rule("DM-VALUE", shipments, lines, rates=str(rates)) == []

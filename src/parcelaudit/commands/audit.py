@@ -264,30 +264,6 @@ def report(
         console.print(f"wrote {path}")
 
 
-def _require_importer(store, importer: str, by: str) -> None:
-    """Refuse an importer name no parcel or order carries (all zeros would look like clean books)."""
-    import difflib
-
-    # `by` is one of two known column names (check_importer_by), safe to name in SQL.
-    names = [
-        row[0]
-        for row in store.con.execute(
-            f"SELECT {by} FROM shipments WHERE {by} IS NOT NULL UNION SELECT {by} FROM orders WHERE {by} IS NOT NULL"
-        ).fetchall()
-    ]
-    if importer in names:
-        return
-    folded = {n.casefold(): n for n in names}
-    close = [folded[importer.casefold()]] if importer.casefold() in folded else []
-    close = close or difflib.get_close_matches(importer, names, n=3, cutoff=0.6)
-    raise ParcelAuditError(
-        f"no parcel or order has {by} {importer!r}",
-        file=str(store.path),
-        field="importer",
-        hint=f"did you mean {' or '.join(repr(c) for c in close)}?" if close else f"give the exact {by}",
-    )
-
-
 @audit_app.command("reconcile")
 def reconcile_command(
     importer: Importer,
@@ -312,7 +288,6 @@ def reconcile_command(
         "scope_filters": {},
     }
     with Store.open(db) as store:
-        _require_importer(store, importer, by)
         result = reconcile_audit(store, scope)
     table = Table(title=f"Books and records: {importer} ({date_from:%Y-%m-%d} to {date_to:%Y-%m-%d})")
     table.add_column("check")

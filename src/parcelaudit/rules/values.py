@@ -7,8 +7,8 @@ declared stay beside them: shipments gain `currency_original`, `declared_value_o
 `rate_date`, `rate_source`, `value_basis`; lines gain `value_original` and `value_basis`. A shipment in a
 currency with no rate on its date has NULL dollar values (no threshold or duty is guessed) and VAL-FX says so.
 
-Rate date: the date of exportation governs (19 CFR 159.32). Shipments carry no export date yet, so the
-arrival date stands in; RATE_DATE is the one place to change to coalesce(s.export_date, s.arrival_date).
+Rate date: the date of exportation governs (19 CFR 159.32): shipments.export_date where the manifest gives
+one (a carrier's ship date), else the arrival date stands in (RATE_DATE).
 
 Parcel-level values (a declared_value and no line values): allocated to the lines by quantity when every
 line has a positive quantity, else evenly; `value_basis` says which ('allocated-by-quantity',
@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from parcelaudit.reference.currency import RATE_SCHEMA, rates_for
 
-RATE_DATE = "s.arrival_date"  # becomes coalesce(s.export_date, s.arrival_date) once ingest stores export_date
+RATE_DATE = "coalesce(s.export_date, s.arrival_date)"  # the export date where the manifest gives one
 ORDER_RATE_DATE = "o.order_date"
 
 
