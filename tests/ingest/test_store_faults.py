@@ -128,6 +128,8 @@ def test_a_wal_that_cannot_be_created_is_one_line(tmp_path):
     result = run("ingest", str(csv_path), "--db", str(path), cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "write-ahead log" in result.stderr and "Traceback" not in result.stderr
+    with pytest.raises(StoreError, match="write-ahead log"):
+        Store.open(path)  # refused on opening, before any command does its work
 
 
 def test_a_full_disk_during_ingest_is_one_line(tmp_path):
