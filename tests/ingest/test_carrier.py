@@ -178,3 +178,38 @@ def test_iso_dates_among_us_dates_are_kept(store, tmp_path):
     column_map.write_text('[columns]\n"Origin" = "country_of_shipment"\n', encoding="utf-8")
     result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
     assert result.rows_rejected == 0 and result.shipments_stored == 3
+
+
+def test_sheet_is_chosen_by_name_and_an_unknown_sheet_lists_the_sheets(store, tmp_path):
+    import openpyxl
+
+    path = write_carrier_xlsx(tmp_path / "carrier.xlsx")
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("Notes", 0).append(["printed by the carrier portal"])
+    book.save(path)
+    column_map = tmp_path / "map.toml"
+    column_map.write_text(
+        'sheet = "Manifest"\n[columns]\n"Origin" = "country_of_shipment"\n', encoding="utf-8"
+    )
+    result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
+    assert result.lines_stored == 4
+    with pytest.raises(InputError, match=r"no sheet named 'Invoices'.*'Notes', 'Manifest'"):
+        ingest_file(store, path, sheet="Invoices")
+
+
+def test_decimal_comma_values_from_a_map(store, tmp_path):
+    rows = [[*r[:14], r[14].replace(".", ","), *r[15:]] for r in CARRIER_ROWS]
+    path = write_carrier_csv(tmp_path / "carrier.csv", rows)
+    column_map = tmp_path / "map.toml"
+    column_map.write_text('decimal = ","\n[columns]\n"Origin" = "country_of_shipment"\n', encoding="utf-8")
+    result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
+    assert result.rows_rejected == 0
+    assert store.con.execute("SELECT sum(value) FROM lines").fetchone()[0] == pytest.approx(84.37)
+
+
+def test_a_map_with_an_unknown_field_is_refused_in_one_line(tmp_path):
+    column_map = tmp_path / "map.toml"
+    column_map.write_text('[columns]\n"HAWB" = "tracking"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="'tracking' is not a field name") as error:
+        load_map(column_map)
+    assert "field 'HAWB'" in str(error.value)
