@@ -48,6 +48,19 @@ def _holder(error: Exception) -> str:
     return f"process {pid} ({command.strip()[:120]})"
 
 
+def _check_wal_writable(path: Path) -> None:
+    """Refuse at once (not after a long run, at commit) a store whose write-ahead log cannot be created."""
+    wal = path.with_name(path.name + ".wal")
+    folder = path.parent if str(path.parent) else Path(".")
+    if wal.is_dir() or (not wal.exists() and folder.exists() and not os.access(folder, os.W_OK)):
+        raise StoreError(
+            f"the store's write-ahead log {wal.name} cannot be created "
+            + ("(a folder has its name)" if wal.is_dir() else "(the folder is not writable)"),
+            file=str(path),
+            hint="make the store's folder writable and remove anything named like the .wal file",
+        )
+
+
 def open_error(error: Exception, path: Path, *, waited: bool = False) -> StoreError:
     """Turn a DuckDB failure on opening a store into a one-line StoreError with the right hint."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -152,6 +165,8 @@ class Store:
             raise StoreError("no store at this path", file=str(path), hint="ingest data first or pass --db")
         if path.is_dir():
             raise StoreError("this is a folder, not a store file", file=str(path), hint="pass --db FILE")
+        if not read_only:
+            _check_wal_writable(path)
         deadline = time.monotonic() + (lock_timeout() if wait_seconds is None else wait_seconds)
         while True:
             try:

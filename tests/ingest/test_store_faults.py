@@ -71,7 +71,7 @@ def test_a_store_released_while_waiting_is_opened(tmp_path):
 
 def test_status_waits_for_a_store_another_command_holds(tmp_path):
     path = _store_with_rows(tmp_path)
-    holder = _hold(path, 1.5)
+    holder = _hold(path, 5)  # longer than the command takes to start, shorter than its wait
     try:
         result = run("status", "--db", str(path), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
@@ -128,6 +128,8 @@ def test_a_wal_that_cannot_be_created_is_one_line(tmp_path):
     result = run("ingest", str(csv_path), "--db", str(path), cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "write-ahead log" in result.stderr and "Traceback" not in result.stderr
+    with pytest.raises(StoreError, match="write-ahead log"):
+        Store.open(path)  # refused on opening, before any command does its work
 
 
 def test_a_full_disk_during_ingest_is_one_line(tmp_path):

@@ -179,7 +179,6 @@ def inspect_source(
     if fmt == "xlsx":
         from parcelaudit.ingest.excel import inspect_workbook
 
-        info.sheet = sheet
         info.sheet, info.columns = inspect_workbook(path, sheet)
         return info
     info.encoding = detect_encoding(path, head, encoding)

@@ -259,8 +259,12 @@ def _parse_field(
         errors.append((bad, f"not {what}"))
         errors.append((negative, "negative value"))
     elif kind == "date" and date_format:
-        values = _map_distinct(text, lambda t, f=(date_format,): _parse_date(t, f), pa.date32())
-        unparsed(values, f"not a date in the format {format_label(date_format)}, between 1990 and 2100")
+        values = _map_distinct(
+            text, lambda t, f=(date_format, *ISO_DATE_FORMATS): _parse_date(t, f), pa.date32()
+        )
+        unparsed(
+            values, f"not a date in the format {format_label(date_format)} (or ISO), between 1990 and 2100"
+        )
     elif kind == "date":
         values = _map_distinct(text, _parse_date, pa.date32())
         unparsed(values, "not a date (use YYYY-MM-DD, between 1990 and 2100)")
