@@ -361,7 +361,9 @@ def test_xlsx_entity_bomb_and_oversized_workbooks_are_one_line_errors(tmp_path):
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ParcelAuditError, match="xlsx"):
         read_results_file(broken)
-    assert "entities" in _fail("audit", "record", "A-1", str(bomb), "--db", str(tmp_path / "x.duckdb"))
+    store = tmp_path / "x.duckdb"
+    Store.open(store).close()  # an existing store: the bomb, not a mistyped --db, is what is refused
+    assert "entities" in _fail("audit", "record", "A-1", str(bomb), "--db", str(store))
 
 
 def test_a_store_from_before_versions_upgrades(tmp_path):
