@@ -140,6 +140,11 @@ def test_abbreviations_expand_and_places_fold_to_one_spelling() -> None:
     )
     assert tokenize("Kashgar Kashi 喀什 Hotan 和田") == ("kashi", "kashi", "kashi", "hetian", "hetian")
     assert tokenize("新疆利華棉業") == tokenize("新疆利华棉业")
+    # Forms of one industry word compare as one word, and a typo in either form is still a typo of it.
+    assert compare("Huawei Technologies Co., Ltd.", "华为技术有限公司") >= MATCH_THRESHOLD
+    assert (
+        compare("HENAN YUMIAN GROUP IDNUSTRIAL CO., LTD.", "Henan Yumian Group Industrial Co., Ltd.") >= 0.95
+    )
 
 
 def test_spelling_variants_and_initialisms_of_one_name_match() -> None:
