@@ -166,3 +166,18 @@ def test_description_stems_agree_between_descriptions_and_schedule_texts():
         "battery",
     ]
     assert head_phrase("Battery-operated toy car for kids, red") == "toy car"
+
+
+def test_a_code_of_an_earlier_edition_is_not_invalid_on_its_own_date():
+    # 8541.40.60 (solar cells) was split in the 2022 revision; the 2025 edition lacks it. On a 2021 parcel it
+    # is unverified (no finding: the 2021 edition is not loaded); on a 2025 parcel it is unknown.
+    edition_2025 = parse_usitc_csv(
+        BUNDLED_SUBSET.read_text(encoding="utf-8"), "tariff_database_2025_as_full.csv", complete=True
+    )
+    assert edition_2025.year == 2025
+    shipments, lines = parcels(
+        {"arrival_date": date(2021, 6, 1), "lines": [{"hts_code": "8541406020"}]},
+        {"arrival_date": date(2025, 6, 2), "lines": [{"hts_code": "8541406020"}]},
+    )
+    assert _variants("HTS-INVALID", shipments, lines, hts=edition_2025) == [("S2", "unknown")]
+    assert edition_2025.status("8541406020", date(2021, 6, 1)) == "unverified"

@@ -28,13 +28,16 @@ def hts_invalid(ctx: RuleContext) -> str:
     required = ", ".join(f"'{t}'" for t in HTS_REQUIRED_ENTRY_TYPES)
     complete = "true" if ctx.hts.complete else "false"
     source = ctx.hts.source.replace("'", "''")
+    # A code is judged against the edition in force on its date (reference.hts.HtsSchedule.status): on a date
+    # another year's edition governs, a code this edition lacks is unverified (no finding), never invalid.
+    in_force = "true" if ctx.hts.year is None else f"year(arrival_date) = {int(ctx.hts.year)}"
     return f"""
         WITH classified AS (
             SELECT l.*,
                    CASE
                      WHEN hts IS NULL THEN CASE WHEN entry_type IN ({required}) THEN 'missing' END
                      WHEN NOT regexp_full_match(hts, '[0-9]+') OR length(hts) NOT IN (6, 8, 10) THEN 'malformed'
-                     WHEN NOT {complete} THEN NULL
+                     WHEN NOT {complete} OR NOT ({in_force}) THEN NULL
                      WHEN length(hts) = 6 AND hts NOT IN (SELECT hts6 FROM hts_headings) THEN 'unknown'
                      WHEN length(hts) > 6 AND left(hts, 8) NOT IN (SELECT hts8 FROM hts_lines) THEN 'unknown'
                    END AS problem
@@ -49,7 +52,7 @@ def hts_invalid(ctx: RuleContext) -> str:
                CASE problem WHEN 'unknown' THEN 'USITC Harmonized Tariff Schedule 2025'
                     ELSE '19 CFR 142.3; CBP Form 7501; Entry Type 86 (84 FR 40079)' END AS citation,
                json_object('hts', hts, 'entry_type', entry_type, 'schedule', '{source}',
-                           'schedule_complete', {complete})::VARCHAR AS evidence
+                           'schedule_complete', {complete}, 'edition', {ctx.hts.year or "NULL"})::VARCHAR AS evidence
         FROM classified WHERE problem IS NOT NULL
     """
 
