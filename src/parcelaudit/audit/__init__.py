@@ -10,7 +10,7 @@ from parcelaudit.audit.attributes import (
     upper_deviation_limit,
 )
 from parcelaudit.audit.mus import mus_sample_size, stringer_bound
-from parcelaudit.audit.penalties import penalty_exposure
+from parcelaudit.audit.penalties import penalty_bases, penalty_exposure
 from parcelaudit.audit.projection import project
 from parcelaudit.audit.selection import select_pps, select_random
 from parcelaudit.audit.variables import (
@@ -27,6 +27,7 @@ __all__ = [
     "attribute_sample_size",
     "hypergeometric_upper_limit",
     "mus_sample_size",
+    "penalty_bases",
     "penalty_exposure",
     "project",
     "select_pps",

@@ -10,7 +10,13 @@ from __future__ import annotations
 import json
 
 from parcelaudit.audit.attributes import DEFAULT_LEVELS, appraise_attribute
-from parcelaudit.audit.penalties import penalty_exposure
+from parcelaudit.audit.penalties import (
+    DE_MINIMIS_PENALTY_FROM,
+    de_minimis_penalty,
+    penalty_bases,
+    penalty_exposure,
+)
+from parcelaudit.audit.population import DUTY_FREE_ENTRY_TYPES, refundable_duty
 from parcelaudit.audit.projection import METHODS, StratumSample, project_stratified, stratum_part
 from parcelaudit.audit.results import sampled_results
 from parcelaudit.audit.variables import appraise_stratified
@@ -20,6 +26,7 @@ from parcelaudit.audit.workflow import (
     _writable,
     content_sha256,
     get_audit,
+    load_scope,
     log_step,
 )
 from parcelaudit.errors import ParcelAuditError
@@ -139,12 +146,13 @@ def evaluate_audit(
     chosen = loss[f"{confidence:.2f}"]
     amount = max(chosen[demand], 0.0)
     compliance = _compliance(strata, by_stratum, confidence)
-    population_value = sum(s["book_total"] for s in strata) + value["point"]
+    bases = _penalty_bases(store, audit, strata, by_stratum, amount)
     penalties = penalty_exposure(
-        amount,
-        population_value,
-        population_value,
+        amount + bases["projected"]["refundable_excluded"],
+        bases["projected"]["dutiable_value"],
+        bases["projected"]["domestic_value"],
         **({"interest_rate": interest_rate} if interest_rate is not None else {}),
+        refundable=bases["projected"]["refundable_excluded"],
     )
     detail = {
         "method": method,
@@ -161,6 +169,8 @@ def evaluate_audit(
         "compliance": compliance,
         "untested": untested_treatment,
         "penalties": [p.__dict__ for p in penalties],
+        "penalty_bases": bases,
+        "de_minimis": de_minimis_exposure(strata, by_stratum),
         "population": {
             "items": sum(s["population"] for s in strata),
             "declared_value": sum(s["book_total"] for s in strata),
@@ -228,6 +238,109 @@ def evaluate_audit(
             outputs={"audit_evaluations.detail": content_sha256(detail)},
         )
     return detail
+
+
+def _expansion(stratum: dict, tested: list[dict]) -> float:
+    """N_h / n_h: how many population items one tested item of the stratum stands for (1 in a 100% stratum)."""
+    return stratum["population"] / len(tested)
+
+
+def _penalty_bases(store, audit: dict, strata: list[dict], by_stratum: dict, demand: float) -> dict:
+    """The 1592(c) bases of the merchandise involved in the violations: from the sampled items in error
+    (dutiable value = corrected value, else declared; lost duties and their refundable IEEPA part from the
+    duty owed re-rated on the corrections against the duty paid), projected per stratum by N_h / n_h."""
+    errors = [i for s in strata for i in by_stratum[s["stratum"]] if i["in_error"]]
+    refundable_owed = refundable_paid = {}
+    if errors:
+        shipments, lines = load_scope(store, audit)
+        keys = ("item_id", "shipment_id", "line_no")
+        owed = [
+            {
+                **{k: i[k] for k in (*keys, "corrected_value", "corrected_hts", "corrected_origin")},
+                "duty_free": bool(i["duty_free"]),  # untested: the claim denied, as their duty owed
+            }
+            for i in errors
+        ]
+        paid = [
+            {**{k: i[k] for k in keys}, "duty_free": i["entry_type"] in DUTY_FREE_ENTRY_TYPES} for i in errors
+        ]
+        refundable_owed = refundable_duty(shipments, lines, owed, audit["unit"])
+        refundable_paid = refundable_duty(shipments, lines, paid, audit["unit"])
+    sample = {"lost_duties": 0.0, "refundable_excluded": 0.0, "dutiable_value": 0.0, "domestic_value": 0.0}
+    projected = dict(sample)
+    for s in strata:
+        tested = by_stratum[s["stratum"]]
+        involved = []
+        for i in tested:
+            if not i["in_error"]:
+                continue
+            refundable = max(refundable_owed[i["item_id"]] - refundable_paid[i["item_id"]], 0.0)
+            involved.append(
+                {
+                    "in_error": True,
+                    "dutiable_value": i["book_value"]
+                    if i["corrected_value"] is None
+                    else i["corrected_value"],
+                    "lost": i["audited_duty"] - i["book_duty"] + refundable,
+                    "refundable": refundable,
+                }
+            )
+        if not involved:
+            continue
+        part = penalty_bases(involved)
+        factor = _expansion(s, tested)
+        for key in sample:
+            sample[key] += getattr(part, key)
+            projected[key] += getattr(part, key) * factor
+    projected["lost_duties"] = demand
+    return {
+        "sample": {**sample, "items": len(errors)},
+        "projected": projected,
+        "domestic_value_estimated": bool(errors),
+        "statement": (
+            "Bases of the merchandise involved in the violations, not the whole population: the sampled items "
+            "in error (untested items counted as errors are included), each stratum's sums scaled by N_h / n_h "
+            "(a 100% stratum counts exactly). Dutiable value = corrected value, else declared; domestic value "
+            "estimated as dutiable value + duty owed (no US selling price recorded; a floor, flagged); lost "
+            "duties = the demand, net of refundable IEEPA duties (the refundable part is shown and excluded)."
+        ),
+    }
+
+
+def de_minimis_exposure(strata: list[dict], by_stratum: dict) -> dict:
+    """De minimis violations found (tested items whose duty-free claim was denied) and the statutory
+    penalty for those on or after its effective date, in the sample and projected by N_h / n_h."""
+    found = before = 0
+    projected = 0.0
+    first = None
+    for s in strata:
+        tested = by_stratum[s["stratum"]]
+        denied = [
+            i
+            for i in tested
+            if i.get("test") == "error"
+            and i["entry_type"] in DUTY_FREE_ENTRY_TYPES
+            and i["duty_free"] is False
+        ]
+        liable = [i for i in denied if i["arrival_date"] >= DE_MINIMIS_PENALTY_FROM]
+        found += len(liable)
+        before += len(denied) - len(liable)
+        if liable:
+            projected += len(liable) * _expansion(s, tested)
+            first = min([first or liable[0]["arrival_date"], *(i["arrival_date"] for i in liable)])
+    on = first or DE_MINIMIS_PENALTY_FROM
+    found_penalty, citation, status = de_minimis_penalty(found, on)
+    projected_count = round(projected)
+    return {
+        "violations_found": found,
+        "violations_before_effective_date": before,
+        "penalty_found": found_penalty,
+        "violations_projected": projected_count,
+        "penalty_projected": de_minimis_penalty(projected_count, on)[0],
+        "effective_from": DE_MINIMIS_PENALTY_FROM.isoformat(),
+        "citation": citation,
+        "status": status,
+    }
 
 
 def _compliance(strata: list[dict], by_stratum: dict, confidence: float) -> dict:

@@ -84,6 +84,21 @@ def corrected_duty(
     """Duty owed per corrected item: lines re-rated with the corrected HTS / origin and their values scaled
     to the corrected value; 0 where the duty-free claim stands. corrections: item_id, shipment_id,
     line_no, corrected_value, corrected_hts, corrected_origin, duty_free."""
+    return {k: net for k, (net, _) in _rate_corrected(shipments, lines, corrections, unit).items()}
+
+
+def refundable_duty(
+    shipments: pa.Table, lines: pa.Table, corrections: list[dict], unit: str = "parcel"
+) -> dict:
+    """Refundable IEEPA duty per corrected item (the part `corrected_duty` leaves out); 0 where the
+    duty-free claim stands. Same corrections as `corrected_duty`."""
+    return {
+        k: refundable for k, (_, refundable) in _rate_corrected(shipments, lines, corrections, unit).items()
+    }
+
+
+def _rate_corrected(shipments: pa.Table, lines: pa.Table, corrections: list[dict], unit: str) -> dict:
+    """Per corrected item: (duty net of refundable duties, refundable duty), each rounded to cents."""
     if not corrections:
         return {}
     ids = pa.array(sorted({c["shipment_id"] for c in corrections}))
@@ -116,11 +131,15 @@ def corrected_duty(
                 row["value"] = fix["corrected_value"] * share
     fixed_lines = pa.Table.from_pylist(rows, schema=sub_l.schema) if rows else sub_l
     duty = line_duty(sub_s, fixed_lines)
-    owed: dict[str, float] = {}
-    for row in duty.select(["shipment_id", "line_no", "duty"]).to_pylist():
+    owed: dict[str, list[float]] = {}
+    for row in duty.select(["shipment_id", "line_no", "duty", "refundable"]).to_pylist():
         key = row["shipment_id"] if unit == "parcel" else f"{row['shipment_id']}#{row['line_no']}"
-        owed[key] = owed.get(key, 0.0) + (row["duty"] or 0.0)
+        total = owed.setdefault(key, [0.0, 0.0])
+        total[0] += row["duty"] or 0.0
+        total[1] += row["refundable"] or 0.0
     return {
-        c["item_id"]: 0.0 if c.get("duty_free") else round(owed.get(c["item_id"], 0.0), 2)
+        c["item_id"]: (0.0, 0.0)
+        if c.get("duty_free")
+        else tuple(round(x, 2) for x in owed.get(c["item_id"], (0.0, 0.0)))
         for c in corrections
     }

@@ -480,6 +480,43 @@ def _computations(evaluation: dict) -> tuple[list[str], list[tuple]]:
                 compliance["basis"],
             )
         )
+    bases = evaluation.get("penalty_bases")  # absent from evaluations stored before the bases were projected
+    if bases:
+        for key, quantity in (
+            ("dutiable_value", "dutiable value of the merchandise involved"),
+            ("domestic_value", "domestic value of the merchandise involved (estimated)"),
+            ("refundable_excluded", "refundable IEEPA duties excluded from the loss"),
+            ("lost_duties", "lost duties (the demand, net of refundable duties)"),
+        ):
+            how = f"sampled items in error: {bases['sample'][key]:,.2f}; strata scaled by N_h / n_h"
+            if key == "lost_duties":
+                how = f"sampled items in error: {bases['sample'][key]:,.2f}; projected as the demand"
+            computations.append(("1592(c) bases", quantity, bases["projected"][key], None, None, None, how))
+    minimis = evaluation.get("de_minimis")
+    if minimis and (minimis["violations_found"] or minimis["violations_before_effective_date"]):
+        computations.append(
+            (
+                "de minimis",
+                f"violations found: {minimis['violations_found']} (from {minimis['effective_from']}), "
+                f"{minimis['violations_before_effective_date']} before",
+                minimis["penalty_found"],
+                None,
+                0.0,
+                minimis["penalty_found"],
+                f"{minimis['citation']}; {minimis['status']}",
+            )
+        )
+        computations.append(
+            (
+                "de minimis",
+                f"violations projected: {minimis['violations_projected']}",
+                minimis["penalty_projected"],
+                None,
+                0.0,
+                minimis["penalty_projected"],
+                "violations found scaled by N_h / n_h per stratum",
+            )
+        )
     for penalty in evaluation["penalties"]:
         computations.append(
             (
