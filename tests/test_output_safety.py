@@ -98,3 +98,11 @@ def test_markup_in_a_header_or_an_argument_is_a_one_line_error(tmp_path):
     missing = cli("ingest", f"no[/]such{ESC}[2J.csv", "--db", "s.duckdb", cwd=tmp_path)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert ESC not in missing.stderr and "no[/]such" in missing.stderr
+
+
+def test_hostile_importer_names_print_as_data_in_audit_listings(hostile_store, tmp_path):
+    # `audit importers` prints seller names in a rich table: markup stays text, escapes become visible.
+    result = cli("audit", "importers", "--db", str(hostile_store), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ESC not in result.stdout and "\\x1b[31mRed Seller" in result.stdout
+    assert "[bold]Bold[/]" in result.stdout  # shown as typed, not applied as style

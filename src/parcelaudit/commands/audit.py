@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar
+from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar, rich_text
 from parcelaudit.errors import ParcelAuditError
 
 audit_app = typer.Typer(
@@ -261,7 +261,7 @@ def report(
     with Store.open(db) as store, console.status("rendering the report"):
         paths = write_report(store, audit_id, out, actor=actor)
     for path in paths:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {rich_text(path)}")
 
 
 @audit_app.command("reconcile")
@@ -289,7 +289,9 @@ def reconcile_command(
     }
     with Store.open(db) as store:
         result = reconcile_audit(store, scope)
-    table = Table(title=f"Books and records: {importer} ({date_from:%Y-%m-%d} to {date_to:%Y-%m-%d})")
+    table = Table(
+        title=f"Books and records: {rich_text(importer)} ({date_from:%Y-%m-%d} to {date_to:%Y-%m-%d})"
+    )
     table.add_column("check")
     table.add_column("value", justify="right")
     for key, value in result.summary.items():
@@ -299,7 +301,7 @@ def reconcile_command(
         for name, data in result.tables().items():
             path = Path(out) / f"{name}.csv"
             write_table(path, data)
-            console.print(f"wrote {path}")
+            console.print(f"wrote {rich_text(path)}")
 
 
 def _steps_table(title: str, log: list[dict]) -> Table:
@@ -311,9 +313,9 @@ def _steps_table(title: str, log: list[dict]) -> Table:
         table.add_row(
             str(s["step_no"]),
             s["step"],
-            s["actor"],
+            rich_text(s["actor"]),
             str(s["acted_at"]),
-            json.dumps(s["parameters"], default=str)[:120],
+            rich_text(json.dumps(s["parameters"], default=str)[:120]),
             "\n".join(f"{Path(k).name}: {v[:16]}" for k, v in hashes.items()),
         )
     return table
@@ -428,7 +430,7 @@ def list_command(
         table.add_row(
             r["audit_id"],
             str(r["version"]),
-            r["importer"],
+            rich_text(r["importer"]),
             f"{r['period_start']} to {r['period_end']}",
             r["unit"],
             "discarded" if r["discarded_at"] is not None else r["status"],
@@ -462,11 +464,15 @@ def importers(
     if not rows:
         console.print(f"[yellow]warning:[/] no parcels with a {by} in this store (ingest shipments first)")
         return
-    table = Table(title=f"{len(rows):,} importer(s) by {by}" + (f" like {like!r}" if like else ""))
+    table = Table(
+        title=f"{len(rows):,} importer(s) by {by}" + (f" like {rich_text(repr(like))}" if like else "")
+    )
     for column in ("importer", "parcels", "first arrival", "last arrival"):
         table.add_column(column, justify="right" if column == "parcels" else "left")
     for r in rows[:limit]:
-        table.add_row(r["importer"], f"{r['parcels']:,}", str(r["first_arrival"]), str(r["last_arrival"]))
+        table.add_row(
+            rich_text(r["importer"]), f"{r['parcels']:,}", str(r["first_arrival"]), str(r["last_arrival"])
+        )
     console.print(table)
     if len(rows) > limit:
         console.print(f"{len(rows) - limit:,} more: narrow with --like or raise --limit")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from parcelaudit.commands.common import console, progress_bar
+from parcelaudit.commands.common import console, progress_bar, rich_text
 
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for the report (HTML + PDF) and outputs.")]
 IsoscapeOption = Annotated[
@@ -38,7 +38,7 @@ def _polygons(path: Path | None):
 
 
 def _print_report(html: Path, pdf: Path) -> None:
-    console.print(f"report: {html}\n        {pdf}")
+    console.print(f"report: {rich_text(html)}\n        {rich_text(pdf)}")
 
 
 @origin_app.command("verify")
@@ -95,8 +95,8 @@ def verify_command(
     for v in run.verdicts:
         style = "green" if v.consistent else "red"
         table.add_row(
-            v.sample_id,
-            v.claimed,
+            rich_text(v.sample_id),
+            rich_text(v.claimed),
             f"[{style}]{v.label}[/]",
             f"{v.p_value:.3g}",
             f"{v.posterior.get(v.claimed, 0):.3f}",
@@ -153,7 +153,7 @@ def assign_command(
     html, pdf = write_assign_report(post, out, calibration, regions, odds, known_table, simulated)
     if calibration is not None:
         console.print(json.dumps(calibration.summary(), indent=2))
-    console.print(f"posterior maps: {tif}")
+    console.print(f"posterior maps: {rich_text(tif)}")
     _print_report(html, pdf)
 
 
@@ -215,7 +215,7 @@ def simulate_command(
     from parcelaudit.origin.simulated import write_simulated
 
     for name, path in write_simulated(out, seed=seed).items():
-        console.print(f"{name}: {path}")
+        console.print(f"{rich_text(name)}: {rich_text(path)}")
 
 
 def register(app: typer.Typer) -> None:

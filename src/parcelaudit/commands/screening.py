@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from parcelaudit.commands.common import console, progress_bar
+from parcelaudit.commands.common import console, progress_bar, rich_text
 from parcelaudit.csv_safety import neutralise
 from parcelaudit.errors import InputError
 
@@ -96,7 +95,7 @@ def lists_update(
         )
         for row in changes:
             delta.add_row(
-                escape(str(row["name"])),
+                rich_text(str(row["name"])),
                 row["country"] or "",
                 str(row["list"]),
                 str(row["entry_id"]),
@@ -295,7 +294,7 @@ def screen(
         from parcelaudit.screening.report import write_report
 
         html, pdf = write_report(report, all_hits, loaded, len(queries), screener.threshold)
-        console.print(f"report: {html} and {pdf}")
+        console.print(f"report: {rich_text(html)} and {rich_text(pdf)}")
 
 
 def screen_dispose(

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from parcelaudit.commands.common import console, progress_bar
+from parcelaudit.commands.common import console, progress_bar, rich_text
 
 _STYLE = {"clear": "green", "review": "dark_orange", "exposed": "red"}
 
@@ -76,7 +75,7 @@ def trace_command(
         progress.advance(task)
     style = _STYLE[result.verdict]
     console.print(
-        f"[bold {style}]{result.verdict.upper()}[/] {escape(product)}: coverage {result.coverage:.1%}, "
+        f"[bold {style}]{result.verdict.upper()}[/] {rich_text(product)}: coverage {result.coverage:.1%}, "
         f"{result.upstream.depth} tier(s), {len(result.facilities)} facilities"
     )
     if result.reasons:
@@ -85,13 +84,16 @@ def trace_command(
             table.add_column(column, overflow="fold")
         for reason in result.reasons[:30]:
             table.add_row(
-                reason.code, str(reason.tier), escape(reason.facility_id or ""), escape(reason.detail[:160])
+                reason.code,
+                str(reason.tier),
+                rich_text(reason.facility_id or ""),
+                rich_text(reason.detail[:160]),
             )
         console.print(table)
         if len(result.reasons) > 30:
             console.print(f"... and {len(result.reasons) - 30} more in verdict.json")
     for path in written:
-        console.print(f"wrote {escape(str(path))}")
+        console.print(f"wrote {rich_text(str(path))}")
 
 
 def validate_command(
@@ -110,14 +112,14 @@ def validate_command(
         bad += bool(problems)
         checks = "schema + CBV" if schema_used else "built-in + CBV (no schema: run trace-fetch-schema)"
         if not problems:
-            table.add_row(escape(Path(path).name), f"[green]valid[/] ({checks})", "", "", "")
+            table.add_row(rich_text(Path(path).name), f"[green]valid[/] ({checks})", "", "", "")
         for problem in problems:
             table.add_row(
-                escape(Path(path).name),
+                rich_text(Path(path).name),
                 "[red]invalid[/]",
-                escape(problem.where),
-                escape(problem.field),
-                escape(problem.message),
+                rich_text(problem.where),
+                rich_text(problem.field),
+                rich_text(problem.message),
             )
     console.print(table)
     if bad:
@@ -140,7 +142,7 @@ def templates_command(
     from parcelaudit.tracing.templates import write_templates
 
     for path in write_templates(out):
-        console.print(f"wrote {escape(str(path))}")
+        console.print(f"wrote {rich_text(str(path))}")
 
 
 def register(app: typer.Typer) -> None:
