@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-import zipfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -134,63 +133,38 @@ def _parse_code(value, path: str, row: int, field: str) -> str | None:
     return text
 
 
-def _check_workbook(path: Path) -> None:
-    """Refuse a workbook that is not a zip, decompresses beyond MAX_XLSX_BYTES or declares XML entities
-    (an .xlsx never needs a DOCTYPE; entity expansion is how "billion laughs" bombs work)."""
-    name = str(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            total = sum(m.file_size for m in members)
-            if total > MAX_XLSX_BYTES:
-                raise InputError(
-                    f"the workbook expands to {total / 2**20:,.0f} MiB, over the "
-                    f"{MAX_XLSX_BYTES / 2**20:,.0f} MiB limit",
-                    file=name,
-                    hint="save the results as CSV or remove other sheets",
-                )
-            for member in members:
-                if member.filename.endswith((".xml", ".rels")):
-                    with archive.open(member) as handle:
-                        head = handle.read(65536)
-                    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-                        raise InputError(
-                            f"the workbook part {member.filename} declares XML entities",
-                            file=name,
-                            hint="re-save the sheet from Excel or LibreOffice, or save it as CSV",
-                        )
-    except (zipfile.BadZipFile, OSError) as error:
-        raise InputError(
-            f"not a readable .xlsx workbook ({error})", file=name, hint="save the results as .xlsx or CSV"
-        ) from error
-
-
 def _read_xlsx(path: Path) -> tuple[list[str], list[dict]]:
-    _check_workbook(path)
-    from openpyxl import load_workbook
+    from parcelaudit.ingest.excel import sheet_rows
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-        sheet = book.active
-        raw = []
-        for row in sheet.iter_rows(values_only=True):
-            raw.append(list(row))
-            if len(raw) > MAX_RESULT_ROWS + 1:
-                raise InputError(
-                    f"more than {MAX_RESULT_ROWS:,} rows", file=str(path), hint="one row per sampled item"
-                )
-        book.close()
-    except InputError:
-        raise
-    except Exception as error:  # openpyxl raises many types (KeyError, ParseError, ValueError) on bad parts
-        raise InputError(
-            f"cannot read the workbook ({type(error).__name__})",
-            file=str(path),
-            hint="re-save it from Excel or LibreOffice, or save it as CSV",
-        ) from error
+    raw = []
+    for _, row in sheet_rows(path, max_bytes=MAX_XLSX_BYTES):
+        raw.append(list(row))
+        if len(raw) > MAX_RESULT_ROWS + 1:
+            raise InputError(
+                f"more than {MAX_RESULT_ROWS:,} rows", file=str(path), hint="one row per sampled item"
+            )
     header = [str(h).strip().lower() if h is not None else "" for h in raw[0]] if raw else []
     # Blank rows stay: a sampled item listed with nothing filled in is "not tested", not skipped.
     records = [dict(zip(header, r, strict=False)) for r in raw[1:]]
+    return header, records
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    from parcelaudit.ingest.readers import require_decodable
+
+    require_decodable(path, "save the sheet as CSV UTF-8")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        try:
+            records = [{(k or "").strip().lower(): v for k, v in r.items()} for r in reader]
+        except csv.Error as error:
+            raise InputError(
+                f"not a readable CSV row ({error})",
+                file=str(path),
+                row=reader.reader.line_num,  # the DictReader's own count lags a row
+                hint="save the sheet as CSV UTF-8 from Excel or LibreOffice",
+            ) from error
+        header = [(k or "").strip().lower() for k in reader.fieldnames or []]
     return header, records
 
 
@@ -203,15 +177,7 @@ def read_results_file(path: Path) -> list[dict]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         header, records = _read_xlsx(path)
     else:
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                reader = csv.DictReader(handle)
-                records = [{(k or "").strip().lower(): v for k, v in r.items()} for r in reader]
-                header = [(k or "").strip().lower() for k in reader.fieldnames or []]
-        except (UnicodeDecodeError, csv.Error) as error:
-            raise InputError(
-                f"not a UTF-8 CSV file ({error})", file=str(path), hint="save the sheet as CSV UTF-8"
-            ) from error
+        header, records = _read_csv(path)
     if "item_id" not in header:
         raise InputError(
             "no item_id column",

@@ -26,21 +26,29 @@ MAX_COLUMNS = 2_000
 PROLOGUE_BYTES = 4096
 
 
-def check_archive(path: Path) -> None:
-    """Refuse an .xlsx whose parts would expand past the limits, or whose XML declares entities."""
+# What zipfile raises on a damaged archive (a truncated or altered file, an unknown compression).
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, KeyError, zlib.error)
+
+
+def check_archive(path: Path, max_bytes: int | None = None) -> None:
+    """Refuse an .xlsx that is not a readable ZIP, whose parts would expand past the limits (max_bytes in
+    all; MAX_DECOMPRESSED_BYTES unless given), or whose XML declares entities. The one home of these checks
+    for every .xlsx we read."""
+    max_bytes = MAX_DECOMPRESSED_BYTES if max_bytes is None else max_bytes
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    except ZIP_ERRORS as error:
         raise InputError(
-            f"not a readable .xlsx file ({error})", file=str(path), hint="save it again from Excel as .xlsx"
+            f"not a readable .xlsx workbook ({error})",
+            file=str(path),
+            hint="save it again from Excel as .xlsx",
         ) from error
     with archive:
         members = archive.infolist()
         total = sum(m.file_size for m in members)
-        if total > MAX_DECOMPRESSED_BYTES:
+        if total > max_bytes:
             raise InputError(
-                f"the workbook expands to {total / (1 << 20):,.0f} MiB "
-                f"(the limit is {MAX_DECOMPRESSED_BYTES >> 20:,} MiB)",
+                f"the workbook expands to {total / (1 << 20):,.0f} MiB (the limit is {max_bytes >> 20:,} MiB)",
                 file=str(path),
                 hint="export the sheet as CSV, or split the workbook",
             )
@@ -50,23 +58,18 @@ def check_archive(path: Path) -> None:
             ):
                 raise InputError(
                     f"part {member.filename!r} expands {member.file_size // max(member.compress_size, 1):,} "
-                    f"times (the limit is {MAX_COMPRESSION_RATIO}): a compression bomb, not a manifest",
+                    f"times (the limit is {MAX_COMPRESSION_RATIO}): a compression bomb, not a workbook",
                     file=str(path),
                 )
             if member.filename.endswith((".xml", ".rels", ".vml")):
                 try:
                     with archive.open(member) as handle:
                         prologue = handle.read(PROLOGUE_BYTES)
-                except (
-                    zipfile.BadZipFile,
-                    OSError,
-                    ValueError,
-                    EOFError,
-                    NotImplementedError,
-                    zlib.error,
-                ) as error:
+                except ZIP_ERRORS as error:
                     raise InputError(
-                        f"part {member.filename!r} cannot be read ({error})", file=str(path)
+                        f"not a readable .xlsx workbook: part {member.filename!r} cannot be read ({error})",
+                        file=str(path),
+                        hint="save it again from Excel as .xlsx",
                     ) from error
                 if b"<!DOCTYPE" in prologue.upper() or b"<!ENTITY" in prologue.upper():
                     raise InputError(
@@ -77,17 +80,17 @@ def check_archive(path: Path) -> None:
                     )
 
 
-def _open_sheet(path: Path, sheet: str | None):
+def _open_sheet(path: Path, sheet: str | None, max_bytes: int | None):
     import openpyxl
 
-    check_archive(path)
+    check_archive(path, max_bytes)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except InputError:
         raise
     except Exception as error:  # openpyxl raises many types for a damaged workbook
         raise InputError(
-            f"not a readable .xlsx file ({type(error).__name__}: {str(error)[:200]})",
+            f"not a readable .xlsx workbook ({type(error).__name__}: {_one_line(error)})",
             file=str(path),
             hint="save it again from Excel as .xlsx",
         ) from error
@@ -122,8 +125,16 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _rows(path: Path, sheet: str | None) -> Iterator[tuple[str, tuple]]:
-    workbook, worksheet, name = _open_sheet(path, sheet)
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())[:200]
+
+
+def sheet_rows(
+    path: Path, sheet: str | None = None, max_bytes: int | None = None
+) -> Iterator[tuple[str, tuple]]:
+    """(sheet name, cell values) of each row of the sheet (the first unless named), after check_archive;
+    a damaged workbook raises a one-line InputError."""
+    workbook, worksheet, name = _open_sheet(path, sheet, max_bytes)
     try:
         for row in worksheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             yield name, row
@@ -131,7 +142,10 @@ def _rows(path: Path, sheet: str | None) -> Iterator[tuple[str, tuple]]:
         raise
     except Exception as error:
         raise InputError(
-            f"sheet {name!r} cannot be read ({type(error).__name__}: {str(error)[:200]})", file=str(path)
+            f"not a readable .xlsx workbook: sheet {name!r} cannot be read "
+            f"({type(error).__name__}: {_one_line(error)})",
+            file=str(path),
+            hint="save it again from Excel as .xlsx",
         ) from error
     finally:
         workbook.close()
@@ -141,7 +155,7 @@ def inspect_workbook(path: Path, sheet: str | None) -> tuple[str, list[str]]:
     """The sheet that will be read and its header (the first non-empty row)."""
     from parcelaudit.ingest.readers import header_names
 
-    for name, row in _rows(path, sheet):
+    for name, row in sheet_rows(path, sheet):
         texts = [cell_text(v) or "" for v in row]
         while texts and not texts[-1].strip():
             texts.pop()
@@ -158,7 +172,7 @@ def read_workbook(
     buffer: list[list[str | None]] = []
     numbers: list[str] = []
     header_seen = False
-    for number, (_, row) in enumerate(_rows(path, sheet), start=1):
+    for number, (_, row) in enumerate(sheet_rows(path, sheet), start=1):
         texts = [cell_text(v) for v in row]
         if not header_seen:
             header_seen = any((t or "").strip() for t in texts)

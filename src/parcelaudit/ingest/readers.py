@@ -123,6 +123,18 @@ def locate_undecodable(path: Path, encoding: str) -> tuple[int, int, str] | None
     return None
 
 
+def require_decodable(path: Path, hint: str, encoding: str = "utf-8") -> None:
+    """Refuse a text file with bytes the encoding cannot decode, naming the line and byte offset of the first."""
+    where = locate_undecodable(path, encoding)
+    if where:
+        raise InputError(
+            f"the file has bytes that are not valid {encoding} at line {where[0]}, "
+            f"byte offset {where[1]} ({where[2]})",
+            file=str(path),
+            hint=hint,
+        )
+
+
 def undecodable_error(info: SourceInfo) -> InputError:
     """A one-line error naming the line and byte offset where the file stops being valid text."""
     where = locate_undecodable(info.path, info.encoding)

@@ -142,12 +142,7 @@ def read_samples(path: Path) -> pa.Table:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=str(path), hint="check the path")
-    try:
-        table = read_samples_table(path)
-    except pa.ArrowInvalid as error:
-        raise InputError(
-            f"cannot parse CSV: {error}", file=str(path), hint="save the file as UTF-8 CSV"
-        ) from error
+    table = read_samples_table(path)
     out = normalise(table, str(path))
     if not marker_columns(out):
         raise InputError(
@@ -201,12 +196,37 @@ def _id_text(value: object) -> str:
 
 
 def read_samples_table(path: Path) -> pa.Table:
-    """Read a CSV with assignR's NA convention, without renaming (used for knownOrig)."""
+    """Read a UTF-8 CSV with assignR's NA convention, without renaming (used for knownOrig); a file that is
+    not UTF-8 or has a row of the wrong width raises InputError naming the byte offset or the row."""
     import pyarrow.csv as pacsv
 
-    return pacsv.read_csv(
-        path, convert_options=pacsv.ConvertOptions(null_values=NULLS, strings_can_be_null=True)
-    )
+    from parcelaudit.ingest.readers import require_decodable
+
+    fix = "save the file as CSV UTF-8 with one header row and the same number of columns on every row"
+    require_decodable(path, fix)
+    bad: list = []
+
+    def first_bad_row(row) -> str:
+        bad.append(row)
+        return "error"
+
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=first_bad_row),
+            convert_options=pacsv.ConvertOptions(null_values=NULLS, strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as error:
+        if bad:
+            raise InputError(
+                f"the row has {bad[0].actual_columns} columns, the header {bad[0].expected_columns}",
+                file=str(path),
+                row=bad[0].number,
+                hint=fix,
+            ) from error
+        reason = " ".join(str(error).split())[:200]
+        raise InputError(f"not a readable CSV file ({reason})", file=str(path), hint=fix) from error
 
 
 def _read_knownorig_xlsx(path: Path) -> tuple[pa.Table, dict[str, tuple[float, float, str | None]]]:

@@ -26,9 +26,23 @@ def read_text(path: Path) -> str:
     return text.replace("\x1a", "")  # OFAC's legacy files end with a DOS end-of-file byte
 
 
-def read_rows(text: str, header: bool = True) -> list:
-    reader = csv.DictReader(io.StringIO(text)) if header else csv.reader(io.StringIO(text))
-    return list(reader)
+def read_rows(text: str, header: bool = True, path: Path | None = None) -> list:
+    """The CSV rows of a list file's text (dicts under its header, or lists); a broken row raises
+    ReferenceDataError naming it. Lines end at CR, LF or CRLF, as in a file opened with newline=""."""
+    lines = io.StringIO(text, newline="")
+    reader = csv.DictReader(lines) if header else csv.reader(lines)
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as error:
+        raise ReferenceDataError(
+            f"not a readable CSV row ({error})",
+            file=str(path) if path else None,
+            row=getattr(reader, "reader", reader).line_num,  # a DictReader's own count lags
+            hint="save the list again as CSV with quoted fields, or give the official file unchanged",
+        ) from error
+    return rows
 
 
 def clean(value: str | None) -> str:

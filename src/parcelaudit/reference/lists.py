@@ -7,13 +7,11 @@ snapshot (reference/data/lists) is a partial compilation for offline use.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from parcelaudit.errors import ReferenceDataError
 from parcelaudit.hashing import file_sha256
-from parcelaudit.reference.list_common import read_text
+from parcelaudit.reference.list_common import read_rows, read_text
 from parcelaudit.reference.lists_forced_labor import (
     BUNDLED_LISTS,
     load_bundled_lists,
@@ -44,7 +42,7 @@ def detect_format(path: Path) -> str:
         return "un"
     if "<html" in head or "<table" in text.lower() or head.startswith("<!doctype"):
         return "uflpa_dhs"
-    first = next(csv.reader(io.StringIO(text)), [])
+    first = next(iter(read_rows(text, header=False, path=path)), [])
     header = {c.strip().lower() for c in first}
     if {"entity_number", "alt_names"} <= header or {"source", "name", "programs", "addresses"} <= header:
         return "csl"

@@ -59,7 +59,7 @@ def _snapshot(
 def load_uflpa(path: Path) -> RestrictedList:
     """Load our UFLPA Entity List CSV (name, aliases, section, effective_date, location, industry, source_url)."""
     entries = []
-    for number, row in enumerate(read_rows(read_text(path)), start=2):
+    for number, row in enumerate(read_rows(read_text(path), path=path), start=2):
         name = (row.get("name") or "").strip()
         if not name:
             raise ReferenceDataError(
@@ -173,7 +173,7 @@ def load_uflpa_dhs(path: Path) -> RestrictedList:
         parser.feed(text)
         tables = parser.tables
     else:
-        tables = [("", read_rows(text, header=False))]
+        tables = [("", read_rows(text, header=False, path=path))]
     entries = []
     for heading, rows in tables:
         if not rows:
@@ -244,7 +244,7 @@ _MERCHANDISE = re.compile(r"^(all|any)\b|\b(produced|harvested|made)\b.*\b(in|wi
 def load_wro(path: Path) -> RestrictedList:
     """Load CBP Withhold Release Orders and Findings (ours, or CBP's CSV with entity/merchandise columns)."""
     entries = []
-    for number, row in enumerate(read_rows(read_text(path)), start=2):
+    for number, row in enumerate(read_rows(read_text(path), path=path), start=2):
         low = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
         name = low.get("entity_or_merchandise") or low.get("entity") or low.get("merchandise") or ""
         if not name:

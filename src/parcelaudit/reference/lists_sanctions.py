@@ -33,16 +33,16 @@ def load_sdn(path: Path, alt_path: Path | None = None, add_path: Path | None = N
     aliases: dict[str, list[str]] = defaultdict(list)
     addresses: dict[str, list[tuple[str, str]]] = defaultdict(list)
     if alt_path:
-        for row in read_rows(read_text(alt_path), header=False):
+        for row in read_rows(read_text(alt_path), header=False, path=alt_path):
             if len(row) >= 4 and clean(row[3]):
                 aliases[row[0].strip()].append(clean(row[3]))
     if add_path:
-        for row in read_rows(read_text(add_path), header=False):
+        for row in read_rows(read_text(add_path), header=False, path=add_path):
             if len(row) >= 5:
                 line = ", ".join(p for p in (clean(row[2]), clean(row[3]), clean(row[4])) if p)
                 addresses[row[0].strip()].append((line, clean(row[4])))
     entries = []
-    for number, row in enumerate(read_rows(read_text(path), header=False), start=1):
+    for number, row in enumerate(read_rows(read_text(path), header=False, path=path), start=1):
         if not row or not row[0].strip():
             continue
         if len(row) < 12 or not row[0].strip().isdigit():
@@ -88,7 +88,7 @@ def load_sdn(path: Path, alt_path: Path | None = None, add_path: Path | None = N
 def load_csl(path: Path) -> RestrictedList:
     """Load the trade.gov Consolidated Screening List CSV (all its source lists in one file)."""
     entries = []
-    for number, row in enumerate(read_rows(read_text(path)), start=2):
+    for number, row in enumerate(read_rows(read_text(path), path=path), start=2):
         name = (row.get("name") or "").strip()
         if not name:
             continue
