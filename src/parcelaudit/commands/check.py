@@ -115,7 +115,7 @@ def explain(
     console.print(
         f"arrived {s['arrival_date']} · entry type {s['entry_type']} · shipped from {s['country_of_shipment']}"
         f" · declared {s['currency'] or 'USD'} {s['declared_value']:,.2f}{' · gift' if s['gift'] else ''}"
-        f" · seller {rich_text(s['seller_name'])} · consignee {rich_text(s['consignee_name'])}",
+        f" · seller {rich_text(s['seller_name'] or '(none given)')} · consignee {rich_text(s['consignee_name'] or '(none given)')}",
         highlight=False,
     )
     money = info["money"]
