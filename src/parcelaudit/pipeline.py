@@ -23,7 +23,7 @@ from parcelaudit.reference.currency import load_rates_file
 from parcelaudit.reference.hts import HtsSchedule, normalise_hts
 from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext, conform
 from parcelaudit.rules.duty import line_duty_table, shipment_duty_sql
-from parcelaudit.rules.parties import screen_parties
+from parcelaudit.rules.parties import party_screener, screen_parties
 from parcelaudit.rules.policy import Policy
 from parcelaudit.rules.registry import all_rules
 from parcelaudit.rules.values import money_in_usd
@@ -61,6 +61,8 @@ class CheckResult:
     hts_complete: bool = False
     screening: bool = False
     run_id: int | None = None
+    # The restricted-list snapshots screening used (list, source, date and its basis, SHA-256 ...).
+    list_snapshots: list[dict] = field(default_factory=list)
 
     @property
     def rules_seconds(self) -> float:
@@ -97,11 +99,15 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
     traces: pa.Table | None = None,
     rates: pa.Table | str | None = None,
+    screener: object | None = None,
+    dispositions: list | None = None,
 ) -> CheckResult:
     """Run every rule (or rule_ids), screening, duty and decisions; scope limits which shipments are reported.
 
     traces: supply-chain verdicts by SKU (parcelaudit.tracing.link.sku_verdict_table), for FL-TRACE.
     rates: exchange rates (a rates file path or table; None: the ECB reference series), see rules.values.
+    screener: the restricted-list screener (None: the downloaded or bundled lists); dispositions: analysts'
+    decisions on hits (parcelaudit.screening.dispositions), a false positive on an unchanged entry is no finding.
     """
     policy = policy or load_severity_policy()
     started = time.perf_counter()
@@ -116,6 +122,7 @@ def evaluate(
         rates=rates,
     )
     timings: dict[str, float] = {"context": time.perf_counter() - started}
+    snapshots: list[dict] = []
     try:
         parts = []
         rules = all_rules()
@@ -129,7 +136,9 @@ def evaluate(
             if progress:
                 progress("screening")
             started = time.perf_counter()
-            parts.append(screen_parties(ctx))
+            screener = screener if screener is not None else party_screener()
+            parts.append(screen_parties(ctx, screener, dispositions))
+            snapshots = screener.snapshots() if screener is not None else []
             timings["screening"] = time.perf_counter() - started
         findings = pa.concat_tables(parts) if parts else FINDING_SCHEMA.empty_table()
         if progress:
@@ -158,6 +167,7 @@ def evaluate(
             hts_source=ctx.hts.source,
             hts_complete=ctx.hts.complete,
             screening=screening,
+            list_snapshots=snapshots,
         )
     finally:
         ctx.close()
@@ -230,16 +240,19 @@ def run_check(
     persist: bool = True,
     progress: Callable[[str], None] | None = None,
     rates: Path | str | None = None,
+    dispositions: Path | None = None,
 ) -> CheckResult:
     """Check the shipments arriving in [date_from, date_to] (all when None) and store the run's results.
 
-    rates: a rates file (date,currency,usd_per_unit); without one, the ECB reference series (approximate)."""
+    rates: a rates file (date,currency,usd_per_unit); without one, the ECB reference series (approximate).
+    dispositions: an analysts' decisions CSV (screen-dispose); false positives on unchanged entries are dropped."""
     started_at = utc_now()
     severity = policy if isinstance(policy, SeverityPolicy) else load_severity_policy(policy)
     if progress:
         progress("reading")
     shipments, lines, orders, scope = load_inputs(store, date_from, date_to)
     traces = sku_verdict_table(store)
+    decided = _load_dispositions(dispositions) if dispositions is not None else None
     result = evaluate(
         shipments,
         lines,
@@ -250,10 +263,24 @@ def run_check(
         progress=progress,
         traces=traces if traces.num_rows else None,
         rates=load_rates_file(rates) if rates else None,
+        dispositions=decided,
     )
     if persist:
         result.run_id = _persist(store, result, started_at, date_from, date_to)
     return result
+
+
+def _load_dispositions(path: Path) -> list:
+    """Analysts' decisions from a dispositions CSV (the screening package reads and checks it)."""
+    from parcelaudit.screening.dispositions import load_dispositions
+
+    return load_dispositions(Path(path))
+
+
+def list_snapshot_rows(snapshots: list[dict]) -> list[dict]:
+    """What a run records and shows of each list snapshot: list, source, date and its basis, SHA-256, entries."""
+    keys = ("list", "source", "snapshot_date", "date_basis", "sha256", "entries")
+    return [{k: snap.get(k) for k in keys} for snap in snapshots]
 
 
 def _persist(
@@ -303,6 +330,20 @@ def _persist(
             "verified, measures FROM run_l",
             [run_id],
         )
+        for snap in result.list_snapshots:
+            con.execute(
+                "INSERT INTO check_list_snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    snap["list"],
+                    snap["source"] or "",
+                    snap["snapshot_date"],
+                    snap["date_basis"],
+                    snap["sha256"],
+                    json.dumps(snap["files"]),
+                    snap["entries"],
+                ],
+            )
         for name in ("run_f", "run_d", "run_l"):
             con.unregister(name)
     return run_id
@@ -324,7 +365,14 @@ def write_outputs(result: CheckResult, out_dir: Path, *, report: bool = True, st
         from parcelaudit.reports.check_report import write_check_report
 
         paths += write_check_report(result, out_dir)
-    manifest = write_manifest(out_dir, paths, command="check", run_id=result.run_id, written_at=utc_now())
+    manifest = write_manifest(
+        out_dir,
+        paths,
+        command="check",
+        run_id=result.run_id,
+        written_at=utc_now(),
+        list_snapshots=list_snapshot_rows(result.list_snapshots),
+    )
     if store is not None and result.run_id is not None:
         _record_outputs(store, result.run_id, out_dir, manifest)
     return [*paths, manifest]

@@ -42,6 +42,13 @@ def check(
         bool, typer.Option("--screening/--no-screening", help="Screen party names against restricted lists.")
     ] = True,
     rates: RatesOption = None,
+    dispositions: Annotated[
+        Path | None,
+        typer.Option(
+            "--dispositions",
+            help="Analysts' decisions CSV (screen-dispose): a false positive is no finding while its entry is unchanged.",
+        ),
+    ] = None,
 ) -> None:
     """Judge every parcel by the rules in force on its arrival date: findings, duty, release/review/hold."""
     from parcelaudit.pipeline import run_check, write_outputs
@@ -63,6 +70,7 @@ def check(
             screening=screening,
             progress=advance,
             rates=rates,
+            dispositions=dispositions,
         )
         progress.update(task, description="writing report", completed=len(steps))
         paths = write_outputs(result, out, store=store)

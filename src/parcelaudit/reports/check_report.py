@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from parcelaudit import __version__
 from parcelaudit.decide import DEFAULT_POLICY
 from parcelaudit.outputs import write_text_atomic
+from parcelaudit.pipeline import list_snapshot_rows
 from parcelaudit.reports.render import chart_data_uri, new_figure, render_html, write_pdf
 from parcelaudit.rules.context import exact_sum
 from parcelaudit.text_safety import mpl_text
@@ -179,6 +180,7 @@ def report_context(result) -> dict[str, Any]:
         "hts_source": _source_label(result.hts_source),
         "hts_complete": result.hts_complete,
         "screening": result.screening,
+        "list_snapshots": list_snapshot_rows(result.list_snapshots),
     }
 
 

@@ -125,13 +125,29 @@ def forced_labor_region(ctx: RuleContext) -> pa.Table | str:
     """
 
 
-def screen_parties(ctx: RuleContext, screener: object | None = None) -> pa.Table:
-    """SCREEN-<LIST> findings: each distinct (party name, country) screened once against the restricted lists."""
+def party_screener() -> object | None:
+    """The screener over the downloaded (or bundled) lists, or None when the screening package is not installed."""
+    build = _optional("parcelaudit.screening.lists", "default_screener")
+    return build() if build is not None else None
+
+
+def screen_parties(
+    ctx: RuleContext, screener: object | None = None, dispositions: list | None = None
+) -> pa.Table:
+    """SCREEN-<LIST> findings: each distinct (party name, country) screened once against the restricted lists.
+
+    dispositions: analysts' decisions (parcelaudit.screening.dispositions); a false positive on a (name, entry)
+    is no finding while the entry is unchanged."""
     screen_table = _optional("parcelaudit.screening", "screen_party_table")
     if screen_table is None:
         return FINDING_SCHEMA.empty_table()
+    if dispositions and screener is None:
+        screener = party_screener()
     parties = ctx.query(f"SELECT value AS name, country FROM ({_distinct_party_sql('name')})")
     hits = screen_table(parties, screener) if screener is not None else screen_table(parties)
+    if dispositions:
+        suppress = _optional("parcelaudit.screening.dispositions", "suppress_decided")
+        hits = suppress(hits, screener.entries, dispositions)
     if hits.num_rows == 0:
         return FINDING_SCHEMA.empty_table()
     ctx.con.register("screen_hits", hits)

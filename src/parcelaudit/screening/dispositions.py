@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import pyarrow as pa
 
 from parcelaudit.errors import InputError
 from parcelaudit.screening.model import Entry
@@ -115,3 +118,20 @@ def apply_dispositions(
             label += "; the list entry changed since: decide again"
         kept.append((hit, label))
     return kept, left_out
+
+
+def suppress_decided(hits: pa.Table, entries: Iterable[Entry], decided: list[Disposition]) -> pa.Table:
+    """The rows of a hit table (HIT_SCHEMA) left after the decisions: a false positive on a (name, entry) whose
+    entry is unchanged is dropped; every other row stays. entries: the listed entries the hits point to."""
+    if not decided or hits.num_rows == 0:
+        return hits
+    by_id = {(e.list_code.upper(), e.entry_id): e for e in entries}
+    keep = []
+    for row in hits.select(["name", "list", "entry_id", "matched_name", "score", "explanation"]).to_pylist():
+        entry = by_id.get((row["list"].upper(), row["entry_id"]))
+        if entry is None:
+            keep.append(True)
+            continue
+        hit = Hit(row["list"], row["entry_id"], row["matched_name"], row["score"], row["explanation"], entry)
+        keep.append(apply_dispositions(row["name"], [hit], decided)[1] == 0)
+    return hits.filter(pa.array(keep, type=pa.bool_()))
