@@ -16,12 +16,14 @@ amounts = st.lists(
 LEVELS = (0.80, 0.90, 0.95, 0.99)
 
 
-def assert_nested(limits: dict, point: float) -> None:
-    """Every interval contains the point and each wider confidence contains the narrower interval."""
+def assert_nested(limits: dict, point: float, high: float | None = None) -> None:
+    """Every interval meets [point, high] (just the point when high is None) and each wider confidence
+    contains the narrower interval."""
+    high = point if high is None else high
     previous = None
     for level in LEVELS:
         current = limits[level]
-        assert current.lower <= point <= current.upper
+        assert current.lower <= high and point <= current.upper
         if previous is not None:
             assert current.lower <= previous.lower and current.upper >= previous.upper
         previous = current
@@ -77,8 +79,9 @@ def test_attribute_limits_bracket_and_widen(data):
     n = data.draw(st.integers(min_value=2, max_value=N))
     k = data.draw(st.integers(min_value=0, max_value=n))
     result = appraise_attribute(N, n, k, confidence=LEVELS)
-    # Exact limits are counts of errors; a projection k*N/n between two counts (N=21, n=20, k=1 gives
-    # 1.05 with an 80% upper limit of 1) is bracketed as the attainable count below it.
-    assert_nested(result.limits, math.floor(result.projected))
+    # Exact limits are counts of errors; a projection k*N/n between two counts need only meet one of the two
+    # attainable counts around it: N=21, n=20, k=1 gives 1.05 with an 80% upper limit of 1, and N=30, n=29,
+    # k=28 gives 28.97 with an 80% lower limit of 29 (28 errors in all would leave P(x >= 28) = 2/30).
+    assert_nested(result.limits, math.floor(result.projected), math.ceil(result.projected))
     census = appraise_attribute(N, N, k, confidence=0.95)
     assert census.limits[0.95].lower == census.limits[0.95].upper == k
