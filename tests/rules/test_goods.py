@@ -181,3 +181,17 @@ def test_a_code_of_an_earlier_edition_is_not_invalid_on_its_own_date():
     )
     assert _variants("HTS-INVALID", shipments, lines, hts=edition_2025) == [("S2", "unknown")]
     assert edition_2025.status("8541406020", date(2021, 6, 1)) == "unverified"
+
+
+def test_hts_desc_has_no_opinion_on_a_heading_a_partial_schedule_lacks():
+    # Without the full USITC table (no ../shared, no `reference update`) the bundled subset may lack the
+    # declared heading: a body wash under 3401 or a wine glass under 7013 is then not judged, never flagged.
+    assert SUBSET.lookup("3401300000") is None and SUBSET.lookup("7013280000") is None
+    shipments, lines = parcels(
+        {"lines": [{"description": "Moisturizing body wash", "hts_code": "3401300000"}]},
+        {"lines": [{"description": "Wine glass set of 4", "hts_code": "7013280000"}]},
+        {
+            "lines": [{"description": "Cotton T-shirt for men", "hts_code": "8517130000"}]
+        },  # 8517 is in the subset
+    )
+    assert [f["shipment_id"] for f in run_rule("HTS-DESC", shipments, lines, hts=SUBSET)] == ["S3"]

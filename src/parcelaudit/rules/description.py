@@ -139,6 +139,7 @@ class ScheduleWords:
 
     def __init__(self, schedule: HtsSchedule) -> None:
         self.by_heading: dict[str, list[str]] = {}
+        self.complete = schedule.complete
         for code, line in schedule.lines.items():
             self.by_heading.setdefault(code[:4], []).append(line.description)
         self._stems: dict[str, frozenset[str]] = {}
@@ -191,6 +192,10 @@ def judge(
     if any(hts.startswith(keyword_prefixes[m.group(1)]) for m in found):
         return None
     declared = words.of(hts[:4])
+    if not declared and not words.complete:
+        return (
+            None  # a partial schedule lacking the declared heading cannot show that the heading does not fit
+        )
     # The article's own words: the head phrase's last content word and the article words found in it
     # (materials and users, "hair" in "hair straightener", do not make a heading describe the article).
     named = [m for m in _WORD.finditer(head) if len(m.group()) > 2 and m.group() not in GENERIC]
