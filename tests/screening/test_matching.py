@@ -155,3 +155,20 @@ def test_spelling_variants_and_initialisms_of_one_name_match() -> None:
     assert compare("KIM KYU", "Kim Kyu") >= MATCH_THRESHOLD
     # A whole name matched exactly still needs a rare or personal name: generic words alone do not.
     assert compare("Shenzhen Trading Co., Ltd.", "Shenzhen Trading Company Limited") < MATCH_THRESHOLD
+
+
+def test_a_typo_in_a_romanised_place_still_meets_the_listed_spelling() -> None:
+    # Listed names spell places Kashgar, Turpan, Karamay; both sides fold them to pinyin (kashi, tulufan,
+    # kelamayi), so a typo in the romanisation must fold too or the place no longer meets the list.
+    assert tokenize("Kshgar Construction")[0] == tokenize("Kashgar Construction")[0] == "kashi"
+    for query, listed in (
+        (
+            "Kahgar Construction Engineering (Group) Co., Ltd.",
+            "Kashgar Construction Engineering (Group) Co., Ltd.",
+        ),
+        ("Esquel Turapn Textile Co., Ltd.", "Turpan Esquel Textile Co., Ltd."),
+        ("Western Gold Karmaay Hatu Gold Mine Co., Ltd.", "Western Gold Karamay Hatu Gold Mine Co., Ltd."),
+    ):
+        assert compare(query, listed) >= MATCH_THRESHOLD, (query, listed)
+    # A place's own spelling is never taken for a typo of another (Shanxi and Shaanxi are two provinces).
+    assert tokenize("Shanxi Coal") == ("shanxi", "coal") and tokenize("Shaanxi Coal") == ("shaanxi", "coal")

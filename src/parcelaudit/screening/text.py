@@ -10,7 +10,12 @@ from anyascii import anyascii
 from pypinyin import Style, lazy_pinyin
 from zhconv import convert
 
-from parcelaudit.screening.vocabulary import chinese_word_max_len, chinese_words, latin_spellings
+from parcelaudit.screening.vocabulary import (
+    chinese_word_max_len,
+    chinese_words,
+    latin_spellings,
+    place_romanisations,
+)
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Hangul and kana: syllabic scripts where a different syllable is a different name, not a typo.
@@ -23,6 +28,42 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _FOLD: dict[str, tuple[str, ...]] = {"ben": ("bin",), "ibn": ("bin",), "el": ("al",), "ul": ("al",)}
 _FOLD.update((word, tuple(tokens.split())) for word, tokens in latin_spellings().items())
 _DIGIT = re.compile(r"\d")
+# A place's other romanisation is folded to its pinyin (Kashgar -> kashi), so a typo in it (Kshgar, Turapn)
+# would no longer meet the list's spelling: a word one edit (or one swap) from such a spelling, of at least
+# PLACE_TYPO_MIN letters and not itself a place spelling, is folded too. Matched by shared single deletions.
+PLACE_TYPO_MIN = 6
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_PLACE_OTHERS, _PLACE_SPELLINGS = place_romanisations()
+_PLACE_TYPO_KEYS: dict[str, str] = {}
+for _spelling, _pinyin in sorted(_PLACE_OTHERS.items()):
+    if len(_spelling) >= PLACE_TYPO_MIN:
+        for _key in sorted({_spelling} | _deletions(_spelling)):
+            _PLACE_TYPO_KEYS.setdefault(_key, _pinyin)
+
+
+def place_typo(token: str) -> str | None:
+    """The pinyin of the place whose other romanisation the token misspells by one edit, if any."""
+    if len(token) < PLACE_TYPO_MIN or not token.isalpha() or token in _PLACE_SPELLINGS:
+        return None
+    for key in sorted({token} | _deletions(token)):
+        if key in _PLACE_TYPO_KEYS:
+            return _PLACE_TYPO_KEYS[key]
+    return None
+
+
+def _fold(token: str) -> tuple[str, ...]:
+    folded = _FOLD.get(token)
+    if folded is not None:
+        return folded
+    place = place_typo(token)
+    return (place,) if place is not None else (token,)
+
+
 # ü in pinyin is written v by some (Lvzhou) and u by others (Luzhou, as pinyin here): lv/nv before a consonant
 # or at the end of a word is that ü, never an English or European spelling (Silva, Melvin, Calvert).
 _PINYIN_V = re.compile(r"(?<=[ln])v(?![aeiou])")
@@ -98,7 +139,7 @@ def _tokenize_word(text: str) -> tuple[str, ...]:
         text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
     if "v" in text:
         text = _PINYIN_V.sub("u", text)
-    tokens = [folded for t in _NON_WORD.split(text) if t for folded in _FOLD.get(t, (t,))]
+    tokens = [folded for t in _NON_WORD.split(text) if t for folded in _fold(t)]
     if _DIGIT.search(text):
         tokens = [_fix_token(t) for t in tokens]
     return tuple(tokens)

@@ -56,6 +56,20 @@ def latin_spellings() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def place_romanisations() -> tuple[dict[str, str], frozenset[str]]:
+    """Other romanisations of Chinese places mapped to their pinyin (kashgar -> kashi), and every Latin
+    spelling of a place (pinyin and other romanisations alike)."""
+    others: dict[str, str] = {}
+    every: set[str] = set()
+    for row in _rows("zh_places.csv"):
+        every.update(row["latin"].split())
+        for variant in row["variants"].split():
+            others[variant] = row["latin"]
+            every.add(variant)
+    return others, frozenset(every)
+
+
+@lru_cache(maxsize=1)
 def chinese_word_max_len() -> int:
     """The longest Chinese vocabulary word, in characters."""
     return max(len(key) for key in chinese_words())
