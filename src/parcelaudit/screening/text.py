@@ -50,10 +50,9 @@ def place_typo(token: str) -> str | None:
     """The pinyin of the place whose other romanisation the token misspells by one edit, if any."""
     if len(token) < PLACE_TYPO_MIN or not token.isalpha() or token in _PLACE_SPELLINGS:
         return None
-    for key in sorted({token} | _deletions(token)):
-        if key in _PLACE_TYPO_KEYS:
-            return _PLACE_TYPO_KEYS[key]
-    return None
+    # The smallest matching key decides, so the answer does not depend on set order; no sort of the candidates.
+    found = [key for key in {token} | _deletions(token) if key in _PLACE_TYPO_KEYS]
+    return _PLACE_TYPO_KEYS[min(found)] if found else None
 
 
 def _fold(token: str) -> tuple[str, ...]:
