@@ -24,3 +24,13 @@ def shared_data() -> Path:
     if path is None:
         pytest.skip("../shared/data is absent (set PARCELAUDIT_SHARED_DATA to run this test)")
     return path
+
+
+@pytest.fixture
+def store_target(tmp_path: Path) -> str:
+    """Where a test's store lives, as `--db` takes it: a new DuckDB file in the test's folder.
+
+    Tests that open a store take it from here (never a path of their own), so that the whole suite can run
+    on either engine.
+    """
+    return str(tmp_path / "store.duckdb")

@@ -289,7 +289,8 @@ def _persist(
     policy_path = Path(result.policy.source) if result.policy else None
     digest = file_sha256(policy_path) if policy_path and policy_path.exists() else ""
     counts = result.counts()
-    with store.transaction() as con:
+    with store.transaction():
+        con = store.con
         run_id = con.execute("SELECT nextval('check_run_seq')").fetchall()[0][0]
         con.execute(
             "INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -381,7 +382,8 @@ def write_outputs(result: CheckResult, out_dir: Path, *, report: bool = True, st
 def _record_outputs(store, run_id: int, out_dir: Path, manifest: Path) -> None:
     files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
     folder = str(out_dir.resolve())
-    with store.transaction() as con:
+    with store.transaction():
+        con = store.con
         for entry in files:
             con.execute(
                 "INSERT INTO check_outputs VALUES (?, ?, ?, ?, ?)",
@@ -412,7 +414,7 @@ def explain_shipment(
     if not rows:
         raise ParcelAuditError(
             f"no shipment {shipment_id!r} in the store",
-            file=str(store.path),
+            file=store.location,
             field="shipment_id",
             hint="check the id, or ingest the data first",
         )

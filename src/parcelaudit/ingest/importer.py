@@ -457,7 +457,8 @@ def _run_import(
     on_progress: ProgressCallback | None,
     unplaced: list[str],
 ) -> ImportResult:
-    with store.transaction() as con, ThreadPoolExecutor(max_workers=1) as writer:
+    with store.transaction(), ThreadPoolExecutor(max_workers=1) as writer:
+        con = store.con
         import_id = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
         job = _Import(store, info, mappings, import_id, unplaced)
         pending: Future | None = None

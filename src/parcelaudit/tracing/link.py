@@ -34,7 +34,8 @@ def save_verdict(store: Any, verdict: dict, out_dir: Path | None = None) -> int:
     from parcelaudit.store import utc_now  # the store (and DuckDB) load only when a verdict is saved
 
     rows = 0
-    with store.transaction() as con:
+    with store.transaction():
+        con = store.con
         for sku in verdict.get("skus") or [""]:
             con.execute("DELETE FROM trace_verdicts WHERE product = ? AND sku = ?", [verdict["product"], sku])
             con.execute(

@@ -1,4 +1,4 @@
-"""DuckDB persistence: opening the store file, versioned schema migrations, transactions, table reads."""
+"""The embedded engine: a store in one DuckDB file (the default; one writer at a time, waited for)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from parcelaudit.errors import StoreError
+from parcelaudit.store.base import BATCH_ROWS, Store, table_name
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 LOCK_TIMEOUT_SECONDS = 30.0  # how long a command waits for a store another process holds
 LOCK_POLL_SECONDS = 0.2
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
@@ -125,36 +123,21 @@ def storage_failure(error: BaseException, path: Path | str | None = None) -> Sto
     return None
 
 
-def utc_now() -> datetime:
-    """The current time in UTC as a naive datetime, the form the store's TIMESTAMP columns hold."""
-    return datetime.now(UTC).replace(tzinfo=None)
+class DuckDBStore(Store):
+    """A store in one DuckDB file: embedded, no server; other processes wait for its single writer."""
 
-
-def available_migrations() -> list[tuple[int, str, Path]]:
-    """The migration files in numeric order as (version, name, path)."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = _MIGRATION_NAME.match(path.name)
-        if not match:
-            raise StoreError(f"migration file name {path.name!r} is not NNNN_name.sql", file=str(path))
-        found.append((int(match.group(1)), match.group(2), path))
-    versions = [version for version, _, _ in found]
-    if len(versions) != len(set(versions)):
-        raise StoreError("two migration files share a version number", file=str(MIGRATIONS_DIR))
-    return found
-
-
-class Store:
-    """An open ParcelAudit store: one DuckDB file with the canonical tables and every stage's results."""
+    engine = "duckdb"
 
     def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+        super().__init__(str(path))
         self.path = Path(path)
         self.con = con
-        self._depth = 0
 
     @classmethod
-    def open(cls, path: Path | str, *, read_only: bool = False, wait_seconds: float | None = None) -> Store:
-        """Open (creating if needed, unless read_only) the store at path and bring its schema up to date.
+    def connect(
+        cls, path: Path, *, read_only: bool = False, wait_seconds: float | None = None
+    ) -> DuckDBStore:
+        """Open (creating if needed, unless read_only) the store file and bring its schema up to date.
 
         A store another process holds is waited for up to wait_seconds (default: the
         PARCELAUDIT_LOCK_TIMEOUT environment variable, else LOCK_TIMEOUT_SECONDS), then refused with a
@@ -181,105 +164,86 @@ class Store:
             if not read_only:
                 store.migrate()
             else:
-                store.con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
+                store.tables()
         except duckdb.Error as error:
             con.close()
             raise open_error(error, path) from error
         return store
 
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Close the connection (uncommitted work is rolled back)."""
         self.con.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Run a block in one transaction: all of it is committed, or none of it (nested blocks join)."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self.con
-            finally:
-                self._depth -= 1
-            return
+    def _begin(self) -> None:
         self.con.execute("BEGIN TRANSACTION")
-        self._depth = 1
-        try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        else:
-            self.con.execute("COMMIT")
-        finally:
-            self._depth = 0
 
-    def schema_version(self) -> int:
-        """The highest migration applied (0 for a new file)."""
-        exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone()[0]
-        if not exists:
-            return 0
-        return self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+    def _commit(self) -> None:
+        self.con.execute("COMMIT")
 
-    def migrate(self) -> list[int]:
-        """Apply every migration newer than the file's version, each in its own transaction."""
-        self.con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
-        applied = {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
-        known = available_migrations()
-        newest_known = max((version for version, _, _ in known), default=0)
-        if applied and max(applied) > newest_known:
-            raise StoreError(
-                f"the store was written by a newer ParcelAudit (schema {max(applied)}, this one knows {newest_known})",
-                file=str(self.path),
-                hint="upgrade parcelaudit",
-            )
-        done = []
-        for version, name, path in known:
-            if version in applied:
-                continue
-            with self.transaction() as con:
-                con.execute(path.read_text(encoding="utf-8"))
-                con.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    [version, name, utc_now()],
-                )
-            done.append(version)
-        return done
+    def _rollback(self) -> None:
+        self.con.execute("ROLLBACK")
 
-    def read_table(self, name: str, where: str | None = None, params: list | None = None) -> pa.Table:
-        """Read a whole table (optionally filtered by a SQL condition with ? parameters) as Arrow."""
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            raise StoreError(f"not a table name: {name!r}")
-        sql = f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")
-        return self.query(sql, params)
+    def execute(self, sql: str, params: list | tuple | None = None) -> None:
+        """Run one statement (or, without parameters, a script of several) for its effect."""
+        self.con.execute(sql, params or None)
 
-    def query(self, sql: str, params: list | None = None) -> pa.Table:
+    def fetch(self, sql: str, params: list | tuple | None = None) -> list[tuple]:
+        """Run a query and return every row as a tuple."""
+        return self.con.execute(sql, params or None).fetchall()
+
+    def query(self, sql: str, params: list | tuple | None = None) -> pa.Table:
         """Run a query and return its result as an Arrow table (without an extra copy)."""
         # DuckDB refuses a relation query while an execute() result is unread; settle it first.
         self.con.complete()
         return self.con.sql(sql, params=params or None).to_arrow_table()
 
-    def verify(self) -> None:
-        """Read every block of every table once, so that a corrupt file fails here (checksums) and not later."""
-        for table in self.counts():
-            self.con.execute(f'SELECT count(*), sum(hash(t)) FROM "{table}" t').fetchall()
+    def batches(
+        self, sql: str, params: list | tuple | None = None, rows: int = BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """Run a query and yield its result in Arrow record batches of at most `rows` rows."""
+        self.con.complete()
+        yield from self.con.sql(sql, params=params or None).to_arrow_reader(rows)
 
-    def counts(self) -> dict[str, int]:
-        """Row counts of every user table in the store."""
-        tables = [
+    def insert(self, table: str, data: pa.Table, columns: list[str] | None = None) -> int:
+        """Append Arrow rows to a table (columns: the table's columns they fill, default data's names)."""
+        columns = columns or data.column_names
+        names = ", ".join(f'"{c}"' for c in columns)
+        with self.staged("_insert_rows", data):
+            self.con.execute(
+                f"INSERT INTO {table_name(table)} ({names}) SELECT {', '.join(data.column_names)} "
+                "FROM _insert_rows"
+            )
+        return data.num_rows
+
+    @contextmanager
+    def staged(self, name: str, data: pa.Table) -> Iterator[str]:
+        """A temporary relation called name holding data (DuckDB reads the Arrow table in place)."""
+        self.con.register(table_name(name), data)
+        try:
+            yield name
+        finally:
+            self.con.unregister(name)
+
+    def next_id(self, sequence: str) -> int:
+        """The next value of a sequence."""
+        return self.con.execute(f"SELECT nextval('{table_name(sequence)}')").fetchall()[0][0]
+
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Nothing to do: a DuckDB file has one writing process at a time (others wait to open it)."""
+        yield
+
+    def tables(self) -> list[str]:
+        """The store's own tables, sorted."""
+        return [
             row[0]
             for row in self.con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name"
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
             ).fetchall()
         ]
-        return {table: self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables}
+
+    def verify(self) -> None:
+        """Read every block of every table once, so that a corrupt file fails here (checksums) and not later."""
+        for table in self.tables():
+            self.con.execute(f'SELECT count(*), sum(hash(t)) FROM "{table}" t').fetchall()
