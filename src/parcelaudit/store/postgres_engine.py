@@ -1,0 +1,304 @@
+"""The server engine: a store in a PostgreSQL database (one schema per store), for teams sharing one store.
+
+A store is named by a URL: postgresql://[user[:password]@]host[:port]/database[?schema=NAME&...]. `schema`
+(default `public`) is the PostgreSQL schema holding the store's tables, so one database can hold several
+stores; it is created on first use. Every other query parameter is handed to libpq as is.
+
+House SQL (DuckDB's dialect, `?` placeholders) is translated with sqlglot (parcelaudit.store.dialect). Rows
+travel by COPY in PostgreSQL's CSV form, read and written by pyarrow (parcelaudit.store.pg_arrow). Many
+processes may use one store at once: PostgreSQL isolates their transactions, and `lock(key)` is an
+advisory lock that excludes across processes (migrations take one, so two processes migrating at once
+apply each migration once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+import pyarrow as pa
+from psycopg import sql as pgsql
+
+from parcelaudit.errors import StoreError
+from parcelaudit.store.base import BATCH_ROWS, Store, table_name
+from parcelaudit.store.dialect import Translated, to_postgres
+from parcelaudit.store.duckdb_engine import lock_timeout
+from parcelaudit.store.pg_arrow import (
+    column_definitions,
+    csv_chunks,
+    read_csv,
+    read_csv_batches,
+    result_shape,
+)
+
+DEFAULT_SCHEMA = "public"
+CONNECT_TIMEOUT_SECONDS = 10
+_SPOOL_BYTES = 64 << 20  # a batches() result larger than this waits in a temporary file, not in memory
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """(libpq connection URL without our `schema` parameter, schema, URL to show with the password hidden)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for key, value in query if key == "schema"]
+    schema = schemas[-1] if schemas else DEFAULT_SCHEMA
+    if not schema or not _plain_identifier(schema):
+        raise StoreError(
+            f"schema {schema!r} is not a plain lower-case name",
+            file=_hide_password(url),
+            hint="use ?schema=NAME with letters, digits and underscores",
+        )
+    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
+    return conninfo, schema, _hide_password(url)
+
+
+def _plain_identifier(name: str) -> bool:
+    try:
+        table_name(name)
+    except StoreError:
+        return False
+    return True
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def lock_number(schema: str, key: str) -> int:
+    """The advisory lock number for key in a schema's store (64 bits of its SHA-256, signed)."""
+    digest = hashlib.sha256(f"parcelaudit:{schema}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PostgresStore(Store):
+    """A store in one schema of a PostgreSQL database: concurrent readers and writers, advisory locks."""
+
+    engine = "postgresql"
+
+    def __init__(self, location: str, schema: str, connection: psycopg.Connection, read_only: bool) -> None:
+        super().__init__(location)
+        self.schema = schema
+        self.read_only = read_only
+        self._connection = connection
+
+    @property
+    def con(self):
+        """Not available: only the DuckDB engine has a raw connection (use the Store methods)."""
+        raise StoreError(
+            "this code runs DuckDB SQL on store.con, which a PostgreSQL store does not have",
+            file=self.location,
+            hint="the stage has not been moved onto the Store methods yet; use a DuckDB store for it",
+        )
+
+    @classmethod
+    def connect(
+        cls, url: str, *, read_only: bool = False, wait_seconds: float | None = None
+    ) -> PostgresStore:
+        """Connect to the store at url (creating its schema and tables, unless read_only) and bring its
+        schema up to date. A lock another process holds is waited for up to wait_seconds (default: the
+        PARCELAUDIT_LOCK_TIMEOUT environment variable, else 30 s)."""
+        conninfo, schema, shown = split_url(url)
+        wait = lock_timeout() if wait_seconds is None else wait_seconds
+        options = f"-c search_path={schema} -c TimeZone=UTC -c lock_timeout={int(wait * 1000)}"
+        if read_only:
+            options += " -c default_transaction_read_only=on"
+        try:
+            connection = psycopg.connect(
+                conninfo,
+                autocommit=True,
+                cursor_factory=psycopg.ClientCursor,
+                options=options,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            )
+        except psycopg.Error as error:
+            raise StoreError(
+                f"cannot connect to PostgreSQL: {_first_line(error)}",
+                file=shown,
+                hint="check the URL in --db / PARCELAUDIT_DB and that the server is running",
+            ) from error
+        store = cls(shown, schema, connection, read_only)
+        try:
+            if read_only:
+                if "schema_migrations" not in store.tables():
+                    raise StoreError(
+                        f"no store in schema {schema!r} of this database",
+                        file=shown,
+                        hint="ingest data first, or pass the right --db (and ?schema=)",
+                    )
+            else:
+                with store.lock("schema_migrations"):
+                    store.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                store.migrate()
+        except BaseException:
+            connection.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Close the connection (uncommitted work is rolled back)."""
+        self._connection.close()
+
+    def _begin(self) -> None:
+        self._run("BEGIN")
+
+    def _commit(self) -> None:
+        self._run("COMMIT")
+
+    def _rollback(self) -> None:
+        if not self._connection.closed:
+            self._run("ROLLBACK")
+
+    def _run(self, text: str, params: list | tuple | None = None) -> psycopg.Cursor:
+        """Run PostgreSQL text (already translated) on a new cursor; a failure is a StoreError."""
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(text, params or None)
+        except psycopg.errors.LockNotAvailable as error:
+            raise StoreError(
+                "the store is busy: a lock another process holds was not released in time",
+                file=self.location,
+                hint="let that command finish, or set PARCELAUDIT_LOCK_TIMEOUT to wait longer",
+            ) from error
+        return cursor
+
+    def _one(self, sql: str) -> Translated:
+        statements = to_postgres(sql)
+        if len(statements) != 1:
+            raise StoreError(f"expected one SQL statement, got {len(statements)}: {sql[:80]!r}")
+        return statements[0]
+
+    def execute(self, sql: str, params: list | tuple | None = None) -> None:
+        """Run one statement (or, without parameters, a script of several) for its effect."""
+        statements = to_postgres(sql)
+        if params and len(statements) != 1:
+            raise StoreError(f"parameters go with one statement, got {len(statements)}: {sql[:80]!r}")
+        for statement in statements:
+            self._run(statement.text(params), params).close()
+
+    def fetch(self, sql: str, params: list | tuple | None = None) -> list[tuple]:
+        """Run a query and return every row as a tuple."""
+        with self._run(self._one(sql).text(params), params) as cursor:
+            return cursor.fetchall() if cursor.description else []
+
+    def _copy_text(self, statement: Translated, params: list | tuple | None):
+        """The COPY statement streaming a query's rows as CSV, and the result's shape."""
+        text = statement.text(params)
+        with self._run(f"SELECT * FROM ({text}) AS q LIMIT 0", params) as cursor:
+            shape = result_shape(cursor.description)
+            literal = cursor.mogrify(text, params) if params else text
+        aliases = ", ".join(f"c{i}" for i in range(len(shape.names)))
+        copy = f"COPY (SELECT {shape.select} FROM ({literal}) AS q({aliases})) TO STDOUT (FORMAT csv)"
+        return copy, shape
+
+    def query(self, sql: str, params: list | tuple | None = None) -> pa.Table:
+        """Run a query and return its result as an Arrow table (streamed by COPY, parsed by pyarrow)."""
+        statement = self._one(sql)
+        if not statement.is_query:
+            with self._run(statement.text(params), params) as cursor:
+                return _rows_table(cursor)
+        copy_text, shape = self._copy_text(statement, params)
+        chunks = []
+        with self._connection.cursor() as cursor, cursor.copy(copy_text) as copy:
+            chunks.extend(bytes(chunk) for chunk in copy)
+        return read_csv(b"".join(chunks), shape)
+
+    def batches(
+        self, sql: str, params: list | tuple | None = None, rows: int = BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """Run a query and yield its result in Arrow record batches of at most `rows` rows.
+
+        The server streams the whole result first (COPY) into a spool (memory, then a temporary file past
+        64 MB), so memory stays bounded and the connection is free for other statements between batches.
+        """
+        statement = self._one(sql)
+        if not statement.is_query:
+            yield from self.query(sql, params).to_batches(max_chunksize=rows)
+            return
+        copy_text, shape = self._copy_text(statement, params)
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+            with self._connection.cursor() as cursor, cursor.copy(copy_text) as copy:
+                for chunk in copy:
+                    spool.write(chunk)
+            spool.seek(0)
+            yield from read_csv_batches(spool, shape, rows)
+
+    def insert(self, table: str, data: pa.Table, columns: list[str] | None = None) -> int:
+        """Append Arrow rows to a table by COPY (columns: the table's columns they fill, default data's names)."""
+        columns = columns or data.column_names
+        if len(columns) != data.num_columns:
+            raise StoreError(f"{len(columns)} column names for {data.num_columns} columns of data")
+        target = pgsql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+            pgsql.Identifier(table_name(table)), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
+        )
+        with self._connection.cursor() as cursor, cursor.copy(target) as copy:
+            for chunk in csv_chunks(data):
+                copy.write(chunk)
+        return data.num_rows
+
+    @contextmanager
+    def staged(self, name: str, data: pa.Table) -> Iterator[str]:
+        """A temporary table called name holding data (created, filled by COPY, dropped after the block)."""
+        name = table_name(name)
+        self._run(f'CREATE TEMP TABLE "{name}" ({column_definitions(data.schema)})').close()
+        try:
+            self.insert(name, data)
+            yield name
+        finally:
+            if not self._connection.closed:
+                self._run(f'DROP TABLE IF EXISTS pg_temp."{name}"').close()
+
+    def next_id(self, sequence: str) -> int:
+        """The next value of a sequence."""
+        return self.fetch(f"SELECT nextval('{table_name(sequence)}')")[0][0]
+
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """An advisory lock on key (within this store's schema), excluding other processes until the block ends.
+
+        Waits up to the connection's lock timeout (PARCELAUDIT_LOCK_TIMEOUT, else 30 s), then raises StoreError.
+        """
+        number = lock_number(self.schema, key)
+        self._run("SELECT pg_advisory_lock(%s)", [number]).close()
+        try:
+            yield
+        finally:
+            if not self._connection.closed:
+                self._run("SELECT pg_advisory_unlock(%s)", [number]).close()
+
+    def tables(self) -> list[str]:
+        """The store's own tables (those of its schema), sorted."""
+        with self._run(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name",
+            [self.schema],
+        ) as cursor:
+            return [row[0] for row in cursor.fetchall()]
+
+    def _run_script(self, sql: str) -> None:
+        """Run a migration file statement by statement, translated to PostgreSQL."""
+        for statement in to_postgres(sql):
+            self._run(statement.without_params).close()
+
+
+def _rows_table(cursor: psycopg.Cursor) -> pa.Table:
+    """A statement's returned rows (e.g. INSERT ... RETURNING) as Arrow, typed like a query's."""
+    if not cursor.description:
+        return pa.table({})
+    shape = result_shape(cursor.description)
+    rows = cursor.fetchall()
+    columns = [pa.array([row[i] for row in rows], type=field.type) for i, field in enumerate(shape.schema)]
+    return pa.Table.from_arrays(columns, names=shape.names)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
