@@ -8,7 +8,7 @@ COMPILED := $(VENV)/.compiled
 HOT := $(addprefix parcelaudit/screening/,text.py names.py scoring.py index.py screener.py)
 SHARED ?= $(abspath ../shared/data)
 
-.PHONY: demo test bench lint lock clean fresh compile system fuzz
+.PHONY: demo test test-pg bench lint lock clean fresh compile system fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,18 @@ system:
 demo: system $(COMPILED)
 	$(BIN)/parcelaudit demo --out demo-out
 
+# The suite on DuckDB, then the store-seam tests (marker `store`) on PostgreSQL when a server answers at
+# $$PARCELAUDIT_TEST_PG (default postgresql://127.0.0.1:5432/test); without one, one line says it was skipped.
 test: system $(COMPILED)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+	@if reason=$$($(BIN)/python -m tests.pg_server); then \
+		echo "PostgreSQL leg: store-marked tests on $${PARCELAUDIT_TEST_PG:-postgresql://127.0.0.1:5432/test}"; \
+		$(BIN)/python -m pytest -m store --store-engine postgresql; \
+	else echo "PostgreSQL leg skipped: $$reason"; fi
+
+# The whole suite with every test's store on PostgreSQL (a fresh schema per test).
+test-pg: system $(COMPILED)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --store-engine postgresql
 
 # Fuzz every reader for FUZZ_SECONDS in all (tests/fuzz/harness.py); failing inputs go to fuzz-findings/.
 FUZZ_SECONDS ?= 300

@@ -1,0 +1,58 @@
+"""Two processes on one store, on both engines: a lock excludes, and migrating at once applies each migration once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from parcelaudit.store import available_migrations, open_store
+
+pytestmark = pytest.mark.store
+ROOT = Path(__file__).resolve().parents[2]
+BOUND = 60  # seconds any child may take before the test fails
+
+
+def child(*args: str) -> subprocess.Popen:
+    """Start `python -m tests.store.child ARGS` from the checkout's root."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.store.child", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> str:
+    """Wait (bounded) for a child; its output, after checking it succeeded."""
+    out, err = process.communicate(timeout=BOUND)
+    assert process.returncode == 0, err
+    return out.strip()
+
+
+def test_a_lock_excludes_another_process_until_released(target, tmp_path):
+    open_store(target).close()
+    ready = tmp_path / "holding"
+    holder = child("hold-lock", target, "ingest:abc", str(ready), "1.5")
+    deadline = time.monotonic() + BOUND
+    while not ready.exists():
+        assert holder.poll() is None, holder.communicate()[1]
+        assert time.monotonic() < deadline, "the holder never took the lock"
+        time.sleep(0.05)
+    taker = child("take-lock", target, "ingest:abc")
+    released = float(finish(holder))
+    granted = float(finish(taker))
+    assert granted >= released
+
+
+def test_two_processes_migrating_a_new_store_at_once_apply_each_migration_once(target):
+    newest = available_migrations()[-1][0]
+    first, second = child("open", target), child("open", target)
+    assert finish(first) == finish(second) == str(newest)
+    with open_store(target) as store:
+        versions = [row[0] for row in store.fetch("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == [v for v, _, _ in available_migrations()]
