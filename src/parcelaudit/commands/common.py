@@ -7,7 +7,6 @@ are shown, not obeyed (parcelaudit.text_safety).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,31 +22,35 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def existing_store(path: Path) -> Path:
-    """Refuse a --db path that holds no store (a typo must not silently create an empty one)."""
+def existing_store(target: str) -> str:
+    """Refuse a --db that holds no store (a typo must not silently create an empty one): a file that does
+    not exist, or a postgresql:// URL whose schema has no migrations table."""
     from parcelaudit.errors import StoreError
+    from parcelaudit.store import is_url, store_exists
 
-    if not path.exists():
+    if not store_exists(target):
         raise StoreError(
-            "no store at this path",
-            file=str(path),
-            hint="check the --db path, or create the store with `parcelaudit ingest FILE --db PATH`",
+            "no store in this PostgreSQL schema" if is_url(str(target)) else "no store at this path",
+            file=str(target),
+            hint="check --db, or create the store with `parcelaudit ingest FILE --db TARGET` "
+            "(or `parcelaudit store migrate --db TARGET`)",
         )
-    return path
+    return target
 
 
+STORE_HELP = "a DuckDB file, or a postgresql://host/db?schema=NAME URL"
 # Every command but ingest reads an existing store; ingest creates the store on first use.
 DbOption = Annotated[
-    Path,
+    str,
     typer.Option(
-        "--db", help="DuckDB store file (must exist).", envvar="PARCELAUDIT_DB", callback=existing_store
+        "--db", help=f"Store ({STORE_HELP}); must exist.", envvar="PARCELAUDIT_DB", callback=existing_store
     ),
 ]
 NewDbOption = Annotated[
-    Path,
-    typer.Option("--db", help="DuckDB store file (created on first use).", envvar="PARCELAUDIT_DB"),
+    str,
+    typer.Option("--db", help=f"Store ({STORE_HELP}); created on first use.", envvar="PARCELAUDIT_DB"),
 ]
-DEFAULT_DB_PATH = DEFAULT_DB
+DEFAULT_DB_PATH = str(DEFAULT_DB)
 
 
 def print_error(error: ParcelAuditError) -> None:

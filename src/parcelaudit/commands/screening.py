@@ -45,7 +45,7 @@ def lists_update(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each download.")] = 60.0,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option("--db", help="Store whose parties are re-screened against what the update changed."),
     ] = None,
 ) -> None:
@@ -107,12 +107,12 @@ def lists_update(
         )
 
 
-def _stored_parties(db: Path) -> list[tuple[str, str | None]]:
+def _stored_parties(db: str) -> list[tuple[str, str | None]]:
     """Distinct (name, country) of every party role in the store."""
     from parcelaudit.rules.parties import PARTY_COLUMNS
-    from parcelaudit.store import Store
+    from parcelaudit.store import Store, store_exists
 
-    if not db.exists():
+    if not store_exists(db):
         raise InputError("store not found", file=str(db), hint="ingest data first, or leave out --db")
     sql = " UNION ".join(
         f"SELECT DISTINCT {name} AS name, nullif({country}, '') AS country FROM {source} "

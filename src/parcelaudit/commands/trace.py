@@ -33,7 +33,10 @@ def trace_command(
         list[str] | None, typer.Option("--sku", help="Seller SKU(s) this product is sold as (links parcels).")
     ] = None,
     db: Annotated[
-        Path | None, typer.Option("--db", help="Also store the verdict in this DuckDB store for the checks.")
+        str | None,
+        typer.Option(
+            "--db", help="Also store the verdict in this store (a DuckDB file or a postgresql:// URL)."
+        ),
     ] = None,
     no_schema: Annotated[
         bool, typer.Option("--no-schema", help="Skip the EPCIS JSON schema (built-in checks still run).")

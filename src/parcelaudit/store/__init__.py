@@ -13,6 +13,7 @@ from parcelaudit.store.base import (
     default_target,
     is_url,
     open_store,
+    store_exists,
     utc_now,
 )
 from parcelaudit.store.duckdb_engine import lock_timeout, storage_failure
@@ -27,5 +28,6 @@ __all__ = [
     "lock_timeout",
     "open_store",
     "storage_failure",
+    "store_exists",
     "utc_now",
 ]

@@ -62,6 +62,16 @@ def available_migrations(engine: str = "duckdb") -> list[tuple[int, str, Path]]:
     return [(version, name, path) for version, (name, path, _) in sorted(chosen.items())]
 
 
+def store_exists(target: str | Path) -> bool:
+    """True when target holds a store: a DuckDB file that exists, or a PostgreSQL schema with the
+    migrations table (a server that does not answer raises StoreError)."""
+    if is_url(str(target)):
+        from parcelaudit.store.postgres_engine import schema_has_store
+
+        return schema_has_store(str(target))
+    return Path(target).exists()
+
+
 def default_target() -> str:
     """The store used when no --db is given: $PARCELAUDIT_DB, else ./parcelaudit.duckdb."""
     return os.environ.get("PARCELAUDIT_DB") or "parcelaudit.duckdb"
@@ -140,6 +150,14 @@ class Store(ABC):
     @abstractmethod
     def tables(self) -> list[str]:
         """The store's own tables, sorted."""
+
+    @abstractmethod
+    def sequences(self) -> dict[str, int]:
+        """The store's sequences and the value each would give next."""
+
+    @abstractmethod
+    def restart_sequence(self, sequence: str, next_value: int) -> None:
+        """Make a sequence give next_value next (used when a store is copied)."""
 
     @abstractmethod
     def _begin(self) -> None: ...

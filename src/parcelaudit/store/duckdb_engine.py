@@ -243,6 +243,20 @@ class DuckDBStore(Store):
             ).fetchall()
         ]
 
+    def sequences(self) -> dict[str, int]:
+        """The store's sequences and the value each would give next."""
+        rows = self.con.execute(
+            "SELECT sequence_name, last_value, start_value, increment_by FROM duckdb_sequences() "
+            "WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1"
+        ).fetchall()
+        return {name: start if last is None else last + step for name, last, start, step in rows}
+
+    def restart_sequence(self, sequence: str, next_value: int) -> None:
+        """Make a sequence give next_value next (DuckDB cannot alter one: it is created anew)."""
+        name = table_name(sequence)
+        self.con.execute(f"DROP SEQUENCE {name}")
+        self.con.execute(f"CREATE SEQUENCE {name} START {int(next_value)}")
+
     def verify(self) -> None:
         """Read every block of every table once, so that a corrupt file fails here (checksums) and not later."""
         for table in self.tables():

@@ -120,11 +120,7 @@ class PostgresStore(Store):
                 connect_timeout=CONNECT_TIMEOUT_SECONDS,
             )
         except psycopg.Error as error:
-            raise StoreError(
-                f"cannot connect to PostgreSQL: {_first_line(error)}",
-                file=shown,
-                hint="check the URL in --db / PARCELAUDIT_DB and that the server is running",
-            ) from error
+            raise _unreachable(error, shown) from error
         store = cls(shown, schema, connection, read_only)
         try:
             if read_only:
@@ -283,10 +279,46 @@ class PostgresStore(Store):
         ) as cursor:
             return [row[0] for row in cursor.fetchall()]
 
+    def sequences(self) -> dict[str, int]:
+        """The store's sequences (those of its schema) and the value each would give next."""
+        with self._run(
+            "SELECT sequencename, increment_by FROM pg_sequences WHERE schemaname = %s ORDER BY 1",
+            [self.schema],
+        ) as cursor:
+            steps = cursor.fetchall()
+        found = {}
+        for name, step in steps:
+            with self._run(f'SELECT last_value, is_called FROM "{table_name(name)}"') as cursor:
+                last, called = cursor.fetchone()
+            found[name] = last + step if called else last
+        return found
+
+    def restart_sequence(self, sequence: str, next_value: int) -> None:
+        """Make a sequence give next_value next."""
+        self._run("SELECT setval(%s, %s, false)", [table_name(sequence), int(next_value)]).close()
+
     def _run_script(self, sql: str) -> None:
         """Run a migration file statement by statement, translated to PostgreSQL."""
         for statement in to_postgres(sql):
             self._run(statement.without_params).close()
+
+
+def schema_has_store(url: str) -> bool:
+    """True when the schema the URL names holds a store (its migrations table); StoreError when the server
+    does not answer."""
+    conninfo, schema, shown = split_url(url)
+    try:
+        with psycopg.connect(
+            conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=True
+        ) as connection:
+            found = connection.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+                "AND table_name = 'schema_migrations'",
+                [schema],
+            ).fetchone()
+    except psycopg.Error as error:
+        raise _unreachable(error, shown) from error
+    return found is not None
 
 
 def _rows_table(cursor: psycopg.Cursor) -> pa.Table:
@@ -297,6 +329,14 @@ def _rows_table(cursor: psycopg.Cursor) -> pa.Table:
     rows = cursor.fetchall()
     columns = [pa.array([row[i] for row in rows], type=field.type) for i, field in enumerate(shape.schema)]
     return pa.Table.from_arrays(columns, names=shape.names)
+
+
+def _unreachable(error: Exception, shown: str) -> StoreError:
+    return StoreError(
+        f"cannot connect to PostgreSQL: {_first_line(error)}",
+        file=shown,
+        hint="check the URL in --db / PARCELAUDIT_DB and that the server is running",
+    )
 
 
 def _first_line(error: Exception) -> str:
