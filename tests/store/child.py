@@ -4,15 +4,31 @@ hold-lock TARGET KEY READY SECONDS: open the store, take lock KEY, create the fi
 SECONDS, then print the time.time() just before releasing it.
 take-lock TARGET KEY: open the store, take lock KEY, print the time.time() it was granted.
 open TARGET: open (creating and migrating) the store and print its schema version.
+hold-transaction TARGET READY SECONDS: insert a payment in a transaction, create READY, keep the transaction
+open for SECONDS, then commit.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from parcelaudit.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spawn(*args: str) -> subprocess.Popen:
+    """Start `python -m tests.store.child ARGS` from the checkout's root, capturing its output as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.store.child", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def main(action: str, target: str, *rest: str) -> None:
@@ -27,6 +43,14 @@ def main(action: str, target: str, *rest: str) -> None:
         elif action == "take-lock":
             with store.lock(rest[0]):
                 print(time.time(), flush=True)
+        elif action == "hold-transaction":
+            ready, seconds = rest
+            with store.transaction():
+                store.execute(
+                    "INSERT INTO payments (payment_id, amount, row_hash, import_id) VALUES ('held', 1, 'h', 0)"
+                )
+                Path(ready).touch()
+                time.sleep(float(seconds))
         elif action == "open":
             print(store.schema_version(), flush=True)
         else:

@@ -21,3 +21,9 @@ def both_targets(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A new DuckDB store target and a new PostgreSQL one (skips when no PostgreSQL server answers)."""
     for pg in engine_target("postgresql", tmp_path):
         yield str(tmp_path / "parity.duckdb"), pg
+
+
+@pytest.fixture
+def pg_target(tmp_path: Path) -> Iterator[str]:
+    """A new PostgreSQL store target (skips when no PostgreSQL server answers)."""
+    yield from engine_target("postgresql", tmp_path)

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from parcelaudit.store import available_migrations, open_store
+from tests.store.child import spawn as child
 
 pytestmark = pytest.mark.store
-ROOT = Path(__file__).resolve().parents[2]
 BOUND = 60  # seconds any child may take before the test fails
-
-
-def child(*args: str) -> subprocess.Popen:
-    """Start `python -m tests.store.child ARGS` from the checkout's root."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.store.child", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def finish(process: subprocess.Popen) -> str:

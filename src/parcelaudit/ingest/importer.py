@@ -415,10 +415,29 @@ def ingest_file(
     date_format: str | None = None,
     sheet: str | None = None,
 ) -> ImportResult:
-    """Import one file; returns its counts. The whole import is one transaction."""
+    """Import one file; returns its counts. The whole import is one transaction.
+
+    Two imports of the same file at once (two processes on a PostgreSQL store) store it once: each takes a
+    lock on the file's SHA-256, so the second waits for the first to commit and then finds it imported.
+    """
     started = utc_now()
     column_map = column_map or ColumnMap()
     info = inspect_source(Path(path), fmt, encoding, sheet or column_map.sheet)
+    with store.lock(f"import:{info.sha256}"):
+        return _import_source(store, info, started, table, rejects_dir, on_progress, column_map, date_format)
+
+
+def _import_source(
+    store: Store,
+    info: SourceInfo,
+    started: datetime,
+    table: str | None,
+    rejects_dir: Path | None,
+    on_progress: ProgressCallback | None,
+    column_map: ColumnMap,
+    date_format: str | None,
+) -> ImportResult:
+    """Import an inspected file unless a file with its SHA-256 was imported before (under the file's lock)."""
     previous = store.con.execute(
         "SELECT import_id, tables FROM imports WHERE source_sha256 = ? ORDER BY import_id", [info.sha256]
     ).fetchall()
