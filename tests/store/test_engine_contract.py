@@ -181,3 +181,26 @@ def test_counts_cover_every_table(target):
         counts = store.counts()
     assert set(counts) == set(open_store(target).tables())
     assert counts["schema_migrations"] == len(available_migrations())
+
+
+def test_a_read_only_store_can_stage_data(target):
+    open_store(target).close()
+    with open_store(target, read_only=True) as store, store.staged("ids", pa.table({"n": [1, 2, 3]})) as name:
+        assert store.scalar(f"SELECT sum(n) FROM {name}") == 6
+
+
+def test_a_lost_postgresql_connection_is_a_one_line_store_error(pg_target):
+    import psycopg
+
+    from parcelaudit.store import storage_failure
+    from tests import pg_server
+
+    with open_store(pg_target) as store:
+        pid = store.scalar("SELECT pg_backend_pid()")
+        with psycopg.connect(pg_server.server_url(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        with pytest.raises(psycopg.OperationalError) as raised:
+            store.fetch("SELECT 1")
+        failure = storage_failure(raised.value, pg_target)
+    assert failure is not None and "connection failed" in str(failure)
+    assert "schema=" in str(failure) and "\n" not in str(failure)

@@ -13,10 +13,11 @@ from parcelaudit.store.base import (
     default_target,
     is_url,
     open_store,
+    storage_failure,
     store_exists,
     utc_now,
 )
-from parcelaudit.store.duckdb_engine import lock_timeout, storage_failure
+from parcelaudit.store.duckdb_engine import lock_timeout
 
 __all__ = [
     "BATCH_ROWS",

@@ -72,6 +72,19 @@ def store_exists(target: str | Path) -> bool:
     return Path(target).exists()
 
 
+def storage_failure(error: BaseException, target: str | Path | None = None) -> StoreError | None:
+    """A one-line StoreError for an engine's storage failure (full disk, corrupt file, server gone...),
+    else None (the error is a bug, not the store's state)."""
+    from parcelaudit.store.duckdb_engine import storage_failure as duckdb_failure
+
+    found = duckdb_failure(error, target)
+    if found is None and type(error).__module__.startswith("psycopg"):
+        from parcelaudit.store.postgres_engine import server_failure
+
+        found = server_failure(error, target)
+    return found
+
+
 def default_target() -> str:
     """The store used when no --db is given: $PARCELAUDIT_DB, else ./parcelaudit.duckdb."""
     return os.environ.get("PARCELAUDIT_DB") or "parcelaudit.duckdb"

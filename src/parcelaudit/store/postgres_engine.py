@@ -242,15 +242,33 @@ class PostgresStore(Store):
 
     @contextmanager
     def staged(self, name: str, data: pa.Table) -> Iterator[str]:
-        """A temporary table called name holding data (created, filled by COPY, dropped after the block)."""
+        """A temporary table called name holding data (created, filled by COPY, dropped after the block).
+
+        A read-only store may stage data too: outside a transaction, the temporary table is made in a
+        transaction of its own that may write (temporary tables only live in this session)."""
         name = table_name(name)
-        self._run(f'CREATE TEMP TABLE "{name}" ({column_definitions(data.schema)})').close()
-        try:
+        with self._writable_scratch():
+            self._run(f'CREATE TEMP TABLE "{name}" ({column_definitions(data.schema)})').close()
             self.insert(name, data)
+        try:
             yield name
         finally:
             if not self._connection.closed:
-                self._run(f'DROP TABLE IF EXISTS pg_temp."{name}"').close()
+                with self._writable_scratch():
+                    self._run(f'DROP TABLE IF EXISTS pg_temp."{name}"').close()
+
+    @contextmanager
+    def _writable_scratch(self) -> Iterator[None]:
+        if not self.read_only or self._depth:
+            yield
+            return
+        self._run("BEGIN READ WRITE").close()
+        try:
+            yield
+        except BaseException:
+            self._run("ROLLBACK").close()
+            raise
+        self._run("COMMIT").close()
 
     def next_id(self, sequence: str) -> int:
         """The next value of a sequence."""
@@ -329,6 +347,36 @@ def _rows_table(cursor: psycopg.Cursor) -> pa.Table:
     rows = cursor.fetchall()
     columns = [pa.array([row[i] for row in rows], type=field.type) for i, field in enumerate(shape.schema)]
     return pa.Table.from_arrays(columns, names=shape.names)
+
+
+def server_failure(error: BaseException, target: object = None) -> StoreError | None:
+    """A one-line StoreError for a PostgreSQL failure that is the server's or the store's state (connection
+    lost, disk full, read-only, no permission), else None."""
+    if not isinstance(error, psycopg.Error):
+        return None
+    shown = _hide_password(str(target)) if target is not None else None
+    text = _first_line(error)
+    if isinstance(error, psycopg.errors.DiskFull):
+        return StoreError(
+            f"the database server's disk is full: {text}", file=shown, hint="free space on the server"
+        )
+    if isinstance(error, psycopg.errors.ReadOnlySqlTransaction):
+        return StoreError(
+            "the store was opened read-only", file=shown, hint="this is a bug: please report it"
+        )
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+        return StoreError(
+            f"the database user may not do this: {text}",
+            file=shown,
+            hint="grant the user rights on the schema",
+        )
+    if isinstance(error, psycopg.OperationalError):
+        return StoreError(
+            f"the PostgreSQL connection failed: {text}",
+            file=shown,
+            hint="check that the server is running and reachable, then run the command again",
+        )
+    return None
 
 
 def _unreachable(error: Exception, shown: str) -> StoreError:
