@@ -20,14 +20,17 @@ from parcelaudit.store import open_store
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(*args: str) -> subprocess.Popen:
-    """Start `python -m tests.store.child ARGS` from the checkout's root, capturing its output as text."""
+def spawn(
+    *args: str, module: str = "tests.store.child", cwd: Path = ROOT, env: dict | None = None
+) -> subprocess.Popen:
+    """Start `python -m MODULE ARGS` (default: this module, from the checkout's root), capturing its output."""
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.store.child", *args],
-        cwd=ROOT,
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 

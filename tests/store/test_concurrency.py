@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,15 +26,9 @@ NOT_PORTED = "runs DuckDB SQL on store.con"
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:
-    """Start `python -m parcelaudit ARGS` in a new process."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "parcelaudit", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "200", "PARCELAUDIT_LOCK_TIMEOUT": str(BOUND)},
-    )
+    """Start `python -m parcelaudit ARGS` in a new process (waiting for locks up to BOUND seconds)."""
+    env = {**os.environ, "COLUMNS": "200", "PARCELAUDIT_LOCK_TIMEOUT": str(BOUND)}
+    return child(*args, module="parcelaudit", cwd=cwd, env=env)
 
 
 def settle(processes: list[subprocess.Popen]) -> list[tuple[int, str, str]]:
