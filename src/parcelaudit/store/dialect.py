@@ -30,6 +30,56 @@ class Translated:
         return self.with_params if params else self.without_params
 
 
+def _sql(node: exp.Expression) -> str:
+    return node.sql(dialect="postgres")
+
+
+def _aggregate_first(
+    value: str, order: str | None = None, skip_nulls: tuple[str, ...] = ()
+) -> exp.Expression:
+    ordered = f"{value} ORDER BY {order}" if order else value
+    where = f" FILTER (WHERE {' AND '.join(f'{n} IS NOT NULL' for n in skip_nulls)})" if skip_nulls else ""
+    return sqlglot.parse_one(f"(ARRAY_AGG({ordered}){where})[1]", read="postgres")
+
+
+def _rounded(value: exp.Expression, decimals: exp.Expression | None) -> exp.Expression:
+    # DuckDB rounds a DOUBLE half away from zero in double arithmetic (round(x * 10^d) / 10^d); PostgreSQL's
+    # round(double) rounds half to even and round(double, d) does not exist.
+    scaled = f"({_sql(value)}) * POWER(10, {_sql(decimals)})" if decimals is not None else f"({_sql(value)})"
+    text = f"(SIGN({scaled}) * FLOOR(ABS({scaled}) + 0.5))"
+    if decimals is not None:
+        text = f"({text} / POWER(10, {_sql(decimals)}))"
+    return sqlglot.parse_one(text, read="postgres")
+
+
+def _portable(node: exp.Expression) -> exp.Expression:
+    """Rewrite one DuckDB construct PostgreSQL lacks into one with the same result (others pass as they are)."""
+    if isinstance(node, exp.ArgMin | exp.ArgMax):
+        value, key = _sql(node.this), _sql(node.expression)
+        # DuckDB's arg_min/arg_max skip rows where either argument is NULL.
+        return _aggregate_first(value, key + (" DESC" if isinstance(node, exp.ArgMax) else ""), (value, key))
+    if isinstance(node, exp.IgnoreNulls) and isinstance(node.this, exp.AnyValue):
+        node = node.this
+    if isinstance(node, exp.AnyValue):
+        return _aggregate_first(_sql(node.this), skip_nulls=(_sql(node.this),))
+    if isinstance(node, exp.First) and isinstance(node.this, exp.Order):
+        order = ", ".join(_sql(o) for o in node.this.expressions)
+        return _aggregate_first(_sql(node.this.this), order)
+    if isinstance(node, exp.Struct) and all(isinstance(e, exp.PropertyEQ) for e in node.expressions):
+        # struct_pack(k := v, ...) as JSON text DuckDB's to_json gives: compact, keys in order.
+        fields = ", ".join(f'{_sql(e.expression)} AS "{e.this.name}"' for e in node.expressions)
+        return sqlglot.parse_one(f"(SELECT ROW_TO_JSON(r) FROM (SELECT {fields}) AS r)", read="postgres")
+    if isinstance(node, exp.Split):
+        return exp.func("STRING_TO_ARRAY", node.this, node.expression)
+    if isinstance(node, exp.Round):
+        return _rounded(node.this, node.args.get("decimals"))
+    if isinstance(node, exp.SHA2) and _sql(node.args.get("length") or exp.Literal.number(256)) == "256":
+        return sqlglot.parse_one(
+            f"ENCODE(SHA256(CONVERT_TO({_sql(node.this)}, 'UTF8')), 'hex')", read="postgres"
+        )
+    return node
+
+
 @lru_cache(maxsize=4096)
 def to_postgres(sql: str) -> tuple[Translated, ...]:
     """Translate house SQL (one statement or a script) to PostgreSQL, statement by statement (cached by text)."""
@@ -46,7 +96,7 @@ def to_postgres(sql: str) -> tuple[Translated, ...]:
             continue
         statement = statement.transform(
             lambda node: exp.var(_PARAM) if isinstance(node, exp.Placeholder) else node
-        )
+        ).transform(_portable)
         text = statement.sql(dialect="postgres")
         translated.append(
             Translated(
