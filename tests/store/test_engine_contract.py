@@ -204,3 +204,22 @@ def test_a_lost_postgresql_connection_is_a_one_line_store_error(pg_target):
         failure = storage_failure(raised.value, pg_target)
     assert failure is not None and "connection failed" in str(failure)
     assert "schema=" in str(failure) and "\n" not in str(failure)
+
+
+def test_dictionary_encoded_text_is_stored_as_its_values(target):
+    data = pa.table({"v": pa.array(["a", "b", "a", None]).dictionary_encode()})
+    with open_store(target) as store:
+        store.execute("CREATE TABLE words (v VARCHAR)")
+        store.insert("words", data)
+        with store.staged("more", data) as name:
+            assert store.fetch(f"SELECT count(*) FROM {name} WHERE v = 'a'") == [(2,)]
+        assert store.query("SELECT v FROM words ORDER BY v").column("v").to_pylist() == ["a", "a", "b", None]
+
+
+def test_a_one_column_result_keeps_its_null_rows(target):
+    with open_store(target) as store:
+        store.execute("CREATE TABLE one (v VARCHAR)")
+        store.insert("one", pa.table({"v": pa.array([None, "", None], pa.string())}))
+        assert store.query("SELECT v FROM one").num_rows == 3
+        assert sum(b.num_rows for b in store.batches("SELECT v FROM one", rows=2)) == 3
+        assert sorted(store.query("SELECT v FROM one").column("v").to_pylist(), key=str) == ["", None, None]

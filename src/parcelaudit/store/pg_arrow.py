@@ -89,6 +89,10 @@ def _convert_options(schema: pa.Schema) -> pa_csv.ConvertOptions:
     )
 
 
+# A one-column row holding NULL is an empty line: it is a row, not a blank to skip.
+_PARSE = pa_csv.ParseOptions(ignore_empty_lines=False)
+
+
 def _renamed(table: pa.Table, shape: ResultShape) -> pa.Table:
     return table.rename_columns(shape.names)
 
@@ -100,6 +104,7 @@ def read_csv(data: bytes, shape: ResultShape) -> pa.Table:
     table = pa_csv.read_csv(
         io.BytesIO(data),
         read_options=pa_csv.ReadOptions(column_names=shape.schema.names),
+        parse_options=_PARSE,
         convert_options=_convert_options(shape.schema),
     )
     return _renamed(table, shape)
@@ -114,6 +119,7 @@ def read_csv_batches(source: IO[bytes], shape: ResultShape, rows: int) -> Iterat
     reader = pa_csv.open_csv(
         source,
         read_options=pa_csv.ReadOptions(column_names=shape.schema.names, block_size=16 << 20),
+        parse_options=_PARSE,
         convert_options=_convert_options(shape.schema),
     )
     pending: list[pa.RecordBatch] = []
@@ -159,13 +165,25 @@ def _column_type(kind: pa.DataType, column: str) -> str:
     )
 
 
+def plain(data: pa.Table) -> pa.Table:
+    """data with dictionary-encoded columns decoded to their values (what PostgreSQL stores)."""
+    for index, field in enumerate(data.schema):
+        if pa.types.is_dictionary(field.type):
+            data = data.set_column(index, field.name, data.column(index).cast(field.type.value_type))
+    return data
+
+
 def column_definitions(schema: pa.Schema) -> str:
     """A CREATE TABLE column list for an Arrow schema (how staged data is typed on PostgreSQL)."""
-    return ", ".join(f'"{f.name}" {_column_type(f.type, f.name)}' for f in schema)
+    return ", ".join(
+        f'"{f.name}" {_column_type(f.type.value_type if pa.types.is_dictionary(f.type) else f.type, f.name)}'
+        for f in schema
+    )
 
 
 def csv_chunks(data: pa.Table, rows: int = 100_000) -> Iterator[bytes]:
     """data as PostgreSQL CSV (no header), in chunks of at most `rows` rows, for COPY ... FROM STDIN."""
+    data = plain(data)
     for field in data.schema:
         _column_type(field.type, field.name)  # refuse nested types with a clear error, before COPY
     for batch in data.to_batches(max_chunksize=rows):
