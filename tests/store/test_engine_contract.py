@@ -223,3 +223,20 @@ def test_a_one_column_result_keeps_its_null_rows(target):
         assert store.query("SELECT v FROM one").num_rows == 3
         assert sum(b.num_rows for b in store.batches("SELECT v FROM one", rows=2)) == 3
         assert sorted(store.query("SELECT v FROM one").column("v").to_pylist(), key=str) == ["", None, None]
+
+
+def test_a_postgresql_url_keeps_its_own_options_and_hides_its_password(pg_target):
+    from parcelaudit.store.postgres_engine import split_url
+
+    conninfo, schema, options, shown = split_url(
+        "postgresql://ann:secret@db.example:5433/audit?schema=acme&options=-c%20work_mem%3D8MB&sslmode=disable"
+    )
+    assert (schema, options) == ("acme", "-c work_mem=8MB")
+    assert conninfo == "postgresql://ann:secret@db.example:5433/audit?sslmode=disable"
+    assert "secret" not in shown and "***" in shown
+    with pytest.raises(StoreError, match="not a plain"):
+        split_url("postgresql://h/db?schema=Robert');DROP")
+    with open_store(f"{pg_target}&options=-c%20statement_timeout%3D4321") as store:
+        assert store.scalar("SELECT current_setting('statement_timeout')") == "4321ms"
+        assert store.scalar("SELECT current_schema()") == store.schema
+        assert not hasattr(store, "con")

@@ -40,8 +40,9 @@ CONNECT_TIMEOUT_SECONDS = 10
 _SPOOL_BYTES = 64 << 20  # a batches() result larger than this waits in a temporary file, not in memory
 
 
-def split_url(url: str) -> tuple[str, str, str]:
-    """(libpq connection URL without our `schema` parameter, schema, URL to show with the password hidden)."""
+def split_url(url: str) -> tuple[str, str, str, str]:
+    """(libpq connection URL without our `schema` and `options` parameters, schema, the URL's own libpq
+    options (kept, ours are added after them), URL to show with the password hidden)."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     schemas = [value for key, value in query if key == "schema"]
@@ -52,9 +53,10 @@ def split_url(url: str) -> tuple[str, str, str]:
             file=_hide_password(url),
             hint="use ?schema=NAME with letters, digits and underscores",
         )
-    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    options = " ".join(value for key, value in query if key == "options")
+    rest = urlencode([(key, value) for key, value in query if key not in ("schema", "options")])
     conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
-    return conninfo, schema, _hide_password(url)
+    return conninfo, schema, options, _hide_password(url)
 
 
 def _plain_identifier(name: str) -> bool:
@@ -71,6 +73,10 @@ def _hide_password(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class NoRawConnection(StoreError, AttributeError):
+    """Code asked a PostgreSQL store for `con`, the DuckDB engine's raw connection (hasattr gives False)."""
 
 
 def lock_number(schema: str, key: str) -> int:
@@ -93,7 +99,7 @@ class PostgresStore(Store):
     @property
     def con(self):
         """Not available: only the DuckDB engine has a raw connection (use the Store methods)."""
-        raise StoreError(
+        raise NoRawConnection(
             "this code runs DuckDB SQL on store.con, which a PostgreSQL store does not have",
             file=self.location,
             hint="the stage has not been moved onto the Store methods yet; use a DuckDB store for it",
@@ -106,9 +112,9 @@ class PostgresStore(Store):
         """Connect to the store at url (creating its schema and tables, unless read_only) and bring its
         schema up to date. A lock another process holds is waited for up to wait_seconds (default: the
         PARCELAUDIT_LOCK_TIMEOUT environment variable, else 30 s)."""
-        conninfo, schema, shown = split_url(url)
+        conninfo, schema, own_options, shown = split_url(url)
         wait = lock_timeout() if wait_seconds is None else wait_seconds
-        options = f"-c search_path={schema} -c TimeZone=UTC -c lock_timeout={int(wait * 1000)}"
+        options = f"{own_options} -c search_path={schema} -c TimeZone=UTC -c lock_timeout={int(wait * 1000)}"
         if read_only:
             options += " -c default_transaction_read_only=on"
         try:
@@ -132,7 +138,8 @@ class PostgresStore(Store):
                     )
             else:
                 with store.lock("schema_migrations"):
-                    store.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                    if not store.fetch("SELECT 1 FROM pg_namespace WHERE nspname = ?", [schema]):
+                        store.execute(f'CREATE SCHEMA "{schema}"')
                 store.migrate()
         except BaseException:
             connection.close()
@@ -324,7 +331,7 @@ class PostgresStore(Store):
 def schema_has_store(url: str) -> bool:
     """True when the schema the URL names holds a store (its migrations table); StoreError when the server
     does not answer."""
-    conninfo, schema, shown = split_url(url)
+    conninfo, schema, _, shown = split_url(url)
     try:
         with psycopg.connect(
             conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=True
