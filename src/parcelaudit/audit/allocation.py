@@ -11,6 +11,21 @@ import numpy as np
 from parcelaudit.audit.variables import variable_sample_size_error_rate
 
 
+@dataclass(frozen=True)
+class PlanSettings:
+    """How a plan stratifies and sizes: value strata below the 100% stratum, the declared value from which
+    every item is reviewed (default: the largest top_share of items), the total sample size (default: the
+    RAT-STATS expected-error-rate formula with expected_error_rate, precision and confidence)."""
+
+    strata: int = 3
+    top_value: float | None = None
+    top_share: float = 0.005
+    sample_size: int | None = None
+    expected_error_rate: float = 0.10
+    precision: float = 0.20
+    confidence: float = 0.90
+
+
 @dataclass
 class Stratification:
     """Each item's stratum (1..k; k is the 100% stratum), one row per non-empty stratum, and the
@@ -58,25 +73,14 @@ def neyman_allocation(sizes: list[int], sds: list[float], total: int, minimum: i
     return allocation
 
 
-def stratify(
-    values: np.ndarray,
-    duties: np.ndarray,
-    *,
-    strata: int = 3,
-    top_value: float | None = None,
-    top_share: float = 0.005,
-    sample_size: int | None = None,
-    expected_error_rate: float = 0.10,
-    precision: float = 0.20,
-    confidence: float = 0.90,
-) -> Stratification:
-    """Stratify items by declared value (items >= top_value reviewed 100%; by default the largest top_share of
-    items) and size the sample (RAT-STATS expected-error-rate formula unless sample_size is given),
-    allocated to strata in proportion to N_h * S_h (Neyman)."""
+def stratify(values: np.ndarray, duties: np.ndarray, settings: PlanSettings) -> Stratification:
+    """Stratify items by declared value (items >= top_value reviewed 100%) and size the sample, allocated to
+    strata in proportion to N_h * S_h (Neyman)."""
+    top_value, sample_size = settings.top_value, settings.sample_size
     if top_value is None:
-        top_count = max(1, round(top_share * values.size))
+        top_count = max(1, round(settings.top_share * values.size))
         top_value = float(np.sort(values)[-top_count]) if values.size > 1 else float(values.max()) + 1
-    bounds = strata_bounds(values, strata, top_value)
+    bounds = strata_bounds(values, settings.strata, top_value)
     stratum_of = np.full(values.size, len(bounds) + 1, dtype=int)
     for number, (_, high) in reversed(list(enumerate(bounds, start=1))):
         stratum_of[values < high] = number
@@ -88,9 +92,9 @@ def stratify(
                 sampled_count,
                 float(values[sampled].sum()),
                 float(values[sampled].std(ddof=1)),
-                expected_error_rate,
-                precision,
-                confidence,
+                settings.expected_error_rate,
+                settings.precision,
+                settings.confidence,
             )
             if sampled_count >= 2
             else 0

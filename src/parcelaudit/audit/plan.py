@@ -3,10 +3,13 @@ store the frame and the strata, and log the step."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
-from parcelaudit.audit.allocation import stratify
+from parcelaudit.audit.allocation import PlanSettings, stratify
 from parcelaudit.audit.lifecycle import get_audit, reached, refuse, require_writable, set_status
 from parcelaudit.audit.population import build_population
 from parcelaudit.audit.scope import load_scope
@@ -14,22 +17,10 @@ from parcelaudit.audit.steplog import content_sha256, log_step, table_sha256
 from parcelaudit.store import audits as stored
 
 
-def plan_audit(
-    store,
-    audit_id: str,
-    *,
-    strata: int = 3,
-    top_value: float | None = None,
-    top_share: float = 0.005,
-    sample_size: int | None = None,
-    expected_error_rate: float = 0.10,
-    precision: float = 0.20,
-    confidence: float = 0.90,
-    actor: str | None = None,
-) -> dict:
-    """Build the population, stratify by declared value (items >= top_value reviewed 100%; by default the
-    largest top_share of items) and size the sample (RAT-STATS expected-error-rate formula unless
-    sample_size is given), allocated to strata in proportion to N_h * S_h (Neyman)."""
+def plan_audit(store, audit_id: str, *, actor: str | None = None, **settings: Any) -> dict:
+    """Build the population, stratify by declared value and size the sample (settings: the fields of
+    PlanSettings, e.g. strata=3, sample_size=300), allocated to strata in proportion to N_h * S_h (Neyman)."""
+    chosen = PlanSettings(**settings)
     audit = get_audit(store, audit_id)
     require_writable(audit)
     if reached(audit, "sampled"):
@@ -39,17 +30,7 @@ def plan_audit(
     frame = build_population(shipments, lines, audit["unit"])
     values = np.asarray(frame["book_value"].to_pylist(), dtype=float)
     duties = np.asarray(frame["book_duty"].to_pylist(), dtype=float)
-    plan = stratify(
-        values,
-        duties,
-        strata=strata,
-        top_value=top_value,
-        top_share=top_share,
-        sample_size=sample_size,
-        expected_error_rate=expected_error_rate,
-        precision=precision,
-        confidence=confidence,
-    )
+    plan = stratify(values, duties, chosen)
     rows = [{"audit_id": audit_id, **row} for row in plan.strata]
     frame = frame.append_column("stratum", pa.array(plan.stratum_of.tolist(), pa.int32()))
     frame = frame.append_column("audit_id", pa.array([audit_id] * frame.num_rows, pa.string()))
@@ -57,15 +38,7 @@ def plan_audit(
         # Re-planning before sampling replaces the plan; the earlier plan's parameters stay in the log.
         stored.replace_plan(store, audit_id, frame, rows)
         set_status(store, audit_id, "planned")
-        parameters = {
-            "strata": strata,
-            "top_value": plan.top_value,
-            "top_share": top_share,
-            "sample_size": plan.sample_size,
-            "expected_error_rate": expected_error_rate,
-            "precision": precision,
-            "confidence": confidence,
-        }
+        parameters = {**asdict(chosen), "top_value": plan.top_value, "sample_size": plan.sample_size}
         summary = {
             "population": int(values.size),
             "book_total": float(values.sum()),

@@ -78,6 +78,14 @@ _SAMPLE_TYPES = {
 }
 
 
+def _columns(rows: list, names: tuple[str, ...], types: tuple[pa.DataType, ...]) -> pa.Table:
+    """Rows (sequences in column order) as an Arrow table of the given column names and types."""
+    columns = list(zip(*rows, strict=True))
+    return pa.table(
+        {name: pa.array(values, kind) for name, kind, values in zip(names, types, columns, strict=True)}
+    )
+
+
 def _ids(values: list) -> pa.Table:
     return pa.table({"id": pa.array(sorted(set(values)), pa.string())})
 
@@ -349,16 +357,7 @@ def replace_sample(store: Store, audit_id: str, rows: list[tuple]) -> None:
     """Replace an audit version's sample: rows of (audit_id, stratum, selection_order, frame_no, spare)."""
     store.execute("DELETE FROM audit_sample WHERE audit_id = ?", [audit_id])
     if rows:
-        columns = list(zip(*rows, strict=True))
-        store.insert(
-            "audit_sample",
-            pa.table(
-                {
-                    name: pa.array(values, kind)
-                    for (name, kind), values in zip(_SAMPLE_TYPES.items(), columns, strict=True)
-                }
-            ),
-        )
+        store.insert("audit_sample", _columns(rows, tuple(_SAMPLE_TYPES), tuple(_SAMPLE_TYPES.values())))
 
 
 def sample_items(store: Store, audit_id: str, include_spares: bool = False) -> pa.Table:
@@ -418,16 +417,7 @@ def replace_results(store: Store, audit_id: str, rows: list[list], replaced_by: 
             )
             store.execute(f"DELETE FROM audit_results WHERE {mine}", [audit_id])
     if rows:
-        columns = list(zip(*rows, strict=True))
-        store.insert(
-            "audit_results",
-            pa.table(
-                {
-                    name: pa.array(values, kind)
-                    for name, kind, values in zip(RESULT_ROW_COLUMNS, _RESULT_TYPES, columns, strict=True)
-                }
-            ),
-        )
+        store.insert("audit_results", _columns(rows, RESULT_ROW_COLUMNS, _RESULT_TYPES))
     return replaced
 
 
