@@ -2,7 +2,8 @@
 
 Parcels are built column-wise with numpy/pyarrow (a million parcels in well under a minute). Clean
 parcels trigger none of the rules behind the injected kinds; each injected parcel carries exactly one
-kind, recorded in truth.csv. Same seed, same files.
+kind (generate/injections.py), recorded in truth.csv. Same seed, same files. Policy dates (de minimis
+suspensions, the Type 86 start) come from the policy tables in rules/data.
 """
 
 from __future__ import annotations

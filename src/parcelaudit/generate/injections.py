@@ -245,6 +245,21 @@ class ExcludedGoods(DmSuspended):
             gen.truth.append((self.name, p, "1", ALL_PRODUCTS[gen.l_product[gen.first_line[p]]].description))
 
 
+def _manufacturer_or_seller(
+    gen: _Generator, kind: str, p: int, on_line: bool, what: str, value: str, note: str = ""
+) -> int | None:
+    """Write value into the first line's manufacturer_<what> (on_line) or the parcel's seller_<what>, with
+    its truth row; returns the line changed, or None."""
+    if on_line:
+        line = gen.first_line[p]
+        getattr(gen, f"l_mfr_{what}")[line] = value
+        _first_line_truth(gen, kind, p, f"manufacturer_{what}: {value}{note}")
+        return line
+    getattr(gen, f"seller_{what}")[p] = value
+    gen.truth.append((kind, p, "", f"seller_{what}: {value}{note}"))
+    return None
+
+
 class XinjiangAddress(Kind):
     """A manufacturer (80%) or seller (20%) address in the Xinjiang Uyghur Autonomous Region."""
 
@@ -261,14 +276,9 @@ class XinjiangAddress(Kind):
             address = names.XINJIANG_ADDRESSES[rng.integers(len(names.XINJIANG_ADDRESSES))].format(
                 n=rng.integers(1, 300)
             )
-            if rng.random() < 0.8:
-                line = gen.first_line[p]
-                gen.l_mfr_address[line] = address
+            line = _manufacturer_or_seller(gen, self.name, p, rng.random() < 0.8, "address", address)
+            if line is not None:
                 gen.l_origin[line] = gen.l_mfr_country[line] = "CN"
-                _first_line_truth(gen, self.name, p, f"manufacturer_address: {address}")
-            else:
-                gen.seller_address[p] = address
-                gen.truth.append((self.name, p, "", f"seller_address: {address}"))
 
 
 class ListedEntity(Kind):
@@ -283,13 +293,8 @@ class ListedEntity(Kind):
         for p in injection.parcels:
             entity = entities[rng.integers(len(entities))]
             variant, how = spelling_variant(rng, entity)
-            if rng.random() < 0.7:
-                line = gen.first_line[p]
-                gen.l_mfr_name[line] = variant
-                _first_line_truth(gen, self.name, p, f"manufacturer_name: {variant} ~ {entity} ({how})")
-            else:
-                gen.seller_name[p] = variant
-                gen.truth.append((self.name, p, "", f"seller_name: {variant} ~ {entity} ({how})"))
+            on_line = rng.random() < 0.7
+            _manufacturer_or_seller(gen, self.name, p, on_line, "name", variant, f" ~ {entity} ({how})")
 
 
 class MissingElements(Kind):
