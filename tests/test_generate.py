@@ -140,3 +140,23 @@ def test_catalog_codes_exist_in_the_full_usitc_schedule():
         )["hts8"].to_pylist()
     )
     assert all(p.hts10[:8] in codes for p in PRODUCTS)
+
+
+def test_the_generator_reads_its_policy_dates_from_the_policy_tables():
+    import numpy as np
+
+    from parcelaudit.generate.dataset import de_minimis_available, type86_start
+    from parcelaudit.rules.policy import load_policy
+
+    rows = load_policy().table("de_minimis_suspensions").to_pylist()
+    for row in rows:
+        if row["country"] not in ("*", "CN", "HK"):
+            continue
+        start = np.datetime64(row["effective_from"])
+        days = np.array([start - 1, start], dtype="datetime64[D]")
+        china = de_minimis_available(days, np.array([True, True]))
+        other = de_minimis_available(days, np.array([False, False]))
+        assert not china[1], row["measure_id"]  # in force from its first day
+        assert other[1] == (row["country"] != "*"), row["measure_id"]
+    elements = load_policy().table("required_elements").to_pylist()
+    assert type86_start() == min(r["effective_from"] for r in elements if r["entry_types"] == "86")

@@ -26,10 +26,25 @@ def _demo_skus(store: Store, limit: int = 5) -> list[str]:
     return [row[0] for row in rows]
 
 
+def _audit_demo(store: Store, out: Path) -> list[Path]:
+    """The audit demo hook, then its report: HTML, PDF, workpaper and the results sheet."""
+    from parcelaudit.audit.demo import ACTOR, run_demo
+    from parcelaudit.reports.audit_report import write_report
+
+    audit_id, sheet = run_demo(store, out)
+    return [*write_report(store, audit_id, out, actor=ACTOR), sheet]
+
+
+def _origin_demo(out: Path) -> list[Path]:
+    """The origin demo hook, then its verification report (HTML + PDF)."""
+    from parcelaudit.origin.demo import run_demo
+    from parcelaudit.reports.origin_report import write_verify_report
+
+    return list(write_verify_report(run_demo(out), out, stem="origin_report"))
+
+
 def _stages(store: Store, out: Path) -> list[tuple[str, Callable[[], list[Path]]]]:
-    from parcelaudit.audit.demo import run_demo as audit_demo
     from parcelaudit.duty.demo import run_demo as duty_demo
-    from parcelaudit.origin.demo import run_demo as origin_demo
     from parcelaudit.pipeline import demo_check
     from parcelaudit.tracing.demo import run_demo as trace_demo
 
@@ -40,8 +55,8 @@ def _stages(store: Store, out: Path) -> list[tuple[str, Callable[[], list[Path]]
         ),
         ("check: rules, screening, duty, decisions", lambda: demo_check(store, out / "check")),
         ("duty: a quote with its sources and the coverage report", lambda: duty_demo(out / "duty")),
-        ("origin: isotope verification", lambda: origin_demo(out / "origin")),
-        ("audit: sample, projection, report", lambda: audit_demo(store, out / "audit")),
+        ("origin: isotope verification", lambda: _origin_demo(out / "origin")),
+        ("audit: sample, projection, report", lambda: _audit_demo(store, out / "audit")),
     ]
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 
-from parcelaudit.audit.demo import CLAIM_FAILS, run_demo
-from parcelaudit.audit.evaluation import latest_evaluation
+from parcelaudit.audit.demo import ACTOR, CLAIM_FAILS, run_demo
+from parcelaudit.audit.evaluate import latest_evaluation
 from parcelaudit.audit.results import sampled_results
 from parcelaudit.generate import generate_dataset
 from parcelaudit.ingest import ingest_file
+from parcelaudit.reports.audit_report import write_report
 from parcelaudit.store import Store
 
 
@@ -17,13 +18,14 @@ def test_demo_audits_one_generated_importer(tmp_path):
     with Store.open(tmp_path / "demo.duckdb") as store:
         for name in ("shipments", "lines", "orders", "payments"):
             ingest_file(store, tmp_path / "data" / f"{name}.csv", rejects_dir=tmp_path / "rejects")
-        paths = run_demo(store, tmp_path / "audit")
-        audit_id = store.con.execute("SELECT audit_id FROM audits").fetchone()[0]
+        audit_id, sheet = run_demo(store, tmp_path / "audit")
+        assert store.scalar("SELECT audit_id FROM audits") == audit_id
+        paths = [*write_report(store, audit_id, tmp_path / "audit", actor=ACTOR), sheet]
         evaluation = latest_evaluation(store, audit_id)
         items = {i["item_id"]: i for i in sampled_results(store, audit_id).to_pylist()}
         prices = dict(
-            store.con.execute("""SELECT s.shipment_id, sum(o.quantity * o.unit_price) FROM shipments s
-                                           JOIN orders o USING (order_id) GROUP BY 1""").fetchall()
+            store.fetch("""SELECT s.shipment_id, sum(o.quantity * o.unit_price) FROM shipments s
+                           JOIN orders o USING (order_id) GROUP BY s.shipment_id""")
         )
     suffixes = sorted(p.suffix for p in paths)
     assert suffixes == [".csv", ".html", ".pdf", ".xlsx"] and all(p.stat().st_size > 0 for p in paths)

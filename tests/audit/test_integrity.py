@@ -14,23 +14,17 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from parcelaudit.audit.evaluation import evaluate_audit
-from parcelaudit.audit.report import confined
-from parcelaudit.audit.results import read_results_file, record_results, sampled_results
-from parcelaudit.audit.workflow import (
-    discard_audit,
-    get_audit,
-    list_audits,
-    new_audit,
-    open_version,
-    plan_audit,
-    sample_audit,
-    sample_items,
-    steps,
-)
+from parcelaudit.audit.evaluate import evaluate_audit
+from parcelaudit.audit.lifecycle import discard_audit, get_audit, list_audits, new_audit, open_version
+from parcelaudit.audit.plan import plan_audit
+from parcelaudit.audit.results import record_results, sampled_results
+from parcelaudit.audit.results_sheet import read_results_file
+from parcelaudit.audit.sampling import sample_audit, sample_items
+from parcelaudit.audit.steplog import steps
 from parcelaudit.cli import app
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.hashing import file_sha256
+from parcelaudit.reports.audit_report import confined
 from parcelaudit.store import Store, available_migrations
 from tests.audit.conftest import END, IMPORTER, START
 
@@ -254,9 +248,7 @@ def test_unknown_importer_is_an_error_with_did_you_mean(db):
     out = _run("audit", "importers", "--like", "acme trading", "--db", str(db)).output
     assert "Acme Trading" in out and "2025-03-0" in out
     with Store.open(db) as store:
-        parcels = store.con.execute(
-            "SELECT count(*) FROM shipments WHERE seller_name = ?", [IMPORTER]
-        ).fetchone()[0]
+        parcels = store.scalar("SELECT count(*) FROM shipments WHERE seller_name = ?", [IMPORTER])
     assert f"{parcels:,}" in out
     assert "did you mean" in _fail("audit", "importers", "--like", "Acme Tradng", "--db", str(db))
 
@@ -318,7 +310,7 @@ def test_a_stored_id_with_a_path_is_never_written_outside(db, tmp_path):
             "audit_evaluations",
         ):
             column = "base_id = '../../x', audit_id" if table == "audits" else "audit_id"
-            store.con.execute(f"UPDATE {table} SET {column} = '../../x' WHERE audit_id = ?", [audit_id])
+            store.execute(f"UPDATE {table} SET {column} = '../../x' WHERE audit_id = ?", [audit_id])
     assert "outside" in _fail(
         "audit", "report", "../../x", "--out", str(tmp_path / "r" / "s"), "--db", str(db)
     )
@@ -393,7 +385,7 @@ def test_a_store_from_before_versions_upgrades(tmp_path):
     with Store.open(path) as store:
         audit = get_audit(store, "A-OLD")
         assert (audit["version"], audit["base_id"]) == (1, "A-OLD")
-        assert store.con.execute("SELECT test FROM audit_results").fetchone()[0] == "error"
+        assert store.scalar("SELECT test FROM audit_results") == "error"
         assert steps(store, "A-OLD")[0]["outputs"] == {}
         assert open_version(store, "A-OLD", "upgrade check", actor="t")["audit_id"] == "A-OLD.v2"
 
@@ -408,10 +400,8 @@ def test_a_result_recorded_again_keeps_the_earlier_one(db):
             store, audit_id, [{"item_id": item["item_id"], "corrected_value": value}], actor="bo"
         )
         assert summary["replaced"] == 1
-        history = store.con.execute(
+        history = store.fetch(
             "SELECT test, recorded_by, replaced_by FROM audit_result_history WHERE audit_id = ?", [audit_id]
-        ).fetchall()
-        current = store.con.execute(
-            "SELECT test FROM audit_results WHERE audit_id = ?", [audit_id]
-        ).fetchall()
+        )
+        current = store.fetch("SELECT test FROM audit_results WHERE audit_id = ?", [audit_id])
     assert history == [("correct", "ann", "bo")] and current == [("error",)]

@@ -9,11 +9,14 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from parcelaudit.audit.evaluation import de_minimis_exposure, evaluate_audit
-from parcelaudit.audit.report import build_context
+from parcelaudit.audit.evaluate import evaluate_audit
+from parcelaudit.audit.evaluation import de_minimis_exposure
+from parcelaudit.audit.lifecycle import new_audit
+from parcelaudit.audit.plan import plan_audit
 from parcelaudit.audit.results import record_results, sampled_results
-from parcelaudit.audit.workflow import new_audit, plan_audit, sample_audit, sample_items
-from parcelaudit.audit.workpaper import write_workpaper
+from parcelaudit.audit.sampling import sample_audit, sample_items
+from parcelaudit.reports.audit_report import build_context
+from parcelaudit.reports.audit_workpaper import write_workpaper
 from parcelaudit.reports.render import render_html
 from parcelaudit.store import Store
 from tests.audit.conftest import END, IMPORTER, START

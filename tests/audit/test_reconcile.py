@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parcelaudit.audit.report import reconcile_audit
+from parcelaudit.audit.scope import reconcile_scope
 from parcelaudit.store import Store
 from tests.audit.conftest import END, IMPORTER, START
 
@@ -16,7 +16,7 @@ def test_reconcile_finds_planted_differences(books):
         "scope_filters": {},
     }
     with Store.open(books["db"]) as store:
-        result = reconcile_audit(store, scope)
+        result = reconcile_scope(store, scope)
     planted = books["planted"]
     never = sorted(result.orders_never_shipped["order_id"].to_pylist())
     assert never == sorted(planted["never_shipped"] + planted["orphan_orders"])

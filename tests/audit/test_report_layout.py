@@ -8,10 +8,12 @@ import re
 import pypdfium2
 import pytest
 
-from parcelaudit.audit.evaluation import evaluate_audit
-from parcelaudit.audit.report import write_report
+from parcelaudit.audit.evaluate import evaluate_audit
+from parcelaudit.audit.lifecycle import new_audit
+from parcelaudit.audit.plan import plan_audit
 from parcelaudit.audit.results import record_results
-from parcelaudit.audit.workflow import new_audit, plan_audit, sample_audit, sample_items
+from parcelaudit.audit.sampling import sample_audit, sample_items
+from parcelaudit.reports.audit_report import write_report
 from parcelaudit.store import Store
 from tests.audit.conftest import END, IMPORTER, START
 

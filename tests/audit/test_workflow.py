@@ -11,10 +11,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from parcelaudit.audit.evaluation import evaluate_audit
+from parcelaudit.audit.evaluate import evaluate_audit
+from parcelaudit.audit.lifecycle import new_audit
+from parcelaudit.audit.plan import plan_audit
 from parcelaudit.audit.projection import StratumSample, project_stratified
-from parcelaudit.audit.results import read_results_file, record_results, sampled_results
-from parcelaudit.audit.workflow import new_audit, plan_audit, sample_audit, sample_items, steps
+from parcelaudit.audit.results import record_results, sampled_results
+from parcelaudit.audit.results_sheet import read_results_file
+from parcelaudit.audit.sampling import sample_audit, sample_items
+from parcelaudit.audit.steplog import steps
 from parcelaudit.cli import app
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.store import Store
@@ -68,9 +72,7 @@ def test_full_workflow_through_the_cli(books, db, tmp_path):
     )
     with Store.open(db) as store:
         prices = dict(
-            store.con.execute(
-                "SELECT s.shipment_id, o.unit_price FROM shipments s JOIN orders o USING (order_id)"
-            ).fetchall()
+            store.fetch("SELECT s.shipment_id, o.unit_price FROM shipments s JOIN orders o USING (order_id)")
         )
     _fill_sheet(sheet, prices, set(books["planted"]["undervalued"]))
     out = _cli("audit", "record", "A-T1", str(sheet), "--db", str(db), "--by-user", "carol")
@@ -207,13 +209,10 @@ def test_line_audit_rates_corrected_lines(db):
             store, IMPORTER, START, END, unit="line", filters={"entry_type": "11"}, actor="t"
         )
         summary = plan_audit(store, audit_id, sample_size=30, actor="t")
-        assert (
-            summary["population"]
-            == store.con.execute(
-                "SELECT count(*) FROM lines JOIN shipments USING (shipment_id) WHERE seller_name = ? AND entry_type = '11'"
-                " AND arrival_date BETWEEN ? AND ?",
-                [IMPORTER, START, END],
-            ).fetchone()[0]
+        assert summary["population"] == store.scalar(
+            "SELECT count(*) FROM lines JOIN shipments USING (shipment_id) WHERE seller_name = ? AND entry_type = '11'"
+            " AND arrival_date BETWEEN ? AND ?",
+            [IMPORTER, START, END],
         )
         sample_audit(store, audit_id, seed=8, actor="t")
         items = sample_items(store, audit_id).to_pylist()

@@ -329,7 +329,7 @@ def results_xlsx() -> bytes:
 
 def readers(work: Path) -> list[Reader]:
     """Every reader under fuzzing, each with its own store or folder under work."""
-    from parcelaudit.audit.results import read_results_file
+    from parcelaudit.audit.results_sheet import read_results_file
     from parcelaudit.ingest import ingest_file
     from parcelaudit.origin.samples import read_samples
     from parcelaudit.reference.lists import load_list

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parcelaudit.audit.results import read_results_file
+from parcelaudit.audit.results_sheet import read_results_file
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.origin.samples import read_samples
 from parcelaudit.reference.lists import load_list

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from parcelaudit.commands.origin import origin_app, register
 from parcelaudit.origin.demo import run_demo
+from parcelaudit.reports.origin_report import write_verify_report
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "origin.md"
 
@@ -59,7 +60,7 @@ def test_assign_and_qa_commands(simulated_files, tmp_path):
 
 def test_demo_hook_without_shared_data(tmp_path, monkeypatch):
     monkeypatch.setenv("PARCELAUDIT_SHARED_DATA", str(tmp_path / "nowhere"))
-    paths = run_demo(tmp_path / "demo")
+    paths = write_verify_report(run_demo(tmp_path / "demo"), tmp_path / "demo", stem="origin_report")
     assert [p.suffix for p in paths] == [".html", ".pdf"]
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
 

@@ -12,22 +12,20 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from parcelaudit.audit.evaluation import evaluate_audit
-from parcelaudit.audit.report import write_report
-from parcelaudit.audit.results import RESULT_COLUMNS, read_results_file, record_results
-from parcelaudit.audit.workflow import new_audit, plan_audit, sample_audit, sample_items
+from parcelaudit.audit.evaluate import evaluate_audit
+from parcelaudit.audit.lifecycle import new_audit
+from parcelaudit.audit.plan import plan_audit
+from parcelaudit.audit.results import record_results
+from parcelaudit.audit.results_sheet import RESULT_COLUMNS, read_results_file
+from parcelaudit.audit.sampling import sample_audit, sample_items
 from parcelaudit.csv_safety import write_rows
+from parcelaudit.generate.catalog import PRODUCTS
+from parcelaudit.store import audits as stored
 
 DEMO_SEED = 20260701
 CLAIM_FAILS = {"order_split", "consignee_day_over", "dm_suspended", "over_threshold", "excluded_goods"}
 HTS_WRONG = {"hts_invalid", "hts_implausible"}
 ACTOR = "demo-auditor"
-
-
-def _largest_importer(store) -> tuple[str, object, object]:
-    row = store.con.execute("""SELECT seller_name, min(arrival_date), max(arrival_date) FROM shipments
-                               WHERE seller_name IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""").fetchone()
-    return row[0], row[1], row[2]
 
 
 def _truth(out_dir: Path) -> dict[str, set[str]]:
@@ -42,28 +40,14 @@ def _truth(out_dir: Path) -> dict[str, set[str]]:
 
 def simulate_results(store, audit_id: str, truth: dict[str, set[str]]) -> list[dict]:
     """The auditor's test result for every sampled parcel, derived from the books (and truth labels if given)."""
-    from parcelaudit.generate.catalog import PRODUCTS
-
     catalog = {p.description: p.hts10 for p in PRODUCTS}
     items = sample_items(store, audit_id).to_pylist()
     ids = sorted({i["shipment_id"] for i in items})
-    shipments = store.query(
-        "SELECT shipment_id, order_id, declared_value FROM shipments WHERE list_contains(?, shipment_id)",
-        [ids],
-    ).to_pylist()
+    shipments = stored.parcel_orders(store, ids).to_pylist()
     order_of = {s["shipment_id"]: s["order_id"] for s in shipments}
-    orders = store.query(
-        """SELECT o.order_id, sum(coalesce(o.quantity, 1) * o.unit_price) AS paid,
-                                   (SELECT sum(declared_value) FROM shipments s WHERE s.order_id = o.order_id) AS declared
-                            FROM orders o WHERE list_contains(?, o.order_id) GROUP BY 1""",
-        [sorted({o for o in order_of.values() if o})],
-    ).to_pylist()
+    orders = stored.order_prices(store, sorted({o for o in order_of.values() if o})).to_pylist()
     paid = {o["order_id"]: o for o in orders}
-    lines = store.query(
-        "SELECT shipment_id, line_no, description, country_of_origin, manufacturer_country FROM lines "
-        "WHERE list_contains(?, shipment_id) ORDER BY shipment_id, line_no",
-        [ids],
-    )
+    lines = stored.parcel_lines(store, ids)
     first_line: dict[str, dict] = {}
     for line in lines.to_pylist():
         first_line.setdefault(line["shipment_id"], line)
@@ -102,11 +86,12 @@ def simulate_results(store, audit_id: str, truth: dict[str, set[str]]) -> list[d
     return results
 
 
-def run_demo(store, out_dir: Path) -> list[Path]:
-    """Audit the largest generated importer end to end; return the report, PDF, workpaper and results sheet."""
+def run_demo(store, out_dir: Path) -> tuple[str, Path]:
+    """Audit the largest generated importer up to its evaluation; return the audit id and the results sheet
+    (the report is a face: parcelaudit.reports.audit_report.write_report)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    importer, start, end = _largest_importer(store)
+    importer, start, end = stored.largest_seller(store)
     audit_id = new_audit(store, importer, start, end, actor=ACTOR)
     plan_audit(store, audit_id, strata=3, sample_size=300, actor=ACTOR)
     sample_audit(store, audit_id, seed=DEMO_SEED, actor=ACTOR)
@@ -116,4 +101,4 @@ def run_demo(store, out_dir: Path) -> list[Path]:
     write_rows(sheet, header, [[r.get(c) if r.get(c) is not None else "" for c in header] for r in results])
     record_results(store, audit_id, read_results_file(sheet), actor=ACTOR, source=str(sheet))
     evaluate_audit(store, audit_id, actor=ACTOR)
-    return [*write_report(store, audit_id, out_dir, actor=ACTOR), sheet]
+    return audit_id, sheet

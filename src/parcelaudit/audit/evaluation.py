@@ -7,8 +7,6 @@ amount the auditor is 95% confident is owed at least); "point" and "upper" are t
 
 from __future__ import annotations
 
-import json
-
 from parcelaudit.audit.attributes import DEFAULT_LEVELS, appraise_attribute
 from parcelaudit.audit.penalties import (
     DE_MINIMIS_PENALTY_FROM,
@@ -18,19 +16,8 @@ from parcelaudit.audit.penalties import (
 )
 from parcelaudit.audit.population import DUTY_FREE_ENTRY_TYPES, refundable_duty
 from parcelaudit.audit.projection import METHODS, StratumSample, project_stratified, stratum_part
-from parcelaudit.audit.results import sampled_results
 from parcelaudit.audit.variables import appraise_stratified
-from parcelaudit.audit.workflow import (
-    _require,
-    _set_status,
-    _writable,
-    content_sha256,
-    get_audit,
-    load_scope,
-    log_step,
-)
 from parcelaudit.errors import ParcelAuditError
-from parcelaudit.store import utc_now
 
 DEMAND_BASES = ("lower", "point", "upper")
 # How items the auditor could not test enter the projection. AICPA (Audit Sampling guide, "unexamined
@@ -84,40 +71,32 @@ def _interval(projection) -> dict:
     }
 
 
-def evaluate_audit(
-    store,
-    audit_id: str,
-    *,
-    method: str = "difference",
-    confidence: float = 0.90,
-    demand: str = "lower",
-    interest_rate: float | None = None,
-    untested: str = "error",
-    actor: str | None = None,
-) -> dict:
-    """Project the loss of revenue and the compliance rate with limits, state the demand and the penalty exposure."""
+def check_evaluation(method: str, demand: str) -> None:
+    """A user error unless method is an estimator (METHODS) and demand a demand basis (DEMAND_BASES)."""
     if method not in METHODS or demand not in DEMAND_BASES:
         raise ParcelAuditError(
             f"unknown method {method!r} or demand basis {demand!r}",
             field="method",
             hint=f"methods: {', '.join(METHODS)}; demand: {', '.join(DEMAND_BASES)}",
         )
-    audit = get_audit(store, audit_id)
-    _writable(audit)
-    _require(audit, "recorded")
-    audit_id = audit["audit_id"]
-    items = sampled_results(store, audit_id).to_pylist()
-    missing = [i["item_id"] for i in items if i["audited_duty"] is None]
-    if missing:
-        raise ParcelAuditError(
-            f"{len(missing)} sampled item(s) have no result, e.g. {missing[0]!r}",
-            field="audited_duty",
-            hint="record every sampled item (a missing record is an error)",
-        )
-    items, untested_treatment = treat_untested(items, untested)
-    strata = store.query(
-        "SELECT * FROM audit_strata WHERE audit_id = ? ORDER BY stratum", [audit_id]
-    ).to_pylist()
+
+
+def evaluate(
+    items: list[dict],
+    strata: list[dict],
+    untested_treatment: dict,
+    *,
+    scope: tuple | None = None,
+    unit: str = "parcel",
+    method: str = "difference",
+    confidence: float = 0.90,
+    demand: str = "lower",
+    interest_rate: float | None = None,
+) -> dict:
+    """Project the loss of revenue and the compliance rate with limits, state the demand and the penalty
+    exposure. items: the tested items as `treat_untested` leaves them; strata: the plan's strata; scope:
+    (shipments, lines) of the audit, needed to re-rate the items in error (None when none is)."""
+    check_evaluation(method, demand)
     by_stratum = {s["stratum"]: [i for i in items if i["stratum"] == s["stratum"]] for s in strata}
 
     def samples(book_key: str, audited_key: str, total_key: str) -> list[StratumSample]:
@@ -146,7 +125,7 @@ def evaluate_audit(
     chosen = loss[f"{confidence:.2f}"]
     amount = max(chosen[demand], 0.0)
     compliance = _compliance(strata, by_stratum, confidence)
-    bases = _penalty_bases(store, audit, strata, by_stratum, amount)
+    bases = _penalty_bases(scope, unit, strata, by_stratum, amount)
     penalties = penalty_exposure(
         amount + bases["projected"]["refundable_excluded"],
         bases["projected"]["dutiable_value"],
@@ -195,48 +174,6 @@ def evaluate_audit(
             for s in strata
         ],
     }
-    with store.transaction():
-        store.con.execute(
-            "INSERT INTO audit_evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                audit_id,
-                utc_now(),
-                method,
-                confidence,
-                demand,
-                chosen["point"],
-                chosen["lower"],
-                chosen["upper"],
-                amount,
-                compliance["rate"],
-                compliance["lower"],
-                compliance["upper"],
-                json.dumps(detail, default=str),
-            ],
-        )
-        _set_status(store, audit_id, "evaluated")
-        log_step(
-            store,
-            audit_id,
-            "evaluate",
-            actor,
-            {
-                "method": method,
-                "confidence": confidence,
-                "demand": demand,
-                "interest_rate": interest_rate,
-                "untested": untested,
-            },
-            {
-                "loss_point": chosen["point"],
-                "loss_lower": chosen["lower"],
-                "loss_upper": chosen["upper"],
-                "demand": amount,
-                "compliance_rate": compliance["rate"],
-                "untested": untested_treatment["statement"],
-            },
-            outputs={"audit_evaluations.detail": content_sha256(detail)},
-        )
     return detail
 
 
@@ -245,14 +182,16 @@ def _expansion(stratum: dict, tested: list[dict]) -> float:
     return stratum["population"] / len(tested)
 
 
-def _penalty_bases(store, audit: dict, strata: list[dict], by_stratum: dict, demand: float) -> dict:
+def _penalty_bases(
+    scope: tuple | None, unit: str, strata: list[dict], by_stratum: dict, demand: float
+) -> dict:
     """The 1592(c) bases of the merchandise involved in the violations: from the sampled items in error
     (dutiable value = corrected value, else declared; lost duties and their refundable IEEPA part from the
     duty owed re-rated on the corrections against the duty paid), projected per stratum by N_h / n_h."""
     errors = [i for s in strata for i in by_stratum[s["stratum"]] if i["in_error"]]
     refundable_owed = refundable_paid = {}
     if errors:
-        shipments, lines = load_scope(store, audit)
+        shipments, lines = scope
         keys = ("item_id", "shipment_id", "line_no")
         owed = [
             {
@@ -264,8 +203,8 @@ def _penalty_bases(store, audit: dict, strata: list[dict], by_stratum: dict, dem
         paid = [
             {**{k: i[k] for k in keys}, "duty_free": i["entry_type"] in DUTY_FREE_ENTRY_TYPES} for i in errors
         ]
-        refundable_owed = refundable_duty(shipments, lines, owed, audit["unit"])
-        refundable_paid = refundable_duty(shipments, lines, paid, audit["unit"])
+        refundable_owed = refundable_duty(shipments, lines, owed, unit)
+        refundable_paid = refundable_duty(shipments, lines, paid, unit)
     sample = {"lost_duties": 0.0, "refundable_excluded": 0.0, "dutiable_value": 0.0, "domestic_value": 0.0}
     projected = dict(sample)
     for s in strata:
@@ -372,16 +311,3 @@ def _compliance(strata: list[dict], by_stratum: dict, confidence: float) -> dict
         "basis": basis,
         "confidence": confidence,
     }
-
-
-def latest_evaluation(store, audit_id: str) -> dict:
-    """The most recent evaluation's detail (JSON decoded)."""
-    row = store.con.execute(
-        "SELECT detail FROM audit_evaluations WHERE audit_id = ? ORDER BY evaluated_at DESC LIMIT 1",
-        [audit_id],
-    ).fetchone()
-    if row is None:
-        raise ParcelAuditError(
-            f"audit {audit_id} has not been evaluated", field="status", hint="run `audit evaluate` first"
-        )
-    return json.loads(row[0])

@@ -9,6 +9,7 @@ from datetime import date
 
 from parcelaudit.audit.population import check_importer_by
 from parcelaudit.errors import ParcelAuditError
+from parcelaudit.store import audits as stored
 
 
 def _folded(name: str) -> str:
@@ -20,12 +21,7 @@ def list_importers(store, by: str = "seller_name", like: str | None = None) -> l
     """Importers (seller or marketplace names) with parcel count and first/last arrival, most parcels first;
     `like` keeps names containing that text (case and punctuation ignored)."""
     check_importer_by(by, field="--by")
-    rows = store.query(
-        f"""SELECT {by} AS importer, count(*) AS parcels, min(arrival_date) AS first_arrival,
-                   max(arrival_date) AS last_arrival
-            FROM shipments WHERE {by} IS NOT NULL AND trim({by}) <> ''
-            GROUP BY 1 ORDER BY parcels DESC, importer"""
-    ).to_pylist()
+    rows = stored.importer_totals(store, by)
     if like:
         wanted = _folded(like)
         rows = [r for r in rows if wanted in _folded(r["importer"])]
@@ -58,12 +54,9 @@ def require_importer(
     """The importer's parcel count and date range; a user error with "did you mean" when no parcel carries
     exactly that name, or when none of its parcels arrived in the period."""
     check_importer_by(by, field="--by")
-    row = store.con.execute(
-        f"SELECT count(*), min(arrival_date), max(arrival_date) FROM shipments WHERE {by} = ?", [importer]
-    ).fetchone()
+    row = stored.importer_parcels(store, by, importer)
     if row[0] == 0:
-        names = [r[0] for r in store.con.execute(f"SELECT DISTINCT {by} FROM shipments").fetchall() if r[0]]
-        close = suggest_importers(names, importer)
+        close = suggest_importers(stored.importer_names(store, by), importer)
         hint = (
             f"did you mean {' or '.join(repr(c) for c in close)}? "
             if close
@@ -76,10 +69,7 @@ def require_importer(
         )
     found = {"importer": importer, "parcels": row[0], "first_arrival": row[1], "last_arrival": row[2]}
     if start is not None and end is not None:
-        inside = store.con.execute(
-            f"SELECT count(*) FROM shipments WHERE {by} = ? AND arrival_date BETWEEN ? AND ?",
-            [importer, start, end],
-        ).fetchone()[0]
+        inside = stored.importer_parcels(store, by, importer, start, end)[0]
         if inside == 0:
             raise ParcelAuditError(
                 f"{importer!r} has no parcels arriving from {start} to {end}",

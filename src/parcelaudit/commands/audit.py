@@ -61,7 +61,7 @@ def new(
     actor: Actor = None,
 ) -> None:
     """Create an audit of one importer and period."""
-    from parcelaudit.audit.workflow import new_audit
+    from parcelaudit.audit.lifecycle import new_audit
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
@@ -98,7 +98,7 @@ def plan(
     actor: Actor = None,
 ) -> None:
     """Build the population, stratify by declared value and size the sample."""
-    from parcelaudit.audit.workflow import plan_audit
+    from parcelaudit.audit.plan import plan_audit
     from parcelaudit.store import Store
 
     with Store.open(db) as store, console.status("building the population and rating duty"):
@@ -146,7 +146,7 @@ def sample(
     actor: Actor = None,
 ) -> None:
     """Select the sample in every stratum with a recorded seed; optionally write a results sheet to fill in."""
-    from parcelaudit.audit.workflow import sample_audit
+    from parcelaudit.audit.sampling import sample_audit
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
@@ -182,7 +182,8 @@ def record(
     actor: Actor = None,
 ) -> None:
     """Import the auditor's test results (corrected value, HTS, origin, duty-free claim, notes)."""
-    from parcelaudit.audit.results import read_results_file, record_results
+    from parcelaudit.audit.results import record_results
+    from parcelaudit.audit.results_sheet import read_results_file
     from parcelaudit.store import Store
 
     rows = read_results_file(results)
@@ -221,7 +222,7 @@ def evaluate(
     actor: Actor = None,
 ) -> None:
     """Project the loss of revenue and the compliance rate with limits; state the demand and penalty exposure."""
-    from parcelaudit.audit.evaluation import evaluate_audit
+    from parcelaudit.audit.evaluate import evaluate_audit
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
@@ -255,7 +256,7 @@ def report(
     actor: Actor = None,
 ) -> None:
     """Write the audit report (HTML + PDF) and the Excel workpaper."""
-    from parcelaudit.audit.report import write_report
+    from parcelaudit.reports.audit_report import write_report
     from parcelaudit.store import Store
 
     with Store.open(db) as store, console.status("rendering the report"):
@@ -275,7 +276,7 @@ def reconcile_command(
 ) -> None:
     """Reconcile an importer's orders, payments and parcels: every difference with its evidence."""
     from parcelaudit.audit.population import check_importer_by
-    from parcelaudit.audit.report import reconcile_audit
+    from parcelaudit.audit.scope import reconcile_scope
     from parcelaudit.csv_safety import write_table
     from parcelaudit.store import Store
 
@@ -288,7 +289,7 @@ def reconcile_command(
         "scope_filters": {},
     }
     with Store.open(db) as store:
-        result = reconcile_audit(store, scope)
+        result = reconcile_scope(store, scope)
     table = Table(
         title=f"Books and records: {rich_text(importer)} ({date_from:%Y-%m-%d} to {date_to:%Y-%m-%d})"
     )
@@ -324,7 +325,8 @@ def _steps_table(title: str, log: list[dict]) -> Table:
 @audit_app.command("status")
 def status(audit_id: AuditId, db: DbOption = DEFAULT_DB_PATH) -> None:
     """Show the audit version and its step log (who, when, parameters, hashes)."""
-    from parcelaudit.audit.workflow import get_audit, steps, version_label
+    from parcelaudit.audit.lifecycle import get_audit, version_label
+    from parcelaudit.audit.steplog import steps
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
@@ -336,24 +338,18 @@ def status(audit_id: AuditId, db: DbOption = DEFAULT_DB_PATH) -> None:
 @audit_app.command("show")
 def show(audit_id: AuditId, db: DbOption = DEFAULT_DB_PATH) -> None:
     """Show an audit: every version with its reason, results and evaluation, and each version's step log."""
-    from parcelaudit.audit.workflow import get_audit, steps, versions
+    from parcelaudit.audit.lifecycle import get_audit, versions
+    from parcelaudit.audit.steplog import steps
     from parcelaudit.store import Store
+    from parcelaudit.store.audits import latest_evaluation_summary, result_counts
 
     with Store.open(db) as store:
         audit = get_audit(store, audit_id)
         all_versions = versions(store, audit["base_id"])
         detail = []
         for v in all_versions:
-            counts = store.con.execute(
-                "SELECT count(*), count(*) FILTER (test = 'error'), count(*) FILTER (test = 'not_tested') "
-                "FROM audit_results WHERE audit_id = ?",
-                [v["audit_id"]],
-            ).fetchone()
-            evaluation = store.con.execute(
-                "SELECT method, loss_point, demand, compliance_rate, evaluated_at FROM audit_evaluations "
-                "WHERE audit_id = ? ORDER BY evaluated_at DESC LIMIT 1",
-                [v["audit_id"]],
-            ).fetchone()
+            counts = result_counts(store, v["audit_id"])
+            evaluation = latest_evaluation_summary(store, v["audit_id"])
             detail.append((v, counts, evaluation, steps(store, v["audit_id"])))
     console.print(
         f"[bold]{audit['base_id']}[/]: {audit['importer']!r} ({audit['importer_by']}), "
@@ -387,7 +383,7 @@ Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the audi
 @audit_app.command("version")
 def version(audit_id: AuditId, reason: Reason, db: DbOption = DEFAULT_DB_PATH, actor: Actor = None) -> None:
     """Open a new version of an audit (e.g. to re-sample); the old version and its results stay readable."""
-    from parcelaudit.audit.workflow import open_version, version_label
+    from parcelaudit.audit.lifecycle import open_version, version_label
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
@@ -401,7 +397,7 @@ def version(audit_id: AuditId, reason: Reason, db: DbOption = DEFAULT_DB_PATH, a
 @audit_app.command("discard")
 def discard(audit_id: AuditId, reason: Reason, db: DbOption = DEFAULT_DB_PATH, actor: Actor = None) -> None:
     """Discard an audit: recorded with who, when and why; nothing is deleted and it stays readable."""
-    from parcelaudit.audit.workflow import discard_audit
+    from parcelaudit.audit.lifecycle import discard_audit
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
@@ -415,7 +411,7 @@ def list_command(
     db: DbOption = DEFAULT_DB_PATH,
 ) -> None:
     """List audits: id, current version, importer, period, status, who created it."""
-    from parcelaudit.audit.workflow import list_audits
+    from parcelaudit.audit.lifecycle import list_audits
     from parcelaudit.store import Store
 
     with Store.open(db) as store:

@@ -196,6 +196,7 @@ def _suggest_maps(
 def status(db: DbOption = DEFAULT_DB_PATH) -> None:
     """Show what the store holds: shipments and lines, date range, imports and rejects (verifies the file)."""
     from parcelaudit.store import Store, storage_failure
+    from parcelaudit.store.ingest import arrival_range, recent_imports
 
     with Store.open(db, read_only=True) as store:
         try:
@@ -214,17 +215,9 @@ def status(db: DbOption = DEFAULT_DB_PATH) -> None:
                 table.add_row(name, f"{count:,}")
         console.print(table)
         if counts.get("shipments"):
-            low, high = store.con.execute(
-                "SELECT min(arrival_date), max(arrival_date) FROM shipments"
-            ).fetchone()
+            low, high = arrival_range(store)
             console.print(f"arrivals from {low} to {high}")
-        recent = store.con.execute(
-            """SELECT i.import_id, i.source_path, i.finished_at, i.rows_read,
-                      (SELECT count(*) FROM shipments s WHERE s.import_id = i.import_id),
-                      (SELECT count(*) FROM lines l WHERE l.import_id = i.import_id),
-                      i.rows_duplicate, i.rows_rejected
-               FROM imports i ORDER BY i.import_id DESC LIMIT 10"""
-        ).fetchall()
+        recent = recent_imports(store, 10)
         if recent:
             imports = Table(title="Latest imports")
             for column in ("id", "file", "finished (UTC)", "read", "shipments", "lines", "dupl.", "rejected"):

@@ -2,7 +2,8 @@
 
 Parcels are built column-wise with numpy/pyarrow (a million parcels in well under a minute). Clean
 parcels trigger none of the rules behind the injected kinds; each injected parcel carries exactly one
-kind, recorded in truth.csv. Same seed, same files.
+kind (generate/injections.py), recorded in truth.csv. Same seed, same files. Policy dates (de minimis
+suspensions, the Type 86 start) come from the policy tables in rules/data.
 """
 
 from __future__ import annotations
@@ -20,33 +21,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from parcelaudit.generate import names
-from parcelaudit.generate.catalog import EXCLUDED_PRODUCTS, INVALID_HTS_PREFIX, PRODUCTS
+from parcelaudit.generate.catalog import PRODUCTS
 from parcelaudit.generate.columns import IndexedColumn
-from parcelaudit.generate.variants import screenable_entities, spelling_variant
+from parcelaudit.generate.injections import ALL_PRODUCTS, INJECTIONS, KINDS, MISSING_FIELDS
 from parcelaudit.generate.world import Parties, build_parties, consignee_columns
+from parcelaudit.rules.policy import load_policy
 
-ALL_PRODUCTS = PRODUCTS + EXCLUDED_PRODUCTS
-CHINA_SUSPENSION = date(2025, 5, 2)  # EO 14256: de minimis ends for goods of China and Hong Kong
-GLOBAL_SUSPENSION = date(2025, 8, 29)  # EO 14324: suspended for all countries
-ET86_START = date(2019, 9, 28)
 PORTS = ("4701", "2720", "3901", "5206", "2006", "4196")  # CBP port codes of large express hubs (realism)
+CHINA_GOODS = ("CN", "HK")  # the origins a country-specific suspension may name (EO 14256)
 
-KINDS = (
-    "order_split",
-    "consignee_day_over",
-    "undervalued",
-    "hts_invalid",
-    "hts_implausible",
-    "origin_mismatch",
-    "dm_suspended",
-    "over_threshold",
-    "excluded_goods",
-    "xinjiang_address",
-    "listed_entity",
-    "missing_elements",
-)
-NEEDS_DE_MINIMIS = {"order_split", "consignee_day_over", "over_threshold", "excluded_goods"}
-MISSING_FIELDS = ("seller_name", "seller_address", "consignee_name", "consignee_address")
+__all__ = ["KINDS", "de_minimis_available", "generate_dataset", "type86_start"]
 
 
 @dataclass
@@ -64,14 +48,27 @@ class Injection:
 
 
 def de_minimis_available(day_dates: np.ndarray, china_goods: np.ndarray) -> np.ndarray:
-    """Whether duty-free de minimis was available on each date, for parcels with or without goods of CN/HK.
-
-    EO 14256 ended it for products of China and Hong Kong (by origin, not by the country of shipment).
-    """
+    """Whether duty-free de minimis was available on each date, for parcels with or without goods of CN/HK,
+    as the de minimis suspension table (rules/data/de_minimis_suspensions.csv) has it: a suspension for all
+    countries reaches every parcel; one for CN or HK (EO 14256: by origin, not by the country of shipment)
+    reaches parcels with such goods."""
     dates = day_dates.astype("datetime64[D]")
-    return (dates < np.datetime64(GLOBAL_SUSPENSION)) & ~(
-        china_goods & (dates >= np.datetime64(CHINA_SUSPENSION))
-    )
+    available = np.ones(dates.shape, dtype=bool)
+    for row in load_policy().table("de_minimis_suspensions").to_pylist():
+        if row["country"] != "*" and row["country"] not in CHINA_GOODS:
+            continue
+        suspended = (dates >= np.datetime64(row["effective_from"])) & (
+            dates <= np.datetime64(row["effective_to"])
+        )
+        available &= ~(suspended if row["country"] == "*" else suspended & china_goods)
+    return available
+
+
+def type86_start() -> date:
+    """The first day of Entry Type 86: when the required-elements table starts to ask Type 86 entries alone
+    for their data (the Type 86 test, 84 FR 40079)."""
+    table = load_policy().table("required_elements")
+    return min(row["effective_from"] for row in table.to_pylist() if row["entry_types"] == "86")
 
 
 def _pick(values: Sequence[str], indices: np.ndarray) -> pa.Array:
@@ -121,29 +118,17 @@ class _Generator:
     def choose(self) -> dict[str, Injection]:
         rng = self.rng
         taken = np.zeros(self.P, dtype=bool)
-        avail = self.available(self.day, self.seller) & ~self.mail
         per_kind = max(3, round(self.rate * self.P))
         injections: dict[str, Injection] = {}
-        for kind in KINDS:
-            injection = Injection(kind)
-            if kind == "dm_suspended":
-                pool = self.surely_unavailable(self.day, self.seller) & ~self.mail
-            elif kind in NEEDS_DE_MINIMIS:
-                pool = avail.copy()
-                if kind == "order_split":
-                    # Room for two more days on which de minimis is still available.
-                    pool &= self.available(self.day + 2, self.seller) & (self.day + 2 < self.days)
-            elif kind == "xinjiang_address":
-                # The line becomes made in China: only where that cannot turn a clean claim into DM-ELIG.
-                pool = ~self.mail & self.parties.seller_any_cn[self.seller]
-            else:
-                pool = ~self.mail
+        for kind in INJECTIONS:
+            injection = Injection(kind.name)
+            pool = kind.pool(self)
             candidates = np.flatnonzero(pool & ~taken)
             if len(candidates) == 0:
                 injection.skipped = "no parcel in the date range allows this kind (de minimis timeline)"
-                injections[kind] = injection
+                injections[kind.name] = injection
                 continue
-            group_sizes = {"order_split": (2, 4), "consignee_day_over": (2, 5)}.get(kind)
+            group_sizes = kind.group_sizes
             count = min(per_kind, len(candidates))
             picks = rng.choice(candidates, size=count, replace=False)
             taken[picks] = True
@@ -158,7 +143,7 @@ class _Generator:
                     taken[extra] = True
                     group += [int(x) for x in extra]
                 injection.groups.append(group)
-            injections[kind] = injection
+            injections[kind.name] = injection
         self.taken = taken
         self._shape_groups(injections)
         return injections
@@ -170,40 +155,24 @@ class _Generator:
         fresh_ids = len(self.parties.consignee_weight) + np.arange(n_fresh)
         self.consignee[injected] = fresh_ids
         self.fresh_consignees = n_fresh
-        for kind in ("order_split", "consignee_day_over"):
-            for group in injections[kind].groups:
-                anchor = group[0]
-                for j, member in enumerate(group[1:], start=1):
-                    self.seller[member] = self.seller[anchor]
-                    self.consignee[member] = self.consignee[anchor]
-                    self.mail[member] = False
-                    self.gift[member] = False
-                    if kind == "order_split":
-                        self.order[member] = self.order[anchor]
-                        self.day[member] = self.day[anchor] + j
-                        self.base[member] = self.base[anchor] + 4 * j  # distinct SKUs within one order
-                    else:
-                        self.day[member] = self.day[anchor]
-                self.gift[anchor] = False
+        for kind in INJECTIONS:
+            for group in injections[kind.name].groups:
+                kind.shape_group(self, group)
 
     # -- lines --------------------------------------------------------------------------------------
     def draw_lines(self, injections: dict[str, Injection]) -> None:
         rng, parties = self.rng, self.parties
-        # A description that plainly names its chapter (a T-shirt, earbuds) makes a wrong code evident;
-        # starting the parcel's product window there keeps its SKUs distinct.
-        evident = np.array([i for i, p in enumerate(PRODUCTS) if p.category in ("apparel", "electronics")])
-        implausible = injections["hts_implausible"].parcels
-        self.base[implausible] = evident[rng.integers(0, len(evident), len(implausible))]
+        self.first_product: dict[int, int] = {}  # parcel -> product of its first line, where a kind chose
+        for kind in INJECTIONS:
+            kind.products(self, injections[kind.name].parcels)
         self.l_parcel = np.repeat(np.arange(self.P), self.n_lines)
         starts = np.concatenate([[0], np.cumsum(self.n_lines)[:-1]])
         L = len(self.l_parcel)
         self.l_no = np.arange(L) - starts[self.l_parcel] + 1
         self.l_product = (self.base[self.l_parcel] + self.l_no - 1) % len(PRODUCTS)
         first_line = starts
-        excluded = injections["excluded_goods"].parcels
-        self.l_product[first_line[excluded]] = len(PRODUCTS) + rng.integers(
-            0, len(EXCLUDED_PRODUCTS), len(excluded)
-        )
+        chosen = list(self.first_product)
+        self.l_product[first_line[chosen]] = [self.first_product[p] for p in chosen]
         medians = np.array([p.median_price for p in ALL_PRODUCTS])
         self.l_qty = 1 + rng.poisson(0.35, size=L)
         self.l_price = np.round(medians[self.l_product] * rng.lognormal(0.0, 0.35, size=L), 2)
@@ -218,33 +187,20 @@ class _Generator:
         self.l_mfr_country = IndexedColumn(parties.mfr_country, self.l_mfr)
 
     def set_values(self, injections: dict[str, Injection]) -> None:
-        rng = self.rng
         true_value = np.bincount(
             self.l_parcel, weights=np.round(self.l_qty * self.l_price, 2), minlength=self.P
         )
         scale = np.ones(self.P)
-        for kind, low, high in (("order_split", 450, 760), ("consignee_day_over", 450, 760)):
-            for p in injections[kind].parcels:
-                scale[p] = rng.uniform(low, high) / true_value[p]
-        for kind in ("excluded_goods", "dm_suspended"):
-            # Within the threshold, so that only the injected rule fires.
-            for p in injections[kind].parcels:
-                self.gift[p] = False
-                scale[p] = min(1.0, 700.0 / true_value[p])
-        for p in injections["undervalued"].parcels:
-            scale[p] = max(1.0, 25.0 / true_value[p])  # big enough that the gap exceeds 10% and $5
-        for p in injections["over_threshold"].parcels:
-            gift = rng.random() < 0.3
-            self.gift[p] = gift
-            scale[p] = (rng.uniform(101, 400) if gift else rng.uniform(805, 1800)) / true_value[p]
+        for kind in INJECTIONS:
+            kind.scale(self, injections[kind.name].parcels, true_value, scale)
         self.l_price = np.round(self.l_price * scale[self.l_parcel], 2)
         self.order_value = np.round(self.l_qty * self.l_price, 2)  # what the buyer paid per line
         declared_scale = np.ones(self.P)
-        for p in injections["undervalued"].parcels:
-            declared_scale[p] = rng.uniform(0.3, 0.6)
+        for kind in INJECTIONS:
+            kind.declare(self, injections[kind.name].parcels, declared_scale)
         self.l_value = np.round(self.order_value * declared_scale[self.l_parcel], 2)
         self.declared = np.round(np.bincount(self.l_parcel, weights=self.l_value, minlength=self.P), 2)
-        over = injections["over_threshold"].parcels
+        over = [p for kind in INJECTIONS if kind.keeps_gift_over_limit for p in injections[kind.name].parcels]
         self.gift &= (self.declared <= 100) | np.isin(np.arange(self.P), over)
 
     def set_entry_types(self, injections: dict[str, Injection]) -> None:
@@ -252,14 +208,15 @@ class _Generator:
         dates = self.dates(self.day)
         avail = self.available(self.day, self.seller)
         threshold = np.where(self.gift, 100.0, 800.0)
-        type86 = (rng.random(P) < 0.35) & (dates >= np.datetime64(ET86_START))
+        type86 = (rng.random(P) < 0.35) & (dates >= np.datetime64(type86_start()))
         claim = np.where(type86, "86", "321")
         entry = np.where(self.declared <= 2500, "11", "01").astype(object)
         clean_claim = avail & (self.declared <= threshold) & ~self.taken
         entry[clean_claim] = claim[clean_claim]
-        for kind in (*NEEDS_DE_MINIMIS, "dm_suspended"):
-            parcels = injections[kind].parcels
-            entry[parcels] = claim[parcels]
+        for kind in INJECTIONS:
+            if kind.claims_de_minimis:
+                parcels = injections[kind.name].parcels
+                entry[parcels] = claim[parcels]
         entry[self.mail] = "postal"
         self._fix_consignee_days(entry)
         self.entry = entry
@@ -278,88 +235,15 @@ class _Generator:
 
     # -- per-field injections ------------------------------------------------------------------------
     def inject_fields(self, injections: dict[str, Injection]) -> dict[str, np.ndarray]:
-        rng = self.rng
-        first = self.first_line
-        shipment_blanks: dict[str, np.ndarray] = {
-            name: np.zeros(self.P, dtype=bool) for name in MISSING_FIELDS
-        }
+        """Let every kind change its parcels' fields and record its truth rows; returns the blanked
+        shipment fields (field -> mask)."""
+        self.blanks: dict[str, np.ndarray] = {name: np.zeros(self.P, dtype=bool) for name in MISSING_FIELDS}
         self.seller_name = IndexedColumn(self.parties.seller_name, self.seller)
         self.seller_address = IndexedColumn(self.parties.seller_address, self.seller)
-        self.hts_dotted = rng.random(len(self.l_parcel)) < 0.3
-        for p in injections["hts_invalid"].parcels:
-            line = first[p]
-            self.l_hts[line] = INVALID_HTS_PREFIX + f"{rng.integers(0, 10**8):08d}"
-            self.truth.append(("hts_invalid", p, str(self.l_no[line]), self.l_hts[line]))
-        electronics = [p.hts10 for p in PRODUCTS if p.category == "electronics"]
-        apparel = [p.hts10 for p in PRODUCTS if p.category == "apparel"]
-        for p in injections["hts_implausible"].parcels:
-            line = first[p]
-            category = ALL_PRODUCTS[self.l_product[line]].category
-            pool = apparel if category == "electronics" else electronics
-            self.l_hts[line] = pool[rng.integers(len(pool))]
-            self.truth.append(
-                (
-                    "hts_implausible",
-                    p,
-                    str(self.l_no[line]),
-                    f"{ALL_PRODUCTS[self.l_product[line]].description} -> {self.l_hts[line]}",
-                )
-            )
-        for p in injections["origin_mismatch"].parcels:
-            line = first[p]
-            options = [c for c in ("VN", "IN", "BD", "KH", "MY", "TH", "MX") if c != self.l_origin[line]]
-            self.l_origin[line] = options[rng.integers(len(options))]
-            self.truth.append(
-                (
-                    "origin_mismatch",
-                    p,
-                    str(self.l_no[line]),
-                    f"origin {self.l_origin[line]} vs manufacturer {self.parties.mfr_country[self.l_mfr[line]]}",
-                )
-            )
-        for p in injections["xinjiang_address"].parcels:
-            address = names.XINJIANG_ADDRESSES[rng.integers(len(names.XINJIANG_ADDRESSES))].format(
-                n=rng.integers(1, 300)
-            )
-            if rng.random() < 0.8:
-                line = first[p]
-                self.l_mfr_address[line] = address
-                self.l_origin[line] = self.l_mfr_country[line] = "CN"
-                self.truth.append(
-                    ("xinjiang_address", p, str(self.l_no[line]), f"manufacturer_address: {address}")
-                )
-            else:
-                self.seller_address[p] = address
-                self.truth.append(("xinjiang_address", p, "", f"seller_address: {address}"))
-        entities = screenable_entities()
-        for p in injections["listed_entity"].parcels:
-            entity = entities[rng.integers(len(entities))]
-            variant, how = spelling_variant(rng, entity)
-            if rng.random() < 0.7:
-                line = first[p]
-                self.l_mfr_name[line] = variant
-                self.truth.append(
-                    (
-                        "listed_entity",
-                        p,
-                        str(self.l_no[line]),
-                        f"manufacturer_name: {variant} ~ {entity} ({how})",
-                    )
-                )
-            else:
-                self.seller_name[p] = variant
-                self.truth.append(("listed_entity", p, "", f"seller_name: {variant} ~ {entity} ({how})"))
-        for p in injections["missing_elements"].parcels:
-            name = MISSING_FIELDS[rng.integers(len(MISSING_FIELDS))]
-            shipment_blanks[name][p] = True
-            self.truth.append(("missing_elements", p, "", name))
-        for kind in ("order_split", "consignee_day_over", "undervalued", "dm_suspended", "over_threshold"):
-            for group in injections[kind].groups:
-                for p in group:
-                    self.truth.append((kind, p, "", f"group of {len(group)}" if len(group) > 1 else ""))
-        for p in injections["excluded_goods"].parcels:
-            self.truth.append(("excluded_goods", p, "1", ALL_PRODUCTS[self.l_product[first[p]]].description))
-        return shipment_blanks
+        self.hts_dotted = self.rng.random(len(self.l_parcel)) < 0.3
+        for kind in INJECTIONS:
+            kind.mark(self, injections[kind.name])
+        return self.blanks
 
     # -- tables --------------------------------------------------------------------------------------
     def tables(self, blanks: dict[str, np.ndarray]) -> dict[str, pa.Table]:

@@ -1,26 +1,24 @@
-"""Demo hook: one origin verification report (HTML + PDF) from simulated data, without ../shared."""
+"""Demo hook: one origin verification from simulated data, without ../shared (the report is a face:
+parcelaudit.reports.origin_report.write_verify_report)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from parcelaudit.origin.raster import read_isoscape
-from parcelaudit.origin.report import write_verify_report
 from parcelaudit.origin.samples import read_samples
 from parcelaudit.origin.simulated import write_simulated
-from parcelaudit.origin.workflow import run_origin
+from parcelaudit.origin.workflow import OriginRun, run_origin
 
 
-def run_demo(out_dir: Path) -> list[Path]:
-    """Simulate a cotton reference set and three lab results, verify the claims, write the report."""
+def run_demo(out_dir: Path) -> OriginRun:
+    """Simulate a cotton reference set and three lab results (written under out_dir) and verify the claims."""
     out_dir = Path(out_dir)
     paths = write_simulated(out_dir / "origin-data")
-    run = run_origin(
+    return run_origin(
         read_samples(paths["results"]),
         read_samples(paths["reference"]),
         isoscape=read_isoscape(paths["isoscape"], marker="d2H"),
         marker="d2H",
         validate=True,
     )
-    html, pdf = write_verify_report(run, out_dir, stem="origin_report")
-    return [html, pdf]

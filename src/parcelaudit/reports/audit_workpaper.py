@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from parcelaudit.audit.workflow import sample_sheet
+from parcelaudit.audit.results_sheet import sample_sheet
 from parcelaudit.csv_safety import neutralise
 from parcelaudit.outputs import atomic_path
 

@@ -1,49 +1,25 @@
-"""The audit report (HTML + PDF) and workpaper: a face over the stored audit, with matplotlib charts."""
+"""The audit report (HTML + PDF) and workpaper: a face over the stored audit, with matplotlib charts.
+
+Writing it is the audit's last step (`reported`), logged with the SHA-256 of every file."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from parcelaudit.audit.evaluation import latest_evaluation, treat_untested
-from parcelaudit.audit.reconcile import reconcile
+from parcelaudit.audit.evaluate import latest_evaluation
+from parcelaudit.audit.evaluation import treat_untested
+from parcelaudit.audit.lifecycle import get_audit, require_status, set_status, version_label, versions
 from parcelaudit.audit.results import sampled_results
-from parcelaudit.audit.workflow import (
-    RECONCILE_GRACE_DAYS,
-    _require,
-    _set_status,
-    get_audit,
-    load_scope,
-    log_step,
-    steps,
-    version_label,
-    versions,
-)
-from parcelaudit.audit.workpaper import write_workpaper
+from parcelaudit.audit.scope import reconcile_scope
+from parcelaudit.audit.steplog import log_step, steps
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.hashing import file_sha256
-
-
-def reconcile_audit(store, audit: dict):
-    """Reconcile the audited importer's orders, payments and parcels for the audit period."""
-    from parcelaudit.audit.importers import require_importer
-
-    require_importer(store, audit["importer"], audit["importer_by"])
-    start = audit["period_start"] - timedelta(days=RECONCILE_GRACE_DAYS)
-    shipments, _ = load_scope(store, audit, widen=RECONCILE_GRACE_DAYS)
-    orders = store.read_table(
-        "orders",
-        f"{audit['importer_by']} = ? AND order_date BETWEEN ? AND ?",
-        [audit["importer"], start, audit["period_end"]],
-    )
-    ids = sorted(set(orders["order_id"].to_pylist()) | {o for o in shipments["order_id"].to_pylist() if o})
-    payments = store.read_table("payments", "list_contains(?, order_id)", [ids])
-    return reconcile(shipments, orders, payments, period=(audit["period_start"], audit["period_end"]))
+from parcelaudit.reports.audit_workpaper import write_workpaper
+from parcelaudit.reports.render import chart_data_uri, new_figure, write_html_and_pdf
 
 
 def _charts(evaluation: dict, items: list[dict], reconciliation) -> dict[str, str]:
-    from parcelaudit.reports.render import chart_data_uri, new_figure
-
     charts = {}
     errors = [i["audited_duty"] - i["book_duty"] for i in items if i["in_error"]]
     fig, ax = new_figure()
@@ -109,7 +85,7 @@ def confined(out_dir: Path, name: str) -> Path:
 def build_context(store, audit_id: str, with_reconciliation: bool = True) -> dict:
     """Everything the report and workpaper show, read from the store."""
     audit = get_audit(store, audit_id)
-    _require(audit, "evaluated")
+    require_status(audit, "evaluated")
     audit_id = audit["audit_id"]
     evaluation = latest_evaluation(store, audit_id)
     treatment = evaluation.get("untested", {"treatment": "error"})["treatment"]
@@ -118,7 +94,7 @@ def build_context(store, audit_id: str, with_reconciliation: bool = True) -> dic
     treated = {i["item_id"]: i for i in items}
     # Every sampled item for the workpaper, marked whether it entered the projection.
     all_items = [{**treated.get(i["item_id"], i), "in_projection": i["item_id"] in treated} for i in listed]
-    reconciliation = reconcile_audit(store, audit) if with_reconciliation else None
+    reconciliation = reconcile_scope(store, audit) if with_reconciliation else None
     findings = sorted((i for i in items if i["in_error"]), key=lambda i: i["book_duty"] - i["audited_duty"])
     from parcelaudit import __version__
 
@@ -142,8 +118,6 @@ def build_context(store, audit_id: str, with_reconciliation: bool = True) -> dic
 def write_report(store, audit_id: str, out_dir: Path, *, actor: str | None = None) -> list[Path]:
     """Write audit_<id>.html, .pdf and the .xlsx workpaper into out_dir (nowhere else) and log the report
     step with the SHA-256 of each file."""
-    from parcelaudit.reports.render import write_html_and_pdf
-
     context = build_context(store, audit_id)
     audit = context["audit"]
     stem = f"audit_{audit['audit_id']}"
@@ -154,7 +128,7 @@ def write_report(store, audit_id: str, out_dir: Path, *, actor: str | None = Non
     files = [html, pdf, workpaper]
     with store.transaction():
         if audit["version"] == audit["latest_version"]:
-            _set_status(store, audit["audit_id"], "reported")
+            set_status(store, audit["audit_id"], "reported")
         log_step(
             store,
             audit["audit_id"],
