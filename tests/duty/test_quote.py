@@ -21,8 +21,8 @@ def _parts(q):
 
 
 def test_a_line_the_tables_do_not_cover_is_never_verified():
-    # a Chinese line on no loaded Section 301 list: the program is incomplete, so the quote says so
-    q = quote("6912004810", "CN", date(2024, 6, 1), 100)
+    # 8517.12 (phones of HS 2017) is no line of the 2025 edition the Section 301 lists are keyed to
+    q = quote("8517120050", "CN", date(2021, 6, 1), 100)
     assert _parts(q)["S301-CN-NOT-COVERED"].status == "unverified"
     assert not q.verified and "S301-CN-NOT-COVERED" in q.unverified
     # an HTS code missing from the schedule has no MFN rate and is unverified, not silently 0 and verified
@@ -30,6 +30,23 @@ def test_a_line_the_tables_do_not_cover_is_never_verified():
     assert _parts(unknown)["MFN"].status == "unverified" and not unknown.verified
     # a date after the last loaded policy change is flagged
     assert _parts(quote(TEE, "VN", date(2027, 1, 4), 100))["HORIZON-NOT-COVERED"].status == "unverified"
+
+
+def test_section_301_lists_are_loaded_in_full(shared_data):
+    # 9403.60.80 is on List 3 (9903.88.03): 10% from 2018-09-24, 25% from 2019-05-10
+    l3 = _parts(quote("9403608081", "CN", date(2019, 6, 1), 100))["S301-L3-25"]
+    assert l3.rate == Decimal("0.25") and l3.status == "verified" and "84 FR 20459" in l3.citation
+    # 6912.00.48 (ceramic tableware) is on no list: no Section 301 duty, and verifiably so
+    free = _parts(quote("6912004810", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    assert free.rate == 0 and free.status == "verified"
+    # before the first list took effect, nothing is claimed either way
+    assert not any(m.startswith("S301") for m in _parts(quote("9403608081", "CN", date(2018, 7, 5), 100)))
+    # a line raised by the four-year review: its earlier list is not recorded, so it is said, not guessed
+    gap = _parts(quote("2504101000", "CN", date(2025, 6, 1), 100))["S301-CN-NOT-COVERED"]
+    assert gap.status == "unverified" and "9903.91.06" in gap.note
+    # a line the file puts on two lists (split at the 10-digit level) is unverified
+    split = _parts(quote("8517620090", "CN", date(2024, 6, 1), 100))
+    assert split["S301-L3G-25"].status == "unverified" and "several lists" in split["S301-L3G-25"].note
 
 
 def test_mfn_is_verified_only_where_the_loaded_edition_shows_the_rate_in_force(shared_data):

@@ -124,16 +124,27 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
 
 
 def measures_in_force(on: date, origins: list[str], codes: list[str]) -> list[dict]:
-    """Measures in force on a date for any of the origins and HTS codes (for explanations)."""
+    """Measures in force on a date for any of the origins and HTS codes (for explanations), the rows of
+    measures.csv and the list-file measures whose lists hold the codes' 8-digit lines."""
+    tables = load_tables()
+    found = [
+        m
+        for m in tables.measures
+        if any(m.covers(code, origin, on) >= 0 for code in codes for origin in origins)
+    ]
+    for item in tables.list_measures:
+        lines = tables.hts_lists[item.list_file].lines
+        member = any((item.list_id, item.measure.chapter99) in lines.get(code[:8], ()) for code in codes)
+        if member and any(item.measure.covers(code, origin, on) >= 0 for code in codes for origin in origins):
+            found.append(item.measure)
     return [
         {
             "measure_id": m.measure_id,
             "country": " ".join(sorted(m.countries)) or "*",
-            "hts_prefix": " ".join(m.hts_scope) or "*",
+            "hts_prefix": " ".join(m.hts_scope) or "list: " + ", ".join(sorted({c[:8] for c in codes})),
             "rate": float(m.rate),
             "status": m.status,
             "citation": m.citation,
         }
-        for m in load_tables().measures
-        if any(m.covers(code, origin, on) >= 0 for code in codes for origin in origins)
+        for m in found
     ]

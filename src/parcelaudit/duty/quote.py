@@ -11,7 +11,7 @@ Learning Resources v. Trump. Money: see duty.money.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -254,12 +254,87 @@ def _measures_for(origin: str) -> tuple[Measure, ...]:
 
 
 def _matches(tables: DutyTables, code: str, origin: str, on: date) -> dict[str, Measure]:
+    """Per program, the measure that applies: the longest matching HTS prefix of measures.csv, or the
+    list-file measure in force for the code's 8-digit line (a curated row of equal length wins a tie)."""
     best: dict[str, tuple[int, Measure]] = {}
     for measure in _measures_for(origin):
         strength = measure.covers(code, origin, on)
         if strength >= 0 and strength > best.get(measure.program, (-1, measure))[0]:
             best[measure.program] = (strength, measure)
+    for program, measure in _list_matches(tables, code, origin, on).items():
+        if len(code[:8]) > best.get(program, (-1, measure))[0]:
+            best[program] = (len(code[:8]), measure)
     return {program: found for program, (_, found) in best.items()}
+
+
+def _list_matches(tables: DutyTables, code: str, origin: str, on: date) -> dict[str, Measure]:
+    """Per program, the list-file measure in force for the code's 8-digit line. A line the file puts on
+    several lists (split at the 10-digit level) takes its earliest list and is unverified."""
+    found: dict[str, list] = {}
+    for item in tables.list_measures:
+        pairs = tables.hts_lists[item.list_file].lines.get(code[:8], ())
+        measure = item.measure
+        if (item.list_id, measure.chapter99) in pairs and measure.covers(code, origin, on) >= 0:
+            found.setdefault(measure.program, []).append((measure, pairs))
+    chosen: dict[str, Measure] = {}
+    for program, hits in found.items():
+        measure, pairs = min(hits, key=lambda hit: hit[0].start)
+        if len(pairs) > 1:
+            headings = ", ".join(heading for _, heading in pairs)
+            note = f"8-digit line on several lists ({headings}), split at the 10-digit level: not modelled"
+            measure = replace(
+                measure, status="unverified", note="; ".join(n for n in (measure.note, note) if n)
+            )
+        chosen[program] = measure
+    return chosen
+
+
+def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date) -> Component | None:
+    """For a program with a full list file in force: a verified 'not listed' component when the code's line
+    exists in the list's edition and is on none of its lists, else an unverified 'not covered' one saying
+    why; None where no list file covers this program, origin and date."""
+    for hts_list in tables.hts_lists.values():
+        if hts_list.program != program or not (hts_list.complete_from <= on <= hts_list.complete_to):
+            continue
+        if hts_list.countries and origin not in hts_list.countries:
+            continue
+        pairs = hts_list.lines.get(code[:8])
+        edition = load_editions().get(hts_list.edition)
+        if pairs:
+            headings = ", ".join(heading for _, heading in pairs)
+            status, note = (
+                "unverified",
+                f"line is on {headings} only from a later date; its list before is not recorded",
+            )
+        elif len(code) < 8:
+            status, note = "unverified", "a 6-digit code cannot be matched to 8-digit list lines"
+        elif edition is not None and edition.complete and edition.lookup(code) is not None:
+            return Component(
+                f"{program}-NOT-LISTED",
+                program,
+                Decimal(0),
+                Decimal("0.00"),
+                hts_list.citation,
+                "verified",
+                note=f"HTS {code[:8]} is on none of the lists (full list of the {hts_list.edition} edition loaded)",
+            )
+        else:
+            status = "unverified"
+            note = f"HTS {code[:8]} is not a line of the {hts_list.edition} edition the lists are keyed to"
+            if edition is None or not edition.complete:
+                note = (
+                    f"the full {hts_list.edition} schedule is not loaded, so HTS {code[:8]} cannot be placed"
+                )
+        return Component(
+            f"{program}-NOT-COVERED",
+            program,
+            Decimal(0),
+            Decimal("0.00"),
+            hts_list.citation,
+            status,
+            note=note,
+        )
+    return None
 
 
 def _exemption(tables: DutyTables, lists: tuple[str, ...], code: str, on: date):
@@ -278,6 +353,10 @@ def _additional(tables: DutyTables, code: str, origin: str, on: date, claimed: s
     for name, program in tables.programs.items():
         measure = matched.get(name)
         if measure is None:
+            gap = _list_gap(tables, name, code, origin, on)
+            if gap is not None:
+                parts.append(gap)
+                continue
             applies = (not program.placeholder_countries or origin in program.placeholder_countries) and (
                 not program.placeholder_hts or code.startswith(program.placeholder_hts)
             )
@@ -416,6 +495,8 @@ def change_dates() -> tuple[date, ...]:
     tables = load_tables()
     found: set[date] = set()
     periods = [(m.start, m.end) for m in tables.measures] + [(e.start, e.end) for e in tables.exemptions]
+    periods += [(item.measure.start, item.measure.end) for item in tables.list_measures]
+    periods += [(hts_list.complete_from, hts_list.complete_to) for hts_list in tables.hts_lists.values()]
     periods += [(p.start, p.end) for p in tables.postal]
     periods += [
         (p.placeholder_start, p.placeholder_end) for p in tables.programs.values() if p.placeholder_start

@@ -8,7 +8,7 @@ Every row names its primary source in `citation` and its `status` (verified / un
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -114,6 +114,34 @@ class Fee:
 
 
 @dataclass(frozen=True)
+class HtsList:
+    """A full list of 8-digit HTS lines (one file), keyed to one annual edition of the schedule.
+
+    `lines` maps an 8-digit line to its (list, chapter 99 heading) pairs; a line absent from `lines` but
+    present in that edition is verifiably on none of the file's lists from `complete_from` to `complete_to`.
+    """
+
+    list_file: str
+    program: str
+    edition: int
+    complete_from: date
+    complete_to: date
+    countries: frozenset[str]
+    lines: dict[str, tuple[tuple[str, str], ...]]
+    citation: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ListMeasure:
+    """A rate period of one list of a list file: applies to every line the file puts on that list."""
+
+    list_file: str
+    list_id: str
+    measure: Measure  # hts_scope is empty: membership comes from the list file
+
+
+@dataclass(frozen=True)
 class DutyTables:
     """All duty tables, loaded once."""
 
@@ -123,6 +151,8 @@ class DutyTables:
     exemptions: tuple[Exemption, ...]
     postal: tuple[PostalMethod, ...]
     fees: tuple[Fee, ...]
+    hts_lists: dict[str, HtsList] = field(default_factory=dict)
+    list_measures: tuple[ListMeasure, ...] = ()
 
 
 def _rows(name: str) -> list[tuple[int, dict[str, str]]]:
@@ -239,31 +269,8 @@ def load_tables() -> DutyTables:
     measures = []
     for number, row in _rows("measures.csv"):
         cell = _Cell("measures.csv", number, row)
-        if cell.text("program") not in programs:
-            raise cell.fail(
-                "program", f"unknown program {cell.text('program')!r}", "define it in programs.csv"
-            )
-        if not cell.text("citation"):
-            raise cell.fail("citation", "every measure needs its primary source", "cite FR, CFR or CSMS")
-        start, end = _period(cell)
         scope = cell.text("hts_scope")
-        measures.append(
-            Measure(
-                measure_id=cell.text("measure_id"),
-                program=cell.text("program"),
-                countries=_countries(cell, "countries", groups),
-                except_countries=_countries(cell, "except_countries", groups),
-                hts_scope=() if scope == "*" else tuple(scope.split()),
-                rate=cell.decimal("rate") or Decimal(0),
-                start=start,
-                end=end,
-                status=cell.status(),
-                preference_exempt=cell.text("preference_exempt"),
-                chapter99=cell.text("chapter99"),
-                citation=cell.text("citation"),
-                note=cell.text("note"),
-            )
-        )
+        measures.append(_measure(cell, groups, programs, () if scope == "*" else tuple(scope.split())))
     exemptions = [
         Exemption(cell.text("list_id"), cell.text("hts_prefix"), *rest)
         for cell, *rest in _dated("exemptions.csv")
@@ -287,4 +294,90 @@ def load_tables() -> DutyTables:
         Fee(cell.text("fee"), start, end, cell.decimal("amount") or Decimal(0), *rest)
         for cell, start, end, *rest in _dated("fees.csv")
     ]
-    return DutyTables(tuple(measures), programs, groups, tuple(exemptions), tuple(postal), tuple(fees))
+    hts_lists = _hts_lists(groups, programs)
+    list_measures = _list_measures(groups, programs, hts_lists)
+    return DutyTables(
+        tuple(measures),
+        programs,
+        groups,
+        tuple(exemptions),
+        tuple(postal),
+        tuple(fees),
+        hts_lists,
+        list_measures,
+    )
+
+
+def _measure(cell: _Cell, groups, programs, scope: tuple[str, ...]) -> Measure:
+    """The Measure a measures.csv or list_measures.csv row describes."""
+    if cell.text("program") not in programs:
+        raise cell.fail("program", f"unknown program {cell.text('program')!r}", "define it in programs.csv")
+    if not cell.text("citation"):
+        raise cell.fail("citation", "every measure needs its primary source", "cite FR, CFR or CSMS")
+    start, end = _period(cell)
+    return Measure(
+        measure_id=cell.text("measure_id"),
+        program=cell.text("program"),
+        countries=_countries(cell, "countries", groups),
+        except_countries=_countries(cell, "except_countries", groups),
+        hts_scope=scope,
+        rate=cell.decimal("rate") or Decimal(0),
+        start=start,
+        end=end,
+        status=cell.status(),
+        preference_exempt=cell.text("preference_exempt"),
+        chapter99=cell.text("chapter99"),
+        citation=cell.text("citation"),
+        note=cell.text("note"),
+    )
+
+
+def _list_lines(name: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """An HTS list file (hts8, list, ch99_code): 8-digit line -> its (list, heading) pairs."""
+    lines: dict[str, list[tuple[str, str]]] = {}
+    for number, row in _rows(name):
+        cell = _Cell(name, number, row)
+        hts8 = cell.text("hts8")
+        if len(hts8) != 8 or not hts8.isdigit():
+            raise cell.fail("hts8", f"{hts8!r} is not an 8-digit HTS line", "write 8 digits, no dots")
+        if not cell.text("list") or not cell.text("ch99_code"):
+            raise cell.fail("list", "list and ch99_code are required", "name the list and its heading")
+        lines.setdefault(hts8, []).append((cell.text("list"), cell.text("ch99_code")))
+    return {code: tuple(pairs) for code, pairs in lines.items()}
+
+
+def _hts_lists(groups, programs) -> dict[str, HtsList]:
+    found: dict[str, HtsList] = {}
+    for number, row in _rows("hts_lists.csv"):
+        cell = _Cell("hts_lists.csv", number, row)
+        if cell.text("program") not in programs:
+            raise cell.fail(
+                "program", f"unknown program {cell.text('program')!r}", "define it in programs.csv"
+            )
+        name = cell.text("list_file")
+        found[name] = HtsList(
+            list_file=name,
+            program=cell.text("program"),
+            edition=int(cell.decimal("edition") or 0),
+            complete_from=cell.day("complete_from"),
+            complete_to=cell.day("complete_to", OPEN_END),
+            countries=_countries(cell, "countries", groups),
+            lines=_list_lines(name),
+            citation=cell.text("citation"),
+            note=cell.text("note"),
+        )
+    return found
+
+
+def _list_measures(groups, programs, hts_lists: dict[str, HtsList]) -> tuple[ListMeasure, ...]:
+    found = []
+    for number, row in _rows("list_measures.csv"):
+        cell = _Cell("list_measures.csv", number, row)
+        name = cell.text("list_file")
+        if name not in hts_lists:
+            raise cell.fail("list_file", f"unknown list file {name!r}", "declare it in hts_lists.csv")
+        pair = (cell.text("list"), cell.text("chapter99"))
+        if not any(pair in pairs for pairs in hts_lists[name].lines.values()):
+            raise cell.fail("list", f"no line of {name} is on list {pair[0]} ({pair[1]})", "check the names")
+        found.append(ListMeasure(name, pair[0], _measure(cell, groups, programs, ())))
+    return tuple(found)
