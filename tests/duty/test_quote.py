@@ -189,9 +189,12 @@ def test_coverage_report_names_every_program_and_its_gaps():
     summary = {row["program"]: row for row in coverage_summary()}
     assert set(summary) == set(load_tables().programs)
     assert summary["S122"]["to"] == "2026-07-23" and summary["IEEPA-RECIP"]["countries"].startswith("all")
+    assert summary["S301-CN"]["hts"] == "full list: 10,404 lines of the 2025 edition"
     rows = coverage_rows()
-    assert {r["kind"] for r in rows} == {"measure", "exemption", "postal", "fee"}
+    assert {r["kind"] for r in rows} == {"measure", "list measure", "list", "exemption", "postal", "fee"}
     assert all(r["citation"] for r in rows)
+    l3 = next(r for r in rows if r["id"] == "S301-L3-25")
+    assert l3["hts"].startswith("5,") and l3["from"] == "2019-05-10" and l3["status"] == "verified"
 
 
 def test_quotes_meet_floats_and_iso_dates():

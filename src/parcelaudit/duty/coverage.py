@@ -41,6 +41,8 @@ def coverage_rows(tables: DutyTables | None = None) -> list[dict[str, str]]:
     for m in tables.measures:
         program = tables.programs[m.program]
         lists = "complete" if program.hts_complete else "partial: lines not listed get 'not covered'"
+        if any(h.program == m.program for h in tables.hts_lists.values()):
+            lists = "curated row; lines of the full list file take their list measure"
         status = m.status + (", refundable" if program.refundable_from else "")
         scope = " ".join(m.hts_scope) or "all lines"
         rows.append(
@@ -56,6 +58,40 @@ def coverage_rows(tables: DutyTables | None = None) -> list[dict[str, str]]:
                 status,
                 lists,
                 m.citation,
+            )
+        )
+    for item in tables.list_measures:
+        m, hts_list = item.measure, tables.hts_lists[item.list_file]
+        count = sum((item.list_id, m.chapter99) in pairs for pairs in hts_list.lines.values())
+        rows.append(
+            _row(
+                "list measure",
+                m.program,
+                m.measure_id,
+                _countries(m.countries, m.except_countries),
+                f"{count:,} lines on list {item.list_id} ({m.chapter99}) of {item.list_file}",
+                f"{m.rate * 100:g}%",
+                m.start,
+                m.end,
+                m.status + (", refundable" if tables.programs[m.program].refundable_from else ""),
+                f"full list of the {hts_list.edition} edition",
+                m.citation,
+            )
+        )
+    for name, hts_list in tables.hts_lists.items():
+        rows.append(
+            _row(
+                "list",
+                hts_list.program,
+                name,
+                _countries(hts_list.countries),
+                f"{len(hts_list.lines):,} lines of the {hts_list.edition} edition",
+                "",
+                hts_list.complete_from,
+                hts_list.complete_to,
+                "complete",
+                hts_list.note,
+                hts_list.citation,
             )
         )
     for e in tables.exemptions:
@@ -104,9 +140,17 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
     summary = []
     for name, program in tables.programs.items():
         measures = [m for m in tables.measures if m.program == name]
+        measures += [item.measure for item in tables.list_measures if item.measure.program == name]
         countries = sorted({c for m in measures for c in m.countries})
         if not measures or any(not m.countries for m in measures):
             countries = ["all", *(["+", *countries] if countries else [])]
+        listed = [h for h in tables.hts_lists.values() if h.program == name]
+        if listed:
+            hts = "; ".join(f"full list: {len(h.lines):,} lines of the {h.edition} edition" for h in listed)
+        elif all(not m.hts_scope for m in measures):
+            hts = "all lines"
+        else:
+            hts = "complete" if program.hts_complete else "by prefix, partial"
         start = min((m.start for m in measures), default=program.placeholder_start)
         end = max((m.end for m in measures), default=OPEN_END)
         summary.append(
@@ -114,6 +158,7 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
                 "program": name,
                 "authority": program.authority,
                 "countries": " ".join(countries),
+                "hts": hts,
                 "from": start.isoformat() if start else "",
                 "to": "open" if end == OPEN_END else end.isoformat(),
                 "verified": f"{sum(m.status == 'verified' for m in measures)}/{len(measures)}",
