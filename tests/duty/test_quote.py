@@ -36,9 +36,12 @@ def test_section_301_lists_are_loaded_in_full(shared_data):
     # 9403.60.80 is on List 3 (9903.88.03): 10% from 2018-09-24, 25% from 2019-05-10
     l3 = _parts(quote("9403608081", "CN", date(2019, 6, 1), 100))["S301-L3-25"]
     assert l3.rate == Decimal("0.25") and l3.status == "verified" and "84 FR 20459" in l3.citation
-    # 6912.00.48 (ceramic tableware) is on no list: no Section 301 duty, and verifiably so
-    free = _parts(quote("6912004810", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    # 9503.00.00 (toys, List 4B that never took effect) is on no list: no Section 301 duty, verifiably so
+    free = _parts(quote("9503000073", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
     assert free.rate == 0 and free.status == "verified"
+    # a line whose text changed after the lists were drawn (6912.00.48, 2020-07-01) is not listed, unconfirmed
+    changed = _parts(quote("6912004810", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    assert changed.rate == 0 and changed.status == "unverified" and "2020-07-01" in changed.note
     # before the first list took effect, nothing is claimed either way
     assert not any(m.startswith("S301") for m in _parts(quote("9403608081", "CN", date(2018, 7, 5), 100)))
     # a line raised by the four-year review: its earlier list is not recorded, so it is said, not guessed

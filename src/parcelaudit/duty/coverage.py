@@ -193,3 +193,24 @@ def measures_in_force(on: date, origins: list[str], codes: list[str]) -> list[di
         }
         for m in found
     ]
+
+
+def measures_markdown(tables: DutyTables | None = None) -> list[str]:
+    """The measures of measures.csv and list_measures.csv as the rows of the docs/checks.md table
+    (measure, program, countries, HTS, rate, from, to, status, source)."""
+    tables = tables or load_tables()
+    entries = [(m, " ".join(m.hts_scope) or "all") for m in tables.measures]
+    for item in tables.list_measures:
+        m = item.measure
+        count = sum((item.list_id, m.chapter99) in p for p in tables.hts_lists[item.list_file].lines.values())
+        entries.append((m, f"{count:,} lines of {item.list_file} (list {item.list_id})"))
+    rows = []
+    for m, hts in entries:
+        rate = f"{m.topup * 100:g}% minus column 1" if m.topup is not None else f"{m.rate * 100:g}%"
+        to = "" if m.end == OPEN_END else m.end.isoformat()
+        countries = _countries(m.countries, m.except_countries)
+        rows.append(
+            f"| {m.measure_id} | {m.program} | {countries} | {hts} | {rate} | {m.start} | {to} | {m.status} "
+            f"| {m.citation} |"
+        )
+    return rows

@@ -309,14 +309,25 @@ def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date
         elif len(code) < 8:
             status, note = "unverified", "a 6-digit code cannot be matched to 8-digit list lines"
         elif edition is not None and edition.complete and edition.lookup(code) is not None:
+            line = edition.lookup(code)
+            status, note = (
+                "verified",
+                f"HTS {code[:8]} is on none of the lists (full list of the {hts_list.edition} edition)",
+            )
+            if line.begin is not None and line.begin > hts_list.complete_from:
+                status = "unverified"
+                note += (
+                    f"; the line's text dates from {line.begin}, after the lists were drawn, so a list may reach it "
+                    "under an earlier code"
+                )
             return Component(
                 f"{program}-NOT-LISTED",
                 program,
                 Decimal(0),
                 Decimal("0.00"),
                 hts_list.citation,
-                "verified",
-                note=f"HTS {code[:8]} is on none of the lists (full list of the {hts_list.edition} edition loaded)",
+                status,
+                note=note,
             )
         else:
             status = "unverified"
@@ -346,9 +357,19 @@ def _exemption(tables: DutyTables, lists: tuple[str, ...], code: str, on: date):
     return max(found, key=lambda e: len(e.hts_prefix)) if found else None
 
 
+def _column1(code: str, on: date) -> tuple[Decimal | None, bool]:
+    """The column 1 general ad valorem rate of the code's line on a date, and whether it is verified."""
+    schedule, own = schedule_on(on)
+    line = schedule.lookup(code) if len(code) >= 8 else None
+    if line is None:
+        return None, False
+    in_force = own or (line.begin is not None and line.begin <= on)
+    return Decimal(repr(line.mfn_ad_valorem)), bool(line.verified and in_force)
+
+
 def _additional(tables: DutyTables, code: str, origin: str, on: date, claimed: str | None) -> list[Component]:
     matched = _matches(tables, code, origin, on)
-    charged = {p for p, m in matched.items() if m.rate > 0}
+    charged = {p for p, m in matched.items() if m.rate > 0 or m.topup is not None}
     parts: list[Component] = []
     for name, program in tables.programs.items():
         measure = matched.get(name)
@@ -376,6 +397,15 @@ def _additional(tables: DutyTables, code: str, origin: str, on: date, claimed: s
             continue
         refundable = program.refundable_from is not None
         status, rate, citation, notes = measure.status, measure.rate, measure.citation, [measure.note]
+        if measure.topup is not None:
+            column1, known = _column1(code, on)
+            rate = max(Decimal(0), measure.topup - (column1 or Decimal(0)))
+            notes.append(
+                f"top-up to {measure.topup * 100:g}% over the column 1 rate ({(column1 or 0) * 100:g}%)"
+            )
+            if not known:
+                status = "unverified"
+                notes.append("the column 1 rate behind the top-up is not verified")
         exempt = _exemption(tables, program.exemption_lists, code, on)
         stacked_on = [p for p in program.excluded_by if p in charged]
         if exempt is not None:

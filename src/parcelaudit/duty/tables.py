@@ -38,6 +38,7 @@ class Measure:
     chapter99: str
     citation: str
     note: str
+    topup: Decimal | None = None  # "topup:0.15": the rate is 15% minus the column 1 rate, never below 0
 
     def covers(self, hts: str, origin: str, on: date) -> int:
         """Match strength: -1 when the row does not apply, else the length of the matching HTS prefix."""
@@ -315,13 +316,16 @@ def _measure(cell: _Cell, groups, programs, scope: tuple[str, ...]) -> Measure:
     if not cell.text("citation"):
         raise cell.fail("citation", "every measure needs its primary source", "cite FR, CFR or CSMS")
     start, end = _period(cell)
+    rate_text, topup = cell.text("rate"), None
+    if rate_text.startswith("topup:"):
+        topup = _Cell(cell.name, cell.number, {"rate": rate_text.removeprefix("topup:")}).decimal("rate")
     return Measure(
         measure_id=cell.text("measure_id"),
         program=cell.text("program"),
         countries=_countries(cell, "countries", groups),
         except_countries=_countries(cell, "except_countries", groups),
         hts_scope=scope,
-        rate=cell.decimal("rate") or Decimal(0),
+        rate=Decimal(0) if topup is not None else cell.decimal("rate") or Decimal(0),
         start=start,
         end=end,
         status=cell.status(),
@@ -329,6 +333,7 @@ def _measure(cell: _Cell, groups, programs, scope: tuple[str, ...]) -> Measure:
         chapter99=cell.text("chapter99"),
         citation=cell.text("citation"),
         note=cell.text("note"),
+        topup=topup,
     )
 
 
