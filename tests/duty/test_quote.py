@@ -116,8 +116,15 @@ def test_postal_methods_follow_their_dates():
     assert quote(TEE, "VN", date(2025, 6, 1), 50, mode="postal").amount == 0
     cn = quote(TEE, "CN", date(2025, 5, 5), 50, mode="postal", postal_method="specific")
     assert _parts(cn)["POSTAL-PRC-120"].amount == Decimal("100.00")
-    # after the IEEPA duties ended the postal method is not confirmed: the quote says so
-    after = _parts(quote(TEE, "VN", date(2026, 3, 2), 50, mode="postal"))
+    # China and Hong Kong from 2025-05-14: 54% or $100 per item (EO 14298 sec. 4)
+    cut = _parts(quote(TEE, "HK", date(2025, 6, 2), 50, mode="postal", postal_method="specific"))
+    assert cut["POSTAL-PRC-54"].amount == Decimal("100.00") and cut["POSTAL-PRC-54"].status == "refundable"
+    # from 2026-02-24 postal items pay the Section 122 rate on their value and nothing else
+    s122 = quote(TEE, "VN", date(2026, 3, 2), 50, mode="postal")
+    assert s122.rate == Decimal("0.10") and _parts(s122)["MFN"].rate == 0
+    assert not _parts(s122)["POSTAL-S122"].refundable
+    # after the surcharge expired the postal method is not confirmed: the quote says so
+    after = _parts(quote(TEE, "VN", date(2026, 8, 3), 50, mode="postal"))
     assert after["POSTAL-AFTER-IEEPA"].status == "unverified"
 
 

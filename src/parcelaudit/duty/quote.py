@@ -456,6 +456,33 @@ def _postal(
     ]
     ieepa_rate = sum((c.rate for c in ieepa), Decimal(0))
     kinds = {r.kind for r in rows}
+    if "sole_ad_valorem" in kinds:
+        row = next(r for r in rows if r.kind == "sole_ad_valorem")
+        waived = [
+            Component(
+                c.measure,
+                c.program,
+                Decimal(0),
+                c.amount,
+                c.citation,
+                row.status,
+                False,
+                f"not assessed on postal items: {row.citation}",
+            )
+            for c in parts
+        ]
+        return [
+            *waived,
+            Component(
+                row.method_id,
+                "POSTAL",
+                row.rate or Decimal(0),
+                Decimal("0.00"),
+                row.citation,
+                row.status,
+                note=row.note,
+            ),
+        ]
     if "standard" in kinds:
         row = next(r for r in rows if r.kind == "standard")
         return [

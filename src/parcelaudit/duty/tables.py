@@ -19,6 +19,9 @@ from parcelaudit.errors import ReferenceDataError
 DATA_DIR = Path(__file__).resolve().parent / "data"
 OPEN_END = date(9999, 12, 31)
 STATUSES = ("verified", "unverified")
+# How postal items are charged: ad valorem on top of non-IEEPA duties, only the IEEPA duties ad valorem,
+# a specific duty per item, like any entry, or one ad valorem duty in place of every other.
+POSTAL_KINDS = ("ad_valorem", "ad_valorem_ieepa", "specific", "standard", "sole_ad_valorem")
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,12 @@ def _countries(cell: _Cell, field: str, groups: dict[str, tuple[frozenset[str], 
     return frozenset(found)
 
 
+def _kind(cell: _Cell) -> str:
+    if cell.text("kind") not in POSTAL_KINDS:
+        raise cell.fail("kind", f"{cell.text('kind')!r} is not a postal method", " or ".join(POSTAL_KINDS))
+    return cell.text("kind")
+
+
 def _period(cell: _Cell) -> tuple[date, date]:
     start, end = cell.day("effective_from"), cell.day("effective_to", OPEN_END)
     if end < start:
@@ -282,7 +291,7 @@ def load_tables() -> DutyTables:
             _countries(cell, "countries", groups),
             start,
             end,
-            cell.text("kind"),
+            _kind(cell),
             cell.decimal("rate", required=False),
             cell.decimal("per_item_usd", required=False),
             cell.decimal("band_from", required=False),
