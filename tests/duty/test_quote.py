@@ -93,7 +93,27 @@ def test_section_232_goods_do_not_stack_reciprocal_or_section_122_duties():
     recip = _parts(quote("7323930080", "VN", date(2025, 6, 4), 100))
     assert recip["IEEPA-RECIP-PAUSE"].rate == 0 and "not stacked" in recip["IEEPA-RECIP-PAUSE"].note
     s122 = _parts(quote("7323930080", "VN", date(2026, 3, 2), 100))
-    assert s122["S122-10"].rate == 0 and s122["S232-STEEL-50"].rate == Decimal("0.50")
+    assert s122["S122-10"].rate == 0 and s122["S232-STEEL-DER-50"].rate == Decimal("0.50")
+
+
+def test_section_232_derivatives_pay_on_their_metal_content():
+    # from 2025-06-04 a chapter 73 derivative pays 50% on its steel content (Proclamation 10947)
+    unknown = _parts(quote("7323930080", "VN", date(2025, 9, 1), 1000, mode="cargo"))["S232-STEEL-DER-50"]
+    assert unknown.rate == Decimal("0.50") and unknown.status == "unverified" and "not given" in unknown.note
+    known = quote("7323930080", "VN", date(2025, 9, 1), 1000, mode="cargo", metal_value=400)
+    assert (
+        _parts(known)["S232-STEEL-DER-50"].rate == Decimal("0.20")
+        and _parts(known)["S232-STEEL-DER-50"].status == "verified"
+    )
+    # steel mill articles of chapter 72 pay on full value whatever the metal value
+    mill = quote("7208101500", "VN", date(2025, 9, 1), 1000, mode="cargo", metal_value=400)
+    assert _parts(mill)["S232-STEEL-50"].rate == Decimal("0.50")
+    # a derivative line added on 2025-08-18 (refrigerators, 8418.10) is on the list from that date
+    fridge = _parts(quote("8418100010", "VN", date(2025, 9, 1), 1000, mode="cargo", metal_value=200))
+    assert fridge["S232-ALU-DER-2508"].rate == Decimal("0.100")
+    assert "S232-ALU-DER-2508" not in _parts(quote("8418100010", "VN", date(2025, 8, 17), 1000, mode="cargo"))
+    with pytest.raises(ParcelAuditError):
+        quote("7323930080", "VN", date(2025, 9, 1), 1000, metal_value=-1)
 
 
 def test_preference_claims_come_from_the_special_column(shared_data):

@@ -272,7 +272,7 @@ def _list_matches(tables: DutyTables, code: str, origin: str, on: date) -> dict[
     several lists (split at the 10-digit level) takes its earliest list and is unverified."""
     found: dict[str, list] = {}
     for item in tables.list_measures:
-        pairs = tables.hts_lists[item.list_file].lines.get(code[:8], ())
+        pairs = tables.hts_lists[item.list_file].pairs(code)
         measure = item.measure
         if (item.list_id, measure.chapter99) in pairs and measure.covers(code, origin, on) >= 0:
             found.setdefault(measure.program, []).append((measure, pairs))
@@ -296,9 +296,11 @@ def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date
     for hts_list in tables.hts_lists.values():
         if hts_list.program != program or not (hts_list.complete_from <= on <= hts_list.complete_to):
             continue
+        if not hts_list.complete:
+            continue
         if hts_list.countries and origin not in hts_list.countries:
             continue
-        pairs = hts_list.lines.get(code[:8])
+        pairs = hts_list.pairs(code)
         edition = load_editions().get(hts_list.edition)
         if pairs:
             headings = ", ".join(heading for _, heading in pairs)
@@ -367,7 +369,32 @@ def _column1(code: str, on: date) -> tuple[Decimal | None, bool]:
     return Decimal(repr(line.mfn_ad_valorem)), bool(line.verified and in_force)
 
 
-def _additional(tables: DutyTables, code: str, origin: str, on: date, claimed: str | None) -> list[Component]:
+def _content_share(
+    measure: Measure, value: Decimal, metal_value: Decimal | None
+) -> tuple[Decimal, str, bool]:
+    """For a measure charged on metal content: the share of the line value it applies to, a note, and whether
+    the share is known (without a metal value the full value is assumed, an upper bound)."""
+    if measure.basis != "content":
+        return Decimal(1), "", True
+    if metal_value is None:
+        return (
+            Decimal(1),
+            "charged on the value of the metal content, which is not given: full value assumed",
+            False,
+        )
+    share = min(Decimal(1), metal_value / value) if value else Decimal(0)
+    return share, f"charged on the metal content (${metal_value} of ${value})", True
+
+
+def _additional(
+    tables: DutyTables,
+    code: str,
+    origin: str,
+    on: date,
+    claimed: str | None,
+    value: Decimal = Decimal(1),
+    metal_value: Decimal | None = None,
+) -> list[Component]:
     matched = _matches(tables, code, origin, on)
     charged = {p for p, m in matched.items() if m.rate > 0 or m.topup is not None}
     parts: list[Component] = []
@@ -406,6 +433,12 @@ def _additional(tables: DutyTables, code: str, origin: str, on: date, claimed: s
             if not known:
                 status = "unverified"
                 notes.append("the column 1 rate behind the top-up is not verified")
+        share, share_note, share_known = _content_share(measure, value, metal_value)
+        if share_note:
+            rate = rate * share
+            notes.append(share_note)
+            if not share_known:
+                status = "unverified"
         exempt = _exemption(tables, program.exemption_lists, code, on)
         stacked_on = [p for p in program.excluded_by if p in charged]
         if exempt is not None:
@@ -610,10 +643,18 @@ def quote(
     entry_type: str | None = None,
     postal_method: str = "ad_valorem",
     with_fees: bool = True,
+    metal_value: float | int | str | Decimal | None = None,
 ) -> Quote:
-    """Duty and fees owed on one line of `value` USD, of HTS `hts` and origin `origin`, entered on `on`."""
+    """Duty and fees owed on one line of `value` USD, of HTS `hts` and origin `origin`, entered on `on`.
+
+    `metal_value`: USD value of the steel or aluminum content, for Section 232 derivatives charged on it
+    (from 2025-06-04); without it the full value is assumed and the component is unverified."""
     on = _as_date(on)
     code, country = _check_inputs(hts, origin, mode, value, quantity, postal_method)
+    if metal_value is not None and as_decimal(metal_value) < 0:
+        raise ParcelAuditError(
+            f"metal value {metal_value} is negative", field="metal_value", hint="give the USD metal content"
+        )
     amount_value = as_decimal(value)
     kind = entry_type or ("01" if amount_value > FORMAL_OVER else ("postal" if mode == "postal" else "11"))
     tables = load_tables()
@@ -625,7 +666,15 @@ def quote(
     mfn, claimed = _mfn(code, country, on, preference)
     parts = [
         mfn,
-        *_additional(tables, code, country, on, preference.upper() if claimed and preference else None),
+        *_additional(
+            tables,
+            code,
+            country,
+            on,
+            preference.upper() if claimed and preference else None,
+            amount_value,
+            None if metal_value is None else as_decimal(metal_value),
+        ),
     ]
     if mode == "postal":
         parts = _postal(tables, parts, country, on, quantity, postal_method)

@@ -21,6 +21,7 @@ OPEN_END = date(9999, 12, 31)
 STATUSES = ("verified", "unverified")
 # How postal items are charged: ad valorem on top of non-IEEPA duties, only the IEEPA duties ad valorem,
 # a specific duty per item, like any entry, or one ad valorem duty in place of every other.
+BASES = ("value", "content")  # full value, or the value of the steel/aluminum content
 POSTAL_KINDS = ("ad_valorem", "ad_valorem_ieepa", "specific", "standard", "sole_ad_valorem")
 
 
@@ -42,6 +43,9 @@ class Measure:
     citation: str
     note: str
     topup: Decimal | None = None  # "topup:0.15": the rate is 15% minus the column 1 rate, never below 0
+    basis: str = (
+        "value"  # "content": the rate applies to the value of the metal content (Section 232 derivatives)
+    )
 
     def covers(self, hts: str, origin: str, on: date) -> int:
         """Match strength: -1 when the row does not apply, else the length of the matching HTS prefix."""
@@ -121,8 +125,9 @@ class Fee:
 class HtsList:
     """A full list of 8-digit HTS lines (one file), keyed to one annual edition of the schedule.
 
-    `lines` maps an 8-digit line to its (list, chapter 99 heading) pairs; a line absent from `lines` but
-    present in that edition is verifiably on none of the file's lists from `complete_from` to `complete_to`.
+    `lines` maps an HTS prefix (8 or 10 digits) to its (list, chapter 99 heading) pairs. When `complete`,
+    a line absent from `lines` but present in that edition is verifiably on none of the file's lists from
+    `complete_from` to `complete_to`; an incomplete file only adds the lines it holds.
     """
 
     list_file: str
@@ -134,6 +139,11 @@ class HtsList:
     lines: dict[str, tuple[tuple[str, str], ...]]
     citation: str
     note: str
+    complete: bool = True
+
+    def pairs(self, code: str) -> tuple[tuple[str, str], ...]:
+        """The (list, heading) pairs of the longest prefix of `code` the file holds (10 digits, then 8)."""
+        return self.lines.get(code[:10], ()) or self.lines.get(code[:8], ())
 
 
 @dataclass(frozen=True)
@@ -227,6 +237,13 @@ def _countries(cell: _Cell, field: str, groups: dict[str, tuple[frozenset[str], 
                 field, f"{token!r} is not an ISO country code", "use two capital letters or @GROUP"
             )
     return frozenset(found)
+
+
+def _basis(cell: _Cell) -> str:
+    basis = cell.text("basis") or "value"
+    if basis not in BASES:
+        raise cell.fail("basis", f"{basis!r} is not a duty basis", " or ".join(BASES))
+    return basis
 
 
 def _kind(cell: _Cell) -> str:
@@ -343,17 +360,21 @@ def _measure(cell: _Cell, groups, programs, scope: tuple[str, ...]) -> Measure:
         citation=cell.text("citation"),
         note=cell.text("note"),
         topup=topup,
+        basis=_basis(cell),
     )
 
 
 def _list_lines(name: str) -> dict[str, tuple[tuple[str, str], ...]]:
-    """An HTS list file (hts8, list, ch99_code): 8-digit line -> its (list, heading) pairs."""
+    """An HTS list file (hts8 or hts_prefix, list, ch99_code): prefix -> its (list, heading) pairs."""
     lines: dict[str, list[tuple[str, str]]] = {}
     for number, row in _rows(name):
         cell = _Cell(name, number, row)
-        hts8 = cell.text("hts8")
-        if len(hts8) != 8 or not hts8.isdigit():
-            raise cell.fail("hts8", f"{hts8!r} is not an 8-digit HTS line", "write 8 digits, no dots")
+        column = "hts8" if "hts8" in row else "hts_prefix"
+        hts8 = cell.text(column)
+        if len(hts8) not in (8, 10) or not hts8.isdigit():
+            raise cell.fail(
+                column, f"{hts8!r} is not an 8- or 10-digit HTS code", "write 8 or 10 digits, no dots"
+            )
         if not cell.text("list") or not cell.text("ch99_code"):
             raise cell.fail("list", "list and ch99_code are required", "name the list and its heading")
         lines.setdefault(hts8, []).append((cell.text("list"), cell.text("ch99_code")))
@@ -379,6 +400,7 @@ def _hts_lists(groups, programs) -> dict[str, HtsList]:
             lines=_list_lines(name),
             citation=cell.text("citation"),
             note=cell.text("note"),
+            complete=cell.flag("complete"),
         )
     return found
 
