@@ -219,7 +219,8 @@ def test_coverage_report_names_every_program_and_its_gaps():
     summary = {row["program"]: row for row in coverage_summary()}
     assert set(summary) == set(load_tables().programs)
     assert summary["S122"]["to"] == "2026-07-23" and summary["IEEPA-RECIP"]["countries"].startswith("all")
-    assert summary["S301-CN"]["hts"] == "full list: 10,404 lines of the 2025 edition"
+    assert summary["S301-CN"]["hts"] == "full list: 10,404 lines of the 2025 edition (s301_lines.csv)"
+    assert summary["S232-ALU"]["hts"].startswith("partial list: ")
     rows = coverage_rows()
     assert {r["kind"] for r in rows} == {"measure", "list measure", "list", "exemption", "postal", "fee"}
     assert all(r["citation"] for r in rows)

@@ -144,9 +144,19 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
         countries = sorted({c for m in measures for c in m.countries})
         if not measures or any(not m.countries for m in measures):
             countries = ["all", *(["+", *countries] if countries else [])]
-        listed = [h for h in tables.hts_lists.values() if h.program == name]
-        if listed:
-            hts = "; ".join(f"full list: {len(h.lines):,} lines of the {h.edition} edition" for h in listed)
+        files: dict[str, set[str]] = {}
+        for item in tables.list_measures:
+            if item.measure.program == name:
+                lines = tables.hts_lists[item.list_file].lines
+                files.setdefault(item.list_file, set()).update(
+                    code for code, pairs in lines.items() if any(p[0] == item.list_id for p in pairs)
+                )
+        if files:
+            hts = "; ".join(
+                f"{'full' if tables.hts_lists[f].complete else 'partial'} list: {len(codes):,} lines of the "
+                f"{tables.hts_lists[f].edition} edition ({f})"
+                for f, codes in files.items()
+            )
         elif all(not m.hts_scope for m in measures):
             hts = "all lines"
         else:
