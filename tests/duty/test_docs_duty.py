@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from parcelaudit.duty.coverage import measures_markdown
 from parcelaudit.duty.tables import load_tables
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
@@ -17,3 +18,10 @@ def test_every_measure_is_documented_with_its_citation():
         assert m.citation in row and f"| {m.status} |" in row, m.measure_id
     for fee in {f.fee for f in load_tables().fees}:
         assert fee in text
+
+
+def test_the_docs_table_is_the_generated_one():
+    # regenerate with: measures_markdown() from parcelaudit.duty.coverage (list measures included)
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    for row in measures_markdown():
+        assert row in lines, row

@@ -21,8 +21,8 @@ def _parts(q):
 
 
 def test_a_line_the_tables_do_not_cover_is_never_verified():
-    # a Chinese line on no loaded Section 301 list: the program is incomplete, so the quote says so
-    q = quote("6912004810", "CN", date(2024, 6, 1), 100)
+    # 8517.12 (phones of HS 2017) is no line of the 2025 edition the Section 301 lists are keyed to
+    q = quote("8517120050", "CN", date(2021, 6, 1), 100)
     assert _parts(q)["S301-CN-NOT-COVERED"].status == "unverified"
     assert not q.verified and "S301-CN-NOT-COVERED" in q.unverified
     # an HTS code missing from the schedule has no MFN rate and is unverified, not silently 0 and verified
@@ -30,6 +30,26 @@ def test_a_line_the_tables_do_not_cover_is_never_verified():
     assert _parts(unknown)["MFN"].status == "unverified" and not unknown.verified
     # a date after the last loaded policy change is flagged
     assert _parts(quote(TEE, "VN", date(2027, 1, 4), 100))["HORIZON-NOT-COVERED"].status == "unverified"
+
+
+def test_section_301_lists_are_loaded_in_full(shared_data):
+    # 9403.60.80 is on List 3 (9903.88.03): 10% from 2018-09-24, 25% from 2019-05-10
+    l3 = _parts(quote("9403608081", "CN", date(2019, 6, 1), 100))["S301-L3-25"]
+    assert l3.rate == Decimal("0.25") and l3.status == "verified" and "84 FR 20459" in l3.citation
+    # 9503.00.00 (toys, List 4B that never took effect) is on no list: no Section 301 duty, verifiably so
+    free = _parts(quote("9503000073", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    assert free.rate == 0 and free.status == "verified"
+    # a line whose text changed after the lists were drawn (6912.00.48, 2020-07-01) is not listed, unconfirmed
+    changed = _parts(quote("6912004810", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    assert changed.rate == 0 and changed.status == "unverified" and "2020-07-01" in changed.note
+    # before the first list took effect, nothing is claimed either way
+    assert not any(m.startswith("S301") for m in _parts(quote("9403608081", "CN", date(2018, 7, 5), 100)))
+    # a line raised by the four-year review: its earlier list is not recorded, so it is said, not guessed
+    gap = _parts(quote("2504101000", "CN", date(2025, 6, 1), 100))["S301-CN-NOT-COVERED"]
+    assert gap.status == "unverified" and "9903.91.06" in gap.note
+    # a line the file puts on two lists (split at the 10-digit level) is unverified
+    split = _parts(quote("8517620090", "CN", date(2024, 6, 1), 100))
+    assert split["S301-L3G-25"].status == "unverified" and "several lists" in split["S301-L3G-25"].note
 
 
 def test_mfn_is_verified_only_where_the_loaded_edition_shows_the_rate_in_force(shared_data):
@@ -73,7 +93,27 @@ def test_section_232_goods_do_not_stack_reciprocal_or_section_122_duties():
     recip = _parts(quote("7323930080", "VN", date(2025, 6, 4), 100))
     assert recip["IEEPA-RECIP-PAUSE"].rate == 0 and "not stacked" in recip["IEEPA-RECIP-PAUSE"].note
     s122 = _parts(quote("7323930080", "VN", date(2026, 3, 2), 100))
-    assert s122["S122-10"].rate == 0 and s122["S232-STEEL-50"].rate == Decimal("0.50")
+    assert s122["S122-10"].rate == 0 and s122["S232-STEEL-DER-50"].rate == Decimal("0.50")
+
+
+def test_section_232_derivatives_pay_on_their_metal_content():
+    # from 2025-06-04 a chapter 73 derivative pays 50% on its steel content (Proclamation 10947)
+    unknown = _parts(quote("7323930080", "VN", date(2025, 9, 1), 1000, mode="cargo"))["S232-STEEL-DER-50"]
+    assert unknown.rate == Decimal("0.50") and unknown.status == "unverified" and "not given" in unknown.note
+    known = quote("7323930080", "VN", date(2025, 9, 1), 1000, mode="cargo", metal_value=400)
+    assert (
+        _parts(known)["S232-STEEL-DER-50"].rate == Decimal("0.20")
+        and _parts(known)["S232-STEEL-DER-50"].status == "verified"
+    )
+    # steel mill articles of chapter 72 pay on full value whatever the metal value
+    mill = quote("7208101500", "VN", date(2025, 9, 1), 1000, mode="cargo", metal_value=400)
+    assert _parts(mill)["S232-STEEL-50"].rate == Decimal("0.50")
+    # a derivative line added on 2025-08-18 (refrigerators, 8418.10) is on the list from that date
+    fridge = _parts(quote("8418100010", "VN", date(2025, 9, 1), 1000, mode="cargo", metal_value=200))
+    assert fridge["S232-ALU-DER-2508"].rate == Decimal("0.100")
+    assert "S232-ALU-DER-2508" not in _parts(quote("8418100010", "VN", date(2025, 8, 17), 1000, mode="cargo"))
+    with pytest.raises(ParcelAuditError):
+        quote("7323930080", "VN", date(2025, 9, 1), 1000, metal_value=-1)
 
 
 def test_preference_claims_come_from_the_special_column(shared_data):
@@ -96,8 +136,15 @@ def test_postal_methods_follow_their_dates():
     assert quote(TEE, "VN", date(2025, 6, 1), 50, mode="postal").amount == 0
     cn = quote(TEE, "CN", date(2025, 5, 5), 50, mode="postal", postal_method="specific")
     assert _parts(cn)["POSTAL-PRC-120"].amount == Decimal("100.00")
-    # after the IEEPA duties ended the postal method is not confirmed: the quote says so
-    after = _parts(quote(TEE, "VN", date(2026, 3, 2), 50, mode="postal"))
+    # China and Hong Kong from 2025-05-14: 54% or $100 per item (EO 14298 sec. 4)
+    cut = _parts(quote(TEE, "HK", date(2025, 6, 2), 50, mode="postal", postal_method="specific"))
+    assert cut["POSTAL-PRC-54"].amount == Decimal("100.00") and cut["POSTAL-PRC-54"].status == "refundable"
+    # from 2026-02-24 postal items pay the Section 122 rate on their value and nothing else
+    s122 = quote(TEE, "VN", date(2026, 3, 2), 50, mode="postal")
+    assert s122.rate == Decimal("0.10") and _parts(s122)["MFN"].rate == 0
+    assert not _parts(s122)["POSTAL-S122"].refundable
+    # after the surcharge expired the postal method is not confirmed: the quote says so
+    after = _parts(quote(TEE, "VN", date(2026, 8, 3), 50, mode="postal"))
     assert after["POSTAL-AFTER-IEEPA"].status == "unverified"
 
 
@@ -172,9 +219,13 @@ def test_coverage_report_names_every_program_and_its_gaps():
     summary = {row["program"]: row for row in coverage_summary()}
     assert set(summary) == set(load_tables().programs)
     assert summary["S122"]["to"] == "2026-07-23" and summary["IEEPA-RECIP"]["countries"].startswith("all")
+    assert summary["S301-CN"]["hts"] == "full list: 10,404 lines of the 2025 edition (s301_lines.csv)"
+    assert summary["S232-ALU"]["hts"].startswith("partial list: ")
     rows = coverage_rows()
-    assert {r["kind"] for r in rows} == {"measure", "exemption", "postal", "fee"}
+    assert {r["kind"] for r in rows} == {"measure", "list measure", "list", "exemption", "postal", "fee"}
     assert all(r["citation"] for r in rows)
+    l3 = next(r for r in rows if r["id"] == "S301-L3-25")
+    assert l3["hts"].startswith("5,") and l3["from"] == "2019-05-10" and l3["status"] == "verified"
 
 
 def test_quotes_meet_floats_and_iso_dates():

@@ -16,9 +16,9 @@ from tests.rules.conftest import run_rule
 def test_mfn_plus_section_301_for_chinese_apparel():
     rate = line_duty_rate("6109100012", "CN", date(2024, 6, 1))
     assert rate.ad_valorem == pytest.approx(0.165 + 0.075)
-    assert [c[0] for c in rate.components] == ["MFN", "S301-L4A-7.5-APP"]
-    # List 4A's whole-chapter coverage is not confirmed: the rate is right, the line is not verified
-    assert not rate.verified and "85 FR 3741" in rate.components[1][2]
+    assert [c[0] for c in rate.components] == ["MFN", "S301-L4A-7.5"]
+    # 6109.10.00 is on List 4A in the full Section 301 list (duty/data/s301_lines.csv)
+    assert "85 FR 3741" in rate.components[1][2]
 
 
 def test_rates_change_on_their_dates():

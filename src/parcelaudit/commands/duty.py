@@ -40,6 +40,12 @@ def duty(
     postal_method: Annotated[
         str, typer.Option("--postal-method", help="ad_valorem or specific (per-item postal duty).")
     ] = "ad_valorem",
+    metal_value: Annotated[
+        float | None,
+        typer.Option(
+            "--metal-value", help="USD value of the steel/aluminum content (Section 232 derivatives)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the quote as JSON.")] = False,
 ) -> None:
     """Quote the duty and fees on one line: every component with its rate, amount, source and status."""
@@ -55,6 +61,7 @@ def duty(
         preference=preference,
         entry_type=entry_type,
         postal_method=postal_method,
+        metal_value=metal_value,
     )
     if as_json:
         payload = q.to_dict()

@@ -41,6 +41,8 @@ def coverage_rows(tables: DutyTables | None = None) -> list[dict[str, str]]:
     for m in tables.measures:
         program = tables.programs[m.program]
         lists = "complete" if program.hts_complete else "partial: lines not listed get 'not covered'"
+        if any(h.program == m.program for h in tables.hts_lists.values()):
+            lists = "curated row; lines of the full list file take their list measure"
         status = m.status + (", refundable" if program.refundable_from else "")
         scope = " ".join(m.hts_scope) or "all lines"
         rows.append(
@@ -56,6 +58,40 @@ def coverage_rows(tables: DutyTables | None = None) -> list[dict[str, str]]:
                 status,
                 lists,
                 m.citation,
+            )
+        )
+    for item in tables.list_measures:
+        m, hts_list = item.measure, tables.hts_lists[item.list_file]
+        count = sum((item.list_id, m.chapter99) in pairs for pairs in hts_list.lines.values())
+        rows.append(
+            _row(
+                "list measure",
+                m.program,
+                m.measure_id,
+                _countries(m.countries, m.except_countries),
+                f"{count:,} lines on list {item.list_id} ({m.chapter99}) of {item.list_file}",
+                f"{m.rate * 100:g}%",
+                m.start,
+                m.end,
+                m.status + (", refundable" if tables.programs[m.program].refundable_from else ""),
+                f"full list of the {hts_list.edition} edition",
+                m.citation,
+            )
+        )
+    for name, hts_list in tables.hts_lists.items():
+        rows.append(
+            _row(
+                "list",
+                hts_list.program,
+                name,
+                _countries(hts_list.countries),
+                f"{len(hts_list.lines):,} lines of the {hts_list.edition} edition",
+                "",
+                hts_list.complete_from,
+                hts_list.complete_to,
+                "complete",
+                hts_list.note,
+                hts_list.citation,
             )
         )
     for e in tables.exemptions:
@@ -104,9 +140,27 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
     summary = []
     for name, program in tables.programs.items():
         measures = [m for m in tables.measures if m.program == name]
+        measures += [item.measure for item in tables.list_measures if item.measure.program == name]
         countries = sorted({c for m in measures for c in m.countries})
         if not measures or any(not m.countries for m in measures):
             countries = ["all", *(["+", *countries] if countries else [])]
+        files: dict[str, set[str]] = {}
+        for item in tables.list_measures:
+            if item.measure.program == name:
+                lines = tables.hts_lists[item.list_file].lines
+                files.setdefault(item.list_file, set()).update(
+                    code for code, pairs in lines.items() if any(p[0] == item.list_id for p in pairs)
+                )
+        if files:
+            hts = "; ".join(
+                f"{'full' if tables.hts_lists[f].complete else 'partial'} list: {len(codes):,} lines of the "
+                f"{tables.hts_lists[f].edition} edition ({f})"
+                for f, codes in files.items()
+            )
+        elif all(not m.hts_scope for m in measures):
+            hts = "all lines"
+        else:
+            hts = "complete" if program.hts_complete else "by prefix, partial"
         start = min((m.start for m in measures), default=program.placeholder_start)
         end = max((m.end for m in measures), default=OPEN_END)
         summary.append(
@@ -114,6 +168,7 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
                 "program": name,
                 "authority": program.authority,
                 "countries": " ".join(countries),
+                "hts": hts,
                 "from": start.isoformat() if start else "",
                 "to": "open" if end == OPEN_END else end.isoformat(),
                 "verified": f"{sum(m.status == 'verified' for m in measures)}/{len(measures)}",
@@ -124,16 +179,48 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
 
 
 def measures_in_force(on: date, origins: list[str], codes: list[str]) -> list[dict]:
-    """Measures in force on a date for any of the origins and HTS codes (for explanations)."""
+    """Measures in force on a date for any of the origins and HTS codes (for explanations), the rows of
+    measures.csv and the list-file measures whose lists hold the codes' 8-digit lines."""
+    tables = load_tables()
+    found = [
+        m
+        for m in tables.measures
+        if any(m.covers(code, origin, on) >= 0 for code in codes for origin in origins)
+    ]
+    for item in tables.list_measures:
+        lines = tables.hts_lists[item.list_file].lines
+        member = any((item.list_id, item.measure.chapter99) in lines.get(code[:8], ()) for code in codes)
+        if member and any(item.measure.covers(code, origin, on) >= 0 for code in codes for origin in origins):
+            found.append(item.measure)
     return [
         {
             "measure_id": m.measure_id,
             "country": " ".join(sorted(m.countries)) or "*",
-            "hts_prefix": " ".join(m.hts_scope) or "*",
+            "hts_prefix": " ".join(m.hts_scope) or "list: " + ", ".join(sorted({c[:8] for c in codes})),
             "rate": float(m.rate),
             "status": m.status,
             "citation": m.citation,
         }
-        for m in load_tables().measures
-        if any(m.covers(code, origin, on) >= 0 for code in codes for origin in origins)
+        for m in found
     ]
+
+
+def measures_markdown(tables: DutyTables | None = None) -> list[str]:
+    """The measures of measures.csv and list_measures.csv as the rows of the docs/checks.md table
+    (measure, program, countries, HTS, rate, from, to, status, source)."""
+    tables = tables or load_tables()
+    entries = [(m, " ".join(m.hts_scope) or "all") for m in tables.measures]
+    for item in tables.list_measures:
+        m = item.measure
+        count = sum((item.list_id, m.chapter99) in p for p in tables.hts_lists[item.list_file].lines.values())
+        entries.append((m, f"{count:,} lines of {item.list_file} (list {item.list_id})"))
+    rows = []
+    for m, hts in entries:
+        rate = f"{m.topup * 100:g}% minus column 1" if m.topup is not None else f"{m.rate * 100:g}%"
+        to = "" if m.end == OPEN_END else m.end.isoformat()
+        countries = _countries(m.countries, m.except_countries)
+        rows.append(
+            f"| {m.measure_id} | {m.program} | {countries} | {hts} | {rate} | {m.start} | {to} | {m.status} "
+            f"| {m.citation} |"
+        )
+    return rows

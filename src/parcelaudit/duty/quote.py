@@ -11,7 +11,7 @@ Learning Resources v. Trump. Money: see duty.money.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -254,12 +254,100 @@ def _measures_for(origin: str) -> tuple[Measure, ...]:
 
 
 def _matches(tables: DutyTables, code: str, origin: str, on: date) -> dict[str, Measure]:
+    """Per program, the measure that applies: the longest matching HTS prefix of measures.csv, or the
+    list-file measure in force for the code's 8-digit line (a curated row of equal length wins a tie)."""
     best: dict[str, tuple[int, Measure]] = {}
     for measure in _measures_for(origin):
         strength = measure.covers(code, origin, on)
         if strength >= 0 and strength > best.get(measure.program, (-1, measure))[0]:
             best[measure.program] = (strength, measure)
+    for program, measure in _list_matches(tables, code, origin, on).items():
+        if len(code[:8]) > best.get(program, (-1, measure))[0]:
+            best[program] = (len(code[:8]), measure)
     return {program: found for program, (_, found) in best.items()}
+
+
+def _list_matches(tables: DutyTables, code: str, origin: str, on: date) -> dict[str, Measure]:
+    """Per program, the list-file measure in force for the code's 8-digit line. A line the file puts on
+    several lists (split at the 10-digit level) takes its earliest list and is unverified."""
+    found: dict[str, list] = {}
+    for item in tables.list_measures:
+        pairs = tables.hts_lists[item.list_file].pairs(code)
+        measure = item.measure
+        if (item.list_id, measure.chapter99) in pairs and measure.covers(code, origin, on) >= 0:
+            found.setdefault(measure.program, []).append((measure, pairs))
+    chosen: dict[str, Measure] = {}
+    for program, hits in found.items():
+        measure, pairs = min(hits, key=lambda hit: hit[0].start)
+        if len(pairs) > 1:
+            headings = ", ".join(heading for _, heading in pairs)
+            note = f"8-digit line on several lists ({headings}), split at the 10-digit level: not modelled"
+            measure = replace(
+                measure, status="unverified", note="; ".join(n for n in (measure.note, note) if n)
+            )
+        chosen[program] = measure
+    return chosen
+
+
+def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date) -> Component | None:
+    """For a program with a full list file in force: a verified 'not listed' component when the code's line
+    exists in the list's edition and is on none of its lists, else an unverified 'not covered' one saying
+    why; None where no list file covers this program, origin and date."""
+    for hts_list in tables.hts_lists.values():
+        if hts_list.program != program or not (hts_list.complete_from <= on <= hts_list.complete_to):
+            continue
+        if not hts_list.complete:
+            continue
+        if hts_list.countries and origin not in hts_list.countries:
+            continue
+        pairs = hts_list.pairs(code)
+        edition = load_editions().get(hts_list.edition)
+        if pairs:
+            headings = ", ".join(heading for _, heading in pairs)
+            status, note = (
+                "unverified",
+                f"line is on {headings} only from a later date; its list before is not recorded",
+            )
+        elif len(code) < 8:
+            status, note = "unverified", "a 6-digit code cannot be matched to 8-digit list lines"
+        elif edition is not None and edition.complete and edition.lookup(code) is not None:
+            line = edition.lookup(code)
+            status, note = (
+                "verified",
+                f"HTS {code[:8]} is on none of the lists (full list of the {hts_list.edition} edition)",
+            )
+            if line.begin is not None and line.begin > hts_list.complete_from:
+                status = "unverified"
+                note += (
+                    f"; the line's text dates from {line.begin}, after the lists were drawn, so a list may reach it "
+                    "under an earlier code"
+                )
+            return Component(
+                f"{program}-NOT-LISTED",
+                program,
+                Decimal(0),
+                Decimal("0.00"),
+                hts_list.citation,
+                status,
+                note=note,
+            )
+        else:
+            status = "unverified"
+            note = f"HTS {code[:8]} is not a line of the {hts_list.edition} edition the lists are keyed to"
+            if edition is None or not edition.complete:
+                note = (
+                    f"the full {hts_list.edition} schedule is not loaded, so HTS {code[:8]} cannot be placed"
+                )
+        return Component(
+            f"{program}-NOT-COVERED",
+            program,
+            Decimal(0),
+            Decimal("0.00"),
+            hts_list.citation,
+            status,
+            note=note,
+        )
+    return None
 
 
 def _exemption(tables: DutyTables, lists: tuple[str, ...], code: str, on: date):
@@ -271,13 +359,52 @@ def _exemption(tables: DutyTables, lists: tuple[str, ...], code: str, on: date):
     return max(found, key=lambda e: len(e.hts_prefix)) if found else None
 
 
-def _additional(tables: DutyTables, code: str, origin: str, on: date, claimed: str | None) -> list[Component]:
+def _column1(code: str, on: date) -> tuple[Decimal | None, bool]:
+    """The column 1 general ad valorem rate of the code's line on a date, and whether it is verified."""
+    schedule, own = schedule_on(on)
+    line = schedule.lookup(code) if len(code) >= 8 else None
+    if line is None:
+        return None, False
+    in_force = own or (line.begin is not None and line.begin <= on)
+    return Decimal(repr(line.mfn_ad_valorem)), bool(line.verified and in_force)
+
+
+def _content_share(
+    measure: Measure, value: Decimal, metal_value: Decimal | None
+) -> tuple[Decimal, str, bool]:
+    """For a measure charged on metal content: the share of the line value it applies to, a note, and whether
+    the share is known (without a metal value the full value is assumed, an upper bound)."""
+    if measure.basis != "content":
+        return Decimal(1), "", True
+    if metal_value is None:
+        return (
+            Decimal(1),
+            "charged on the value of the metal content, which is not given: full value assumed",
+            False,
+        )
+    share = min(Decimal(1), metal_value / value) if value else Decimal(0)
+    return share, f"charged on the metal content (${metal_value} of ${value})", True
+
+
+def _additional(
+    tables: DutyTables,
+    code: str,
+    origin: str,
+    on: date,
+    claimed: str | None,
+    value: Decimal = Decimal(1),
+    metal_value: Decimal | None = None,
+) -> list[Component]:
     matched = _matches(tables, code, origin, on)
-    charged = {p for p, m in matched.items() if m.rate > 0}
+    charged = {p for p, m in matched.items() if m.rate > 0 or m.topup is not None}
     parts: list[Component] = []
     for name, program in tables.programs.items():
         measure = matched.get(name)
         if measure is None:
+            gap = _list_gap(tables, name, code, origin, on)
+            if gap is not None:
+                parts.append(gap)
+                continue
             applies = (not program.placeholder_countries or origin in program.placeholder_countries) and (
                 not program.placeholder_hts or code.startswith(program.placeholder_hts)
             )
@@ -297,6 +424,21 @@ def _additional(tables: DutyTables, code: str, origin: str, on: date, claimed: s
             continue
         refundable = program.refundable_from is not None
         status, rate, citation, notes = measure.status, measure.rate, measure.citation, [measure.note]
+        if measure.topup is not None:
+            column1, known = _column1(code, on)
+            rate = max(Decimal(0), measure.topup - (column1 or Decimal(0)))
+            notes.append(
+                f"top-up to {measure.topup * 100:g}% over the column 1 rate ({(column1 or 0) * 100:g}%)"
+            )
+            if not known:
+                status = "unverified"
+                notes.append("the column 1 rate behind the top-up is not verified")
+        share, share_note, share_known = _content_share(measure, value, metal_value)
+        if share_note:
+            rate = rate * share
+            notes.append(share_note)
+            if not share_known:
+                status = "unverified"
         exempt = _exemption(tables, program.exemption_lists, code, on)
         stacked_on = [p for p in program.excluded_by if p in charged]
         if exempt is not None:
@@ -347,6 +489,33 @@ def _postal(
     ]
     ieepa_rate = sum((c.rate for c in ieepa), Decimal(0))
     kinds = {r.kind for r in rows}
+    if "sole_ad_valorem" in kinds:
+        row = next(r for r in rows if r.kind == "sole_ad_valorem")
+        waived = [
+            Component(
+                c.measure,
+                c.program,
+                Decimal(0),
+                c.amount,
+                c.citation,
+                row.status,
+                False,
+                f"not assessed on postal items: {row.citation}",
+            )
+            for c in parts
+        ]
+        return [
+            *waived,
+            Component(
+                row.method_id,
+                "POSTAL",
+                row.rate or Decimal(0),
+                Decimal("0.00"),
+                row.citation,
+                row.status,
+                note=row.note,
+            ),
+        ]
     if "standard" in kinds:
         row = next(r for r in rows if r.kind == "standard")
         return [
@@ -416,6 +585,8 @@ def change_dates() -> tuple[date, ...]:
     tables = load_tables()
     found: set[date] = set()
     periods = [(m.start, m.end) for m in tables.measures] + [(e.start, e.end) for e in tables.exemptions]
+    periods += [(item.measure.start, item.measure.end) for item in tables.list_measures]
+    periods += [(hts_list.complete_from, hts_list.complete_to) for hts_list in tables.hts_lists.values()]
     periods += [(p.start, p.end) for p in tables.postal]
     periods += [
         (p.placeholder_start, p.placeholder_end) for p in tables.programs.values() if p.placeholder_start
@@ -472,10 +643,18 @@ def quote(
     entry_type: str | None = None,
     postal_method: str = "ad_valorem",
     with_fees: bool = True,
+    metal_value: float | int | str | Decimal | None = None,
 ) -> Quote:
-    """Duty and fees owed on one line of `value` USD, of HTS `hts` and origin `origin`, entered on `on`."""
+    """Duty and fees owed on one line of `value` USD, of HTS `hts` and origin `origin`, entered on `on`.
+
+    `metal_value`: USD value of the steel or aluminum content, for Section 232 derivatives charged on it
+    (from 2025-06-04); without it the full value is assumed and the component is unverified."""
     on = _as_date(on)
     code, country = _check_inputs(hts, origin, mode, value, quantity, postal_method)
+    if metal_value is not None and as_decimal(metal_value) < 0:
+        raise ParcelAuditError(
+            f"metal value {metal_value} is negative", field="metal_value", hint="give the USD metal content"
+        )
     amount_value = as_decimal(value)
     kind = entry_type or ("01" if amount_value > FORMAL_OVER else ("postal" if mode == "postal" else "11"))
     tables = load_tables()
@@ -487,7 +666,15 @@ def quote(
     mfn, claimed = _mfn(code, country, on, preference)
     parts = [
         mfn,
-        *_additional(tables, code, country, on, preference.upper() if claimed and preference else None),
+        *_additional(
+            tables,
+            code,
+            country,
+            on,
+            preference.upper() if claimed and preference else None,
+            amount_value,
+            None if metal_value is None else as_decimal(metal_value),
+        ),
     ]
     if mode == "postal":
         parts = _postal(tables, parts, country, on, quantity, postal_method)

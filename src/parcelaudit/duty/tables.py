@@ -8,7 +8,7 @@ Every row names its primary source in `citation` and its `status` (verified / un
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -19,6 +19,10 @@ from parcelaudit.errors import ReferenceDataError
 DATA_DIR = Path(__file__).resolve().parent / "data"
 OPEN_END = date(9999, 12, 31)
 STATUSES = ("verified", "unverified")
+# How postal items are charged: ad valorem on top of non-IEEPA duties, only the IEEPA duties ad valorem,
+# a specific duty per item, like any entry, or one ad valorem duty in place of every other.
+BASES = ("value", "content")  # full value, or the value of the steel/aluminum content
+POSTAL_KINDS = ("ad_valorem", "ad_valorem_ieepa", "specific", "standard", "sole_ad_valorem")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ class Measure:
     chapter99: str
     citation: str
     note: str
+    topup: Decimal | None = None  # "topup:0.15": the rate is 15% minus the column 1 rate, never below 0
+    basis: str = (
+        "value"  # "content": the rate applies to the value of the metal content (Section 232 derivatives)
+    )
 
     def covers(self, hts: str, origin: str, on: date) -> int:
         """Match strength: -1 when the row does not apply, else the length of the matching HTS prefix."""
@@ -114,6 +122,40 @@ class Fee:
 
 
 @dataclass(frozen=True)
+class HtsList:
+    """A full list of 8-digit HTS lines (one file), keyed to one annual edition of the schedule.
+
+    `lines` maps an HTS prefix (8 or 10 digits) to its (list, chapter 99 heading) pairs. When `complete`,
+    a line absent from `lines` but present in that edition is verifiably on none of the file's lists from
+    `complete_from` to `complete_to`; an incomplete file only adds the lines it holds.
+    """
+
+    list_file: str
+    program: str
+    edition: int
+    complete_from: date
+    complete_to: date
+    countries: frozenset[str]
+    lines: dict[str, tuple[tuple[str, str], ...]]
+    citation: str
+    note: str
+    complete: bool = True
+
+    def pairs(self, code: str) -> tuple[tuple[str, str], ...]:
+        """The (list, heading) pairs of the longest prefix of `code` the file holds (10 digits, then 8)."""
+        return self.lines.get(code[:10], ()) or self.lines.get(code[:8], ())
+
+
+@dataclass(frozen=True)
+class ListMeasure:
+    """A rate period of one list of a list file: applies to every line the file puts on that list."""
+
+    list_file: str
+    list_id: str
+    measure: Measure  # hts_scope is empty: membership comes from the list file
+
+
+@dataclass(frozen=True)
 class DutyTables:
     """All duty tables, loaded once."""
 
@@ -123,6 +165,8 @@ class DutyTables:
     exemptions: tuple[Exemption, ...]
     postal: tuple[PostalMethod, ...]
     fees: tuple[Fee, ...]
+    hts_lists: dict[str, HtsList] = field(default_factory=dict)
+    list_measures: tuple[ListMeasure, ...] = ()
 
 
 def _rows(name: str) -> list[tuple[int, dict[str, str]]]:
@@ -195,6 +239,19 @@ def _countries(cell: _Cell, field: str, groups: dict[str, tuple[frozenset[str], 
     return frozenset(found)
 
 
+def _basis(cell: _Cell) -> str:
+    basis = cell.text("basis") or "value"
+    if basis not in BASES:
+        raise cell.fail("basis", f"{basis!r} is not a duty basis", " or ".join(BASES))
+    return basis
+
+
+def _kind(cell: _Cell) -> str:
+    if cell.text("kind") not in POSTAL_KINDS:
+        raise cell.fail("kind", f"{cell.text('kind')!r} is not a postal method", " or ".join(POSTAL_KINDS))
+    return cell.text("kind")
+
+
 def _period(cell: _Cell) -> tuple[date, date]:
     start, end = cell.day("effective_from"), cell.day("effective_to", OPEN_END)
     if end < start:
@@ -239,31 +296,8 @@ def load_tables() -> DutyTables:
     measures = []
     for number, row in _rows("measures.csv"):
         cell = _Cell("measures.csv", number, row)
-        if cell.text("program") not in programs:
-            raise cell.fail(
-                "program", f"unknown program {cell.text('program')!r}", "define it in programs.csv"
-            )
-        if not cell.text("citation"):
-            raise cell.fail("citation", "every measure needs its primary source", "cite FR, CFR or CSMS")
-        start, end = _period(cell)
         scope = cell.text("hts_scope")
-        measures.append(
-            Measure(
-                measure_id=cell.text("measure_id"),
-                program=cell.text("program"),
-                countries=_countries(cell, "countries", groups),
-                except_countries=_countries(cell, "except_countries", groups),
-                hts_scope=() if scope == "*" else tuple(scope.split()),
-                rate=cell.decimal("rate") or Decimal(0),
-                start=start,
-                end=end,
-                status=cell.status(),
-                preference_exempt=cell.text("preference_exempt"),
-                chapter99=cell.text("chapter99"),
-                citation=cell.text("citation"),
-                note=cell.text("note"),
-            )
-        )
+        measures.append(_measure(cell, groups, programs, () if scope == "*" else tuple(scope.split())))
     exemptions = [
         Exemption(cell.text("list_id"), cell.text("hts_prefix"), *rest)
         for cell, *rest in _dated("exemptions.csv")
@@ -274,7 +308,7 @@ def load_tables() -> DutyTables:
             _countries(cell, "countries", groups),
             start,
             end,
-            cell.text("kind"),
+            _kind(cell),
             cell.decimal("rate", required=False),
             cell.decimal("per_item_usd", required=False),
             cell.decimal("band_from", required=False),
@@ -287,4 +321,99 @@ def load_tables() -> DutyTables:
         Fee(cell.text("fee"), start, end, cell.decimal("amount") or Decimal(0), *rest)
         for cell, start, end, *rest in _dated("fees.csv")
     ]
-    return DutyTables(tuple(measures), programs, groups, tuple(exemptions), tuple(postal), tuple(fees))
+    hts_lists = _hts_lists(groups, programs)
+    list_measures = _list_measures(groups, programs, hts_lists)
+    return DutyTables(
+        tuple(measures),
+        programs,
+        groups,
+        tuple(exemptions),
+        tuple(postal),
+        tuple(fees),
+        hts_lists,
+        list_measures,
+    )
+
+
+def _measure(cell: _Cell, groups, programs, scope: tuple[str, ...]) -> Measure:
+    """The Measure a measures.csv or list_measures.csv row describes."""
+    if cell.text("program") not in programs:
+        raise cell.fail("program", f"unknown program {cell.text('program')!r}", "define it in programs.csv")
+    if not cell.text("citation"):
+        raise cell.fail("citation", "every measure needs its primary source", "cite FR, CFR or CSMS")
+    start, end = _period(cell)
+    rate_text, topup = cell.text("rate"), None
+    if rate_text.startswith("topup:"):
+        topup = _Cell(cell.name, cell.number, {"rate": rate_text.removeprefix("topup:")}).decimal("rate")
+    return Measure(
+        measure_id=cell.text("measure_id"),
+        program=cell.text("program"),
+        countries=_countries(cell, "countries", groups),
+        except_countries=_countries(cell, "except_countries", groups),
+        hts_scope=scope,
+        rate=Decimal(0) if topup is not None else cell.decimal("rate") or Decimal(0),
+        start=start,
+        end=end,
+        status=cell.status(),
+        preference_exempt=cell.text("preference_exempt"),
+        chapter99=cell.text("chapter99"),
+        citation=cell.text("citation"),
+        note=cell.text("note"),
+        topup=topup,
+        basis=_basis(cell),
+    )
+
+
+def _list_lines(name: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """An HTS list file (hts8 or hts_prefix, list, ch99_code): prefix -> its (list, heading) pairs."""
+    lines: dict[str, list[tuple[str, str]]] = {}
+    for number, row in _rows(name):
+        cell = _Cell(name, number, row)
+        column = "hts8" if "hts8" in row else "hts_prefix"
+        hts8 = cell.text(column)
+        if len(hts8) not in (8, 10) or not hts8.isdigit():
+            raise cell.fail(
+                column, f"{hts8!r} is not an 8- or 10-digit HTS code", "write 8 or 10 digits, no dots"
+            )
+        if not cell.text("list") or not cell.text("ch99_code"):
+            raise cell.fail("list", "list and ch99_code are required", "name the list and its heading")
+        lines.setdefault(hts8, []).append((cell.text("list"), cell.text("ch99_code")))
+    return {code: tuple(pairs) for code, pairs in lines.items()}
+
+
+def _hts_lists(groups, programs) -> dict[str, HtsList]:
+    found: dict[str, HtsList] = {}
+    for number, row in _rows("hts_lists.csv"):
+        cell = _Cell("hts_lists.csv", number, row)
+        if cell.text("program") not in programs:
+            raise cell.fail(
+                "program", f"unknown program {cell.text('program')!r}", "define it in programs.csv"
+            )
+        name = cell.text("list_file")
+        found[name] = HtsList(
+            list_file=name,
+            program=cell.text("program"),
+            edition=int(cell.decimal("edition") or 0),
+            complete_from=cell.day("complete_from"),
+            complete_to=cell.day("complete_to", OPEN_END),
+            countries=_countries(cell, "countries", groups),
+            lines=_list_lines(name),
+            citation=cell.text("citation"),
+            note=cell.text("note"),
+            complete=cell.flag("complete"),
+        )
+    return found
+
+
+def _list_measures(groups, programs, hts_lists: dict[str, HtsList]) -> tuple[ListMeasure, ...]:
+    found = []
+    for number, row in _rows("list_measures.csv"):
+        cell = _Cell("list_measures.csv", number, row)
+        name = cell.text("list_file")
+        if name not in hts_lists:
+            raise cell.fail("list_file", f"unknown list file {name!r}", "declare it in hts_lists.csv")
+        pair = (cell.text("list"), cell.text("chapter99"))
+        if not any(pair in pairs for pairs in hts_lists[name].lines.values()):
+            raise cell.fail("list", f"no line of {name} is on list {pair[0]} ({pair[1]})", "check the names")
+        found.append(ListMeasure(name, pair[0], _measure(cell, groups, programs, ())))
+    return tuple(found)
