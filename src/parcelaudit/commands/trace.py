@@ -68,10 +68,10 @@ def trace_command(
         progress.advance(task)
         if db:
             from parcelaudit.store import Store
-            from parcelaudit.tracing.link import save_verdict
+            from parcelaudit.store.traces import save_trace_verdict
 
             with Store.open(db) as store:
-                save_verdict(store, result.verdict_json(), out)
+                save_trace_verdict(store, result.verdict_json(), out)
         progress.advance(task)
     style = _STYLE[result.verdict]
     console.print(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from parcelaudit.arrow_sql import exact_sum
 from parcelaudit.reference.hts import HtsSchedule, load_hts
 from parcelaudit.rules.policy import Policy, load_policy
 from parcelaudit.rules.values import to_usd
@@ -38,13 +39,6 @@ FINDING_SCHEMA = pa.schema(
 DM_ENTRY_TYPES = ("321", "86")
 # An HTS code as digits: dots, spaces and dashes removed (replace() is several times cheaper than a regex).
 HTS_DIGITS = "nullif(replace(replace(replace({}, '.', ''), ' ', ''), '-', ''), '')"
-
-
-def exact_sum(expression: str) -> str:
-    """SQL for sum(expression) that is the same however threads split the rows: each term is taken to 9
-    decimal places and added as DECIMAL (exact), then returned as DOUBLE. A float sum's last bit depends on
-    the order the terms are added in, which DuckDB does not fix; rounded to cents, that bit flips a cent."""
-    return f"CAST(sum(CAST({expression} AS DECIMAL(38, 9))) AS DOUBLE)"
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from parcelaudit.tracing.epcis_import import read_epcis
 from parcelaudit.tracing.epcis_validate import validate_document
-from parcelaudit.tracing.link import load_verdicts, save_verdict, verdicts_for_skus
+from parcelaudit.tracing.link import load_verdicts, verdicts_for_skus
 from parcelaudit.tracing.quantities import load_yields
 from parcelaudit.tracing.run import trace_files
 from parcelaudit.tracing.verdict import REASON_CODES, TraceResult, load_chain, trace
@@ -17,7 +17,6 @@ __all__ = [
     "load_verdicts",
     "load_yields",
     "read_epcis",
-    "save_verdict",
     "trace",
     "trace_files",
     "validate_document",
