@@ -8,14 +8,16 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from parcelaudit.decide import SeverityPolicy, decide_relations, load_severity_policy
+from parcelaudit.decide import SeverityPolicy, decide, load_severity_policy
 from parcelaudit.pipeline.result import FINDINGS_ORDER, CheckResult, canonical_order
+from parcelaudit.pipeline.screen import screen_parties
 from parcelaudit.reference.hts import HtsSchedule
 from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext
-from parcelaudit.rules.duty import line_duty_table, shipment_duty_sql
-from parcelaudit.rules.parties import party_screener, screen_parties
+from parcelaudit.rules.duty import line_duty_table, shipment_duty
 from parcelaudit.rules.policy import Policy
 from parcelaudit.rules.registry import all_rules
+from parcelaudit.screening import Screener
+from parcelaudit.screening.dispositions import Disposition
 
 
 def evaluate(
@@ -32,8 +34,8 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
     traces: pa.Table | None = None,
     rates: pa.Table | str | None = None,
-    screener: object | None = None,
-    dispositions: list | None = None,
+    screener: Screener | None = None,
+    dispositions: list[Disposition] | None = None,
 ) -> CheckResult:
     """Run every rule (or rule_ids), screening, duty and decisions; scope limits which shipments are reported.
 
@@ -56,54 +58,48 @@ def evaluate(
     )
     timings: dict[str, float] = {"context": time.perf_counter() - started}
     snapshots: list[dict] = []
-    try:
-        parts = []
-        rules = all_rules()
-        for rule_id in rule_ids or list(rules):
-            if progress:
-                progress(rule_id)
-            started = time.perf_counter()
-            parts.append(rules[rule_id].run(ctx))
-            timings[rule_id] = time.perf_counter() - started
-        if screening:
-            if progress:
-                progress("screening")
-            started = time.perf_counter()
-            screener = screener if screener is not None else party_screener()
-            parts.append(screen_parties(ctx, screener, dispositions))
-            snapshots = screener.snapshots() if screener is not None else []
-            timings["screening"] = time.perf_counter() - started
-        findings = pa.concat_tables(parts) if parts else FINDING_SCHEMA.empty_table()
+    parts = []
+    rules = all_rules()
+    for rule_id in rule_ids or list(rules):
         if progress:
-            progress("duty and decisions")
+            progress(rule_id)
         started = time.perf_counter()
-        line_duty = line_duty_table(ctx)
-        ctx.con.register("run_findings", findings)
-        ctx.con.execute(f"CREATE TEMP TABLE shipment_duty AS {shipment_duty_sql(ctx, 'run_findings')}")
-        ids = "shipment_duty"  # one row per shipment
-        if scope is not None:
-            in_scope = pa.table({"shipment_id": scope})
-            ctx.con.register("scope_ids", in_scope)
-            ids = "scope_ids"
-            findings = _restrict(findings, in_scope)
-            line_duty = _restrict(line_duty, in_scope)
-            ctx.con.register("run_findings", findings)
-        rated, decisions = decide_relations(ctx.con, ids, "run_findings", "shipment_duty", policy)
-        timings["duty_and_decisions"] = time.perf_counter() - started
-        return CheckResult(
-            findings=canonical_order(rated, FINDINGS_ORDER),
-            decisions=canonical_order(decisions, ["shipment_id"]),
-            line_duty=canonical_order(line_duty, ["shipment_id", "line_no"]),
-            shipments=ctx.shipments,
-            timings=timings,
-            policy=policy,
-            hts_source=ctx.hts.source,
-            hts_complete=ctx.hts.complete,
-            screening=screening,
-            list_snapshots=snapshots,
-        )
-    finally:
-        ctx.close()
+        parts.append(rules[rule_id].run(ctx))
+        timings[rule_id] = time.perf_counter() - started
+    if screening:
+        if progress:
+            progress("screening")
+        started = time.perf_counter()
+        found, snapshots = screen_parties(ctx, screener, dispositions)
+        parts.append(found)
+        timings["screening"] = time.perf_counter() - started
+    findings = pa.concat_tables(parts) if parts else FINDING_SCHEMA.empty_table()
+    if progress:
+        progress("duty and decisions")
+    started = time.perf_counter()
+    line_duty = line_duty_table(ctx)
+    # Duty is judged with every finding of the context (a split order outside the window still counts).
+    duty = shipment_duty(ctx, line_duty, findings)
+    ids = None  # every shipment of the context (one duty row each)
+    if scope is not None:
+        in_scope = pa.table({"shipment_id": scope})
+        ids = scope
+        findings = _restrict(findings, in_scope)
+        line_duty = _restrict(line_duty, in_scope)
+    rated, decisions = decide(ids, findings, duty, policy)
+    timings["duty_and_decisions"] = time.perf_counter() - started
+    return CheckResult(
+        findings=canonical_order(rated, FINDINGS_ORDER),
+        decisions=canonical_order(decisions, ["shipment_id"]),
+        line_duty=canonical_order(line_duty, ["shipment_id", "line_no"]),
+        shipments=ctx.shipments,
+        timings=timings,
+        policy=policy,
+        hts_source=ctx.hts.source,
+        hts_complete=ctx.hts.complete,
+        screening=screening,
+        list_snapshots=snapshots,
+    )
 
 
 def _restrict(table: pa.Table, in_scope: pa.Table) -> pa.Table:

@@ -13,16 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from parcelaudit.errors import InputError
+from parcelaudit.schema import TRACE_VERDICT_SCHEMA
 
-SKU_VERDICT_SCHEMA = pa.schema(
-    [
-        ("sku", pa.string()),
-        ("trace_product", pa.string()),
-        ("trace_verdict", pa.string()),
-        ("trace_coverage", pa.float64()),
-        ("trace_reasons", pa.string()),
-    ]
-)
+SKU_VERDICT_SCHEMA = TRACE_VERDICT_SCHEMA
 # One row per parcel line: the line's key, then its SKU's verdict columns.
 LINK_SCHEMA = pa.schema([("shipment_id", pa.string()), ("line_no", pa.int64()), *SKU_VERDICT_SCHEMA])
 _RANK = {"clear": 0, "review": 1, "exposed": 2}
