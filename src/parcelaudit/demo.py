@@ -13,13 +13,13 @@ from parcelaudit.audit.demo import run_demo as audit_demo
 from parcelaudit.duty.demo import run_demo as duty_demo
 from parcelaudit.generate import generate_dataset
 from parcelaudit.ingest import ingest_file
-from parcelaudit.origin.demo import run_demo as origin_demo
 from parcelaudit.pipeline import run_check, summarise
 from parcelaudit.reports.check_outputs import write_outputs
+from parcelaudit.reports.origin_demo import run_demo as origin_demo
+from parcelaudit.reports.trace_outputs import trace_example
 from parcelaudit.store import Store
 from parcelaudit.store.checks import latest_run_id, read_run
 from parcelaudit.store.traces import most_sold_skus, save_trace_verdict
-from parcelaudit.tracing.demo import trace_example
 
 DEMO_FILES = ("shipments.csv", "lines.csv", "orders.csv", "payments.csv")
 

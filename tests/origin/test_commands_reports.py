@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from parcelaudit.commands.origin import origin_app, register
-from parcelaudit.origin.demo import run_demo
+from parcelaudit.reports.origin_demo import run_demo
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "origin.md"
 

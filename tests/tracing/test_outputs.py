@@ -11,9 +11,9 @@ import pypdfium2 as pdfium
 from typer.testing import CliRunner
 
 from parcelaudit.cli import app
+from parcelaudit.reports.trace_outputs import trace_example
 from parcelaudit.store import Store
 from parcelaudit.store.traces import read_trace_verdicts, save_trace_verdict
-from parcelaudit.tracing.demo import run_demo
 from parcelaudit.tracing.link import load_verdicts, verdicts_for_skus
 from tests.tracing.chains import PRODUCT_GTIN, write_chain
 
@@ -132,7 +132,7 @@ def test_csv_errors_name_file_row_and_field(tmp_path):
 
 
 def test_demo_writes_verdict_and_dossier(tmp_path):
-    written = run_demo(tmp_path)
+    written = trace_example(tmp_path)[1]
     assert [p.name for p in written] == ["verdict.json", "dossier.html", "dossier.pdf"]
     assert json.loads(written[0].read_text())["verdict"] == "clear"
     assert _page_ink(written[2]) > 0.01

@@ -67,9 +67,9 @@ def verify_command(
 ) -> None:
     """Is each sample consistent with its claimed origin? Verdicts, group comparison, optional map."""
     from parcelaudit.origin.raster import read_isoscape
-    from parcelaudit.origin.report import write_verify_report
     from parcelaudit.origin.samples import read_samples
     from parcelaudit.origin.workflow import run_origin
+    from parcelaudit.reports.origin_report import write_verify_report
 
     with progress_bar() as progress:
         task = progress.add_task("verifying", total=3)
@@ -123,10 +123,10 @@ def assign_command(
     from parcelaudit.origin.assignment import assign, odds_ratio
     from parcelaudit.origin.calibration import calibrate
     from parcelaudit.origin.raster import read_isoscape, write_layers
-    from parcelaudit.origin.report import write_assign_report
     from parcelaudit.origin.samples import read_samples
     from parcelaudit.origin.shapes import cells_in_polygons
     from parcelaudit.origin.workflow import is_simulated
+    from parcelaudit.reports.origin_report import write_assign_report
 
     table = read_samples(results)
     # Check the results before the calibration's work (and its calibrated_isoscape.tif) is done.
@@ -175,8 +175,8 @@ def qa_command(
     """Held-out validation of isoscape assignment: curves, density at origin vs random."""
     from parcelaudit.origin.qa import qa
     from parcelaudit.origin.raster import read_isoscape
-    from parcelaudit.origin.report import write_qa_report
     from parcelaudit.origin.samples import read_samples
+    from parcelaudit.reports.origin_report import write_qa_report
 
     with progress_bar() as progress:
         task = progress.add_task("validating", total=None)

@@ -50,7 +50,7 @@ def trace_command(
     ] = False,
 ) -> None:
     """Trace a product back to raw material: verdict (clear / review / exposed), reasons and dossier."""
-    from parcelaudit.tracing.run import trace_files
+    from parcelaudit.reports.trace_outputs import trace_files
 
     with progress_bar() as progress:
         task = progress.add_task("tracing", total=2)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from parcelaudit.origin.raster import read_isoscape
-from parcelaudit.origin.report import write_verify_report
 from parcelaudit.origin.samples import read_samples
 from parcelaudit.origin.simulated import write_simulated
 from parcelaudit.origin.workflow import run_origin
+from parcelaudit.reports.origin_report import write_verify_report
 
 
 def run_demo(out_dir: Path) -> list[Path]:
