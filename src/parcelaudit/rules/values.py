@@ -71,18 +71,14 @@ def to_usd(
     that date and at most max_rate_age_days old (weekends and holidays; quarterly certified rates need ~92).
     """
     with ArrowSQL({"shipments": shipments, "lines": lines, "orders": orders}) as session:
-        return _to_usd(session, shipments, lines, orders, rates, max_rate_age_days)
+        return _to_usd(session, (shipments, lines, orders), rates, int(max_rate_age_days))
 
 
 def _to_usd(
-    session: ArrowSQL,
-    shipments: pa.Table,
-    lines: pa.Table,
-    orders: pa.Table,
-    rates: pa.Table | str | None,
-    max_rate_age_days: int,
+    session: ArrowSQL, tables: tuple[pa.Table, pa.Table, pa.Table], rates: pa.Table | str | None, age: int
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """to_usd in a session where shipments, lines and orders are registered."""
+    """to_usd in a session where the tables (shipments, lines, orders) are registered under those names."""
+    shipments, lines, orders = tables
     foreign = _exists(session, f"SELECT 1 FROM shipments s WHERE {FOREIGN.format('s')}")
     foreign_orders = _exists(session, f"SELECT 1 FROM orders o WHERE {FOREIGN.format('o')}")
     parcel_level = _exists(
@@ -94,7 +90,6 @@ def _to_usd(
     else:
         table = RATE_SCHEMA.empty_table()
     session.register("fx_rates", table)
-    age = int(max_rate_age_days)
     original = {
         "currency_original": shipments["currency"],
         "declared_value_original": shipments["declared_value"],
