@@ -71,11 +71,7 @@ def flagged_rows(rows: list[dict]) -> set[int]:
             "value": [10.0] * n,
         }
     )
-    ctx = RuleContext(shipments, lines)
-    try:
-        found = all_rules()["HTS-DESC"].run(ctx)
-    finally:
-        ctx.close()
+    found = all_rules()["HTS-DESC"].run(RuleContext(shipments, lines))
     return {int(s[1:]) for s in found["shipment_id"].to_pylist()}
 
 
@@ -121,11 +117,7 @@ def generator_figures(work_dir: Path, parcels: int) -> dict:
         )
         if k == "hts_implausible"
     }
-    ctx = RuleContext(tables["shipments"], tables["lines"])
-    try:
-        found = all_rules()["HTS-DESC"].run(ctx)
-    finally:
-        ctx.close()
+    found = all_rules()["HTS-DESC"].run(RuleContext(tables["shipments"], tables["lines"]))
     flagged = {
         (s, str(n))
         for s, n in zip(found["shipment_id"].to_pylist(), found["line_no"].to_pylist(), strict=True)

@@ -20,8 +20,8 @@ from pathlib import Path
 from bench.memory import measure
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.paths import shared_data_dir
+from parcelaudit.reports.trace_outputs import trace_files
 from parcelaudit.tracing.model import product_key
-from parcelaudit.tracing.run import trace_files
 from parcelaudit.tracing.verdict import load_chain, trace
 
 REPEATS = (1_000, 10_000, 100_000)

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from parcelaudit.commands import check as check_commands
 from parcelaudit.errors import ParcelAuditError
-from parcelaudit.pipeline import evaluate, run_check, write_outputs
+from parcelaudit.pipeline import evaluate, run_check
+from parcelaudit.reports.check_outputs import write_outputs
 from parcelaudit.store import Store
 from tests.rules.builders import parcels
 from tests.rules.store_support import store_file

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from parcelaudit.csv_safety import neutralise, write_rows
-from parcelaudit.pipeline import run_check, write_outputs
+from parcelaudit.pipeline import run_check
+from parcelaudit.reports.check_outputs import write_outputs
 from parcelaudit.store import Store
 from parcelaudit.text_safety import csv_text, mpl_text, rich_text, terminal_text
 from tests.rules.builders import orders_for, parcels

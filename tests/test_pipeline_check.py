@@ -10,8 +10,9 @@ import typer
 from typer.testing import CliRunner
 
 from parcelaudit.commands import check as check_commands
+from parcelaudit.demo import demo_check
 from parcelaudit.errors import ReferenceDataError
-from parcelaudit.pipeline import demo_check, explain_shipment, run_check
+from parcelaudit.pipeline import explain_shipment, run_check
 from parcelaudit.reference.hts import download_hts
 from parcelaudit.store import Store
 from tests.rules.builders import orders_for, parcels

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from parcelaudit.ingest import ingest_file
 from parcelaudit.pipeline import run_check
 from parcelaudit.store import Store
-from parcelaudit.tracing.link import save_verdict
+from parcelaudit.store.traces import save_trace_verdict
 from tests.rules.builders import parcels
 
 TEE = {
@@ -50,9 +50,9 @@ def _verdict(product: str, verdict: str, sku: str) -> dict:
 
 def test_trace_verdicts_decide_sector_lines_and_untraced_stay_at_review(tmp_path):
     with _store_with_parcels(tmp_path) as store:
-        save_verdict(store, _verdict("tee-a", "clear", "TEE-CLEAR"))
-        save_verdict(store, _verdict("tee-b", "exposed", "TEE-EXPOSED"))
-        save_verdict(store, _verdict("tee-c", "review", "TEE-REVIEW"))
+        save_trace_verdict(store, _verdict("tee-a", "clear", "TEE-CLEAR"))
+        save_trace_verdict(store, _verdict("tee-b", "exposed", "TEE-EXPOSED"))
+        save_trace_verdict(store, _verdict("tee-c", "review", "TEE-REVIEW"))
         result = run_check(store, screening=False)
     decisions = {r["shipment_id"]: r for r in result.decisions.to_pylist()}
     findings = {(r["shipment_id"], r["rule_id"]) for r in result.findings.to_pylist()}

@@ -10,9 +10,9 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
+from parcelaudit.arrow_sql import ArrowSQL
 from parcelaudit.errors import ReferenceDataError
 from parcelaudit.rules.context import Settings
 
@@ -85,7 +85,7 @@ def _policy_table(policy: SeverityPolicy) -> pa.Table:
 
 
 def decide(
-    shipment_ids: pa.Array | pa.ChunkedArray,
+    shipment_ids: pa.Array | pa.ChunkedArray | None,
     findings: pa.Table,
     duty: pa.Table | None,
     policy: SeverityPolicy,
@@ -93,62 +93,55 @@ def decide(
     """Assign severities to findings and decide each shipment; return (findings with severity, decisions).
 
     decisions: shipment_id, decision, reasons (';'-separated rule ids, most severe first), duty_owed,
-    duty_at_risk. duty (shipment_id, duty_owed, duty_at_risk) may be None (zeros).
+    duty_at_risk. duty (shipment_id, duty_owed, duty_at_risk) may be None (zeros); shipment_ids None decides
+    every shipment of duty (one row each).
     """
-    con = duckdb.connect()
-    try:
-        con.register("ids", pa.table({"shipment_id": shipment_ids}))
-        con.register("f", findings)
-        if duty is None:
-            duty = pa.table(
-                {
-                    "shipment_id": pa.array([], pa.string()),
-                    "duty_owed": pa.array([], pa.float64()),
-                    "duty_at_risk": pa.array([], pa.float64()),
-                }
-            )
-        con.register("duty", duty)
-        return decide_relations(con, "ids", "f", "duty", policy)
-    finally:
-        con.close()
-
-
-def decide_relations(
-    con: duckdb.DuckDBPyConnection, ids: str, findings: str, duty: str, policy: SeverityPolicy
-) -> tuple[pa.Table, pa.Table]:
-    """decide() over relations already in a DuckDB connection (no copies of million-row inputs)."""
-    con.register("severity_policy", _policy_table(policy))
-    con.register(
-        "severity_ranks", pa.table({"severity": list(SEVERITIES), "rank": list(range(len(SEVERITIES)))})
-    )
+    if duty is None:
+        duty = pa.table(
+            {
+                "shipment_id": pa.array([], pa.string()),
+                "duty_owed": pa.array([], pa.float64()),
+                "duty_at_risk": pa.array([], pa.float64()),
+            }
+        )
+    tables = {
+        "f": findings,
+        "duty": duty,
+        "severity_policy": _policy_table(policy),
+        "severity_ranks": pa.table({"severity": list(SEVERITIES), "rank": list(range(len(SEVERITIES)))}),
+    }
+    if shipment_ids is not None:
+        tables["ids"] = pa.table({"shipment_id": shipment_ids})
     hold = ", ".join(f"'{s}'" for s in policy.hold) or "NULL"
     review = ", ".join(f"'{s}'" for s in policy.review) or "NULL"
-    # When the ids are the duty relation itself (every shipment has a duty row), skip a million-row self-join.
-    same = ids == duty
-    duty_join, d = ("", "i") if same else (f"LEFT JOIN {duty} d USING (shipment_id)", "d")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE rated_findings AS
-        SELECT f.shipment_id, f.line_no, f.rule_id, coalesce(v.severity, r.severity, '{policy.default}')
-               AS severity, f.variant, f.message, f.citation, f.evidence
-        FROM {findings} f
-        LEFT JOIN severity_policy v ON v.rule_id = f.rule_id AND v.variant = f.variant
-        LEFT JOIN severity_policy r ON r.rule_id = f.rule_id AND r.variant IS NULL
-    """)
-    decisions = con.sql(f"""
-        WITH per_rule AS (
-            SELECT shipment_id, rule_id, min(k.rank) AS rank FROM rated_findings JOIN severity_ranks k USING (severity)
-            GROUP BY shipment_id, rule_id
-        ), per_shipment AS (
-            SELECT shipment_id,
-                   CASE WHEN bool_or(k.severity IN ({hold})) THEN 'hold'
-                        WHEN bool_or(k.severity IN ({review})) THEN 'review' ELSE 'release' END AS decision,
-                   string_agg(rule_id, ';' ORDER BY p.rank, rule_id) AS reasons
-            FROM per_rule p JOIN severity_ranks k USING (rank) GROUP BY shipment_id
+    # Without ids every shipment has a duty row: read duty once rather than join a million rows to itself.
+    ids, duty_join, d = (
+        ("duty", "", "i") if shipment_ids is None else ("ids", "LEFT JOIN duty d USING (shipment_id)", "d")
+    )
+    with ArrowSQL(tables) as session:
+        session.create(
+            "rated_findings",
+            f"""
+            SELECT f.shipment_id, f.line_no, f.rule_id, coalesce(v.severity, r.severity, '{policy.default}')
+                   AS severity, f.variant, f.message, f.citation, f.evidence
+            FROM f
+            LEFT JOIN severity_policy v ON v.rule_id = f.rule_id AND v.variant = f.variant
+            LEFT JOIN severity_policy r ON r.rule_id = f.rule_id AND r.variant IS NULL
+            """,
         )
-        SELECT i.shipment_id, coalesce(p.decision, 'release') AS decision, coalesce(p.reasons, '') AS reasons,
-               coalesce({d}.duty_owed, 0.0) AS duty_owed, coalesce({d}.duty_at_risk, 0.0) AS duty_at_risk
-        FROM {ids} i LEFT JOIN per_shipment p USING (shipment_id) {duty_join}
-    """).to_arrow_table()
-    rated = con.sql("SELECT * FROM rated_findings").to_arrow_table()
-    con.execute("DROP TABLE rated_findings")
-    return rated, decisions
+        decisions = session.query(f"""
+            WITH per_rule AS (
+                SELECT shipment_id, rule_id, min(k.rank) AS rank FROM rated_findings JOIN severity_ranks k USING (severity)
+                GROUP BY shipment_id, rule_id
+            ), per_shipment AS (
+                SELECT shipment_id,
+                       CASE WHEN bool_or(k.severity IN ({hold})) THEN 'hold'
+                            WHEN bool_or(k.severity IN ({review})) THEN 'review' ELSE 'release' END AS decision,
+                       string_agg(rule_id, ';' ORDER BY p.rank, rule_id) AS reasons
+                FROM per_rule p JOIN severity_ranks k USING (rank) GROUP BY shipment_id
+            )
+            SELECT i.shipment_id, coalesce(p.decision, 'release') AS decision, coalesce(p.reasons, '') AS reasons,
+                   coalesce({d}.duty_owed, 0.0) AS duty_owed, coalesce({d}.duty_at_risk, 0.0) AS duty_at_risk
+            FROM {ids} i LEFT JOIN per_shipment p USING (shipment_id) {duty_join}
+        """)
+        return session.query("SELECT * FROM rated_findings"), decisions

@@ -9,21 +9,31 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from parcelaudit.duty.demo import run_demo as duty_demo
 from parcelaudit.generate import generate_dataset
 from parcelaudit.ingest import ingest_file
+from parcelaudit.pipeline import run_check, summarise
+from parcelaudit.reports.check_outputs import write_outputs
+from parcelaudit.reports.trace_outputs import trace_example
 from parcelaudit.store import Store
+from parcelaudit.store.checks import latest_run_id, read_run
+from parcelaudit.store.traces import most_sold_skus, save_trace_verdict
 
 DEMO_FILES = ("shipments.csv", "lines.csv", "orders.csv", "payments.csv")
 
 
-def _demo_skus(store: Store, limit: int = 5) -> list[str]:
-    """The generated cotton T-shirt and tank-top SKUs (HTS 6109) sold most often: the demo traces them."""
-    rows = store.con.execute(
-        "SELECT sku FROM lines WHERE sku LIKE '%-TSH' OR sku LIKE '%-TSW' "
-        "GROUP BY sku ORDER BY count(*) DESC, sku LIMIT ?",
-        [limit],
-    ).fetchall()
-    return [row[0] for row in rows]
+def _trace(store: Store, out: Path) -> list[Path]:
+    """Trace the example chain, sold as the generated T-shirt and tank-top SKUs (HTS 6109) sold most often,
+    and store its verdict so that the check links it to their parcels."""
+    skus = most_sold_skus(store, ("-TSH", "-TSW"), limit=5)
+    result, written = trace_example(out, skus)
+    save_trace_verdict(store, result.verdict_json(), out / "trace")
+    return written
+
+
+def demo_check(store: Store, out_dir: Path) -> list[Path]:
+    """Check the whole store, write the outputs into out_dir (recorded with the run), return their paths."""
+    return write_outputs(run_check(store), Path(out_dir), store=store)
 
 
 def _audit_demo(store: Store, out: Path) -> list[Path]:
@@ -44,14 +54,10 @@ def _origin_demo(out: Path) -> list[Path]:
 
 
 def _stages(store: Store, out: Path) -> list[tuple[str, Callable[[], list[Path]]]]:
-    from parcelaudit.duty.demo import run_demo as duty_demo
-    from parcelaudit.pipeline import demo_check
-    from parcelaudit.tracing.demo import run_demo as trace_demo
-
     return [
         (
             "trace: supply chain to raw material (linked to the top T-shirt SKUs)",
-            lambda: trace_demo(out / "trace", store=store, skus=_demo_skus(store)),
+            lambda: _trace(store, out / "trace"),
         ),
         ("check: rules, screening, duty, decisions", lambda: demo_check(store, out / "check")),
         ("duty: a quote with its sources and the coverage report", lambda: duty_demo(out / "duty")),
@@ -62,26 +68,17 @@ def _stages(store: Store, out: Path) -> list[tuple[str, Callable[[], list[Path]]
 
 def check_summary(store: Store) -> Table:
     """A table of the latest check run: decisions, the rules behind them, and duty."""
-    run = store.con.execute(
-        "SELECT run_id, shipments, held, reviewed, released, findings FROM check_runs ORDER BY run_id DESC LIMIT 1"
-    ).fetchall()[0]
-    run_id, shipments, held, reviewed, released, findings = run
-    duty = store.con.execute(
-        "SELECT sum(duty_owed), sum(duty_at_risk) FROM check_decisions WHERE run_id = ?", [run_id]
-    ).fetchall()[0]
-    rules = store.con.execute(
-        "SELECT rule_id, count(DISTINCT shipment_id) AS parcels FROM check_findings WHERE run_id = ? "
-        "GROUP BY rule_id ORDER BY parcels DESC",
-        [run_id],
-    ).fetchall()
-    table = Table(title=f"check run {run_id}: {shipments:,} parcels, {findings:,} findings")
+    run_id = latest_run_id(store)
+    summary = summarise(*read_run(store, run_id))
+    shipments = summary.shipments
+    table = Table(title=f"check run {run_id}: {shipments:,} parcels, {summary.findings:,} findings")
     table.add_column("outcome")
     table.add_column("parcels", justify="right")
-    for label, count in (("hold", held), ("review", reviewed), ("release", released)):
+    for label, count in (("hold", summary.held), ("review", summary.reviewed), ("release", summary.released)):
         table.add_row(label, f"{count:,} ({count / max(shipments, 1):.1%})")
-    table.add_row("duty owed", f"${duty[0] or 0:,.2f}")
-    table.add_row("duty at risk (undervaluation, invalid de minimis claims)", f"${duty[1] or 0:,.2f}")
-    for rule_id, parcels in rules:
+    table.add_row("duty owed", f"${summary.duty_owed:,.2f}")
+    table.add_row("duty at risk (undervaluation, invalid de minimis claims)", f"${summary.duty_at_risk:,.2f}")
+    for rule_id, parcels in summary.parcels_per_rule.items():
         table.add_row(f"  {rule_id}", f"{parcels:,}")
     return table
 

@@ -55,6 +55,8 @@ class Table:
 
 
 ENTRY_TYPES = ("321", "86", "11", "01", "postal")
+# Entry types that claim duty-free de minimis (19 U.S.C. 1321): Section 321 manifest and Entry Type 86.
+DE_MINIMIS_ENTRY_TYPES = ("321", "86")
 FILER_TYPES = ("marketplace", "carrier", "broker", "importer", "postal")
 MODES = ("air", "ocean", "truck", "rail", "mail")
 
@@ -439,3 +441,15 @@ TABLES: dict[str, Table] = {t.name: t for t in (SHIPMENTS, LINES, ORDERS, PAYMEN
 # Columns every stored row carries besides its canonical fields.
 ROW_HASH = "row_hash"  # MD5 of the row's canonical content: re-ingesting the same content adds nothing
 IMPORT_ID = "import_id"  # the import that stored the row
+
+
+# A traced supply chain's verdict by SKU: what tracing hands the checks (FL-TRACE, FL-SECTOR).
+TRACE_VERDICT_SCHEMA = pa.schema(
+    [
+        ("sku", pa.string()),
+        ("trace_product", pa.string()),
+        ("trace_verdict", pa.string()),
+        ("trace_coverage", pa.float64()),
+        ("trace_reasons", pa.string()),
+    ]
+)

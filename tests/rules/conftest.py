@@ -13,11 +13,7 @@ def run_rule(
     rule_id: str, shipments: pa.Table, lines: pa.Table, orders: pa.Table | None = None, **kwargs
 ) -> list[dict]:
     """The findings of one rule as dicts, sorted by shipment and line."""
-    ctx = RuleContext(shipments, lines, orders, **kwargs)
-    try:
-        rows = all_rules()[rule_id].run(ctx).to_pylist()
-    finally:
-        ctx.close()
+    rows = all_rules()[rule_id].run(RuleContext(shipments, lines, orders, **kwargs)).to_pylist()
     return sorted(rows, key=lambda r: (r["shipment_id"], r["line_no"] or 0))
 
 

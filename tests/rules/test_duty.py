@@ -51,13 +51,8 @@ def test_compute_duty_per_line():
 
 def _shipment_duty(shipments, lines, orders=None):
     ctx = RuleContext(shipments, lines, orders)
-    try:
-        line_duty_table(ctx)
-        findings = run_rule("DM-VALUE", shipments, lines)
-        table = pa.Table.from_pylist(findings, schema=FINDING_SCHEMA)
-        return {r["shipment_id"]: r for r in shipment_duty(ctx, table).to_pylist()}
-    finally:
-        ctx.close()
+    findings = pa.Table.from_pylist(run_rule("DM-VALUE", shipments, lines), schema=FINDING_SCHEMA)
+    return {r["shipment_id"]: r for r in shipment_duty(ctx, line_duty_table(ctx), findings).to_pylist()}
 
 
 def test_valid_de_minimis_owes_nothing_invalid_claim_puts_duty_at_risk():

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from parcelaudit.cli import app
 from parcelaudit.errors import InputError
+from parcelaudit.reports.trace_dossier import MAX_ROWS
+from parcelaudit.reports.trace_outputs import trace_files
 from parcelaudit.tracing import epcis_validate
-from parcelaudit.tracing.dossier import MAX_ROWS
 from parcelaudit.tracing.epcis_import import read_epcis
-from parcelaudit.tracing.run import trace_files
 from tests.tracing.chains import PRODUCT_GTIN, with_repeated_events, write_chain
 
 runner = CliRunner()

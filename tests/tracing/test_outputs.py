@@ -11,9 +11,10 @@ import pypdfium2 as pdfium
 from typer.testing import CliRunner
 
 from parcelaudit.cli import app
+from parcelaudit.reports.trace_outputs import trace_example
 from parcelaudit.store import Store
-from parcelaudit.tracing.demo import run_demo
-from parcelaudit.tracing.link import load_verdicts, save_verdict, verdicts_for_skus
+from parcelaudit.store.traces import read_trace_verdicts, save_trace_verdict
+from parcelaudit.tracing.link import load_verdicts, verdicts_for_skus
 from tests.tracing.chains import PRODUCT_GTIN, write_chain
 
 runner = CliRunner()
@@ -131,7 +132,7 @@ def test_csv_errors_name_file_row_and_field(tmp_path):
 
 
 def test_demo_writes_verdict_and_dossier(tmp_path):
-    written = run_demo(tmp_path)
+    written = trace_example(tmp_path)[1]
     assert [p.name for p in written] == ["verdict.json", "dossier.html", "dossier.pdf"]
     assert json.loads(written[0].read_text())["verdict"] == "clear"
     assert _page_ink(written[2]) > 0.01
@@ -139,12 +140,12 @@ def test_demo_writes_verdict_and_dossier(tmp_path):
 
 def test_lines_carry_the_verdict_of_their_sku(tmp_path, traced):
     with Store.open(tmp_path / "s.duckdb") as store:
-        save_verdict(store, {**traced["xinjiang_gin"].verdict_json(), "skus": ["TS-1"]})
-        save_verdict(store, {**traced["clean"].verdict_json(), "product": "OTHER", "skus": ["TS-2"]})
+        save_trace_verdict(store, {**traced["xinjiang_gin"].verdict_json(), "skus": ["TS-1"]})
+        save_trace_verdict(store, {**traced["clean"].verdict_json(), "product": "OTHER", "skus": ["TS-2"]})
         lines = pa.table(
             {"shipment_id": ["S1", "S1", "S2"], "line_no": [1, 2, 1], "sku": ["TS-1", "TS-2", "NONE"]}
         )
-        linked = verdicts_for_skus(lines, store).to_pylist()
+        linked = verdicts_for_skus(lines, read_trace_verdicts(store)).to_pylist()
     assert [row["trace_verdict"] for row in linked] == ["exposed", "clear", None]
     assert "XINJIANG-FACILITY" in linked[0]["trace_reasons"]
     folder = tmp_path / "traces" / "a"

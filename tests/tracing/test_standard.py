@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from parcelaudit.cli import app
-from parcelaudit.tracing.dossier import dossier_tables
+from parcelaudit.reports.trace_dossier import dossier_tables
 from parcelaudit.tracing.epcis_import import read_epcis
 from parcelaudit.tracing.model import product_key
 from parcelaudit.tracing.verdict import load_chain, trace

@@ -51,7 +51,8 @@ def check(
     ] = None,
 ) -> None:
     """Judge every parcel by the rules in force on its arrival date: findings, duty, release/review/hold."""
-    from parcelaudit.pipeline import run_check, write_outputs
+    from parcelaudit.pipeline import run_check
+    from parcelaudit.reports.check_outputs import write_outputs
     from parcelaudit.rules.registry import all_rules
     from parcelaudit.store import Store
 
@@ -80,11 +81,12 @@ def check(
 
 
 def _summary(result) -> None:
-    counts = result.counts()
-    table = Table(title=f"Check run {result.run_id}: {result.decisions.num_rows:,} parcels")
+    summary = result.summary()
+    counts = summary.decisions
+    table = Table(title=f"Check run {result.run_id}: {summary.shipments:,} parcels")
     for column in ("decision", "parcels", "share"):
         table.add_column(column, justify="right" if column != "decision" else "left")
-    total = max(1, result.decisions.num_rows)
+    total = max(1, summary.shipments)
     for decision, style in (("hold", "red"), ("review", "yellow"), ("release", "green")):
         table.add_row(
             f"[{style}]{decision}[/]", f"{counts[decision]:,}", f"{100 * counts[decision] / total:.2f}%"
@@ -93,13 +95,12 @@ def _summary(result) -> None:
     rules = Table(title="Findings by rule")
     rules.add_column("rule")
     rules.add_column("findings", justify="right")
-    for rule_id, n in result.findings_per_rule().items():
+    for rule_id, n in summary.findings_per_rule.items():
         rules.add_row(rule_id, f"{n:,}")
     console.print(rules)
-    owed = sum(result.decisions["duty_owed"].to_pylist())
-    at_risk = sum(result.decisions["duty_at_risk"].to_pylist())
     console.print(
-        f"duty owed ${owed:,.2f}; duty at risk ${at_risk:,.2f}; rules took {result.rules_seconds:.2f} s"
+        f"duty owed ${summary.duty_owed:,.2f}; duty at risk ${summary.duty_at_risk:,.2f}; "
+        f"rules took {result.rules_seconds:.2f} s"
         + ("" if result.hts_complete else " (bundled HTS subset: unknown codes are unverified)")
     )
 

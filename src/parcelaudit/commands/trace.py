@@ -53,7 +53,7 @@ def trace_command(
     ] = False,
 ) -> None:
     """Trace a product back to raw material: verdict (clear / review / exposed), reasons and dossier."""
-    from parcelaudit.tracing.run import trace_files
+    from parcelaudit.reports.trace_outputs import trace_files
 
     with progress_bar() as progress:
         task = progress.add_task("tracing", total=2)
@@ -71,10 +71,10 @@ def trace_command(
         progress.advance(task)
         if db:
             from parcelaudit.store import Store
-            from parcelaudit.tracing.link import save_verdict
+            from parcelaudit.store.traces import save_trace_verdict
 
             with Store.open(db) as store:
-                save_verdict(store, result.verdict_json(), out)
+                save_trace_verdict(store, result.verdict_json(), out)
         progress.advance(task)
     style = _STYLE[result.verdict]
     console.print(

@@ -21,6 +21,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from parcelaudit.errors import ReferenceDataError
 from parcelaudit.paths import BUNDLED_DATA, shared_data_dir, user_data_dir
@@ -105,9 +106,20 @@ class HtsSchedule:
         )
 
 
+# What separates the digits of a written HTS code (4202.92.3131, 4202 92 3131, 4202-92-3131); the same
+# pattern serves Python's re and Arrow's RE2.
+HTS_SEPARATORS = r"[\t\n\v\f\r .\-]"
+
+
 def normalise_hts(code: str) -> str:
-    """Strip dots, spaces and dashes from an HTS code."""
-    return re.sub(r"[\s.\-]", "", code)
+    """An HTS code as digits: dots, spaces and dashes removed (the one normaliser; see normalise_hts_column)."""
+    return re.sub(HTS_SEPARATORS, "", code)
+
+
+def normalise_hts_column(codes: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """normalise_hts over an Arrow column, vectorised; a code that is blank once normalised becomes null."""
+    digits = pc.replace_substring_regex(codes, HTS_SEPARATORS, "")
+    return pc.if_else(pc.equal(digits, ""), pa.scalar(None, pa.string()), digits)
 
 
 def _parse_date(text: str) -> date | None:

@@ -1,7 +1,7 @@
 """The check report: summary tables and charts (findings by rule, hold rate by day, top sellers, duty at risk).
 
 The report holds only what the store and policy determine (no clock time, no run id: those are in
-manifest.json beside it), every ordering has a unique tie-break and money is summed exactly (rules.context.exact_sum), so
+manifest.json beside it), every ordering has a unique tie-break and money is summed exactly (arrow_sql.exact_sum), so
 the same store and policy give the same bytes.
 """
 
@@ -10,22 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow.compute as pc
 
 from parcelaudit import __version__
+from parcelaudit.arrow_sql import ArrowSQL, exact_sum
 from parcelaudit.decide import DEFAULT_POLICY
 from parcelaudit.outputs import write_text_atomic
 from parcelaudit.pipeline import list_snapshot_rows
 from parcelaudit.reports.render import chart_data_uri, new_figure, render_html, write_pdf
-from parcelaudit.rules.context import exact_sum
 from parcelaudit.text_safety import mpl_text
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    relation = con.sql(sql)
-    names = relation.columns
-    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+def _rows(session: ArrowSQL, sql: str) -> list[dict[str, Any]]:
+    return session.query(sql).to_pylist()
 
 
 # Holds that stop goods for forced labour or sanctions lead the held table, whatever their duty.
@@ -81,19 +78,12 @@ def _hold_rate_chart(days: list[dict[str, Any]]) -> str:
 
 def report_context(result) -> dict[str, Any]:
     """Figures and charts for the check report from a CheckResult."""
-    con = duckdb.connect()
-    try:
-        con.register("f", result.findings)
-        con.register("d", result.decisions)
-        con.register("s", result.shipments.select(["shipment_id", "arrival_date", "seller_name"]))
-        totals = _rows(
-            con,
-            f"""
-            SELECT count(*) AS shipments, count(*) FILTER (decision = 'hold') AS held,
-                   count(*) FILTER (decision = 'review') AS reviewed, count(*) FILTER (decision = 'release')
-                   AS released, coalesce({exact_sum("duty_owed")}, 0) AS duty_owed,
-                   coalesce({exact_sum("duty_at_risk")}, 0) AS duty_at_risk FROM d""",
-        )[0]
+    tables = {
+        "f": result.findings,
+        "d": result.decisions,
+        "s": result.shipments.select(["shipment_id", "arrival_date", "seller_name"]),
+    }
+    with ArrowSQL(tables) as con:
         by_rule = _rows(
             con,
             """
@@ -135,8 +125,6 @@ def report_context(result) -> dict[str, Any]:
             SELECT count(*) FILTER (rule_id = 'VAL-FX' AND variant = 'approximate') AS approximate,
                    count(*) FILTER (rule_id = 'VAL-FX' AND variant = 'no-rate') AS no_rate FROM f""",
         )[0]
-    finally:
-        con.close()
     charts = {}
     if by_rule:
         charts["by_rule"] = _barh(
@@ -167,7 +155,7 @@ def report_context(result) -> dict[str, Any]:
             "allocated_evenly": basis.get("allocated-evenly", 0),
         },
         "version": __version__,
-        "totals": totals,
+        "totals": result.summary(),
         "by_rule": by_rule,
         "sellers": sellers,
         "risk": risk,

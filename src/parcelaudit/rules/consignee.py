@@ -54,48 +54,47 @@ def normalise_address(address: str | None) -> tuple[str, str]:
     return " ".join(f for f in fields if f), "usps-pub28"
 
 
-def consignee_keys(ctx: RuleContext) -> str:
-    """Name of a relation (shipment_id, consignee_key, key_method) over unsuspended de minimis claims."""
-    if ctx.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'consignee_keys'").fetchall()[
-        0
-    ][0]:
-        return "consignee_keys"
-    ctx.con.execute(f"""
-        CREATE TEMP TABLE dm_blocked AS
-        SELECT shipment_id, arrival_date, consignee_name, consignee_address, declared_value, general_threshold,
-               coalesce(regexp_extract(consignee_address, '[0-9]+'), '') AS house
-        FROM dm WHERE suspended_by IS NULL AND {CHEAP_KEY} IS NOT NULL
-    """)
-    candidates = ctx.con.execute("""
-        SELECT DISTINCT consignee_name, consignee_address FROM dm_blocked
-        WHERE (arrival_date, house) IN (
-            SELECT (arrival_date, house) FROM dm_blocked GROUP BY arrival_date, house
-            HAVING count(*) > 1 AND sum(declared_value) > any_value(general_threshold))
-    """).fetchall()
-    keyed = []
-    for name, address in candidates:
-        normal, method = normalise_address(address)
-        keyed.append((name, address, f"{normalise_name(name)} | {normal}", method))
-    ctx.con.register(
-        "parsed_consignees",
-        pa.table(
-            {
-                "consignee_name": pa.array([k[0] for k in keyed], pa.string()),
-                "consignee_address": pa.array([k[1] for k in keyed], pa.string()),
-                "consignee_key": pa.array([k[2] for k in keyed], pa.string()),
-                "key_method": pa.array([k[3] for k in keyed], pa.string()),
-            }
-        ),
-    )
-    ctx.con.execute(f"""
-        CREATE TEMP TABLE consignee_keys AS
-        SELECT b.shipment_id, coalesce(p.consignee_key, {CHEAP_KEY.replace("consignee_", "b.consignee_")})
-                 AS consignee_key,
-               coalesce(p.key_method, 'plain') AS key_method
-        FROM dm_blocked b LEFT JOIN parsed_consignees p
-          ON p.consignee_name IS NOT DISTINCT FROM b.consignee_name
-         AND p.consignee_address IS NOT DISTINCT FROM b.consignee_address
-    """)
-    ctx.con.execute("DROP TABLE dm_blocked")
-    ctx.con.unregister("parsed_consignees")
-    return "consignee_keys"
+def _consignee_keys(ctx: RuleContext) -> pa.Table:
+    with ctx.session() as session:
+        session.create(
+            "dm_blocked",
+            f"""
+            SELECT shipment_id, arrival_date, consignee_name, consignee_address, declared_value, general_threshold,
+                   coalesce(regexp_extract(consignee_address, '[0-9]+'), '') AS house
+            FROM dm WHERE suspended_by IS NULL AND {CHEAP_KEY} IS NOT NULL
+            """,
+        )
+        candidates = session.rows("""
+            SELECT DISTINCT consignee_name, consignee_address FROM dm_blocked
+            WHERE (arrival_date, house) IN (
+                SELECT (arrival_date, house) FROM dm_blocked GROUP BY arrival_date, house
+                HAVING count(*) > 1 AND sum(declared_value) > any_value(general_threshold))
+        """)
+        keyed = []
+        for name, address in candidates:
+            normal, method = normalise_address(address)
+            keyed.append((name, address, f"{normalise_name(name)} | {normal}", method))
+        session.register(
+            "parsed_consignees",
+            pa.table(
+                {
+                    "consignee_name": pa.array([k[0] for k in keyed], pa.string()),
+                    "consignee_address": pa.array([k[1] for k in keyed], pa.string()),
+                    "consignee_key": pa.array([k[2] for k in keyed], pa.string()),
+                    "key_method": pa.array([k[3] for k in keyed], pa.string()),
+                }
+            ),
+        )
+        return session.query(f"""
+            SELECT b.shipment_id, coalesce(p.consignee_key, {CHEAP_KEY.replace("consignee_", "b.consignee_")})
+                     AS consignee_key,
+                   coalesce(p.key_method, 'plain') AS key_method
+            FROM dm_blocked b LEFT JOIN parsed_consignees p
+              ON p.consignee_name IS NOT DISTINCT FROM b.consignee_name
+             AND p.consignee_address IS NOT DISTINCT FROM b.consignee_address
+        """)
+
+
+def consignee_keys(ctx: RuleContext) -> pa.Table:
+    """(shipment_id, consignee_key, key_method) over unsuspended de minimis claims (built once per context)."""
+    return ctx.cached("consignee_keys", _consignee_keys)

@@ -7,8 +7,12 @@ Money is compared in integer cents so $800.00 passes and $800.01 does not.
 
 from __future__ import annotations
 
+import pyarrow as pa
+
+from parcelaudit.arrow_sql import exact_sum
 from parcelaudit.rules.consignee import consignee_keys
-from parcelaudit.rules.context import RuleContext, exact_sum
+from parcelaudit.rules.context import RuleContext
+from parcelaudit.rules.derived import prefix_matches
 from parcelaudit.rules.registry import rule
 
 CENTS = "CAST(round({} * 100) AS BIGINT)"
@@ -25,9 +29,9 @@ def cents(expression: str) -> str:
     "De minimis claimed where duty-free de minimis is not available on that date for that origin",
     "19 U.S.C. 1321; suspensions by date and country in de_minimis_suspensions.csv",
 )
-def dm_eligibility(ctx: RuleContext) -> str:
+def dm_eligibility(ctx: RuleContext) -> pa.Table:
     """Claims on a date when a suspension covers a line's origin (gift claims too: ACE rejects 321/86)."""
-    return """
+    return ctx.query("""
         SELECT shipment_id, NULL::BIGINT AS line_no, suspended_by AS variant,
                'de minimis claimed on ' || strftime(arrival_date, '%Y-%m-%d')
                  || ' but duty-free de minimis is suspended for goods of '
@@ -36,7 +40,7 @@ def dm_eligibility(ctx: RuleContext) -> str:
                json_object('arrival_date', arrival_date, 'origins', suspended_origins,
                            'measures', suspension_measures, 'entry_claim', 'de minimis')::VARCHAR AS evidence
         FROM dm WHERE suspended_by IS NOT NULL
-    """
+    """)
 
 
 @rule(
@@ -45,9 +49,9 @@ def dm_eligibility(ctx: RuleContext) -> str:
     "De minimis claimed above the threshold in force ($800; gifts $100)",
     "19 U.S.C. 1321(a)(2); thresholds by date in de_minimis_thresholds.csv",
 )
-def dm_value(ctx: RuleContext) -> str:
+def dm_value(ctx: RuleContext) -> pa.Table:
     """Parcels whose declared value exceeds the gift or general threshold on their date."""
-    return f"""
+    return ctx.query(f"""
         SELECT shipment_id, NULL::BIGINT AS line_no, CASE WHEN gift THEN 'gift' ELSE 'general' END AS variant,
                'declared value $' || printf('%.2f', declared_value) || ' exceeds the '
                  || CASE WHEN gift THEN 'gift' ELSE 'de minimis' END || ' threshold of $'
@@ -61,31 +65,32 @@ def dm_value(ctx: RuleContext) -> str:
                            'rate_source', rate_source)::VARCHAR AS evidence
         FROM dm WHERE suspended_by IS NULL AND threshold IS NOT NULL
           AND {cents("declared_value")} > {cents("threshold")}
-    """
+    """)
 
 
-def _consignee_days(ctx: RuleContext) -> str:
-    """Name of a relation of consignee-day groups over the threshold (several parcels, any orders)."""
-    keys = consignee_keys(ctx)
-    if not ctx.con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'consignee_days'"
-    ).fetchall()[0][0]:
-        ctx.con.execute(f"""
-            CREATE TEMP TABLE consignee_days AS
-            WITH keyed AS (
-                SELECT d.*, k.consignee_key, k.key_method FROM dm d JOIN {keys} k USING (shipment_id)
-            ), groups AS (
-                SELECT consignee_key, arrival_date, count(*) AS parcels, {exact_sum("declared_value")} AS total,
-                       any_value(general_threshold) AS threshold,
-                       count(DISTINCT coalesce(order_id, shipment_id)) AS orders,
-                       list(DISTINCT key_method ORDER BY key_method) AS key_methods,
-                       list(shipment_id ORDER BY shipment_id)[1:20] AS sample_ids
-                FROM keyed GROUP BY consignee_key, arrival_date
-                HAVING count(*) > 1 AND {cents(exact_sum("declared_value"))} > {cents("any_value(general_threshold)")}
-            )
-            SELECT k.shipment_id, k.order_id, g.* FROM keyed k JOIN groups g USING (consignee_key, arrival_date)
-        """)
-    return "consignee_days"
+def _consignee_days(ctx: RuleContext) -> pa.Table:
+    return ctx.query(
+        f"""
+        WITH keyed AS (
+            SELECT d.*, k.consignee_key, k.key_method FROM dm d JOIN consignee_keys k USING (shipment_id)
+        ), groups AS (
+            SELECT consignee_key, arrival_date, count(*) AS parcels, {exact_sum("declared_value")} AS total,
+                   any_value(general_threshold) AS threshold,
+                   count(DISTINCT coalesce(order_id, shipment_id)) AS orders,
+                   list(DISTINCT key_method ORDER BY key_method) AS key_methods,
+                   list(shipment_id ORDER BY shipment_id)[1:20] AS sample_ids
+            FROM keyed GROUP BY consignee_key, arrival_date
+            HAVING count(*) > 1 AND {cents(exact_sum("declared_value"))} > {cents("any_value(general_threshold)")}
+        )
+        SELECT k.shipment_id, k.order_id, g.* FROM keyed k JOIN groups g USING (consignee_key, arrival_date)
+    """,
+        consignee_keys=consignee_keys(ctx),
+    )
+
+
+def consignee_days(ctx: RuleContext) -> pa.Table:
+    """Consignee-day groups over the threshold (several parcels, any orders), one row per parcel (built once)."""
+    return ctx.cached("consignee_days", _consignee_days)
 
 
 @rule(
@@ -94,10 +99,10 @@ def _consignee_days(ctx: RuleContext) -> str:
     "One consignee receives de minimis parcels on one day totalling more than the threshold",
     "19 U.S.C. 1321(a)(2) (one person, one day); 19 CFR 10.151",
 )
-def dm_aggregation(ctx: RuleContext) -> str:
+def dm_aggregation(ctx: RuleContext) -> pa.Table:
     """Consignee-day groups over the threshold, the parcels of one split order included (DM-SPLIT adds its own)."""
-    groups = _consignee_days(ctx)
-    return f"""
+    return ctx.query(
+        """
         SELECT shipment_id, NULL::BIGINT AS line_no, 'consignee-day' AS variant,
                'consignee receives ' || parcels || ' de minimis parcels on '
                  || strftime(arrival_date, '%Y-%m-%d') || ' totalling $' || printf('%.2f', total)
@@ -107,8 +112,10 @@ def dm_aggregation(ctx: RuleContext) -> str:
                            'arrival_date', arrival_date, 'parcels', parcels, 'orders', orders,
                            'total', round(total, 2), 'threshold', threshold,
                            'shipments', sample_ids)::VARCHAR AS evidence
-        FROM {groups}
-    """
+        FROM consignee_days
+    """,
+        consignee_days=consignee_days(ctx),
+    )
 
 
 @rule(
@@ -117,7 +124,7 @@ def dm_aggregation(ctx: RuleContext) -> str:
     "One order split into several parcels whose combined value exceeds the threshold",
     "19 CFR 10.151 (lots of one order sent separately to obtain free entry)",
 )
-def dm_split(ctx: RuleContext) -> str:
+def dm_split(ctx: RuleContext) -> pa.Table:
     """Orders of several parcels over the threshold; the variant names the signal that the split was deliberate.
 
     19 CFR 10.151 denies the exemption where CBP has reason to believe the lots were sent separately to
@@ -125,8 +132,8 @@ def dm_split(ctx: RuleContext) -> str:
     of its parcels arrive on one day) and `with-aggregation` (a parcel of the order is in a consignee-day
     group over the threshold) are signals that agree, and the severity policy holds on them.
     """
-    groups = _consignee_days(ctx)
-    return f"""
+    return ctx.query(
+        f"""
         WITH groups AS (
             SELECT s.order_id, count(*) AS parcels, {exact_sum("s.declared_value")} AS total,
                    min(s.arrival_date) AS first_arrival, max(s.arrival_date) AS last_arrival,
@@ -135,7 +142,7 @@ def dm_split(ctx: RuleContext) -> str:
             FROM shipments s WHERE s.order_id IS NOT NULL AND s.order_id <> ''
               AND s.order_id IN (SELECT order_id FROM dm WHERE suspended_by IS NULL)
             GROUP BY s.order_id HAVING count(*) > 1
-        ), aggregated AS (SELECT DISTINCT order_id FROM {groups} WHERE order_id IS NOT NULL)
+        ), aggregated AS (SELECT DISTINCT order_id FROM consignee_days WHERE order_id IS NOT NULL)
         SELECT d.shipment_id, NULL::BIGINT AS line_no,
                CASE WHEN g.same_day THEN 'same-day' WHEN a.order_id IS NOT NULL THEN 'with-aggregation'
                     ELSE 'order' END AS variant,
@@ -152,7 +159,9 @@ def dm_split(ctx: RuleContext) -> str:
                            'shipments', g.sample_ids)::VARCHAR AS evidence
         FROM dm d JOIN groups g USING (order_id) LEFT JOIN aggregated a USING (order_id)
         WHERE d.suspended_by IS NULL AND {cents("g.total")} > {cents("d.general_threshold")}
-    """
+    """,
+        consignee_days=consignee_days(ctx),
+    )
 
 
 @rule(
@@ -161,11 +170,11 @@ def dm_split(ctx: RuleContext) -> str:
     "De minimis claimed on excluded goods (alcohol, tobacco, AD/CVD, other-agency goods)",
     "19 CFR 10.153; excluded_goods.csv",
 )
-def dm_excluded(ctx: RuleContext) -> str:
+def dm_excluded(ctx: RuleContext) -> pa.Table:
     """Lines of de minimis claims whose HTS falls under an excluded category for that origin and date."""
-    matches = ctx.prefix_matches("SELECT hts FROM ln WHERE dm_claimed", "excluded_goods")
+    matches = prefix_matches("SELECT hts FROM ln WHERE dm_claimed", "excluded_goods")
     # suspended claims are DM-ELIG's: with no de minimis in force there is nothing to exclude from
-    return f"""
+    return ctx.query(f"""
         SELECT l.shipment_id, l.line_no, e.category AS variant,
                'de minimis claimed on excluded goods: ' || e.description || ' (' || e.category
                  || ', HTS ' || l.hts || ')' AS message,
@@ -179,4 +188,4 @@ def dm_excluded(ctx: RuleContext) -> str:
           AND (e.applies_above_usd IS NULL OR {cents("d.declared_value")} > {cents("e.applies_above_usd")})
           AND l.arrival_date BETWEEN e.effective_from AND e.effective_to
         QUALIFY row_number() OVER (PARTITION BY l.shipment_id, l.line_no ORDER BY length(e.hts_prefix) DESC) = 1
-    """
+    """)

@@ -15,10 +15,12 @@ from decimal import Decimal
 
 import pyarrow as pa
 
+from parcelaudit.arrow_sql import exact_sum
 from parcelaudit.duty import Component, quote
 from parcelaudit.duty.quote import change_dates
 from parcelaudit.errors import ParcelAuditError
-from parcelaudit.rules.context import RuleContext, exact_sum
+from parcelaudit.rules.context import RuleContext
+from parcelaudit.rules.derived import order_totals
 
 LINE_DUTY_SCHEMA = pa.schema(
     [
@@ -81,7 +83,7 @@ def _rates(keys: list[dict]) -> pa.Table:
 
 
 def line_duty_table(ctx: RuleContext) -> pa.Table:
-    """Per-line duty in the context (also kept in it as the table `line_duty` for the shipment roll-up).
+    """Per-line duty of the context's lines (LINE_DUTY_SCHEMA).
 
     Components only change on `change_dates()`, so the API is asked once per (hts, origin, mode, period
     between two change dates); lines are priced in SQL on exact DECIMALs: round(value x rate, 2) is half
@@ -89,50 +91,45 @@ def line_duty_table(ctx: RuleContext) -> pa.Table:
     """
     changes = pa.table({"day": pa.array(change_dates(), pa.date32())})
     changes = changes.append_column("seg", pa.array(range(1, changes.num_rows + 1), pa.int64()))
-    ctx.con.register("duty_changes", changes)
-    ctx.con.execute("""
-        CREATE OR REPLACE TEMP TABLE duty_keys AS
-        SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
-               l.arrival_date, coalesce(l.value, 0.0) AS value,
-               CASE WHEN s.mode = 'mail' OR l.entry_type = 'postal' THEN 'postal'
-                    WHEN s.mode = 'ocean' THEN 'cargo' ELSE 'express' END AS mode,
-               coalesce(c.seg, 0) AS seg
-        FROM ln l JOIN shipments s USING (shipment_id)
-        ASOF LEFT JOIN duty_changes c ON l.arrival_date >= c.day
-    """)
-    keys = ctx.query("""
-        SELECT hts, origin, mode, seg, min(arrival_date) AS first_day FROM duty_keys
-        GROUP BY ALL ORDER BY ALL
-    """).to_pylist()
-    ctx.con.register("duty_rates", _rates(keys))
-    ctx.con.execute("""
-        CREATE OR REPLACE TEMP TABLE line_duty AS
-        SELECT k.shipment_id, k.line_no, k.hts, k.origin, k.arrival_date, k.value,
-               CAST(coalesce(r.mfn, 0) AS DOUBLE) AS mfn_rate,
-               CAST(coalesce(r.total - r.mfn, 0) AS DOUBLE) AS extra_rate,
-               CAST(coalesce(r.total, 0) AS DOUBLE) AS rate,
-               CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.total, 0), 2) AS DOUBLE) AS duty,
-               CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.refund, 0), 2) AS DOUBLE) AS refundable,
-               coalesce(r.ok, false) AS verified, coalesce(r.ids, '') AS measures
-        FROM duty_keys k
-        LEFT JOIN duty_rates r ON r.hts IS NOT DISTINCT FROM k.hts AND r.origin IS NOT DISTINCT FROM k.origin
-             AND r.mode = k.mode AND r.seg = k.seg
-        ORDER BY k.shipment_id, k.line_no
-    """)
-    for name in ("duty_changes", "duty_rates"):
-        ctx.con.unregister(name)
-    return ctx.query("SELECT * FROM line_duty").cast(LINE_DUTY_SCHEMA)
+    with ctx.session(duty_changes=changes) as session:
+        session.create(
+            "duty_keys",
+            """
+            SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
+                   l.arrival_date, coalesce(l.value, 0.0) AS value,
+                   CASE WHEN s.mode = 'mail' OR l.entry_type = 'postal' THEN 'postal'
+                        WHEN s.mode = 'ocean' THEN 'cargo' ELSE 'express' END AS mode,
+                   coalesce(c.seg, 0) AS seg
+            FROM ln l JOIN shipments s USING (shipment_id)
+            ASOF LEFT JOIN duty_changes c ON l.arrival_date >= c.day
+            """,
+        )
+        keys = session.query("""
+            SELECT hts, origin, mode, seg, min(arrival_date) AS first_day FROM duty_keys
+            GROUP BY ALL ORDER BY ALL
+        """).to_pylist()
+        session.register("duty_rates", _rates(keys))
+        table = session.query("""
+            SELECT k.shipment_id, k.line_no, k.hts, k.origin, k.arrival_date, k.value,
+                   CAST(coalesce(r.mfn, 0) AS DOUBLE) AS mfn_rate,
+                   CAST(coalesce(r.total - r.mfn, 0) AS DOUBLE) AS extra_rate,
+                   CAST(coalesce(r.total, 0) AS DOUBLE) AS rate,
+                   CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.total, 0), 2) AS DOUBLE) AS duty,
+                   CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.refund, 0), 2) AS DOUBLE) AS refundable,
+                   coalesce(r.ok, false) AS verified, coalesce(r.ids, '') AS measures
+            FROM duty_keys k
+            LEFT JOIN duty_rates r ON r.hts IS NOT DISTINCT FROM k.hts AND r.origin IS NOT DISTINCT FROM k.origin
+                 AND r.mode = k.mode AND r.seg = k.seg
+            ORDER BY k.shipment_id, k.line_no
+        """)
+    return table.cast(LINE_DUTY_SCHEMA)
 
 
 def compute_duty(shipments: pa.Table, lines: pa.Table, orders: pa.Table | None = None) -> pa.Table:
     """Per line: shipment_id, line_no, rate, duty, refundable (plus hts, origin, verified) on each date."""
-    ctx = RuleContext(shipments, lines, orders)
-    try:
-        return line_duty_table(ctx).select(
-            ["shipment_id", "line_no", "hts", "origin", "rate", "duty", "refundable", "verified"]
-        )
-    finally:
-        ctx.close()
+    return line_duty_table(RuleContext(shipments, lines, orders)).select(
+        ["shipment_id", "line_no", "hts", "origin", "rate", "duty", "refundable", "verified"]
+    )
 
 
 def quote_parts(hts_code: str | None, origin: str | None, on: date) -> list[dict]:
@@ -159,19 +156,19 @@ def line_duty_rate(hts_code: str, country_of_origin: str | None, on: date) -> Du
     )
 
 
-def shipment_duty_sql(ctx: RuleContext, findings: str) -> str:
-    """Per shipment: duty_owed (0 for a valid de minimis claim) and duty_at_risk (owed but left unpaid).
+def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> pa.Table:
+    """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim) and duty_at_risk (owed but left
+    unpaid), from the line duty (line_duty_table) and the run's findings (rule ids).
 
     duty_at_risk is the duty on the transaction value the declaration avoids: all of it when a de minimis
     claim is invalid (any DM-* finding, or an undervalued claim whose transaction value is over the
-    threshold), else the duty on the gap between declared and transaction value. Needs line_duty_table first;
-    findings names a relation in the context with rule ids.
+    threshold), else the duty on the gap between declared and transaction value.
     """
-    totals = ctx.order_totals()
-    return f"""
+    return ctx.query(
+        f"""
         WITH ld AS (
             SELECT shipment_id, {exact_sum("duty")} AS duty FROM line_duty GROUP BY 1
-        ), dm_bad AS (SELECT DISTINCT shipment_id FROM {findings} WHERE rule_id LIKE 'DM-%')
+        ), dm_bad AS (SELECT DISTINCT shipment_id FROM findings WHERE rule_id LIKE 'DM-%')
         SELECT s.shipment_id,
                round(CASE WHEN d.shipment_id IS NOT NULL AND b.shipment_id IS NULL
                           AND (d.threshold IS NULL OR s.declared_value * coalesce(f.factor, 1) <= d.threshold)
@@ -186,12 +183,11 @@ def shipment_duty_sql(ctx: RuleContext, findings: str) -> str:
         LEFT JOIN ld USING (shipment_id)
         LEFT JOIN dm d USING (shipment_id)
         LEFT JOIN dm_bad b USING (shipment_id)
-        LEFT JOIN (SELECT order_id, greatest(1.0, order_value / nullif(declared_value, 0)) AS factor FROM {totals}) f
+        LEFT JOIN (SELECT order_id, greatest(1.0, order_value / nullif(declared_value, 0)) AS factor
+                   FROM order_totals) f
           ON f.order_id = s.order_id
-    """
-
-
-def shipment_duty(ctx: RuleContext, findings: pa.Table) -> pa.Table:
-    """Per shipment: shipment_id, duty_owed, duty_at_risk (see shipment_duty_sql)."""
-    ctx.con.register("run_findings", findings)
-    return ctx.query(shipment_duty_sql(ctx, "run_findings"))
+    """,
+        line_duty=line_duty,
+        findings=findings.select(["shipment_id", "rule_id"]),
+        order_totals=order_totals(ctx),
+    )

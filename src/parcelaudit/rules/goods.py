@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from parcelaudit.reference.hts import normalise_hts
 from parcelaudit.rules.context import RuleContext
+from parcelaudit.rules.derived import prefix_matches
 from parcelaudit.rules.description import ScheduleWords, judge
 from parcelaudit.rules.registry import rule
 
@@ -23,7 +24,7 @@ HTS_REQUIRED_ENTRY_TYPES = ("86", "11", "01")
     "HTS missing where the entry type requires it, malformed, or not in the tariff schedule",
     "Entry type 86 / CBP Form 7501 data; USITC HTS 2025",
 )
-def hts_invalid(ctx: RuleContext) -> str:
+def hts_invalid(ctx: RuleContext) -> pa.Table:
     """Missing (where required), malformed, or unknown codes; unknown only against the complete schedule."""
     required = ", ".join(f"'{t}'" for t in HTS_REQUIRED_ENTRY_TYPES)
     complete = "true" if ctx.hts.complete else "false"
@@ -31,7 +32,8 @@ def hts_invalid(ctx: RuleContext) -> str:
     # A code is judged against the edition in force on its date (reference.hts.HtsSchedule.status): on a date
     # another year's edition governs, a code this edition lacks is unverified (no finding), never invalid.
     in_force = "true" if ctx.hts.year is None else f"year(arrival_date) = {int(ctx.hts.year)}"
-    return f"""
+    return ctx.query(
+        f"""
         WITH classified AS (
             SELECT l.*,
                    CASE
@@ -54,7 +56,14 @@ def hts_invalid(ctx: RuleContext) -> str:
                json_object('hts', hts, 'entry_type', entry_type, 'schedule', '{source}',
                            'schedule_complete', {complete}, 'edition', {ctx.hts.year or "NULL"})::VARCHAR AS evidence
         FROM classified WHERE problem IS NOT NULL
-    """
+    """,
+        hts_headings=ctx.cached("hts_headings", _headings),
+    )
+
+
+def _headings(ctx: RuleContext) -> pa.Table:
+    """The schedule's 6-digit subheadings (hts6)."""
+    return ctx.query("SELECT DISTINCT left(hts8, 6) AS hts6 FROM hts_lines")
 
 
 @rule(
@@ -63,7 +72,7 @@ def hts_invalid(ctx: RuleContext) -> str:
     "Description clearly names an article of another chapter than the declared HTS code",
     "General Rules of Interpretation of the HTSUS (GRI 1: the terms of the headings); USITC HTS texts",
 )
-def hts_description(ctx: RuleContext) -> pa.Table | str:
+def hts_description(ctx: RuleContext) -> pa.Table:
     """Per distinct (description, code): the article of the head phrase belongs elsewhere by the schedule's words.
 
     Codes the complete schedule does not know are HTS-INVALID's; they get no opinion here (rules.description).
@@ -74,13 +83,13 @@ def hts_description(ctx: RuleContext) -> pa.Table | str:
         for k, prefixes in zip(table["keyword"].to_pylist(), table["prefixes"].to_pylist(), strict=True)
     }
     # Distinct raw (description, code) pairs are few; judging them in Python costs little.
-    raw = ctx.con.execute(
-        "SELECT DISTINCT description, hts_code FROM lines WHERE description IS NOT NULL AND hts_code IS NOT NULL"
-    ).fetchall()
+    pairs = ctx.lines.select(["description", "hts_code"]).drop_null().group_by(["description", "hts_code"])
+    raw = pairs.aggregate([]).to_pylist()
     headings = ctx.hts.headings6
     words = ScheduleWords(ctx.hts)
     conflicts = []
-    for description, code in raw:
+    for pair in raw:
+        description, code = pair["description"], pair["hts_code"]
         digits = normalise_hts(code)
         if not _DIGITS_6_10.match(digits) or (ctx.hts.complete and digits[:6] not in headings):
             continue  # malformed or unknown codes are HTS-INVALID's
@@ -98,8 +107,8 @@ def hts_description(ctx: RuleContext) -> pa.Table | str:
             ("schedule_text", pa.bool_()),
         ]
     )
-    ctx.con.register("desc_conflicts", pa.Table.from_pylist(conflicts, schema=schema))
-    return """
+    return ctx.query(
+        """
         SELECT l.shipment_id, l.line_no, 'chapter' AS variant,
                'description "' || l.description || '" names a ' || c.article || ', which HTS ' || c.hts
                  || ' does not describe; expected heading ' || replace(c.expected, ',', ' or ') AS message,
@@ -108,7 +117,9 @@ def hts_description(ctx: RuleContext) -> pa.Table | str:
                            'suggested_headings', string_split(c.expected, ','),
                            'schedule_text', c.schedule_text)::VARCHAR AS evidence
         FROM lines l JOIN desc_conflicts c ON c.description = l.description AND c.hts_code = l.hts_code
-    """
+    """,
+        desc_conflicts=pa.Table.from_pylist(conflicts, schema=schema),
+    )
 
 
 @rule(
@@ -117,9 +128,9 @@ def hts_description(ctx: RuleContext) -> pa.Table | str:
     "Declared origin differs from the manufacturer's country",
     "19 CFR part 102 (rules of origin); 19 CFR 134 (marking)",
 )
-def origin_mismatch(ctx: RuleContext) -> str:
+def origin_mismatch(ctx: RuleContext) -> pa.Table:
     """Lines whose declared country of origin is not the manufacturer's country."""
-    return """
+    return ctx.query("""
         SELECT shipment_id, line_no, 'country' AS variant,
                'declared origin ' || country_of_origin || ' but manufacturer '
                  || coalesce(manufacturer_name, '?') || ' is in ' || manufacturer_country AS message,
@@ -129,7 +140,7 @@ def origin_mismatch(ctx: RuleContext) -> str:
         FROM lines
         WHERE coalesce(country_of_origin, '') <> '' AND coalesce(manufacturer_country, '') <> ''
           AND upper(country_of_origin) <> upper(manufacturer_country)
-    """
+    """)
 
 
 @rule(
@@ -138,10 +149,10 @@ def origin_mismatch(ctx: RuleContext) -> str:
     "UFLPA high-priority sector goods with Chinese or unknown origin or manufacturer",
     "UFLPA (Pub. L. 117-78) sec. 2(d)(2)(B)(vii); uflpa_sectors.csv (OUR HTS mapping)",
 )
-def forced_labor_sector(ctx: RuleContext) -> str:
+def forced_labor_sector(ctx: RuleContext) -> pa.Table:
     """Sector lines (by our HTS mapping, in force on the date) whose origin or manufacturer is CN or unknown."""
-    matches = ctx.prefix_matches("SELECT hts FROM ln", "uflpa_sectors")
-    return f"""
+    matches = prefix_matches("SELECT hts FROM ln", "uflpa_sectors")
+    return ctx.query(f"""
         SELECT l.shipment_id, l.line_no,
                CASE WHEN l.mfr_country IS NULL THEN 'unknown-manufacturer' ELSE 'china' END AS variant,
                'UFLPA high-priority sector ' || m.sector || ' (HTS ' || l.hts || '), origin '
@@ -157,7 +168,7 @@ def forced_labor_sector(ctx: RuleContext) -> str:
           -- A line whose SKU has a traced supply chain is judged by FL-TRACE instead.
           AND l.sku NOT IN (SELECT sku FROM traces WHERE sku IS NOT NULL)
         QUALIFY row_number() OVER (PARTITION BY l.shipment_id, l.line_no ORDER BY length(m.hts_prefix) DESC) = 1
-    """
+    """)
 
 
 @rule(
@@ -166,9 +177,9 @@ def forced_labor_sector(ctx: RuleContext) -> str:
     "A line whose SKU has a traced supply chain carries the trace verdict (clear, review or exposed)",
     "UFLPA (Pub. L. 117-78) sec. 3; CBP UFLPA Operational Guidance for Importers (supply-chain tracing)",
 )
-def forced_labor_trace(ctx: RuleContext) -> str:
+def forced_labor_trace(ctx: RuleContext) -> pa.Table:
     """Lines whose SKU has a trace verdict: exposed holds, review reviews, clear is recorded as the reason."""
-    return """
+    return ctx.query("""
         SELECT l.shipment_id, l.line_no, t.trace_verdict AS variant,
                'SKU ' || l.sku || ' traced as product ' || t.trace_product || ': ' || t.trace_verdict
                  || ' (coverage ' || printf('%.0f%%', 100 * t.trace_coverage) || ')' AS message,
@@ -176,4 +187,4 @@ def forced_labor_trace(ctx: RuleContext) -> str:
                json_object('sku', l.sku, 'product', t.trace_product, 'verdict', t.trace_verdict,
                            'coverage', t.trace_coverage, 'reasons', json(t.trace_reasons))::VARCHAR AS evidence
         FROM ln l JOIN traces t ON t.sku = l.sku
-    """
+    """)

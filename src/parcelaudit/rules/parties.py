@@ -1,17 +1,18 @@
-"""Checks on the parties of a parcel: Xinjiang addresses (FL-REGION) and restricted-party screening (SCREEN-*).
+"""The parties of a parcel: Xinjiang addresses (FL-REGION), and the party names restricted-party screening
+reads and its hits turned into SCREEN-* findings.
 
-Both call other areas' components once per distinct value (address or party name), never per row:
-parcelaudit.reference.xinjiang.assess_address and parcelaudit.screening.screen_party_table. When those
-components are not installed the checks report nothing and say so in `available()`.
+Both work once per distinct value (address or party name), never per row: FL-REGION calls
+parcelaudit.reference.xinjiang.assess_address; the pipeline (parcelaudit.pipeline.screen) hands
+`party_names` to the screening stage and its hits back to `screening_findings`.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pyarrow as pa
 
+from parcelaudit.reference.xinjiang import assess_address
 from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext
 from parcelaudit.rules.registry import rule
 
@@ -31,27 +32,12 @@ SCREEN_CITATIONS = {
 }
 
 
-def _optional(module: str, attribute: str):
-    """The named attribute of an optional module, or None when that area is not installed yet."""
-    try:
-        return getattr(importlib.import_module(module), attribute)
-    except (ImportError, AttributeError):
-        return None
-
-
-def available() -> dict[str, bool]:
-    """Which party components are installed (the Xinjiang detector and the screening package)."""
-    return {
-        "xinjiang": _optional("parcelaudit.reference.xinjiang", "assess_address") is not None,
-        "screening": _optional("parcelaudit.screening", "screen_party_table") is not None,
-    }
-
-
-def _assess_pairs(assess, pairs: list[tuple[str, str | None]]) -> list[dict]:
-    """Run the Xinjiang detector `assess` over (address, country) pairs; keep the Xinjiang ones with signals."""
+def _assess_pairs(pairs: list[dict]) -> list[dict]:
+    """Run the Xinjiang detector over (address, country) pairs; keep the Xinjiang ones with their signals."""
     flagged = []
-    for address, country in pairs:
-        result = assess(address, country)
+    for pair in pairs:
+        address, country = pair["value"], pair["country"]
+        result = assess_address(address, country)
         if result.is_xinjiang:
             flagged.append(
                 {
@@ -97,13 +83,9 @@ def _party_sql(kind: str, matched: str) -> str:
     "Manufacturer, seller or shipper address in Xinjiang (multi-signal detector)",
     "UFLPA (Pub. L. 117-78) sec. 3: goods made wholly or in part in Xinjiang are presumed prohibited",
 )
-def forced_labor_region(ctx: RuleContext) -> pa.Table | str:
+def forced_labor_region(ctx: RuleContext) -> pa.Table:
     """Assess each distinct (address, country) once; flag every party that sits at a Xinjiang address."""
-    assess = _optional("parcelaudit.reference.xinjiang", "assess_address")
-    if assess is None:
-        return FINDING_SCHEMA.empty_table()
-    distinct = ctx.con.execute(_distinct_party_sql("address")).fetchall()
-    flagged = _assess_pairs(assess, distinct)
+    flagged = _assess_pairs(ctx.query(_distinct_party_sql("address")).to_pylist())
     schema = pa.schema(
         [
             ("value", pa.string()),
@@ -113,8 +95,8 @@ def forced_labor_region(ctx: RuleContext) -> pa.Table | str:
             ("explanation", pa.string()),
         ]
     )
-    ctx.con.register("xinjiang_addresses", pa.Table.from_pylist(flagged, schema=schema))
-    return f"""
+    return ctx.query(
+        f"""
         SELECT p.shipment_id, p.line_no, p.role AS variant,
                p.role || ' address in Xinjiang: ' || x.explanation AS message,
                'UFLPA (Pub. L. 117-78) sec. 3; CBP UFLPA Operational Guidance for Importers' AS citation,
@@ -122,44 +104,25 @@ def forced_labor_region(ctx: RuleContext) -> pa.Table | str:
                            'signals', json(x.signals))::VARCHAR AS evidence
         FROM ({_party_sql("address", "xinjiang_addresses")}) p JOIN xinjiang_addresses x
           ON x.value = p.value AND x.country IS NOT DISTINCT FROM p.country
-    """
+    """,
+        xinjiang_addresses=pa.Table.from_pylist(flagged, schema=schema),
+    )
 
 
-def party_screener() -> object | None:
-    """The screener over the downloaded (or bundled) lists, or None when the screening package is not installed."""
-    build = _optional("parcelaudit.screening.lists", "default_screener")
-    return build() if build is not None else None
+def party_names(ctx: RuleContext) -> pa.Table:
+    """The distinct (name, country) of every party of every parcel: what restricted-party screening reads."""
+    return ctx.query(f"SELECT value AS name, country FROM ({_distinct_party_sql('name')})")
 
 
-def screen_parties(
-    ctx: RuleContext, screener: object | None = None, dispositions: list | None = None
-) -> pa.Table:
-    """SCREEN-<LIST> findings: each distinct (party name, country) screened once against the restricted lists.
-
-    dispositions: analysts' decisions (parcelaudit.screening.dispositions); a false positive on a (name, entry)
-    is no finding while the entry is unchanged."""
-    screen_table = _optional("parcelaudit.screening", "screen_party_table")
-    if screen_table is None:
-        return FINDING_SCHEMA.empty_table()
-    if dispositions and screener is None:
-        screener = party_screener()
-    parties = ctx.query(f"SELECT value AS name, country FROM ({_distinct_party_sql('name')})")
-    hits = screen_table(parties, screener) if screener is not None else screen_table(parties)
-    if dispositions:
-        suppress = _optional("parcelaudit.screening.dispositions", "suppress_decided")
-        hits = suppress(hits, screener.entries, dispositions)
+def screening_findings(ctx: RuleContext, hits: pa.Table) -> pa.Table:
+    """SCREEN-<LIST> findings: every party whose (name, country) screening hit (parcelaudit.screening.HIT_SCHEMA),
+    the best hit per party role and list."""
     if hits.num_rows == 0:
         return FINDING_SCHEMA.empty_table()
-    ctx.con.register("screen_hits", hits)
-    ctx.con.execute(
-        "CREATE OR REPLACE TEMP TABLE screen_matched AS SELECT DISTINCT name AS value, country FROM screen_hits"
-    )
-    ctx.con.register(
-        "screen_citations",
-        pa.table({"list": list(SCREEN_CITATIONS), "citation": list(SCREEN_CITATIONS.values())}),
-    )
-    return (
-        ctx.query(f"""
+    citations = pa.table({"list": list(SCREEN_CITATIONS), "citation": list(SCREEN_CITATIONS.values())})
+    with ctx.session(screen_hits=hits, screen_citations=citations) as session:
+        session.create("screen_matched", "SELECT DISTINCT name AS value, country FROM screen_hits")
+        found = session.query(f"""
         SELECT p.shipment_id, p.line_no, 'SCREEN-' || upper(h.list) AS rule_id, p.role AS variant,
                p.role || ' "' || p.value || '" matches ' || upper(h.list) || ' entry "' || h.matched_name
                  || '" (score ' || printf('%.2f', h.score) || ')' AS message,
@@ -172,6 +135,4 @@ def screen_parties(
         LEFT JOIN screen_citations c ON c.list = upper(h.list)
         QUALIFY row_number() OVER (PARTITION BY p.shipment_id, p.line_no, p.role, h.list ORDER BY h.score DESC) = 1
     """)
-        .select(FINDING_SCHEMA.names)
-        .cast(FINDING_SCHEMA)
-    )
+    return found.select(FINDING_SCHEMA.names).cast(FINDING_SCHEMA)

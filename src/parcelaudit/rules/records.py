@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from parcelaudit.rules.context import HTS_DIGITS, RuleContext
+from parcelaudit.arrow_sql import ArrowSQL
+from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext
+from parcelaudit.rules.derived import order_totals
 from parcelaudit.rules.registry import rule
 
 
@@ -16,13 +18,13 @@ from parcelaudit.rules.registry import rule
     "19 U.S.C. 1401a (transaction value); 19 U.S.C. 1321(a)(2) (fair retail value)",
     needs=("orders",),
 )
-def value_under(ctx: RuleContext) -> str:
+def value_under(ctx: RuleContext) -> pa.Table:
     """Per order: the parcels' declared total below the order lines' total by more than pct and dollars."""
     pct, floor = ctx.settings.val_under_pct, ctx.settings.val_under_abs
-    totals = ctx.order_totals()
-    return f"""
+    return ctx.query(
+        f"""
         WITH short AS (
-            SELECT * FROM {totals}
+            SELECT * FROM order_totals
             WHERE order_value - declared_value > {floor} AND declared_value < order_value * (1 - {pct})
         )
         SELECT s.shipment_id, NULL::BIGINT AS line_no, 'order' AS variant,
@@ -35,7 +37,9 @@ def value_under(ctx: RuleContext) -> str:
                            'shipment_declared', s.declared_value,
                            'tolerance_pct', {pct}, 'tolerance_usd', {floor})::VARCHAR AS evidence
         FROM shipments s JOIN short d USING (order_id)
-    """
+    """,
+        order_totals=order_totals(ctx),
+    )
 
 
 # Money columns converted to USD (rules.values) and the amount as declared beside each.
@@ -46,7 +50,8 @@ _AS_DECLARED = {
 
 
 def _absent_sql(alias: str, fields: str, check: str) -> str:
-    """SQL true when the element is absent: 'present' (non-blank), 'hts10' (ten digits), 'any' (one of a|b|c)."""
+    """SQL true when the element is absent: 'present' (non-blank), 'hts10' (the HTS code, ten digits once
+    normalised: the lines' `hts` column), 'any' (one of a|b|c)."""
     names = fields.split("|")
     # A money field is present when declared, even in a currency without a rate (VAL-FX says that).
     blank = [
@@ -56,8 +61,7 @@ def _absent_sql(alias: str, fields: str, check: str) -> str:
         for n in names
     ]
     if check == "hts10":
-        code = HTS_DIGITS.format(f"{alias}.{names[0]}")
-        return f"NOT regexp_full_match(coalesce({code}, ''), '[0-9]{{10}}')"
+        return f"NOT regexp_full_match(coalesce({alias}.hts, ''), '[0-9]{{10}}')"
     return "(" + " AND ".join(blank) + ")" if check == "any" else blank[0]
 
 
@@ -67,12 +71,16 @@ def _absent_sql(alias: str, fields: str, check: str) -> str:
     "Data elements required by the entry type (or proposed for low-value entries) absent",
     "19 CFR 128.21; 19 CFR 142.3; Entry Type 86; NPRM 90 FR 3048 (proposed)",
 )
-def data_missing(ctx: RuleContext) -> pa.Table | str:
+def data_missing(ctx: RuleContext) -> pa.Table:
     """One finding per absent element per shipment (shipment fields) or per line (line fields)."""
     table = ctx.policy.table("required_elements")
     requirements = table.append_column("idx", pa.array(range(table.num_rows), pa.int64()))
-    ctx.con.register("requirements", requirements)
-    rows = requirements.to_pylist()
+    with ctx.session(requirements=requirements) as session:
+        return _data_missing(session, requirements.to_pylist())
+
+
+def _data_missing(session: ArrowSQL, rows: list[dict]) -> pa.Table:
+    """DATA-MISSING in a session over the context and the numbered requirements."""
     parts = []
     for source in ("shipments", "lines"):
         wanted = {(r["field"], r["check"]) for r in rows if r["table"] == source}
@@ -91,9 +99,7 @@ def data_missing(ctx: RuleContext) -> pa.Table | str:
                 f"SELECT a.*, s.entry_type, s.arrival_date FROM (SELECT l.shipment_id, l.line_no, {columns} "
                 f"FROM lines l) a JOIN shipments s USING (shipment_id)"
             )
-        ctx.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE absent_{source} AS SELECT * FROM ({build}) WHERE {anything}"
-        )
+        session.create(f"absent_{source}", f"SELECT * FROM ({build}) WHERE {anything}")
         for row in rows:
             if row["table"] != source:
                 continue
@@ -104,10 +110,7 @@ def data_missing(ctx: RuleContext) -> pa.Table | str:
                 f"AND arrival_date BETWEEN DATE '{row['effective_from']}' AND DATE '{row['effective_to']}'"
             )
     if not parts:
-        return (
-            "SELECT NULL AS shipment_id, NULL AS line_no, NULL AS variant, NULL AS message, "
-            "NULL AS citation, NULL AS evidence WHERE false"
-        )
+        return FINDING_SCHEMA.empty_table()
     sql = f"""
         WITH hits AS ({" UNION ALL ".join(parts)}),
         described AS (
@@ -124,11 +127,7 @@ def data_missing(ctx: RuleContext) -> pa.Table | str:
                json_object('field', field, 'check', check_kind, 'status', status)::VARCHAR AS evidence
         FROM described WHERE pick = 1
     """
-    try:
-        return ctx.query(sql)
-    finally:
-        # the absence flags are as long as the inputs; free them once the findings are out
-        ctx.con.execute("DROP TABLE IF EXISTS absent_shipments; DROP TABLE IF EXISTS absent_lines")
+    return session.query(sql)
 
 
 @rule(
@@ -137,9 +136,9 @@ def data_missing(ctx: RuleContext) -> pa.Table | str:
     "Value in a foreign currency with no exchange rate on its date, or converted at an approximate rate",
     "31 U.S.C. 5151; 19 CFR 159.31-159.35 (certified rate on the date of exportation)",
 )
-def value_currency(ctx: RuleContext) -> str:
+def value_currency(ctx: RuleContext) -> pa.Table:
     """No rate for the currency on the date (no dollar value, so no threshold or duty), or a reference rate."""
-    return """
+    return ctx.query("""
         SELECT shipment_id, NULL::BIGINT AS line_no,
                CASE WHEN usd_per_unit IS NULL THEN 'no-rate' ELSE 'approximate' END AS variant,
                CASE WHEN usd_per_unit IS NULL
@@ -159,4 +158,4 @@ def value_currency(ctx: RuleContext) -> str:
         FROM shipments
         WHERE coalesce(nullif(upper(trim(currency_original)), ''), 'USD') <> 'USD'
           AND (usd_per_unit IS NULL OR rate_source NOT LIKE 'rates file%')
-    """
+    """)

@@ -14,23 +14,23 @@ from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext
 class Rule:
     """A check: stable id, scope ('row' or 'group'), what it finds, its legal basis, and its function.
 
-    The function returns SQL or Arrow with columns shipment_id, line_no, variant, message, citation,
-    evidence (a JSON object as text); the registry adds rule_id.
+    The function takes the check context (Arrow tables, rules.context) and returns Arrow with columns
+    shipment_id, line_no, variant, message, citation, evidence (a JSON object as text); the registry adds
+    rule_id.
     """
 
     rule_id: str
     scope: str
     title: str
     citation: str
-    function: Callable[[RuleContext], str | pa.Table]
+    function: Callable[[RuleContext], pa.Table]
     needs: tuple[str, ...] = ()  # optional inputs: 'orders' (skipped, not failed, without them)
 
     def run(self, ctx: RuleContext) -> pa.Table:
         """Evaluate the rule and return findings in FINDING_SCHEMA."""
         if "orders" in self.needs and not ctx.has_orders:
             return FINDING_SCHEMA.empty_table()
-        result = self.function(ctx)
-        table = ctx.query(result) if isinstance(result, str) else result
+        table = self.function(ctx)
         if table.num_rows == 0:
             return FINDING_SCHEMA.empty_table()
         rule_ids = pa.array([self.rule_id] * table.num_rows, pa.string())
@@ -51,8 +51,8 @@ def rule(rule_id: str, scope: str, title: str, citation: str, needs: tuple[str, 
     """Decorator registering a rule function under a stable id."""
 
     def register(
-        function: Callable[[RuleContext], str | pa.Table],
-    ) -> Callable[[RuleContext], str | pa.Table]:
+        function: Callable[[RuleContext], pa.Table],
+    ) -> Callable[[RuleContext], pa.Table]:
         if rule_id in RULES:
             raise ValueError(f"rule {rule_id} registered twice")
         RULES[rule_id] = Rule(rule_id, scope, title, citation, function, needs)

@@ -17,9 +17,9 @@ line has a positive quantity, else evenly; `value_basis` says which ('allocated-
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from parcelaudit.arrow_sql import ArrowSQL
 from parcelaudit.reference.currency import RATE_SCHEMA, rates_for
 
 RATE_DATE = "coalesce(s.export_date, s.arrival_date)"  # the export date where the manifest gives one
@@ -30,8 +30,8 @@ FOREIGN = "coalesce(nullif(upper(trim({0}.currency)), ''), 'USD') <> 'USD'"
 ROW = "__row"
 
 
-def _exists(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
-    return bool(con.execute(f"SELECT EXISTS ({sql})").fetchall()[0][0])
+def _exists(session: ArrowSQL, sql: str) -> bool:
+    return bool(session.rows(f"SELECT EXISTS ({sql})")[0][0])
 
 
 def _with_columns(table: pa.Table, columns: dict[str, pa.Array | pa.ChunkedArray]) -> pa.Table:
@@ -44,52 +44,59 @@ def _with_columns(table: pa.Table, columns: dict[str, pa.Array | pa.ChunkedArray
     return table
 
 
-def _computed(con: duckdb.DuckDBPyConnection, table: pa.Table, name: str, select: str) -> pa.Table:
+def _computed(session: ArrowSQL, table: pa.Table, name: str, select: str) -> pa.Table:
     """Columns computed by SQL over `name` (registered with a row number) in the table's own row order.
 
     Only the new columns travel back from DuckDB: copying a million-row table of strings costs seconds.
     """
     numbered = table.append_column(ROW, pa.array(range(table.num_rows), pa.int64()))
-    con.register(name, numbered)
+    session.register(name, numbered)
     try:
-        return con.sql(f"{select} ORDER BY {ROW}").to_arrow_table()
+        return session.query(f"{select} ORDER BY {ROW}")
     finally:
-        con.register(name, table)
+        session.register(name, table)
 
 
 def to_usd(
-    con: duckdb.DuckDBPyConnection,
     shipments: pa.Table,
     lines: pa.Table,
     orders: pa.Table,
     rates: pa.Table | str | None,
     max_rate_age_days: int,
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """The canonical tables (registered in con as shipments, lines, orders) with money in USD; see the module doc.
+    """The canonical tables with money in USD; see the module doc.
 
     rates: a RATE_SCHEMA table, a rates file path, or None (the ECB reference series, only loaded when some
     amount is not in dollars). A rate counts on a date when it is the latest for its currency on or before
     that date and at most max_rate_age_days old (weekends and holidays; quarterly certified rates need ~92).
     """
-    foreign = _exists(con, f"SELECT 1 FROM shipments s WHERE {FOREIGN.format('s')}")
-    foreign_orders = _exists(con, f"SELECT 1 FROM orders o WHERE {FOREIGN.format('o')}")
+    with ArrowSQL({"shipments": shipments, "lines": lines, "orders": orders}) as session:
+        return _to_usd(session, (shipments, lines, orders), rates, int(max_rate_age_days))
+
+
+def _to_usd(
+    session: ArrowSQL, tables: tuple[pa.Table, pa.Table, pa.Table], rates: pa.Table | str | None, age: int
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """to_usd in a session where the tables (shipments, lines, orders) are registered under those names."""
+    shipments, lines, orders = tables
+    foreign = _exists(session, f"SELECT 1 FROM shipments s WHERE {FOREIGN.format('s')}")
+    foreign_orders = _exists(session, f"SELECT 1 FROM orders o WHERE {FOREIGN.format('o')}")
     parcel_level = _exists(
-        con, "SELECT 1 FROM lines GROUP BY shipment_id HAVING count(value) = 0"
-    ) and _exists(con, "SELECT 1 FROM shipments WHERE declared_value IS NOT NULL")
+        session, "SELECT 1 FROM lines GROUP BY shipment_id HAVING count(value) = 0"
+    ) and _exists(session, "SELECT 1 FROM shipments WHERE declared_value IS NOT NULL")
     n = shipments.num_rows
     if foreign or foreign_orders:
         table = rates if isinstance(rates, pa.Table) else rates_for(rates)
     else:
         table = RATE_SCHEMA.empty_table()
-    con.register("fx_rates", table)
-    age = int(max_rate_age_days)
+    session.register("fx_rates", table)
     original = {
         "currency_original": shipments["currency"],
         "declared_value_original": shipments["declared_value"],
     }
     if foreign:
         money = _computed(
-            con,
+            session,
             shipments,
             "shipments",
             f"""
@@ -124,10 +131,10 @@ def to_usd(
             "rate_source": pa.array(["USD as declared"] * n, pa.string()),
         }
     shipments = _with_columns(shipments, {**columns, **original})
-    con.register("shipments_usd", shipments)
+    session.register("shipments_usd", shipments)
     if foreign or parcel_level:
         money = _computed(
-            con,
+            session,
             lines,
             "lines",
             f"""
@@ -160,7 +167,7 @@ def to_usd(
     lines = _with_columns(lines, line_columns)
     if foreign_orders:
         money = _computed(
-            con,
+            session,
             orders,
             "orders",
             f"""
@@ -174,9 +181,9 @@ def to_usd(
         orders = _with_columns(orders, {"unit_price": money["unit_price"]})
     # The parcel's basis: line values as declared, or the parcel value allocated (said in explain and reports).
     if foreign or parcel_level:
-        con.register("lines_usd", lines)
+        session.register("lines_usd", lines)
         basis = _computed(
-            con,
+            session,
             shipments,
             "shipments_usd",
             f"""
@@ -185,12 +192,12 @@ def to_usd(
                        WHERE value_basis <> 'line' GROUP BY 1) b USING (shipment_id)
             """,
         )["value_basis"]
-        con.unregister("lines_usd")
+        session.unregister("lines_usd")
     else:
         basis = pa.array(["line"] * n, pa.string())
     shipments = _with_columns(shipments, {"value_basis": basis})
     for name in ("shipments_usd", "fx_rates"):
-        con.unregister(name)
+        session.unregister(name)
     return shipments, lines, orders
 
 
@@ -198,18 +205,12 @@ def money_in_usd(
     shipments: pa.Table, lines: pa.Table, rates: pa.Table | str | None, max_rate_age_days: int
 ) -> tuple[list[dict], list[dict]]:
     """to_usd over a few canonical shipments and their lines (for explain): (shipment rows, line rows)."""
-    con = duckdb.connect()
-    try:
-        orders = pa.table(
-            {
-                "order_date": pa.array([], pa.date32()),
-                "unit_price": pa.array([], pa.float64()),
-                "currency": pa.array([], pa.string()),
-            }
-        )
-        for name, table in (("shipments", shipments), ("lines", lines), ("orders", orders)):
-            con.register(name, table)
-        usd_shipments, usd_lines, _ = to_usd(con, shipments, lines, orders, rates, max_rate_age_days)
-        return usd_shipments.to_pylist(), usd_lines.to_pylist()
-    finally:
-        con.close()
+    orders = pa.table(
+        {
+            "order_date": pa.array([], pa.date32()),
+            "unit_price": pa.array([], pa.float64()),
+            "currency": pa.array([], pa.string()),
+        }
+    )
+    usd_shipments, usd_lines, _ = to_usd(shipments, lines, orders, rates, max_rate_age_days)
+    return usd_shipments.to_pylist(), usd_lines.to_pylist()

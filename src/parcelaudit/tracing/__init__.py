@@ -1,13 +1,13 @@
 """Supply-chain tracing to raw material: EPCIS / CSV import, graph, coverage, forced-labor exposure,
-quantity reconciliation, date order, missing documents, verdict and dossier; link to parcel lines."""
+quantity reconciliation, date order, missing documents and verdict; link to parcel lines. The dossier and
+the files a trace writes are a face's (parcelaudit.reports.trace_dossier, parcelaudit.reports.trace_outputs)."""
 
 from __future__ import annotations
 
 from parcelaudit.tracing.epcis_import import read_epcis
 from parcelaudit.tracing.epcis_validate import validate_document
-from parcelaudit.tracing.link import load_verdicts, save_verdict, verdicts_for_skus
+from parcelaudit.tracing.link import load_verdicts, verdicts_for_skus
 from parcelaudit.tracing.quantities import load_yields
-from parcelaudit.tracing.run import trace_files
 from parcelaudit.tracing.verdict import REASON_CODES, TraceResult, load_chain, trace
 
 __all__ = [
@@ -17,9 +17,7 @@ __all__ = [
     "load_verdicts",
     "load_yields",
     "read_epcis",
-    "save_verdict",
     "trace",
-    "trace_files",
     "validate_document",
     "verdicts_for_skus",
 ]

@@ -1,57 +1,24 @@
 """Link traces to parcels: lines whose SKU has a traced product carry its verdict into the checks.
 
-Verdicts come from the store (table trace_verdicts, written by `parcelaudit trace --db ... --sku ...`)
-or from verdict.json files under a folder. A line whose SKU was never traced gets no verdict
-(`trace_verdict` null): the checks keep an untraced high-priority-sector line at review.
+Verdicts come from the store's rows (parcelaudit.store.traces.read_trace_verdicts: table trace_verdicts,
+written by `parcelaudit trace --db ... --sku ...`) or from verdict.json files under a folder. A line whose
+SKU was never traced gets no verdict (`trace_verdict` null): the checks keep an untraced high-priority-sector line at review.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
 from parcelaudit.errors import InputError
+from parcelaudit.schema import TRACE_VERDICT_SCHEMA
 
-SKU_VERDICT_SCHEMA = pa.schema(
-    [
-        ("sku", pa.string()),
-        ("trace_product", pa.string()),
-        ("trace_verdict", pa.string()),
-        ("trace_coverage", pa.float64()),
-        ("trace_reasons", pa.string()),
-    ]
-)
+SKU_VERDICT_SCHEMA = TRACE_VERDICT_SCHEMA
 # One row per parcel line: the line's key, then its SKU's verdict columns.
 LINK_SCHEMA = pa.schema([("shipment_id", pa.string()), ("line_no", pa.int64()), *SKU_VERDICT_SCHEMA])
 _RANK = {"clear": 0, "review": 1, "exposed": 2}
-
-
-def save_verdict(store: Any, verdict: dict, out_dir: Path | None = None) -> int:
-    """Store a verdict.json dict in trace_verdicts, once per SKU (or once with sku '' when none)."""
-    from parcelaudit.store import utc_now  # the store (and DuckDB) load only when a verdict is saved
-
-    rows = 0
-    with store.transaction():
-        con = store.con
-        for sku in verdict.get("skus") or [""]:
-            con.execute("DELETE FROM trace_verdicts WHERE product = ? AND sku = ?", [verdict["product"], sku])
-            con.execute(
-                "INSERT INTO trace_verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    verdict["product"],
-                    sku,
-                    verdict["verdict"],
-                    float(verdict["coverage"]),
-                    json.dumps(verdict["reasons"], ensure_ascii=False),
-                    str(out_dir) if out_dir else None,
-                    utc_now(),
-                ],
-            )
-            rows += 1
-    return rows
 
 
 def _from_folder(folder: Path) -> list[dict]:
@@ -74,19 +41,9 @@ def _from_folder(folder: Path) -> list[dict]:
     return found
 
 
-def load_verdicts(source: Any) -> dict[str, dict]:
-    """Verdicts keyed by SKU and by product id, from a Store, a .duckdb path, or a folder of verdict.json."""
-    if isinstance(source, str | Path) and Path(source).is_dir():
-        rows = _from_folder(Path(source))
-    else:
-        from parcelaudit.store import Store
-
-        store = Store.open(source, read_only=True) if isinstance(source, str | Path) else source
-        try:
-            rows = store.read_table("trace_verdicts").to_pylist()
-        finally:
-            if store is not source:
-                store.close()
+def load_verdicts(source: Path | str | list[dict]) -> dict[str, dict]:
+    """Verdicts keyed by SKU and by product id, from stored verdict rows or a folder of verdict.json files."""
+    rows = source if isinstance(source, list) else _from_folder(Path(source))
     verdicts: dict[str, dict] = {}
     for row in rows:
         for key in filter(None, (row["sku"], row["product"])):
@@ -96,7 +53,7 @@ def load_verdicts(source: Any) -> dict[str, dict]:
     return verdicts
 
 
-def sku_verdict_table(source: Any) -> pa.Table:
+def sku_verdict_table(source: dict | list[dict] | Path | str) -> pa.Table:
     """One row per traced SKU (or product id): the table the checks join lines to by SKU."""
     verdicts = source if isinstance(source, dict) else load_verdicts(source)
     rows = [
@@ -114,7 +71,7 @@ def sku_verdict_table(source: Any) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=SKU_VERDICT_SCHEMA)
 
 
-def verdicts_for_skus(lines: pa.Table, source: Any) -> pa.Table:
+def verdicts_for_skus(lines: pa.Table, source: dict | list[dict] | Path | str) -> pa.Table:
     """One row per line: its SKU's traced product, verdict, coverage and reasons (nulls when untraced)."""
     verdicts = source if isinstance(source, dict) else load_verdicts(source)
     if "sku" not in lines.column_names:
