@@ -104,14 +104,14 @@ def validate_command(
     no_schema: Annotated[bool, typer.Option("--no-schema", help="Only the built-in and CBV checks.")] = False,
 ) -> None:
     """Validate EPCIS documents (JSON schema + CBV vocabulary) and list every problem by event and field."""
-    from parcelaudit.tracing.epcis_validate import read_document, validate_document
+    from parcelaudit.tracing.epcis_validate import validate_file
 
     table = Table(title="EPCIS validation")
     for column in ("file", "result", "event", "field", "problem"):
         table.add_column(column, overflow="fold")
     bad = 0
     for path in files:
-        problems, schema_used = validate_document(read_document(path), use_schema=not no_schema)
+        problems, schema_used, count = validate_file(path, use_schema=not no_schema)
         bad += bool(problems)
         checks = "schema + CBV" if schema_used else "built-in + CBV (no schema: run trace-fetch-schema)"
         if not problems:
@@ -123,6 +123,14 @@ def validate_command(
                 rich_text(problem.where),
                 rich_text(problem.field),
                 rich_text(problem.message),
+            )
+        if count > len(problems):
+            table.add_row(
+                rich_text(Path(path).name),
+                "[red]invalid[/]",
+                "",
+                "",
+                f"... and {count - len(problems):,} more",
             )
     console.print(table)
     if bad:

@@ -216,8 +216,8 @@ def read_documents(path: Path) -> Chain:
             row["number"],
             row["date"],
             row["issuer"],
-            {x.strip() for x in row["lots"].split(";") if x.strip()},
-            {x.strip() for x in row["flows"].split(";") if x.strip()},
+            frozenset(x.strip() for x in row["lots"].split(";") if x.strip()),
+            frozenset(x.strip() for x in row["flows"].split(";") if x.strip()),
             source=path.name,
         )
         if row["file"]:

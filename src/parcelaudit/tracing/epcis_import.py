@@ -10,12 +10,14 @@ linked document; certificationInfo becomes a certificate. Lot material comes fro
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from parcelaudit.errors import InputError
-from parcelaudit.tracing.epcis_validate import document_events, read_document, validate_document
+from parcelaudit.tracing.epcis_validate import DocumentChecker, iter_events, read_outline
 from parcelaudit.tracing.model import Chain, Facility, LotQuantity, Movement, Transformation
 from parcelaudit.tracing.movements import pair_movements
 
@@ -77,7 +79,7 @@ def _place(event: dict) -> str | None:
     for key in ("bizLocation", "readPoint"):
         node = event.get(key)
         if isinstance(node, dict) and node.get("id"):
-            return str(node["id"])
+            return intern(str(node["id"]))
     return None
 
 
@@ -88,11 +90,11 @@ def _ends(event: dict, list_name: str) -> tuple[str | None, bool, set[str]]:
     """
     entries = [e for e in event.get(list_name) or [] if isinstance(e, dict)]
     key = "source" if list_name == "sourceList" else "destination"
-    every = {str(e[key]) for e in entries if e.get(key)}
+    every = {intern(str(e[key])) for e in entries if e.get(key)}
     for wanted in ("location", "possessing_party", "owning_party"):
         for entry in entries:
             if _term(entry.get("type")) == wanted and entry.get(key):
-                return str(entry[key]), wanted == "location", every
+                return intern(str(entry[key])), wanted == "location", every
     return None, False, every
 
 
@@ -101,9 +103,14 @@ def _lots(event: dict, *names: str) -> list[LotQuantity]:
     for name in names:
         for item in event.get(name) or []:
             if isinstance(item, str):
-                found.append(LotQuantity(item))
+                found.append(LotQuantity(intern(item)))
             elif isinstance(item, dict) and item.get("epcClass"):
-                found.append(LotQuantity(str(item["epcClass"]), item.get("quantity"), item.get("uom")))
+                uom = item.get("uom")
+                found.append(
+                    LotQuantity(
+                        intern(str(item["epcClass"])), item.get("quantity"), intern(uom) if uom else uom
+                    )
+                )
     return found
 
 
@@ -128,18 +135,23 @@ class _Mapper:
         return facility_id
 
     def documents(self, event: dict, event_id: str, lots: list[LotQuantity]) -> None:
-        for item in event.get("bizTransactionList") or []:
-            if not isinstance(item, dict) or not item.get("bizTransaction"):
-                continue
-            doc = self.chain.document(str(item["bizTransaction"]), _document_type(item.get("type")))
-            doc.lots.update(lot.lot for lot in lots)
-            doc.events.add(event_id)
-            doc.source = doc.source or self.label
         certification = event.get("certificationInfo")
-        for uri in [certification] if isinstance(certification, str) else certification or []:
-            doc = self.chain.document(str(uri), "certificate")
-            doc.lots.update(lot.lot for lot in lots)
-            doc.events.add(event_id)
+        certificates = [certification] if isinstance(certification, str) else certification or []
+        papers = [
+            (str(item["bizTransaction"]), _document_type(item.get("type")))
+            for item in event.get("bizTransactionList") or []
+            if isinstance(item, dict) and item.get("bizTransaction")
+        ] + [(str(uri), "certificate") for uri in certificates]
+        if not papers:
+            return
+        lot_ids, event_ids = frozenset(lot.lot for lot in lots), frozenset((event_id,))
+        for document_id, doc_type in papers:
+            doc = self.chain.document(document_id, doc_type)
+            # A document first seen here shares this event's sets; a later mention makes its own union.
+            doc.lots = lot_ids if not doc.lots else doc.lots | lot_ids
+            doc.events = event_ids if not doc.events else doc.events | event_ids
+            if doc_type != "certificate":
+                doc.source = doc.source or self.label
 
     def expand(self, lots: list[LotQuantity]) -> list[LotQuantity]:
         """Replace a pallet or case id by the lots packed in it (aggregation events)."""
@@ -212,24 +224,30 @@ class _Mapper:
         self.documents(event, event_id, lots)
 
 
-def read_epcis(path: Path, use_schema: bool = True) -> Chain:
-    """Validate and import one EPCIS 2.0 JSON / JSON-LD file; invalid documents raise InputError."""
+def read_epcis(path: Path, use_schema: bool = True, progress: Callable[[int], None] | None = None) -> Chain:
+    """Validate and import one EPCIS 2.0 JSON / JSON-LD file as it streams (memory does not grow with the
+    file, only with the chain it describes); invalid documents raise InputError naming the first problem.
+
+    progress, when given, is called with the number of events read so far (every 10,000 events).
+    """
     path = Path(path)
-    doc = read_document(path)
-    problems, _ = validate_document(doc, use_schema=use_schema)
-    if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    outline = read_outline(path)
+    checker = DocumentChecker(outline.header, use_schema, outline.body_is_object)
+    chain = Chain(inputs=[str(path)])
+    mapper = _Mapper(chain, path.name)
+    for index, event in enumerate(iter_events(path, outline)):
+        if checker.check(index, event) and not checker.count and isinstance(event, dict):
+            mapper.event(event, index)
+        if progress is not None and index % 10_000 == 9_999:
+            progress(index + 1)
+    if checker.count:
+        first = checker.problems[0]
+        more = f" (and {checker.count - 1:,} more problem(s))" if checker.count > 1 else ""
         raise InputError(
             f"invalid EPCIS document: {first.where}: {first.message}{more}",
             file=str(path),
             field=first.field,
             hint="fix the event named; `parcelaudit trace validate FILE` lists every problem",
         )
-    chain = Chain(inputs=[str(path)])
-    mapper = _Mapper(chain, path.name)
-    for index, event in enumerate(document_events(doc)):
-        if isinstance(event, dict):
-            mapper.event(event, index)
     pair_movements(chain)
     return chain

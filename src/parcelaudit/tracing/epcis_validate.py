@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -97,39 +98,42 @@ def fetch_schema(url: str = SCHEMA_URL) -> Path:
     return target
 
 
+_EVENT_SCHEMA_REF = "#/definitions/EPCIS-Document-Event"
+
+
 @lru_cache(maxsize=2)
-def _schema_validator(path: str) -> Any:
+def _schemas(path: str) -> tuple[Any, Any, Any]:
+    """(whole-document validator, one-event validator, fast one-event validator) for the schema at path.
+
+    Events are checked one at a time against the schema's own event definition, so a document of any
+    size is validated as it streams by. The fast validator (jsonschema-rs, compiled) decides every valid
+    event; an event it rejects is checked again by jsonschema, which decides and names every problem
+    (jsonschema-rs is stricter on string formats).
+    """
     import jsonschema
+    import jsonschema_rs
 
     schema = json.loads(Path(path).read_text(encoding="utf-8"))
-    return jsonschema.validators.validator_for(schema)(schema)
-
-
-@lru_cache(maxsize=2)
-def _fast_validator(path: str) -> Any:
-    """The schema compiled to Python (about 15x faster than jsonschema on large documents)."""
-    import fastjsonschema
-
-    return fastjsonschema.compile(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def _passes_fast(doc: Any, path: Path) -> bool:
-    # A pass here is final; a failure (it is stricter on formats, and stops at the first error) is
-    # re-checked by jsonschema, which decides and explains.
-    import fastjsonschema
-
-    try:
-        _fast_validator(str(path))(doc)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    return True
+    event_schema = {key: schema[key] for key in ("$schema", "definitions") if key in schema}
+    event_schema["$ref"] = _EVENT_SCHEMA_REF
+    document_class = jsonschema.validators.validator_for(schema)
+    return (
+        document_class(schema),
+        document_class(event_schema),
+        jsonschema_rs.validator_for(event_schema),
+    )
 
 
 # Resource limits (docs/tracing.md "Limits"): far above any real document, low enough that a hostile one
-# fails in one line instead of exhausting memory or the interpreter's stack.
-MAX_DOCUMENT_BYTES = 512 * 2**20
+# fails in one line instead of exhausting memory or the interpreter's stack. Documents are streamed, so
+# their size costs time, not memory.
+MAX_DOCUMENT_BYTES = 16 * 2**30
 MAX_NESTING_DEPTH = 64  # GS1's example documents nest 13 deep
-MAX_EVENTS_PER_DOCUMENT = 250_000
+MAX_EVENTS_PER_DOCUMENT = 20_000_000
+MAX_PROBLEMS_LISTED = 1_000  # problems kept per document; the rest are counted
+
+_OPEN = {"start_map", "start_array"}
+_CLOSE = {"end_map", "end_array"}
 
 
 def nesting_depth(node: Any) -> int:
@@ -156,37 +160,102 @@ def _too_deep(path: Path) -> InputError:
     )
 
 
-def read_document(path: Path) -> Any:
-    """Parse an EPCIS JSON / JSON-LD file within the limits; unreadable, invalid or too large raises InputError."""
+def _unreadable(path: Path, error: Exception) -> InputError:
+    return InputError(f"not a readable JSON document: {error}", file=str(path))
+
+
+@dataclass
+class Outline:
+    """What a first pass over a document finds: its members other than the body, and how many events."""
+
+    header: dict[str, Any]
+    events: int
+    event_key: str | None  # "eventList", "event" (a single event) or None (no events)
+    body_is_object: bool
+
+
+def read_outline(path: Path) -> Outline:
+    """First streaming pass over an EPCIS JSON / JSON-LD file: check its size and nesting, count the events
+    and keep every member except epcisBody. Unreadable, too large or too deep raises InputError."""
+    import ijson
+
     path = Path(path)
     try:
         size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise InputError(
-                f"document is {size / 2**20:,.0f} MiB, over the limit of {MAX_DOCUMENT_BYTES // 2**20} MiB",
-                file=str(path),
-                hint="split the events over several documents",
-            )
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except RecursionError as error:  # the JSON parser gives up near 1,000 levels
-        raise _too_deep(path) from error
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"not a readable JSON document: {error}", file=str(path)) from error
-    if nesting_depth(doc) > MAX_NESTING_DEPTH:
-        raise _too_deep(path)
-    events = document_events(doc)
-    if len(events) > MAX_EVENTS_PER_DOCUMENT:
+    except OSError as error:
+        raise _unreadable(path, error) from error
+    if size > MAX_DOCUMENT_BYTES:
         raise InputError(
-            f"{len(events):,} events, over the limit of {MAX_EVENTS_PER_DOCUMENT:,} per document",
+            f"document is {size / 2**20:,.0f} MiB, over the limit of {MAX_DOCUMENT_BYTES // 2**20:,} MiB",
+            file=str(path),
+            hint="split the events over several documents",
+        )
+    header: dict[str, Any] = {}
+    depth, events, top_key, body_key, event_key = 0, 0, None, None, None
+    body_is_object, builder = False, None
+    try:
+        with open(path, "rb") as handle:
+            for token, value in ijson.basic_parse(handle, use_float=True):
+                if token in _OPEN:
+                    if depth == 0 and token != "start_map":
+                        raise InputError("an EPCIS document must be a JSON object", file=str(path))
+                    depth += 1
+                    if depth > MAX_NESTING_DEPTH:
+                        raise _too_deep(path)
+                    if depth == 2 and top_key == "epcisBody":
+                        body_is_object = token == "start_map"
+                    elif depth == 3 and top_key == "epcisBody" and body_key == "event":
+                        event_key, events = "event", 1
+                    elif depth == 4 and top_key == "epcisBody" and body_key == "eventList":
+                        events += 1
+                elif token in _CLOSE:
+                    depth -= 1
+                elif token == "map_key" and depth == 1:
+                    top_key, body_key, builder = value, None, None
+                    if value != "epcisBody":
+                        builder = ijson.ObjectBuilder()
+                    continue
+                elif token == "map_key" and depth == 2 and top_key == "epcisBody":
+                    body_key = value
+                    if value == "eventList":
+                        event_key = "eventList"
+                if depth == 0 and token not in _CLOSE:
+                    raise InputError("an EPCIS document must be a JSON object", file=str(path))
+                if builder is not None:
+                    builder.event(token, value)
+                    if depth == 1:  # the member's value is complete
+                        header[top_key] = builder.value
+                        builder = None
+    except InputError:
+        raise
+    except (ijson.JSONError, UnicodeDecodeError, ValueError) as error:
+        raise _unreadable(path, error) from error
+    if events > MAX_EVENTS_PER_DOCUMENT:
+        raise InputError(
+            f"{events:,} events, over the limit of {MAX_EVENTS_PER_DOCUMENT:,} per document",
             file=str(path),
             field="epcisBody.eventList",
             hint="split the events over several documents",
         )
-    return doc
+    return Outline(header, events, event_key, body_is_object)
+
+
+def iter_events(path: Path, outline: Outline) -> Iterator[Any]:
+    """Second streaming pass: the document's events one at a time (after read_outline accepted it)."""
+    import ijson
+
+    if outline.event_key is None:
+        return
+    prefix = "epcisBody.eventList.item" if outline.event_key == "eventList" else "epcisBody.event"
+    try:
+        with open(path, "rb") as handle:
+            yield from ijson.items(handle, prefix, use_float=True)
+    except (ijson.JSONError, UnicodeDecodeError, ValueError) as error:
+        raise _unreadable(Path(path), error) from error
 
 
 def document_events(doc: dict) -> list[Any]:
-    """The events of an EPCIS document (eventList, or a single event) as given."""
+    """The events of a parsed EPCIS document (eventList, or a single event) as given."""
     body = doc.get("epcisBody") if isinstance(doc, dict) else None
     if isinstance(body, dict) and isinstance(body.get("eventList"), list):
         return body["eventList"]
@@ -195,15 +264,10 @@ def document_events(doc: dict) -> list[Any]:
     return []
 
 
-def _where(events: list[Any], path: list[Any]) -> tuple[str, str]:
-    """Turn a JSON path into ('event N (Type, eventID)', 'field.path')."""
-    if len(path) >= 3 and path[:2] == ["epcisBody", "eventList"] and isinstance(path[2], int):
-        index = path[2]
-        event = events[index] if index < len(events) and isinstance(events[index], dict) else {}
-        label = f"event {index + 1} ({event.get('type', '?')}"
-        label += f", {event['eventID']})" if event.get("eventID") else ")"
-        return label, ".".join(str(p) for p in path[3:]) or "(event)"
-    return "document", ".".join(str(p) for p in path) or "(root)"
+def _event_label(index: int, event: Any) -> str:
+    event = event if isinstance(event, dict) else {}
+    label = f"event {index + 1} ({event.get('type', '?')}"
+    return label + (f", {event['eventID']})" if event.get("eventID") else ")")
 
 
 def _declared_prefixes(node: Any, found: set[str]) -> set[str]:
@@ -238,90 +302,89 @@ def _check_term(value: Any, vocab: str, prefixes: set[str]) -> str | None:
     return f"{value!r} is not a CBV {vocab} (use a CBV term, e.g. {sorted(terms)[0]!r}, or a namespaced URI)"
 
 
-def _cbv_problems(events: list[Any], prefixes: set[str]) -> list[tuple[list[Any], str]]:
+def _cbv_event_problems(event: dict, prefixes: set[str]) -> list[tuple[list[Any], str]]:
+    """The CBV vocabulary and time-format problems of one event (locations relative to the event)."""
     found: list[tuple[list[Any], str]] = []
-    for index, event in enumerate(events):
-        if not isinstance(event, dict):
-            continue
-        base: list[Any] = ["epcisBody", "eventList", index]
-        for key in ("bizStep", "disposition"):
-            if key in event and (why := _check_term(event[key], key, prefixes)):
-                found.append(([*base, key], why))
-        for key in ("set", "unset"):
-            for i, value in enumerate((event.get("persistentDisposition") or {}).get(key) or []):
-                if why := _check_term(value, "disposition", prefixes):
-                    found.append(([*base, "persistentDisposition", key, i], why))
-        for list_name in ("sourceList", "destinationList"):
-            for i, item in enumerate(event.get(list_name) or []):
-                if isinstance(item, dict) and (
-                    why := _check_term(item.get("type"), "sourceDestType", prefixes)
-                ):
-                    found.append(([*base, list_name, i, "type"], why))
-        for i, item in enumerate(event.get("bizTransactionList") or []):
-            if (
-                isinstance(item, dict)
-                and "type" in item
-                and (why := _check_term(item["type"], "bizTransactionType", prefixes))
-            ):
-                found.append(([*base, "bizTransactionList", i, "type"], why))
-        for key in ("eventTime", "recordTime"):
-            if isinstance(event.get(key), str) and not _TIME.match(event[key]):
-                found.append(([*base, key], f"{event[key]!r} is not an ISO 8601 date-time with offset"))
-        if isinstance(event.get("eventTimeZoneOffset"), str) and not _OFFSET.match(
-            event["eventTimeZoneOffset"]
+    if "@context" in event:
+        prefixes = _declared_prefixes(event, set(prefixes))
+    for key in ("bizStep", "disposition"):
+        if key in event and (why := _check_term(event[key], key, prefixes)):
+            found.append(([key], why))
+    for key in ("set", "unset"):
+        for i, value in enumerate((event.get("persistentDisposition") or {}).get(key) or []):
+            if why := _check_term(value, "disposition", prefixes):
+                found.append((["persistentDisposition", key, i], why))
+    for list_name in ("sourceList", "destinationList"):
+        for i, item in enumerate(event.get(list_name) or []):
+            if isinstance(item, dict) and (why := _check_term(item.get("type"), "sourceDestType", prefixes)):
+                found.append(([list_name, i, "type"], why))
+    for i, item in enumerate(event.get("bizTransactionList") or []):
+        if (
+            isinstance(item, dict)
+            and "type" in item
+            and (why := _check_term(item["type"], "bizTransactionType", prefixes))
         ):
-            found.append(([*base, "eventTimeZoneOffset"], "must look like +02:00"))
-        for key in (event.get("ilmd") or {}) if isinstance(event.get("ilmd"), dict) else ():
-            if ":" not in key:
-                found.append(([*base, "ilmd", key], "ilmd extension fields must be namespaced (prefix:name)"))
+            found.append((["bizTransactionList", i, "type"], why))
+    for key in ("eventTime", "recordTime"):
+        if isinstance(event.get(key), str) and not _TIME.match(event[key]):
+            found.append(([key], f"{event[key]!r} is not an ISO 8601 date-time with offset"))
+    if isinstance(event.get("eventTimeZoneOffset"), str) and not _OFFSET.match(event["eventTimeZoneOffset"]):
+        found.append((["eventTimeZoneOffset"], "must look like +02:00"))
+    for key in (event.get("ilmd") or {}) if isinstance(event.get("ilmd"), dict) else ():
+        if ":" not in key:
+            found.append((["ilmd", key], "ilmd extension fields must be namespaced (prefix:name)"))
     return found
 
 
-def _structural_problems(doc: Any, events: list[Any]) -> list[tuple[list[Any], str]]:
-    """The checks that matter for import when the JSON schema is not available."""
-    if not isinstance(doc, dict):
+def _structural_envelope_problems(header: Any, body_is_object: bool) -> list[tuple[list[Any], str]]:
+    """The document-level checks that matter for import when the JSON schema is not available."""
+    if not isinstance(header, dict):
         return [([], "an EPCIS document must be a JSON object")]
-    found: list[tuple[list[Any], str]] = []
-    for key in ("@context", "type", "schemaVersion", "creationDate", "epcisBody"):
-        if key not in doc:
-            found.append(([key], "required property is missing"))
-    for index, event in enumerate(events):
-        base: list[Any] = ["epcisBody", "eventList", index]
-        if not isinstance(event, dict):
-            found.append((base, "an event must be an object"))
-            continue
-        for key in ("type", "eventTime", "eventTimeZoneOffset"):
-            if key not in event:
-                found.append(([*base, key], "required property is missing"))
-        kind = event.get("type")
-        if kind in ("ObjectEvent", "AggregationEvent", "TransactionEvent") and "action" not in event:
-            found.append(([*base, "action"], "required property is missing"))
-        if "action" in event and event["action"] not in ("ADD", "OBSERVE", "DELETE"):
-            found.append(([*base, "action"], f"{event['action']!r} is not one of ADD, OBSERVE, DELETE"))
-        if kind == "ObjectEvent" and "epcList" not in event and "quantityList" not in event:
-            found.append(([*base, "epcList"], "an ObjectEvent needs epcList or quantityList"))
-        for list_name in ("quantityList", "inputQuantityList", "outputQuantityList", "childQuantityList"):
-            for i, item in enumerate(event.get(list_name) or []):
-                if not isinstance(item, dict):
-                    continue
-                if not isinstance(item.get("quantity", 0), int | float):
-                    found.append(([*base, list_name, i, "quantity"], "must be a number"))
-                for extra in sorted(set(item) - {"epcClass", "quantity", "uom"}):
-                    found.append(([*base, list_name, i, extra], "not an allowed quantity element field"))
-        certification = event.get("certificationInfo")
-        if certification is not None and not (
-            isinstance(certification, str)
-            or (isinstance(certification, list) and all(isinstance(c, str) for c in certification))
-        ):
-            found.append(([*base, "certificationInfo"], "must be a URI string or a list of URI strings"))
+    found = [
+        ([key], "required property is missing")
+        for key in ("@context", "type", "schemaVersion", "creationDate")
+        if key not in header
+    ]
+    if not body_is_object:
+        found.append((["epcisBody"], "required property is missing"))
     return found
 
 
-def _schema_problems(doc: Any, events: list[Any], path: Path) -> list[tuple[list[Any], str]]:
+def _structural_event_problems(event: Any) -> list[tuple[list[Any], str]]:
+    """The event-level checks that matter for import when the JSON schema is not available."""
+    if not isinstance(event, dict):
+        return [([], "an event must be an object")]
     found: list[tuple[list[Any], str]] = []
-    if _passes_fast(doc, path):
-        return found
-    for error in _schema_validator(str(path)).iter_errors(doc):
+    for key in ("type", "eventTime", "eventTimeZoneOffset"):
+        if key not in event:
+            found.append(([key], "required property is missing"))
+    kind = event.get("type")
+    if kind in ("ObjectEvent", "AggregationEvent", "TransactionEvent") and "action" not in event:
+        found.append((["action"], "required property is missing"))
+    if "action" in event and event["action"] not in ("ADD", "OBSERVE", "DELETE"):
+        found.append((["action"], f"{event['action']!r} is not one of ADD, OBSERVE, DELETE"))
+    if kind == "ObjectEvent" and "epcList" not in event and "quantityList" not in event:
+        found.append((["epcList"], "an ObjectEvent needs epcList or quantityList"))
+    for list_name in ("quantityList", "inputQuantityList", "outputQuantityList", "childQuantityList"):
+        for i, item in enumerate(event.get(list_name) or []):
+            if not isinstance(item, dict):
+                continue
+            if not isinstance(item.get("quantity", 0), int | float):
+                found.append(([list_name, i, "quantity"], "must be a number"))
+            for extra in sorted(set(item) - {"epcClass", "quantity", "uom"}):
+                found.append(([list_name, i, extra], "not an allowed quantity element field"))
+    certification = event.get("certificationInfo")
+    if certification is not None and not (
+        isinstance(certification, str)
+        or (isinstance(certification, list) and all(isinstance(c, str) for c in certification))
+    ):
+        found.append((["certificationInfo"], "must be a URI string or a list of URI strings"))
+    return found
+
+
+def _schema_messages(validator: Any, instance: Any) -> list[tuple[list[Any], str]]:
+    found: list[tuple[list[Any], str]] = []
+    for error in validator.iter_errors(instance):
         location = list(error.absolute_path)
         # The 2023-05 draft schema requires sensorReport.type, but a report may carry only an
         # exception (openepcis' conformance documents do); accept that one case.
@@ -350,18 +413,76 @@ def _located_schema_message(location: list[Any], error: Any) -> tuple[list[Any],
     return location, (prefix + best.message)[:200]
 
 
+class DocumentChecker:
+    """Validates one EPCIS document as it streams by: its envelope once, then each event on its own.
+
+    The JSON schema is applied when it is available (and use_schema), else the built-in structural checks;
+    the CBV vocabulary checks always run. Problems are kept up to MAX_PROBLEMS_LISTED and counted beyond.
+    """
+
+    def __init__(self, header: dict[str, Any], use_schema: bool = True, body_is_object: bool = True) -> None:
+        path = schema_path() if use_schema else None
+        self.schema_applied = path is not None
+        self._validators = _schemas(str(path)) if path else None
+        self.prefixes = _declared_prefixes(header, set(_WELL_KNOWN_PREFIXES))
+        self.problems: list[Problem] = []
+        self.count = 0
+        self._seen: set[tuple[str, str, str]] = set()
+        self._envelope(header, body_is_object)
+
+    def _add(self, where: str, location: list[Any], message: str) -> None:
+        field_path = ".".join(str(p) for p in location) or ("(event)" if where != "document" else "(root)")
+        key = (where, field_path, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.count += 1
+        if len(self.problems) < MAX_PROBLEMS_LISTED:
+            self.problems.append(Problem(where, field_path, message))
+
+    def _envelope(self, header: dict[str, Any], body_is_object: bool) -> None:
+        if self._validators is None:
+            found = _structural_envelope_problems(header, body_is_object)
+        else:
+            envelope = {**header, "epcisBody": {"eventList": []}} if body_is_object else dict(header)
+            found = _schema_messages(self._validators[0], envelope)
+        for location, message in found:
+            self._add("document", location, message)
+
+    def check(self, index: int, event: Any) -> bool:
+        """Check one event (index counts from 0); True when it has no problem."""
+        before = self.count
+        if self._validators is None:
+            found = _structural_event_problems(event)
+        elif self._validators[2].is_valid(event):
+            found = []
+        else:
+            found = _schema_messages(self._validators[1], event)
+        if isinstance(event, dict):
+            found += _cbv_event_problems(event, self.prefixes)
+        label = _event_label(index, event)
+        for location, message in found:
+            self._add(label, location, message)
+        return self.count == before
+
+
 def validate_document(doc: Any, use_schema: bool = True) -> tuple[list[Problem], bool]:
     """Validate a parsed EPCIS document; returns (problems, whether the JSON schema was applied)."""
-    events = document_events(doc)
-    raw: list[tuple[list[Any], str]] = []
-    path = schema_path() if use_schema else None
-    raw += _schema_problems(doc, events, path) if path else _structural_problems(doc, events)
-    raw += _cbv_problems(events, _declared_prefixes(doc, set(_WELL_KNOWN_PREFIXES)))
-    problems, seen = [], set()
-    for location, message in raw:
-        where, field_path = _where(events, location)
-        key = (where, field_path, message)
-        if key not in seen:
-            seen.add(key)
-            problems.append(Problem(where, field_path, message))
-    return problems, path is not None
+    header = (
+        {key: value for key, value in doc.items() if key != "epcisBody"} if isinstance(doc, dict) else doc
+    )
+    if not isinstance(header, dict):
+        return [Problem("document", "(root)", "an EPCIS document must be a JSON object")], False
+    checker = DocumentChecker(header, use_schema, isinstance(doc.get("epcisBody"), dict))
+    for index, event in enumerate(document_events(doc)):
+        checker.check(index, event)
+    return checker.problems, checker.schema_applied
+
+
+def validate_file(path: Path, use_schema: bool = True) -> tuple[list[Problem], bool, int]:
+    """Validate an EPCIS file as it streams; returns (problems kept, whether the schema applied, problem count)."""
+    outline = read_outline(path)
+    checker = DocumentChecker(outline.header, use_schema, outline.body_is_object)
+    for index, event in enumerate(iter_events(path, outline)):
+        checker.check(index, event)
+    return checker.problems, checker.schema_applied, checker.count

@@ -140,9 +140,13 @@ def lot_coverage(up: Upstream) -> dict[str, float]:
 def tier_coverage(up: Upstream, chain: Chain) -> list[dict]:
     """Per tier: how many lots, their materials, and the share (by mass where known) that has a producer."""
     rows = []
+    by_lot: dict[str, list] = defaultdict(list)
+    for transformation in up.transformations:
+        for quantity in transformation.inputs + transformation.outputs:
+            by_lot[quantity.lot].append(quantity)
     for tier in range(up.depth + 1):
         lots = up.lots_at(tier)
-        quantities = [q for t in up.transformations for q in t.inputs + t.outputs if q.lot in lots]
+        quantities = [q for lot in lots for q in by_lot.get(lot, ())]
         weights = _weight(quantities, lots)
         traced = sum(w for lot, w in weights.items() if up.producers.get(lot))
         rows.append(

@@ -57,7 +57,7 @@ def mass_kg(quantity: float | None, uom: str | None) -> float | None:
     return None if factor is None else quantity * factor
 
 
-@dataclass
+@dataclass(slots=True)
 class Facility:
     """A site in the chain (Open Supply Hub facility types; identifiers such as OS ID, USCC, GLN, DUNS)."""
 
@@ -70,7 +70,7 @@ class Facility:
     source: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class LotQuantity:
     """A lot (or EPC instance) and how much of it an event involved."""
 
@@ -84,7 +84,7 @@ class LotQuantity:
         return mass_kg(self.quantity, self.uom)
 
 
-@dataclass
+@dataclass(slots=True)
 class Transformation:
     """Inputs consumed and outputs made at a facility (spinning, weaving...); an origin has no inputs."""
 
@@ -97,7 +97,7 @@ class Transformation:
     source: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Movement:
     """A lot shipped from one facility to another (received_at when a receiving event says so).
 
@@ -125,7 +125,7 @@ class Movement:
             self.event_ids = [self.event_id]
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """A business record (PO, invoice, bill of lading...) linked to lots and events, with its file hash."""
 
@@ -134,8 +134,9 @@ class Document:
     number: str = ""
     date: str = ""
     issuer: str = ""
-    lots: set[str] = field(default_factory=set)
-    events: set[str] = field(default_factory=set)
+    # Immutable sets: the documents of one event share one object each (a season has millions of records).
+    lots: frozenset[str] = frozenset()
+    events: frozenset[str] = frozenset()
     file: str = ""
     sha256: str = ""
     source: str = ""

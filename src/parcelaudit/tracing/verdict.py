@@ -100,15 +100,20 @@ def _join_documents(chain: Chain) -> None:
             epcis_doc.doc_type = doc.doc_type if epcis_doc.doc_type == "other" else epcis_doc.doc_type
             del chain.documents[key]
     # Flows named in documents.csv link their lots: what a transformation made, what a movement carried.
-    event_lots: dict[str, set[str]] = {}
+    event_lots: dict[str, frozenset[str]] = {}
     for event in chain.transformations:
-        event_lots.setdefault(event.event_id, set()).update(q.lot for q in event.outputs)
+        event_lots[event.event_id] = event_lots.get(event.event_id, frozenset()).union(
+            q.lot for q in event.outputs
+        )
     for movement in chain.movements:
+        lots = frozenset(q.lot for q in movement.lots)
         for event_id in movement.event_ids:
-            event_lots.setdefault(event_id, set()).update(q.lot for q in movement.lots)
+            event_lots[event_id] = event_lots[event_id] | lots if event_id in event_lots else lots
     for doc in chain.documents.values():
         for flow in doc.events:
-            doc.lots |= event_lots.get(flow, set())
+            extra = event_lots.get(flow)
+            if extra and not extra <= doc.lots:
+                doc.lots = doc.lots | extra
 
 
 @dataclass
