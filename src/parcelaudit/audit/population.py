@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from parcelaudit.arrow_sql import ArrowSQL
 from parcelaudit.errors import ParcelAuditError
 
 DUTY_FREE_ENTRY_TYPES = ("321", "86")
@@ -48,13 +49,7 @@ def build_population(shipments: pa.Table, lines: pa.Table, unit: str = "parcel")
             hint="check the importer name (exact match) and the period",
         )
     duty = line_duty(shipments, lines)
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.register("shipments", shipments)
-        con.register("lines", lines)
-        con.register("duty", duty)
+    with ArrowSQL({"shipments": shipments, "lines": lines, "duty": duty}) as session:
         free = ", ".join(f"'{t}'" for t in DUTY_FREE_ENTRY_TYPES)
         if unit == "parcel":
             sql = f"""
@@ -72,9 +67,7 @@ def build_population(shipments: pa.Table, lines: pa.Table, unit: str = "parcel")
                 FROM lines l JOIN shipments s USING (shipment_id)
                 LEFT JOIN duty d ON d.shipment_id = l.shipment_id AND d.line_no = l.line_no
                 ORDER BY s.arrival_date, l.shipment_id, l.line_no"""
-        frame = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+        frame = session.query(sql)
     return frame.append_column("frame_no", pa.array(range(1, frame.num_rows + 1), pa.int64()))
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
 import pyarrow as pa
+
+from parcelaudit.arrow_sql import ArrowSQL
 
 TOLERANCE = 0.01  # dollars: differences at or below a cent are rounding
 
@@ -69,30 +70,30 @@ def reconcile(
     shipped" check to orders dated in it and the "no order" check to parcels arriving in it.
     """
     low, high = period if period else (date.min, date.max)
-    con = duckdb.connect()
-    try:
-        con.register("shipments", shipments)
-        con.register("orders", orders)
-        con.register("payments", payments)
-        con.execute(f"CREATE TEMP TABLE order_totals AS {_ORDER_TOTALS}")
-        con.execute("""CREATE TEMP TABLE parcel_orders AS
-            SELECT order_id, count(*) AS parcels, sum(declared_value) AS declared_value,
+    with ArrowSQL({"shipments": shipments, "orders": orders, "payments": payments}) as session:
+        session.create("order_totals", _ORDER_TOTALS)
+        session.create(
+            "parcel_orders",
+            """            SELECT order_id, count(*) AS parcels, sum(declared_value) AS declared_value,
                    string_agg(shipment_id, ' ' ORDER BY shipment_id) AS shipment_ids
-            FROM shipments WHERE order_id IS NOT NULL AND trim(order_id) <> '' GROUP BY order_id""")
-        con.execute("""CREATE TEMP TABLE paid AS
-            SELECT order_id, sum(amount) AS paid, count(*) AS payments,
+            FROM shipments WHERE order_id IS NOT NULL AND trim(order_id) <> '' GROUP BY order_id""",
+        )
+        session.create(
+            "paid",
+            """            SELECT order_id, sum(amount) AS paid, count(*) AS payments,
                    string_agg(payment_id, ' ' ORDER BY payment_id) AS payment_ids
-            FROM payments GROUP BY order_id""")
-        never_shipped = con.sql(
+            FROM payments GROUP BY order_id""",
+        )
+        never_shipped = session.query(
             """
             SELECT o.order_id, o.order_date, o.order_lines, round(o.order_total, 2) AS order_total,
                    'no parcel carries this order id' AS evidence
             FROM order_totals o ANTI JOIN parcel_orders p USING (order_id)
-            WHERE o.order_date BETWEEN $low AND $high ORDER BY o.order_date, o.order_id
+            WHERE o.order_date BETWEEN ? AND ? ORDER BY o.order_date, o.order_id
         """,
-            params={"low": low, "high": high},
-        ).to_arrow_table()
-        without_order = con.sql(
+            [low, high],
+        )
+        without_order = session.query(
             """
             SELECT s.shipment_id, s.arrival_date, s.order_id, s.declared_value,
                    CASE WHEN s.order_id IS NULL OR trim(s.order_id) = '' THEN 'parcel has no order id'
@@ -100,12 +101,12 @@ def reconcile(
             FROM shipments s
             WHERE (s.order_id IS NULL OR trim(s.order_id) = ''
                    OR s.order_id NOT IN (SELECT order_id FROM order_totals))
-              AND s.arrival_date BETWEEN $low AND $high
+              AND s.arrival_date BETWEEN ? AND ?
             ORDER BY s.arrival_date, s.shipment_id
         """,
-            params={"low": low, "high": high},
-        ).to_arrow_table()
-        payment_diffs = con.sql(f"""
+            [low, high],
+        )
+        payment_diffs = session.query(f"""
             SELECT o.order_id, o.order_date, round(o.order_total, 2) AS order_total,
                    round(coalesce(p.paid, 0), 2) AS paid, round(coalesce(p.paid, 0) - o.order_total, 2) AS difference,
                    coalesce(p.payments, 0) AS payments, p.payment_ids,
@@ -119,8 +120,8 @@ def reconcile(
                    'payment for an order not in the order records'
             FROM paid p ANTI JOIN order_totals o USING (order_id)
             ORDER BY 1
-        """).to_arrow_table()
-        value_diffs = con.sql(f"""
+        """)
+        value_diffs = session.query(f"""
             SELECT p.order_id, p.shipment_ids, p.parcels, round(p.declared_value, 2) AS declared_value,
                    round(o.goods_value, 2) AS transaction_value,
                    round(o.goods_value - p.declared_value, 2) AS difference,
@@ -130,8 +131,8 @@ def reconcile(
             FROM parcel_orders p JOIN order_totals o USING (order_id)
             WHERE abs(o.goods_value - p.declared_value) > {tolerance}
             ORDER BY difference DESC, p.order_id
-        """).to_arrow_table()
-        monthly = con.sql("""
+        """)
+        monthly = session.query("""
             WITH s AS (SELECT strftime(arrival_date, '%Y-%m') AS month, count(*) AS parcels,
                               sum(declared_value) AS declared FROM shipments GROUP BY 1),
                  o AS (SELECT strftime(order_date, '%Y-%m') AS month, count(*) AS orders,
@@ -142,14 +143,14 @@ def reconcile(
                    coalesce(o.orders, 0) AS orders, round(coalesce(o.ordered, 0), 2) AS order_total,
                    round(coalesce(p.paid, 0), 2) AS payments
             FROM s FULL JOIN o USING (month) FULL JOIN p USING (month) ORDER BY month
-        """).to_arrow_table()
-        totals = con.execute("""SELECT (SELECT count(*) FROM shipments), (SELECT count(*) FROM order_totals),
+        """)
+        (totals,) = (
+            session.rows("""SELECT (SELECT count(*) FROM shipments), (SELECT count(*) FROM order_totals),
                                        (SELECT count(*) FROM payments),
                                        (SELECT coalesce(sum(declared_value), 0) FROM shipments),
                                        (SELECT coalesce(sum(goods_value), 0) FROM order_totals),
-                                       (SELECT coalesce(sum(amount), 0) FROM payments)""").fetchone()
-    finally:
-        con.close()
+                                       (SELECT coalesce(sum(amount), 0) FROM payments)""")
+        )
     under = [d for d in value_diffs.column("difference").to_pylist() if d > 0]
     summary = {
         "parcels": totals[0],
