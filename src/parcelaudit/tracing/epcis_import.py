@@ -247,7 +247,7 @@ def read_epcis(path: Path, use_schema: bool = True, progress: Callable[[int], No
             f"invalid EPCIS document: {first.where}: {first.message}{more}",
             file=str(path),
             field=first.field,
-            hint="fix the event named; `parcelaudit trace validate FILE` lists every problem",
+            hint="fix the event named; `parcelaudit trace-validate FILE` lists every problem",
         )
     pair_movements(chain)
     return chain

@@ -161,7 +161,9 @@ def _too_deep(path: Path) -> InputError:
 
 
 def _unreadable(path: Path, error: Exception) -> InputError:
-    return InputError(f"not a readable JSON document: {error}", file=str(path))
+    # The streaming parser quotes the text around the fault over several lines: keep its first line.
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return InputError(f"not a readable JSON document: {first}", file=str(path))
 
 
 @dataclass
