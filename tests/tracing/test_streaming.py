@@ -11,7 +11,8 @@ from parcelaudit.errors import InputError
 from parcelaudit.generate.supply_season import EVENTS_PER_LOT, PRODUCT_GTIN, write_facilities, write_season
 from parcelaudit.tracing.epcis_import import read_epcis
 from parcelaudit.tracing.epcis_validate import read_outline, validate_document, validate_file
-from parcelaudit.tracing.run import trace_files
+from parcelaudit.tracing.quantities import load_yields
+from parcelaudit.tracing.verdict import load_chain, trace
 
 
 def test_a_generated_season_streams_into_the_chain_it_describes(tmp_path):
@@ -75,8 +76,7 @@ def test_a_truncated_document_is_one_line_naming_the_file(tmp_path):
 def test_a_season_with_xinjiang_farms_is_exposed_for_that_reason_only(tmp_path):
     path = tmp_path / "season.json"
     write_season(path, 40 * EVENTS_PER_LOT)
-    result, _ = trace_files(
-        [path], PRODUCT_GTIN, tmp_path / "out", facilities=write_facilities(tmp_path / "f.csv"), dossier=False
-    )
+    chain = load_chain([path], write_facilities(tmp_path / "f.csv"))
+    result = trace(chain, PRODUCT_GTIN, load_yields(None))
     assert result.verdict == "exposed"
     assert {r.code for r in result.reasons} == {"XINJIANG-FACILITY"}
