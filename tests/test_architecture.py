@@ -28,7 +28,17 @@ STAGE_STORE_PENDING: set[str] = set()
 # call the store, never a face. The statistics they call (attributes, mus, projection, ...) stay pure.
 AUDIT_WORKFLOW = {
     f"parcelaudit.audit.{name}"
-    for name in ("demo", "evaluate", "importers", "lifecycle", "plan", "results", "sampling", "scope", "steplog")
+    for name in (
+        "demo",
+        "evaluate",
+        "importers",
+        "lifecycle",
+        "plan",
+        "results",
+        "sampling",
+        "scope",
+        "steplog",
+    )
 }
 STAGE_FACE_PENDING = {
     "parcelaudit.screening.report",  # the screening report moves under reports/ with the screen branch
