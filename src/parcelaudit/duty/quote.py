@@ -476,6 +476,23 @@ def _additional(
     return parts
 
 
+def _waived(parts: list[Component], row, refundable: bool | None = None) -> list[Component]:
+    """The components a postal method replaces, at 0% with the method's status and a note saying why."""
+    return [
+        Component(
+            c.measure,
+            c.program,
+            Decimal(0),
+            c.amount,
+            c.citation,
+            row.status,
+            c.refundable if refundable is None else refundable,
+            f"not assessed on postal items: {row.citation}",
+        )
+        for c in parts
+    ]
+
+
 def _postal(
     tables: DutyTables, parts: list[Component], origin: str, on: date, quantity: int, method: str
 ) -> list[Component]:
@@ -491,21 +508,8 @@ def _postal(
     kinds = {r.kind for r in rows}
     if "sole_ad_valorem" in kinds:
         row = next(r for r in rows if r.kind == "sole_ad_valorem")
-        waived = [
-            Component(
-                c.measure,
-                c.program,
-                Decimal(0),
-                c.amount,
-                c.citation,
-                row.status,
-                False,
-                f"not assessed on postal items: {row.citation}",
-            )
-            for c in parts
-        ]
         return [
-            *waived,
+            *_waived(parts, row, refundable=False),
             Component(
                 row.method_id,
                 "POSTAL",
@@ -527,19 +531,7 @@ def _postal(
     base = [c for c in parts if c not in ieepa]
     if "ad_valorem_ieepa" in kinds:
         row = next(r for r in rows if r.kind == "ad_valorem_ieepa")
-        base = [
-            Component(
-                c.measure,
-                c.program,
-                Decimal(0),
-                c.amount,
-                c.citation,
-                row.status,
-                c.refundable,
-                f"not assessed on postal items: {row.citation}",
-            )
-            for c in base
-        ]
+        base = _waived(base, row)
     if method == "specific":
         band = next(
             (
