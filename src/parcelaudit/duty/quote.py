@@ -302,6 +302,7 @@ def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date
             continue
         pairs = hts_list.pairs(code)
         edition = load_editions().get(hts_list.edition)
+        measure = f"{program}-NOT-COVERED"
         if pairs:
             headings = ", ".join(heading for _, heading in pairs)
             status, note = (
@@ -312,25 +313,14 @@ def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date
             status, note = "unverified", "a 6-digit code cannot be matched to 8-digit list lines"
         elif edition is not None and edition.complete and edition.lookup(code) is not None:
             line = edition.lookup(code)
-            status, note = (
-                "verified",
-                f"HTS {code[:8]} is on none of the lists (full list of the {hts_list.edition} edition)",
-            )
+            measure, status = f"{program}-NOT-LISTED", "verified"
+            note = f"HTS {code[:8]} is on none of the lists (full list of the {hts_list.edition} edition)"
             if line.begin is not None and line.begin > hts_list.complete_from:
                 status = "unverified"
                 note += (
                     f"; the line's text dates from {line.begin}, after the lists were drawn, so a list may reach it "
                     "under an earlier code"
                 )
-            return Component(
-                f"{program}-NOT-LISTED",
-                program,
-                Decimal(0),
-                Decimal("0.00"),
-                hts_list.citation,
-                status,
-                note=note,
-            )
         else:
             status = "unverified"
             note = f"HTS {code[:8]} is not a line of the {hts_list.edition} edition the lists are keyed to"
@@ -338,15 +328,7 @@ def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date
                 note = (
                     f"the full {hts_list.edition} schedule is not loaded, so HTS {code[:8]} cannot be placed"
                 )
-        return Component(
-            f"{program}-NOT-COVERED",
-            program,
-            Decimal(0),
-            Decimal("0.00"),
-            hts_list.citation,
-            status,
-            note=note,
-        )
+        return Component(measure, program, Decimal(0), Decimal("0.00"), hts_list.citation, status, note=note)
     return None
 
 
