@@ -21,8 +21,8 @@ def _parts(q):
 
 
 def test_a_line_the_tables_do_not_cover_is_never_verified():
-    # 8517.12 (phones of HS 2017) is no line of the 2025 edition the Section 301 lists are keyed to
-    q = quote("8517120050", "CN", date(2021, 6, 1), 100)
+    # 9403.60.00 is no line of the 2025 edition the Section 301 lists are keyed to
+    q = quote("9403600000", "CN", date(2021, 6, 1), 100)
     assert _parts(q)["S301-CN-NOT-COVERED"].status == "unverified"
     assert not q.verified and "S301-CN-NOT-COVERED" in q.unverified
     # an HTS code missing from the schedule has no MFN rate and is unverified, not silently 0 and verified
@@ -36,12 +36,16 @@ def test_section_301_lists_are_loaded_in_full(shared_data):
     # 9403.60.80 is on List 3 (9903.88.03): 10% from 2018-09-24, 25% from 2019-05-10
     l3 = _parts(quote("9403608081", "CN", date(2019, 6, 1), 100))["S301-L3-25"]
     assert l3.rate == Decimal("0.25") and l3.status == "verified" and "84 FR 20459" in l3.citation
-    # 9503.00.00 (toys, List 4B that never took effect) is on no list: no Section 301 duty, verifiably so
-    free = _parts(quote("9503000073", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    # 3003.49.00 (medicaments) is on no list: no Section 301 duty, verifiably so
+    free = _parts(quote("3003490000", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
     assert free.rate == 0 and free.status == "verified"
-    # a line whose text changed after the lists were drawn (6912.00.48, 2020-07-01) is not listed, unconfirmed
-    changed = _parts(quote("6912004810", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
-    assert changed.rate == 0 and changed.status == "unverified" and "2020-07-01" in changed.note
+    # toys (9503.00.00) and ceramic tableware (6912.00.48) are on List 4B, which never took effect
+    for hts in ("9503000073", "6912004810"):
+        toys = _parts(quote(hts, "CN", date(2024, 6, 1), 100))["S301-4B-SUSPENDED"]
+        assert toys.rate == 0 and toys.status == "verified" and "9903.88.16" in toys.citation
+    # a line whose text changed after the lists were drawn (8517.13, new in 2022) is not listed, unconfirmed
+    changed = _parts(quote("8517130000", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    assert changed.rate == 0 and changed.status == "unverified" and "2022-01-27" in changed.note
     # before the first list took effect, nothing is claimed either way
     assert not any(m.startswith("S301") for m in _parts(quote("9403608081", "CN", date(2018, 7, 5), 100)))
     # a line raised by the four-year review: its earlier list is not recorded, so it is said, not guessed
@@ -219,7 +223,8 @@ def test_coverage_report_names_every_program_and_its_gaps():
     summary = {row["program"]: row for row in coverage_summary()}
     assert set(summary) == set(load_tables().programs)
     assert summary["S122"]["to"] == "2026-07-23" and summary["IEEPA-RECIP"]["countries"].startswith("all")
-    assert summary["S301-CN"]["hts"] == "full list: 10,404 lines of the 2025 edition (s301_lines.csv)"
+    assert summary["S301-CN"]["hts"].startswith("full list: 10,404 lines of the 2025 edition (s301_lines.csv)")
+    assert "partial list: 538 lines" in summary["S301-CN"]["hts"]
     assert summary["S232-ALU"]["hts"].startswith("partial list: ")
     rows = coverage_rows()
     assert {r["kind"] for r in rows} == {"measure", "list measure", "list", "exemption", "postal", "fee"}

@@ -278,7 +278,8 @@ def _list_matches(tables: DutyTables, code: str, origin: str, on: date) -> dict[
             found.setdefault(measure.program, []).append((measure, pairs))
     chosen: dict[str, Measure] = {}
     for program, hits in found.items():
-        measure, pairs = min(hits, key=lambda hit: hit[0].start)
+        # a list with a duty wins over a 0% one (List 4B, suspended); then the earliest list
+        measure, pairs = min(hits, key=lambda hit: (hit[0].rate == 0 and hit[0].topup is None, hit[0].start))
         if len(pairs) > 1:
             headings = ", ".join(heading for _, heading in pairs)
             note = f"8-digit line on several lists ({headings}), split at the 10-digit level: not modelled"
