@@ -147,6 +147,9 @@ def test_postal_methods_follow_their_dates():
     s122 = quote(TEE, "VN", date(2026, 3, 2), 50, mode="postal")
     assert s122.rate == Decimal("0.10") and _parts(s122)["MFN"].rate == 0
     assert not _parts(s122)["POSTAL-S122"].refundable
+    # mail over $800 would not have qualified for de minimis: it pays the duties of any entry
+    dear = quote(TEE, "VN", date(2025, 9, 1), 900, mode="postal")
+    assert dear.rate == Decimal("0.365") and not any(c.program == "POSTAL" for c in dear.components)
     # after the surcharge expired the postal method is not confirmed: the quote says so
     after = _parts(quote(TEE, "VN", date(2026, 8, 3), 50, mode="postal"))
     assert after["POSTAL-AFTER-IEEPA"].status == "unverified"
@@ -223,7 +226,9 @@ def test_coverage_report_names_every_program_and_its_gaps():
     summary = {row["program"]: row for row in coverage_summary()}
     assert set(summary) == set(load_tables().programs)
     assert summary["S122"]["to"] == "2026-07-23" and summary["IEEPA-RECIP"]["countries"].startswith("all")
-    assert summary["S301-CN"]["hts"].startswith("full list: 10,404 lines of the 2025 edition (s301_lines.csv)")
+    assert summary["S301-CN"]["hts"].startswith(
+        "full list: 10,404 lines of the 2025 edition (s301_lines.csv)"
+    )
     assert "partial list: 538 lines" in summary["S301-CN"]["hts"]
     assert summary["S232-ALU"]["hts"].startswith("partial list: ")
     rows = coverage_rows()

@@ -45,6 +45,9 @@ PREFERENCES: dict[str, tuple[str, ...]] = {
     "OMAN": ("OM",),
 }
 PREFERENCE_COUNTRIES = {"USMCA": frozenset({"CA", "MX"})}
+# The postal duty methods (EO 14256, EO 14324, the order of 2026-02-20) apply to postal shipments that would
+# otherwise qualify for de minimis (19 U.S.C. 1321(a)(2)(C): $800); dearer mail is entered like other goods.
+POSTAL_METHOD_MAX = Decimal("800")
 MFN_CITATION = "USITC Harmonized Tariff Schedule"
 _SPECIAL = re.compile(r"([^()]+?)\s*\(([^)]*)\)")
 
@@ -651,7 +654,7 @@ def quote(
             None if metal_value is None else as_decimal(metal_value),
         ),
     ]
-    if mode == "postal":
+    if mode == "postal" and amount_value <= POSTAL_METHOD_MAX:
         parts = _postal(tables, parts, country, on, quantity, postal_method)
     priced = tuple(
         c
