@@ -118,6 +118,11 @@ def test_section_232_derivatives_pay_on_their_metal_content():
     assert "S232-ALU-DER-2508" not in _parts(quote("8418100010", "VN", date(2025, 8, 17), 1000, mode="cargo"))
     with pytest.raises(ParcelAuditError):
         quote("7323930080", "VN", date(2025, 9, 1), 1000, metal_value=-1)
+    # the Section 122 surcharge applies to the part of a derivative Section 232 does not reach (para. (4))
+    s122 = _parts(quote("7323930080", "VN", date(2026, 3, 2), 1000, mode="cargo", metal_value=400))
+    assert s122["S232-STEEL-DER-50"].rate == Decimal("0.20") and s122["S122-10"].rate == Decimal("0.06")
+    whole = _parts(quote("7323930080", "VN", date(2026, 3, 2), 1000, mode="cargo"))
+    assert whole["S122-10"].rate == 0 and whole["S122-10"].status == "verified"
 
 
 def test_preference_claims_come_from_the_special_column(shared_data):

@@ -372,6 +372,20 @@ def _content_share(
     return share, f"charged on the metal content (${metal_value} of ${value})", True
 
 
+def _remainder(
+    stacking: str, excluding: list[Measure], value: Decimal, metal_value: Decimal | None
+) -> Decimal:
+    """The share of the value a program still reaches when measures it does not stack on apply: none, unless
+    the program is charged on the remainder (Section 122 para. (4)) and those measures reach only a known
+    metal content."""
+    if stacking != "remainder":
+        return Decimal(0)
+    shares = [_content_share(m, value, metal_value) for m in excluding]
+    if not all(m.basis == "content" and known for m, (_, _, known) in zip(excluding, shares, strict=True)):
+        return Decimal(0)
+    return max(Decimal(0), Decimal(1) - max(share for share, _, _ in shares))
+
+
 def _additional(
     tables: DutyTables,
     code: str,
@@ -437,10 +451,16 @@ def _additional(
         elif measure.preference_exempt and claimed == measure.preference_exempt:
             rate, notes = Decimal(0), [f"exempt: qualifying {claimed} claim"]
         elif stacked_on:
-            rate, notes = (
-                Decimal(0),
-                [f"not stacked on {', '.join(stacked_on)} (goods subject to Section 232)"],
-            )
+            remainder = _remainder(program.stacking, [matched[p] for p in stacked_on], value, metal_value)
+            rate = rate * remainder
+            notes = [f"not stacked on {', '.join(stacked_on)} (goods subject to Section 232)"]
+            if remainder:
+                notes = [
+                    f"charged on the {remainder:.0%} of the value that {', '.join(stacked_on)} does not reach"
+                ]
+                if not program.exemptions_complete and program.exemption_lists:
+                    status = "unverified"
+                    notes.append("exemption lists only partly loaded")
         elif not program.exemptions_complete and program.exemption_lists:
             status = "unverified"
             notes.append("exemption lists only partly loaded")
