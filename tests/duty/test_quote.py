@@ -249,3 +249,18 @@ def test_quotes_meet_floats_and_iso_dates():
     assert q.components[0].rate == 0.165 and q.fees[0].amount >= 0.0
     with pytest.raises(ParcelAuditError):
         quote(TEE, "CN", "5 April", 100)
+
+
+def test_wood_products_under_section_232_from_2025_10_14():
+    # upholstered wooden seats: 25% (Proclamation 10976), no reciprocal duty on top (clause 4)
+    seat = _parts(quote("9401614011", "VN", date(2025, 11, 3), 100))
+    assert seat["S232-WOOD-UPH-25"].rate == Decimal("0.25") and seat["IEEPA-RECIP-VN-20"].rate == 0
+    # the United Kingdom pays at most 10%; the EU 15% with the column 1 rate (clause 7)
+    assert _parts(quote("9401614011", "GB", date(2025, 11, 3), 100))["S232-WOOD-UK"].rate == Decimal("0.10")
+    assert _parts(quote("9401614011", "DE", date(2025, 11, 3), 100))["S232-WOOD-EUJP"].rate == Decimal("0.15")
+    # before 2025-10-14 nothing; programs not loaded say so for their headings
+    assert "S232-WOOD-UPH-25" not in _parts(quote("9401614011", "VN", date(2025, 10, 13), 100))
+    assert (
+        _parts(quote("8708994000", "VN", date(2025, 6, 2), 100))["S232-AUTOS-NOT-COVERED"].status
+        == "unverified"
+    )
