@@ -157,6 +157,9 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
                 f"{tables.hts_lists[f].edition} edition ({f})"
                 for f, codes in files.items()
             )
+        elif not measures:
+            reach = " ".join(program.placeholder_hts) or "every line"
+            hts = f"none loaded: 'not covered' on {reach}"
         elif all(not m.hts_scope for m in measures):
             hts = "all lines"
         else:
