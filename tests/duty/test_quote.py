@@ -21,8 +21,8 @@ def _parts(q):
 
 
 def test_a_line_the_tables_do_not_cover_is_never_verified():
-    # 8517.12 (phones of HS 2017) is no line of the 2025 edition the Section 301 lists are keyed to
-    q = quote("8517120050", "CN", date(2021, 6, 1), 100)
+    # 9403.60.00 is no line of the 2025 edition the Section 301 lists are keyed to
+    q = quote("9403600000", "CN", date(2021, 6, 1), 100)
     assert _parts(q)["S301-CN-NOT-COVERED"].status == "unverified"
     assert not q.verified and "S301-CN-NOT-COVERED" in q.unverified
     # an HTS code missing from the schedule has no MFN rate and is unverified, not silently 0 and verified
@@ -36,12 +36,16 @@ def test_section_301_lists_are_loaded_in_full(shared_data):
     # 9403.60.80 is on List 3 (9903.88.03): 10% from 2018-09-24, 25% from 2019-05-10
     l3 = _parts(quote("9403608081", "CN", date(2019, 6, 1), 100))["S301-L3-25"]
     assert l3.rate == Decimal("0.25") and l3.status == "verified" and "84 FR 20459" in l3.citation
-    # 9503.00.00 (toys, List 4B that never took effect) is on no list: no Section 301 duty, verifiably so
-    free = _parts(quote("9503000073", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    # 3003.49.00 (medicaments) is on no list: no Section 301 duty, verifiably so
+    free = _parts(quote("3003490000", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
     assert free.rate == 0 and free.status == "verified"
-    # a line whose text changed after the lists were drawn (6912.00.48, 2020-07-01) is not listed, unconfirmed
-    changed = _parts(quote("6912004810", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
-    assert changed.rate == 0 and changed.status == "unverified" and "2020-07-01" in changed.note
+    # toys (9503.00.00) and ceramic tableware (6912.00.48) are on List 4B, which never took effect
+    for hts in ("9503000073", "6912004810"):
+        toys = _parts(quote(hts, "CN", date(2024, 6, 1), 100))["S301-4B-SUSPENDED"]
+        assert toys.rate == 0 and toys.status == "verified" and "9903.88.16" in toys.citation
+    # a line whose text changed after the lists were drawn (8517.13, new in 2022) is not listed, unconfirmed
+    changed = _parts(quote("8517130000", "CN", date(2024, 6, 1), 100))["S301-CN-NOT-LISTED"]
+    assert changed.rate == 0 and changed.status == "unverified" and "2022-01-27" in changed.note
     # before the first list took effect, nothing is claimed either way
     assert not any(m.startswith("S301") for m in _parts(quote("9403608081", "CN", date(2018, 7, 5), 100)))
     # a line raised by the four-year review: its earlier list is not recorded, so it is said, not guessed
@@ -114,6 +118,11 @@ def test_section_232_derivatives_pay_on_their_metal_content():
     assert "S232-ALU-DER-2508" not in _parts(quote("8418100010", "VN", date(2025, 8, 17), 1000, mode="cargo"))
     with pytest.raises(ParcelAuditError):
         quote("7323930080", "VN", date(2025, 9, 1), 1000, metal_value=-1)
+    # the Section 122 surcharge applies to the part of a derivative Section 232 does not reach (para. (4))
+    s122 = _parts(quote("7323930080", "VN", date(2026, 3, 2), 1000, mode="cargo", metal_value=400))
+    assert s122["S232-STEEL-DER-50"].rate == Decimal("0.20") and s122["S122-10"].rate == Decimal("0.06")
+    whole = _parts(quote("7323930080", "VN", date(2026, 3, 2), 1000, mode="cargo"))
+    assert whole["S122-10"].rate == 0 and whole["S122-10"].status == "verified"
 
 
 def test_preference_claims_come_from_the_special_column(shared_data):
@@ -143,6 +152,9 @@ def test_postal_methods_follow_their_dates():
     s122 = quote(TEE, "VN", date(2026, 3, 2), 50, mode="postal")
     assert s122.rate == Decimal("0.10") and _parts(s122)["MFN"].rate == 0
     assert not _parts(s122)["POSTAL-S122"].refundable
+    # mail over $800 would not have qualified for de minimis: it pays the duties of any entry
+    dear = quote(TEE, "VN", date(2025, 9, 1), 900, mode="postal")
+    assert dear.rate == Decimal("0.365") and not any(c.program == "POSTAL" for c in dear.components)
     # after the surcharge expired the postal method is not confirmed: the quote says so
     after = _parts(quote(TEE, "VN", date(2026, 8, 3), 50, mode="postal"))
     assert after["POSTAL-AFTER-IEEPA"].status == "unverified"
@@ -219,7 +231,10 @@ def test_coverage_report_names_every_program_and_its_gaps():
     summary = {row["program"]: row for row in coverage_summary()}
     assert set(summary) == set(load_tables().programs)
     assert summary["S122"]["to"] == "2026-07-23" and summary["IEEPA-RECIP"]["countries"].startswith("all")
-    assert summary["S301-CN"]["hts"] == "full list: 10,404 lines of the 2025 edition (s301_lines.csv)"
+    assert summary["S301-CN"]["hts"].startswith(
+        "full list: 10,404 lines of the 2025 edition (s301_lines.csv)"
+    )
+    assert "partial list: 538 lines" in summary["S301-CN"]["hts"]
     assert summary["S232-ALU"]["hts"].startswith("partial list: ")
     rows = coverage_rows()
     assert {r["kind"] for r in rows} == {"measure", "list measure", "list", "exemption", "postal", "fee"}
@@ -234,3 +249,18 @@ def test_quotes_meet_floats_and_iso_dates():
     assert q.components[0].rate == 0.165 and q.fees[0].amount >= 0.0
     with pytest.raises(ParcelAuditError):
         quote(TEE, "CN", "5 April", 100)
+
+
+def test_wood_products_under_section_232_from_2025_10_14():
+    # upholstered wooden seats: 25% (Proclamation 10976), no reciprocal duty on top (clause 4)
+    seat = _parts(quote("9401614011", "VN", date(2025, 11, 3), 100))
+    assert seat["S232-WOOD-UPH-25"].rate == Decimal("0.25") and seat["IEEPA-RECIP-VN-20"].rate == 0
+    # the United Kingdom pays at most 10%; the EU 15% with the column 1 rate (clause 7)
+    assert _parts(quote("9401614011", "GB", date(2025, 11, 3), 100))["S232-WOOD-UK"].rate == Decimal("0.10")
+    assert _parts(quote("9401614011", "DE", date(2025, 11, 3), 100))["S232-WOOD-EUJP"].rate == Decimal("0.15")
+    # before 2025-10-14 nothing; programs not loaded say so for their headings
+    assert "S232-WOOD-UPH-25" not in _parts(quote("9401614011", "VN", date(2025, 10, 13), 100))
+    assert (
+        _parts(quote("8708994000", "VN", date(2025, 6, 2), 100))["S232-AUTOS-NOT-COVERED"].status
+        == "unverified"
+    )

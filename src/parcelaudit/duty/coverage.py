@@ -157,6 +157,9 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
                 f"{tables.hts_lists[f].edition} edition ({f})"
                 for f, codes in files.items()
             )
+        elif not measures:
+            reach = " ".join(program.placeholder_hts) or "every line"
+            hts = f"none loaded: 'not covered' on {reach}"
         elif all(not m.hts_scope for m in measures):
             hts = "all lines"
         else:
@@ -180,28 +183,28 @@ def coverage_summary(tables: DutyTables | None = None) -> list[dict[str, str]]:
 
 def measures_in_force(on: date, origins: list[str], codes: list[str]) -> list[dict]:
     """Measures in force on a date for any of the origins and HTS codes (for explanations), the rows of
-    measures.csv and the list-file measures whose lists hold the codes' 8-digit lines."""
+    measures.csv and the list-file measures whose lists hold the codes."""
     tables = load_tables()
     found = [
-        m
+        (m, " ".join(m.hts_scope) or "*")
         for m in tables.measures
         if any(m.covers(code, origin, on) >= 0 for code in codes for origin in origins)
     ]
     for item in tables.list_measures:
-        lines = tables.hts_lists[item.list_file].lines
-        member = any((item.list_id, item.measure.chapter99) in lines.get(code[:8], ()) for code in codes)
-        if member and any(item.measure.covers(code, origin, on) >= 0 for code in codes for origin in origins):
-            found.append(item.measure)
+        hts_list = tables.hts_lists[item.list_file]
+        held = [code for code in codes if (item.list_id, item.measure.chapter99) in hts_list.pairs(code)]
+        if held and any(item.measure.covers(code, origin, on) >= 0 for code in held for origin in origins):
+            found.append((item.measure, f"{item.list_file} list {item.list_id}"))
     return [
         {
             "measure_id": m.measure_id,
             "country": " ".join(sorted(m.countries)) or "*",
-            "hts_prefix": " ".join(m.hts_scope) or "list: " + ", ".join(sorted({c[:8] for c in codes})),
+            "hts_prefix": hts,
             "rate": float(m.rate),
             "status": m.status,
             "citation": m.citation,
         }
-        for m in found
+        for m, hts in found
     ]
 
 

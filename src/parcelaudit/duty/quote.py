@@ -45,6 +45,9 @@ PREFERENCES: dict[str, tuple[str, ...]] = {
     "OMAN": ("OM",),
 }
 PREFERENCE_COUNTRIES = {"USMCA": frozenset({"CA", "MX"})}
+# The postal duty methods (EO 14256, EO 14324, the order of 2026-02-20) apply to postal shipments that would
+# otherwise qualify for de minimis (19 U.S.C. 1321(a)(2)(C): $800); dearer mail is entered like other goods.
+POSTAL_METHOD_MAX = Decimal("800")
 MFN_CITATION = "USITC Harmonized Tariff Schedule"
 _SPECIAL = re.compile(r"([^()]+?)\s*\(([^)]*)\)")
 
@@ -278,7 +281,8 @@ def _list_matches(tables: DutyTables, code: str, origin: str, on: date) -> dict[
             found.setdefault(measure.program, []).append((measure, pairs))
     chosen: dict[str, Measure] = {}
     for program, hits in found.items():
-        measure, pairs = min(hits, key=lambda hit: hit[0].start)
+        # a list with a duty wins over a 0% one (List 4B, suspended); then the earliest list
+        measure, pairs = min(hits, key=lambda hit: (hit[0].rate == 0 and hit[0].topup is None, hit[0].start))
         if len(pairs) > 1:
             headings = ", ".join(heading for _, heading in pairs)
             note = f"8-digit line on several lists ({headings}), split at the 10-digit level: not modelled"
@@ -302,6 +306,7 @@ def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date
             continue
         pairs = hts_list.pairs(code)
         edition = load_editions().get(hts_list.edition)
+        measure = f"{program}-NOT-COVERED"
         if pairs:
             headings = ", ".join(heading for _, heading in pairs)
             status, note = (
@@ -312,25 +317,14 @@ def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date
             status, note = "unverified", "a 6-digit code cannot be matched to 8-digit list lines"
         elif edition is not None and edition.complete and edition.lookup(code) is not None:
             line = edition.lookup(code)
-            status, note = (
-                "verified",
-                f"HTS {code[:8]} is on none of the lists (full list of the {hts_list.edition} edition)",
-            )
+            measure, status = f"{program}-NOT-LISTED", "verified"
+            note = f"HTS {code[:8]} is on none of the lists (full list of the {hts_list.edition} edition)"
             if line.begin is not None and line.begin > hts_list.complete_from:
                 status = "unverified"
                 note += (
                     f"; the line's text dates from {line.begin}, after the lists were drawn, so a list may reach it "
                     "under an earlier code"
                 )
-            return Component(
-                f"{program}-NOT-LISTED",
-                program,
-                Decimal(0),
-                Decimal("0.00"),
-                hts_list.citation,
-                status,
-                note=note,
-            )
         else:
             status = "unverified"
             note = f"HTS {code[:8]} is not a line of the {hts_list.edition} edition the lists are keyed to"
@@ -338,15 +332,7 @@ def _list_gap(tables: DutyTables, program: str, code: str, origin: str, on: date
                 note = (
                     f"the full {hts_list.edition} schedule is not loaded, so HTS {code[:8]} cannot be placed"
                 )
-        return Component(
-            f"{program}-NOT-COVERED",
-            program,
-            Decimal(0),
-            Decimal("0.00"),
-            hts_list.citation,
-            status,
-            note=note,
-        )
+        return Component(measure, program, Decimal(0), Decimal("0.00"), hts_list.citation, status, note=note)
     return None
 
 
@@ -384,6 +370,20 @@ def _content_share(
         )
     share = min(Decimal(1), metal_value / value) if value else Decimal(0)
     return share, f"charged on the metal content (${metal_value} of ${value})", True
+
+
+def _remainder(
+    stacking: str, excluding: list[Measure], value: Decimal, metal_value: Decimal | None
+) -> Decimal:
+    """The share of the value a program still reaches when measures it does not stack on apply: none, unless
+    the program is charged on the remainder (Section 122 para. (4)) and those measures reach only a known
+    metal content."""
+    if stacking != "remainder":
+        return Decimal(0)
+    shares = [_content_share(m, value, metal_value) for m in excluding]
+    if not all(m.basis == "content" and known for m, (_, _, known) in zip(excluding, shares, strict=True)):
+        return Decimal(0)
+    return max(Decimal(0), Decimal(1) - max(share for share, _, _ in shares))
 
 
 def _additional(
@@ -451,10 +451,16 @@ def _additional(
         elif measure.preference_exempt and claimed == measure.preference_exempt:
             rate, notes = Decimal(0), [f"exempt: qualifying {claimed} claim"]
         elif stacked_on:
-            rate, notes = (
-                Decimal(0),
-                [f"not stacked on {', '.join(stacked_on)} (goods subject to Section 232)"],
-            )
+            remainder = _remainder(program.stacking, [matched[p] for p in stacked_on], value, metal_value)
+            rate = rate * remainder
+            notes = [f"not stacked on {', '.join(stacked_on)} (goods subject to Section 232)"]
+            if remainder:
+                notes = [
+                    f"charged on the {remainder:.0%} of the value that {', '.join(stacked_on)} does not reach"
+                ]
+                if not program.exemptions_complete and program.exemption_lists:
+                    status = "unverified"
+                    notes.append("exemption lists only partly loaded")
         elif not program.exemptions_complete and program.exemption_lists:
             status = "unverified"
             notes.append("exemption lists only partly loaded")
@@ -476,6 +482,23 @@ def _additional(
     return parts
 
 
+def _waived(parts: list[Component], row, refundable: bool | None = None) -> list[Component]:
+    """The components a postal method replaces, at 0% with the method's status and a note saying why."""
+    return [
+        Component(
+            c.measure,
+            c.program,
+            Decimal(0),
+            c.amount,
+            c.citation,
+            row.status,
+            c.refundable if refundable is None else refundable,
+            f"not assessed on postal items: {row.citation}",
+        )
+        for c in parts
+    ]
+
+
 def _postal(
     tables: DutyTables, parts: list[Component], origin: str, on: date, quantity: int, method: str
 ) -> list[Component]:
@@ -491,21 +514,8 @@ def _postal(
     kinds = {r.kind for r in rows}
     if "sole_ad_valorem" in kinds:
         row = next(r for r in rows if r.kind == "sole_ad_valorem")
-        waived = [
-            Component(
-                c.measure,
-                c.program,
-                Decimal(0),
-                c.amount,
-                c.citation,
-                row.status,
-                False,
-                f"not assessed on postal items: {row.citation}",
-            )
-            for c in parts
-        ]
         return [
-            *waived,
+            *_waived(parts, row, refundable=False),
             Component(
                 row.method_id,
                 "POSTAL",
@@ -527,19 +537,7 @@ def _postal(
     base = [c for c in parts if c not in ieepa]
     if "ad_valorem_ieepa" in kinds:
         row = next(r for r in rows if r.kind == "ad_valorem_ieepa")
-        base = [
-            Component(
-                c.measure,
-                c.program,
-                Decimal(0),
-                c.amount,
-                c.citation,
-                row.status,
-                c.refundable,
-                f"not assessed on postal items: {row.citation}",
-            )
-            for c in base
-        ]
+        base = _waived(base, row)
     if method == "specific":
         band = next(
             (
@@ -676,7 +674,7 @@ def quote(
             None if metal_value is None else as_decimal(metal_value),
         ),
     ]
-    if mode == "postal":
+    if mode == "postal" and amount_value <= POSTAL_METHOD_MAX:
         parts = _postal(tables, parts, country, on, quantity, postal_method)
     priced = tuple(
         c

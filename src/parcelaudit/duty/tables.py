@@ -75,6 +75,7 @@ class Program:
     refundable_from: date | None
     citation: str
     note: str
+    stacking: str = "exclude"  # "remainder": charged on the part of the value the excluding measures leave
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,13 @@ def _countries(cell: _Cell, field: str, groups: dict[str, tuple[frozenset[str], 
     return frozenset(found)
 
 
+def _stacking(cell: _Cell) -> str:
+    stacking = cell.text("stacking") or "exclude"
+    if stacking not in ("exclude", "remainder"):
+        raise cell.fail("stacking", f"{stacking!r} is not a stacking rule", "exclude or remainder")
+    return stacking
+
+
 def _basis(cell: _Cell) -> str:
     basis = cell.text("basis") or "value"
     if basis not in BASES:
@@ -292,6 +300,7 @@ def load_tables() -> DutyTables:
             refundable_from=cell.day("refundable_from") if cell.text("refundable_from") else None,
             citation=cell.text("citation"),
             note=cell.text("note"),
+            stacking=_stacking(cell),
         )
     measures = []
     for number, row in _rows("measures.csv"):
