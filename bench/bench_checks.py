@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from bench.generated import generator_version
 from bench.memory import measure
 from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
 
@@ -42,14 +43,12 @@ START, DAYS, SEED = date(2025, 3, 1), 240, 7
 def _dataset(work_dir: Path, parcels: int) -> Path:
     """Generate once (CSV, as the lead's generator writes), convert to Parquet with canonical types.
 
-    The folder is keyed by the generator module's content, so a changed generator regenerates.
+    The folder is keyed by the content of every file the generator reads (generator_inputs), so a change to
+    any of them (dataset.py, injections.py, a policy table...) regenerates.
     """
-    import hashlib
-
-    import parcelaudit.generate.dataset as generator
     from parcelaudit.generate import generate_dataset
 
-    version = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:10]
+    version = generator_version()
     data = work_dir / f"data_{parcels}_{version}"
     if not (data / "truth.parquet").exists():
         generate_dataset(data, parcels=parcels, days=DAYS, start=START, seed=SEED)

@@ -59,7 +59,7 @@ def test_clean_parcels_follow_the_de_minimis_timeline(dataset, tmp_path):
     out, _ = dataset
     with Store.open(tmp_path / "s.duckdb") as store:
         for name in ("shipments", "lines", "truth"):
-            store.con.execute(
+            store.execute(
                 f"CREATE TABLE {name}_raw AS SELECT * FROM read_csv_auto(?, all_varchar=true)",
                 [str(out / f"{name}.csv")],
             )
@@ -71,23 +71,20 @@ def test_clean_parcels_follow_the_de_minimis_timeline(dataset, tmp_path):
                   FROM shipments_raw s JOIN lines_raw l USING (shipment_id)
                   WHERE s.entry_type IN ('321', '86') GROUP BY 1, 2)"""
         suspended = """SELECT shipment_id FROM claims WHERE all_suspended OR china_suspended"""
-        store.con.execute(f"CREATE TABLE claims AS {claims}")
-        flagged = {r[0] for r in store.con.execute(suspended).fetchall()}
+        store.execute(f"CREATE TABLE claims AS {claims}")
+        flagged = {r[0] for r in store.fetch(suspended)}
         injected = {
-            r[0]
-            for r in store.con.execute(
-                "SELECT shipment_id FROM truth_raw WHERE kind = 'dm_suspended'"
-            ).fetchall()
+            r[0] for r in store.fetch("SELECT shipment_id FROM truth_raw WHERE kind = 'dm_suspended'")
         }
         assert flagged == injected and injected
-        over = store.con.execute("""
+        over = store.scalar("""
             SELECT count(*) FROM (
               SELECT consignee_name, consignee_address, arrival_date,
                      sum(CAST(declared_value AS DOUBLE)) AS total
               FROM shipments_raw WHERE entry_type IN ('321', '86')
                 AND shipment_id NOT IN (SELECT shipment_id FROM truth_raw)
               GROUP BY ALL HAVING total > 800)
-        """).fetchone()[0]
+        """)
         assert over == 0
 
 
@@ -95,10 +92,10 @@ def test_declared_values_equal_order_values_except_undervalued(dataset, tmp_path
     out, _ = dataset
     with Store.open(tmp_path / "s.duckdb") as store:
         for name in ("lines", "orders", "truth"):
-            store.con.execute(
+            store.execute(
                 f"CREATE TABLE {name}_raw AS SELECT * FROM read_csv_auto(?)", [str(out / f"{name}.csv")]
             )
-        rows = store.con.execute(
+        rows = store.fetch(
             """
             SELECT l.shipment_id, sum(l.value) AS declared, sum(o.quantity * o.unit_price) AS paid
             FROM lines_raw l JOIN orders_raw o ON o.sku = l.sku
@@ -106,12 +103,9 @@ def test_declared_values_equal_order_values_except_undervalued(dataset, tmp_path
             GROUP BY l.shipment_id HAVING abs(declared - paid) > 0.05
         """,
             [str(out / "shipments.csv")],
-        ).fetchall()
+        )
         undervalued = {
-            r[0]
-            for r in store.con.execute(
-                "SELECT shipment_id FROM truth_raw WHERE kind = 'undervalued'"
-            ).fetchall()
+            r[0] for r in store.fetch("SELECT shipment_id FROM truth_raw WHERE kind = 'undervalued'")
         }
         assert rows and {r[0] for r in rows} == undervalued
         assert all(declared < 0.9 * paid - 5 for _, declared, paid in rows)

@@ -24,6 +24,7 @@ def _register_commands() -> None:
     from parcelaudit.commands import check as check_commands
     from parcelaudit.commands import data as data_commands
     from parcelaudit.commands import duty as duty_commands
+    from parcelaudit.commands import export as export_commands
     from parcelaudit.commands import origin as origin_commands
     from parcelaudit.commands import screening as screening_commands
     from parcelaudit.commands import store as store_commands
@@ -34,6 +35,7 @@ def _register_commands() -> None:
         check_commands,
         data_commands,
         duty_commands,
+        export_commands,
         origin_commands,
         screening_commands,
         store_commands,

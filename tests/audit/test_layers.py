@@ -21,6 +21,7 @@ PURE = [
     "audit/reconcile.py",
     "audit/results_sheet.py",
     "audit/selection.py",
+    "audit/simulate.py",
     "audit/variables.py",
     "ingest/validation.py",
     "ingest/validate.py",

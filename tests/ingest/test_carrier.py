@@ -48,16 +48,16 @@ def test_carrier_manifest_end_to_end_with_a_suggested_map(tmp_path):
     result = run("ingest", "carrier.csv", "--map", "carrier.map.toml", "--db", "s.duckdb", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     with Store.open(tmp_path / "s.duckdb", read_only=True) as store:
-        rows = store.con.execute(
+        rows = store.fetch(
             "SELECT shipment_id, export_date, arrival_date, declared_value, entry_type, order_id "
             "FROM shipments ORDER BY 1"
-        ).fetchall()
+        )
         assert [r[0] for r in rows] == ["1Z84E5X0412", "1Z84E5X0413", "1Z84E5X0414"]
         assert str(rows[0][1]) == "2025-03-08" and str(rows[0][2]) == "2025-03-10"
         assert rows[0][3] == pytest.approx(24.90 + 11.97)  # the parcel's value: the sum of its lines
         assert rows[0][4] == "86" and rows[0][5] == "A-99120"
-        assert store.con.execute("SELECT count(*) FROM lines").fetchone()[0] == 4
-        extras = [json.loads(r[0]) for r in store.con.execute("SELECT fields FROM source_extras").fetchall()]
+        assert store.scalar("SELECT count(*) FROM lines") == 4
+        extras = [json.loads(r[0]) for r in store.fetch("SELECT fields FROM source_extras")]
         assert len(extras) == 4 and {"Weight KG", "Consignee Zip"} <= set(extras[0])
     # ingest and status count records read, shipments, lines, duplicates and rejects the same way
     status = run("status", "--db", "s.duckdb", cwd=tmp_path)
@@ -79,9 +79,7 @@ def test_xlsx_manifest_reads_like_the_csv(store, tmp_path):
     result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
     assert result.rows_rejected == 0, store.read_table("rejects").to_pylist()
     assert (result.shipments_stored, result.lines_stored) == (3, 4)
-    assert (
-        store.con.execute("SELECT min(export_date) FROM shipments").fetchone()[0].isoformat() == "2025-03-08"
-    )
+    assert store.scalar("SELECT min(export_date) FROM shipments").isoformat() == "2025-03-08"
     assert result.format == "xlsx"
 
 
@@ -106,9 +104,7 @@ def test_ambiguous_dates_are_refused_in_one_line_and_read_with_a_format(store, t
         store, path, column_map=load_map(column_map), date_format="%d/%m/%Y", rejects_dir=None
     )
     assert result.rows_rejected == 0
-    assert (
-        store.con.execute("SELECT min(arrival_date) FROM shipments").fetchone()[0].isoformat() == "2025-03-04"
-    )
+    assert store.scalar("SELECT min(arrival_date) FROM shipments").isoformat() == "2025-03-04"
 
 
 def test_file_currency_and_parcel_level_value_scope(store, tmp_path):
@@ -123,9 +119,9 @@ def test_file_currency_and_parcel_level_value_scope(store, tmp_path):
     write_carrier_csv(path, rows)
     result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
     assert result.rows_rejected == 0
-    got = store.con.execute("SELECT declared_value, currency FROM shipments ORDER BY shipment_id").fetchall()
+    got = store.fetch("SELECT declared_value, currency FROM shipments ORDER BY shipment_id")
     assert got[0] == (36.87, "EUR")
-    assert store.con.execute("SELECT count(*) FROM lines WHERE value IS NOT NULL").fetchone()[0] == 0
+    assert store.scalar("SELECT count(*) FROM lines WHERE value IS NOT NULL") == 0
 
 
 def test_exit_status_is_non_zero_when_rows_are_rejected(tmp_path):
@@ -161,13 +157,13 @@ def test_a_mistyped_db_path_is_refused_and_not_created(tmp_path):
 def test_an_older_store_gains_export_date_and_extras_on_open(tmp_path):
     path = tmp_path / "old.duckdb"
     with Store.open(path) as store:  # made old: as a store before migration 0011 was
-        store.con.execute("ALTER TABLE shipments DROP COLUMN export_date")
-        store.con.execute("DROP TABLE source_extras")
-        store.con.execute("DELETE FROM schema_migrations WHERE version = 11")
+        store.execute("ALTER TABLE shipments DROP COLUMN export_date")
+        store.execute("DROP TABLE source_extras")
+        store.execute("DELETE FROM schema_migrations WHERE version = 11")
     with Store.open(path) as store:
-        columns = [r[0] for r in store.con.execute("DESCRIBE shipments").fetchall()]
+        columns = [r[0] for r in store.fetch("DESCRIBE shipments")]
         assert "export_date" in columns
-        assert store.con.execute("SELECT count(*) FROM source_extras").fetchone()[0] == 0
+        assert store.scalar("SELECT count(*) FROM source_extras") == 0
 
 
 def test_iso_dates_among_us_dates_are_kept(store, tmp_path):
@@ -204,7 +200,7 @@ def test_decimal_comma_values_from_a_map(store, tmp_path):
     column_map.write_text('decimal = ","\n[columns]\n"Origin" = "country_of_shipment"\n', encoding="utf-8")
     result = ingest_file(store, path, column_map=load_map(column_map), rejects_dir=None)
     assert result.rows_rejected == 0
-    assert store.con.execute("SELECT sum(value) FROM lines").fetchone()[0] == pytest.approx(84.37)
+    assert store.scalar("SELECT sum(value) FROM lines") == pytest.approx(84.37)
 
 
 def test_a_map_with_an_unknown_field_is_refused_in_one_line(tmp_path):

@@ -28,7 +28,7 @@ def test_binary_junk_is_refused_with_a_clear_error(store, tmp_path):
     with pytest.raises(InputError, match="binary file") as error:
         ingest_file(store, path)
     assert str(path) in str(error.value)
-    assert store.con.execute("SELECT count(*) FROM imports").fetchone()[0] == 0
+    assert store.scalar("SELECT count(*) FROM imports") == 0
 
 
 def test_wrong_encoding_names_the_byte_and_the_fix_and_works_when_declared(store, tmp_path):
@@ -56,7 +56,7 @@ def test_utf8_bom_and_semicolon_and_tab_delimiters(store, tmp_path):
             encoding="utf-8-sig",
         )
         assert ingest_file(store, path, rejects_dir=None).rows_stored == 1
-    assert store.con.execute("SELECT count(*) FROM shipments").fetchone()[0] == 2
+    assert store.scalar("SELECT count(*) FROM shipments") == 2
 
 
 def test_truncated_last_line_is_rejected_with_its_row_number(store, tmp_path):
@@ -64,7 +64,7 @@ def test_truncated_last_line_is_rejected_with_its_row_number(store, tmp_path):
     path.write_text(path.read_text() + "P3,11,2025-09-0")
     result = ingest_file(store, path, rejects_dir=None)
     assert result.rows_stored == 2 and result.rows_rejected == 1
-    row, reason = store.con.execute("SELECT row_number, reason FROM rejects").fetchone()
+    row, reason = store.fetch_one("SELECT row_number, reason FROM rejects")
     assert row == 4 and "malformed record" in reason
 
 
@@ -78,7 +78,7 @@ def test_malformed_row_in_the_middle_keeps_later_row_numbers_right(store, tmp_pa
     ]
     path.write_text("\n".join(rows) + "\n")
     ingest_file(store, path, rejects_dir=None)
-    got = dict(store.con.execute("SELECT row_number, coalesce(field, '') FROM rejects").fetchall())
+    got = dict(store.fetch("SELECT row_number, coalesce(field, '') FROM rejects"))
     assert got == {3: "", 4: "country_of_shipment"}
 
 
@@ -135,7 +135,7 @@ def test_jsonl_with_a_broken_line_and_mixed_types(store, tmp_path):
     )
     result = ingest_file(store, path, rejects_dir=None)
     assert result.rows_stored == 2 and result.rows_rejected == 1
-    row, reason = store.con.execute("SELECT row_number, reason FROM rejects").fetchone()
+    row, reason = store.fetch_one("SELECT row_number, reason FROM rejects")
     assert row == 3 and "not valid JSON" in reason
 
 
@@ -166,7 +166,7 @@ def test_reingesting_the_same_file_or_the_same_rows_adds_nothing(store, tmp_path
     reordered = write_csv(tmp_path / "b.csv", SHIPMENT_HEADER[::-1], [r[::-1] for r in rows[::-1]])
     third = ingest_file(store, reordered, rejects_dir=None)
     assert first.rows_stored == 5 and third.rows_stored == 0 and third.rows_duplicate == 5
-    assert store.con.execute("SELECT count(*) FROM shipments").fetchone()[0] == 5
+    assert store.scalar("SELECT count(*) FROM shipments") == 5
 
 
 CHILD = """
@@ -208,9 +208,7 @@ def test_sigkill_in_the_middle_of_an_ingest_leaves_the_store_as_it_was(tmp_path)
     with Store.open(db) as store:
         assert store.counts() == before
         assert (
-            store.con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '_stage%'"
-            ).fetchone()[0]
+            store.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '_stage%'")
             == 0
         )
         assert store.read_table("shipments")["shipment_id"].to_pylist() == ["KEEP"]

@@ -23,7 +23,7 @@ def store(tmp_path):
 
 
 def _rejects(store) -> list[tuple]:
-    return store.con.execute("SELECT row_number, field, reason FROM rejects ORDER BY row_number").fetchall()
+    return store.fetch("SELECT row_number, field, reason FROM rejects ORDER BY row_number")
 
 
 def test_a_malformed_row_after_a_giant_field_is_rejected_alone(store, tmp_path):
@@ -66,10 +66,7 @@ def test_a_byte_order_mark_inside_the_file_is_rejected_not_stored_in_a_key(store
     )
     result = ingest_file(store, path, rejects_dir=None)
     assert result.rows_stored == 1
-    assert (
-        store.con.execute("SELECT count(*) FROM shipments WHERE shipment_id LIKE '%\ufeff%'").fetchone()[0]
-        == 0
-    )
+    assert store.scalar("SELECT count(*) FROM shipments WHERE shipment_id LIKE '%\ufeff%'") == 0
     assert "byte-order mark" in _rejects(store)[0][2]
 
 
@@ -85,7 +82,7 @@ def test_parquet_with_list_and_struct_columns_keeps_them_as_json(store, tmp_path
     pq.write_table(table, path)
     result = ingest_file(store, path, rejects_dir=None)
     assert result.rows_stored == 1
-    extra = json.loads(store.con.execute("SELECT fields FROM source_extras").fetchone()[0])
+    extra = json.loads(store.scalar("SELECT fields FROM source_extras"))
     assert json.loads(extra["tags"]) == ["fragile", "gift"] and json.loads(extra["dims"]) == {"l": 10, "w": 5}
 
 

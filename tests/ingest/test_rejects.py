@@ -42,7 +42,7 @@ def test_each_reject_reason_is_recorded_and_the_rest_stored(store, tmp_path, fie
     assert result.rows_stored == 2 and result.rows_rejected == 1
     stored = sorted(store.read_table("shipments")["shipment_id"].to_pylist())
     assert stored == ["P1", "P3"]
-    row = store.con.execute("SELECT row_number, field, value, reason, raw FROM rejects").fetchall()
+    row = store.fetch("SELECT row_number, field, value, reason, raw FROM rejects")
     assert len(row) == 1
     row_number, got_field, got_value, got_reason, raw = row[0]
     assert row_number == 3  # the header is row 1
@@ -64,7 +64,7 @@ def test_malformed_hts_is_rejected_but_dotted_hts_is_normalised(store, tmp_path)
     result = ingest_file(store, path, rejects_dir=None)
     assert result.rows_stored == 2
     assert sorted(store.read_table("lines")["hts_code"].to_pylist()) == ["610910", "6109100012"]
-    reason = store.con.execute("SELECT field, reason FROM rejects").fetchone()
+    reason = store.fetch_one("SELECT field, reason FROM rejects")
     assert reason[0] == "hts_code" and "malformed HTS" in reason[1]
 
 
@@ -76,7 +76,7 @@ def test_several_problems_in_one_row_are_all_reported(store, tmp_path):
     )
     result = ingest_file(store, path, rejects_dir=None)
     assert result.rows_rejected == 1
-    fields = {r[0] for r in store.con.execute("SELECT field FROM rejects").fetchall()}
+    fields = {r[0] for r in store.fetch("SELECT field FROM rejects")}
     assert fields == {"declared_value", "country_of_shipment", "arrival_date"}
 
 
@@ -89,7 +89,7 @@ def test_duplicate_shipment_ids_in_one_file(store, tmp_path):
     result = ingest_file(store, path, rejects_dir=None)
     assert result.rows_stored == 1 and result.rows_duplicate == 1 and result.rows_rejected == 1
     assert store.read_table("shipments")["declared_value"].to_pylist() == [25.5]
-    reason = store.con.execute("SELECT row_number, reason FROM rejects").fetchone()
+    reason = store.fetch_one("SELECT row_number, reason FROM rejects")
     assert reason[0] == 4 and "row 2 has the same key with different content" in reason[1]
 
 
@@ -107,13 +107,8 @@ def test_conflict_with_a_stored_shipment_is_rejected_not_overwritten(store, tmp_
         rejects_dir=None,
     )
     assert result.rows_stored == 1 and result.rows_rejected == 1
-    assert (
-        store.con.execute("SELECT declared_value FROM shipments WHERE shipment_id='P1'").fetchone()[0] == 25.5
-    )
-    assert (
-        "already stored with different content"
-        in store.con.execute("SELECT reason FROM rejects").fetchone()[0]
-    )
+    assert store.scalar("SELECT declared_value FROM shipments WHERE shipment_id='P1'") == 25.5
+    assert "already stored with different content" in store.scalar("SELECT reason FROM rejects")
 
 
 def test_optional_fields_missing_are_not_rejects(store, tmp_path):

@@ -64,7 +64,7 @@ def test_a_store_released_while_waiting_is_opened(tmp_path):
     holder = _hold(path, 1.5)
     try:
         with Store.open(path, read_only=True, wait_seconds=20) as store:
-            assert store.con.execute("SELECT count(*) FROM shipments").fetchone()[0] == 3
+            assert store.scalar("SELECT count(*) FROM shipments") == 3
     finally:
         holder.wait()
 

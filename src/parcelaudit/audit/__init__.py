@@ -1,6 +1,8 @@
 """Regulatory audit: sampling statistics, books-and-records reconciliation and the stored audit workflow.
 
-The statistics are pure functions (no storage, no I/O); the workflow and report modules sit around them.
+The statistics are pure functions (no storage, no I/O). The workflow's steps (lifecycle, plan, sampling,
+results, evaluate) read and write through parcelaudit.store.audits; the report and workpaper are faces in
+parcelaudit.reports.
 """
 
 from parcelaudit.audit.attributes import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -57,7 +58,12 @@ def generate(
 
 
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV, JSON Lines, Parquet or .xlsx files.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSV, JSON Lines, Parquet or .xlsx files, or folders of Parquet files in arrival_date=YYYY-MM-DD folders (as `export --parquet` writes)."
+        ),
+    ],
     db: NewDbOption = DEFAULT_DB_PATH,
     table: Annotated[
         str | None,
@@ -101,7 +107,6 @@ def ingest(
 
     Exits 1 when the share of rejected records of any file is above --max-reject-rate (default 0).
     """
-    from parcelaudit.ingest import ingest_file
     from parcelaudit.ingest.mapping import check_date_format, load_map
     from parcelaudit.store import Store
 
@@ -118,51 +123,21 @@ def ingest(
         )
     over_limit: list[str] = []
     notes: list[str] = []
+    options = {"table": table, "encoding": encoding, "rejects_dir": rejects_dir}
+    options.update(column_map=column_map, date_format=date_format, sheet=sheet)
+    rows: dict[str, _SummaryRow] = {}
     with Store.open(db) as store, progress_bar() as progress:
-        for path in files:
-            task = progress.add_task(rich_text(path.name), total=None)
-            result = ingest_file(
-                store,
-                path,
-                table=table,
-                fmt=fmt,
-                encoding=encoding,
-                rejects_dir=rejects_dir,
-                on_progress=lambda n, t=task: progress.advance(t, n),
-                column_map=column_map,
-                date_format=date_format,
-                sheet=sheet,
-            )
-            progress.remove_task(task)
-            if result.already_imported:
-                summary.add_row(
-                    rich_text(path.name),
-                    ",".join(result.tables),
-                    "-",
-                    "0",
-                    "0",
-                    "all",
-                    "0",
-                    f"already imported (import {result.import_id})",
-                )
-                continue
-            summary.add_row(
-                rich_text(path.name),
-                ",".join(result.tables),
-                f"{result.rows_read:,}",
-                f"{result.shipments_stored:,}",
-                f"{result.lines_stored:,}",
-                f"{result.rows_duplicate:,}",
-                f"{result.rows_rejected:,}",
-                rich_text(result.rejects_path or ""),
-            )
-            notes.extend(f"{path.name}: {note}" for note in result.notes)
+        for name, group, result in _imports(store, files, fmt, options, progress):
+            rows.setdefault(group, _SummaryRow(group)).add(result)
+            notes.extend(f"{name}: {note}" for note in result.notes if f"{name}: {note}" not in notes)
             rate = result.rows_rejected / result.rows_read if result.rows_read else 0.0
             if result.rows_rejected and rate > max_reject_rate:
                 over_limit.append(
-                    f"{path.name}: {result.rows_rejected:,} of {result.rows_read:,} records rejected "
+                    f"{name}: {result.rows_rejected:,} of {result.rows_read:,} records rejected "
                     f"({rate:.1%}, --max-reject-rate {max_reject_rate:.1%}); see {result.rejects_path}"
                 )
+    for row in rows.values():
+        summary.add_row(*row.cells())
     console.print(summary)
     for note in notes:
         err_console.print(f"note: {rich_text(note)}", highlight=False, soft_wrap=True)
@@ -170,6 +145,81 @@ def ingest(
         err_console.print(f"[bold red]rejected:[/] {rich_text(line)}", highlight=False, soft_wrap=True)
     if over_limit:
         raise typer.Exit(1)
+
+
+class _SummaryRow:
+    """One row of the ingest summary: a file, or one table of a partitioned folder (its files added up)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.tables: list[str] = []
+        self.files = self.already = 0
+        self.read = self.shipments = self.lines = self.duplicates = self.rejected = 0
+        self.rejects: list[str] = []
+        self.import_id: int | None = None
+
+    def add(self, result) -> None:
+        """Count one file's import."""
+        self.files += 1
+        self.tables = self.tables or result.tables
+        if result.already_imported:
+            self.already += 1
+            self.import_id = result.import_id
+            return
+        self.read += result.rows_read
+        self.shipments += result.shipments_stored
+        self.lines += result.lines_stored
+        self.duplicates += result.rows_duplicate
+        self.rejected += result.rows_rejected
+        if result.rejects_path:
+            self.rejects.append(str(result.rejects_path))
+
+    def cells(self) -> list[str]:
+        """The row's cells: file, tables, read, shipments, lines, duplicates, rejected, rejects file."""
+        name = rich_text(self.name if self.files == 1 else f"{self.name} ({self.files:,} files)")
+        if self.already == self.files:
+            said = f"import {self.import_id}" if self.files == 1 else "every file"
+            return [name, ",".join(self.tables), "-", "0", "0", "all", "0", f"already imported ({said})"]
+        rejects = (
+            self.rejects[0]
+            if len(self.rejects) == 1
+            else f"{len(self.rejects)} files"
+            if self.rejects
+            else ""
+        )
+        if self.already:
+            rejects = f"{rejects} ({self.already:,} files already imported)".strip()
+        counts = (self.read, self.shipments, self.lines, self.duplicates, self.rejected)
+        return [name, ",".join(self.tables), *(f"{n:,}" for n in counts), rich_text(rejects)]
+
+
+def _imports(
+    store, files: list[Path], fmt: str | None, options: dict, progress
+) -> Iterator[tuple[str, str, object]]:
+    """Import each FILE (a folder: every part file of its hive arrival_date= layout), yielding (file name,
+    summary row it adds to, result), with a progress bar per file."""
+    from parcelaudit.ingest import ingest_file
+    from parcelaudit.ingest.partitioned import ingest_partitioned, is_partitioned
+
+    for path in files:
+        if is_partitioned(path):
+            yield from _folder_imports(store, path, options, progress, ingest_partitioned)
+            continue
+        task = progress.add_task(rich_text(path.name), total=None)
+        result = ingest_file(
+            store, path, fmt=fmt, on_progress=lambda n, t=task: progress.advance(t, n), **options
+        )
+        progress.remove_task(task)
+        yield path.name, path.name, result
+
+
+def _folder_imports(store, folder: Path, options: dict, progress, ingest_partitioned):
+    """Import the part files of one folder with one progress bar counting files."""
+    task = progress.add_task(rich_text(folder.name), total=None)
+    for source, result in ingest_partitioned(store, folder, **options):
+        progress.advance(task, 1)
+        yield f"{folder.name}/{source.name}", f"{folder.name}/{source.table or 'parts'}", result
+    progress.remove_task(task)
 
 
 def _suggest_maps(

@@ -54,14 +54,24 @@ class ImportResult:
 class _Reading:
     """The file read and validated batch by batch, as parcelaudit.store.ingest.store_import consumes it."""
 
-    def __init__(self, info: SourceInfo, validation: FileValidation, on_progress: ProgressCallback | None):
+    def __init__(
+        self,
+        info: SourceInfo,
+        validation: FileValidation,
+        on_progress: ProgressCallback | None,
+        constants: dict[str, str | None] | None = None,
+    ):
         self.info = info
         self.validation = validation
         self.on_progress = on_progress
+        self.constants = constants or {}
 
     def batches(self) -> Iterator[Batch]:
-        """Each batch validated, in file order (progress reported after each)."""
+        """Each batch validated, in file order (progress reported after each); the path's partition values
+        are added as columns of every record."""
         for raw, first_row in read_batches(self.info):
+            for name, value in self.constants.items():
+                raw = raw.append_column(name, pa.array([value] * raw.num_rows, pa.string()))
             batch = self.validation.batch(raw, first_row)
             yield batch
             if self.on_progress:
@@ -94,17 +104,22 @@ def ingest_file(
     column_map: ColumnMap | None = None,
     date_format: str | None = None,
     sheet: str | None = None,
+    partition: dict[str, str | None] | None = None,
 ) -> ImportResult:
     """Import one file; returns its counts. The whole import is one transaction.
 
     Two imports of the same file at once (two processes on a PostgreSQL store) store it once: each takes a
     lock on the file's SHA-256, so the second waits for the first to commit and then finds it imported.
-    """
+
+    partition: values a hive path gives every record of the file (e.g. arrival_date=2025-03-01), read as
+    columns when the file lacks them and a table it feeds has the field; otherwise ignored."""
     started = utc_now()
     column_map = column_map or ColumnMap()
     info = inspect_source(Path(path), fmt, encoding, sheet or column_map.sheet)
     with store.lock(f"import:{info.sha256}"):
-        return _import_source(store, info, started, table, rejects_dir, on_progress, column_map, date_format)
+        return _import_source(
+            store, info, started, table, rejects_dir, on_progress, column_map, date_format, partition
+        )
 
 
 def _import_source(
@@ -116,21 +131,25 @@ def _import_source(
     on_progress: ProgressCallback | None,
     column_map: ColumnMap,
     date_format: str | None,
+    partition: dict[str, str | None] | None = None,
 ) -> ImportResult:
     """Import an inspected file unless a file with its SHA-256 was imported before (under the file's lock)."""
     previous = stored.find_import(store, info.sha256)
     if previous:
         return _already(info, *previous)
+    implied = {k: v for k, v in (partition or {}).items() if k not in info.columns}
     mappings = plan_tables(
-        info.columns, table, file=str(info.path), column_map=column_map, date_format=date_format
+        [*info.columns, *implied], table, file=str(info.path), column_map=column_map, date_format=date_format
     )
-    unplaced = unplaced_columns(info.columns, mappings)
+    used = {source for mapping in mappings for source in mapping.columns.values()}
+    implied = {k: v for k, v in implied.items() if k in used}
+    unplaced = unplaced_columns([*info.columns, *implied], mappings)
     for mapping in mappings:
         require_columns(mapping, str(info.path), unplaced)
     validation = FileValidation(str(info.path), mappings, unplaced)
     record = stored.ImportRecord(str(info.path), info.sha256, info.format, started)
     targets = [stored.Target(m.table, m.derived) for m in mappings]
-    done = stored.store_import(store, record, targets, _Reading(info, validation, on_progress))
+    done = stored.store_import(store, record, targets, _Reading(info, validation, on_progress, implied))
     if done.already_imported:
         return _already(info, done.import_id, done.tables)
     notes = [*validation.notes, *done.notes]

@@ -107,9 +107,20 @@ def _sql_name(text: str) -> str:
     return '"{}"'.format(text.replace('"', '""'))
 
 
-def _json_row(names: list[str], alias: str) -> str:
-    """A JSON object of a row's canonical fields (the `raw` of a reject)."""
-    return f"json_object({', '.join(f'{_sql_text(n)}, {alias}.{n}' for n in names)})"
+# A JSON object from key, value, key, value...: DuckDB's json_object; PostgreSQL before 16 has no
+# JSON_OBJECT(k: v) constructor, so it is spelt json_build_object there (formatted with spaces: the raw
+# text of a reject differs between the engines, its content does not).
+_JSON_OBJECT = {"duckdb": "json_object", "postgresql": "json_build_object"}
+
+
+def _json_object(store: Store, pairs: str) -> str:
+    """SQL for a JSON object of the given `'key', value, ...` pairs, as text, on the store's engine."""
+    return f"CAST({_JSON_OBJECT.get(store.engine, 'json_object')}({pairs}) AS VARCHAR)"
+
+
+def _json_row(store: Store, names: list[str], alias: str) -> str:
+    """A row's canonical fields as a JSON object (the `raw` of a reject)."""
+    return _json_object(store, ", ".join(f"{_sql_text(n)}, {alias}.{n}" for n in names))
 
 
 def find_import(store: Store, sha256: str) -> tuple[int, list[str]] | None:
@@ -207,7 +218,7 @@ class _Scratch:
             with store.staged("_extras", extras):
                 store.execute(
                     f"INSERT INTO source_extras SELECT {self.import_id}, source_row, "
-                    f"CAST(json_object({pairs}) AS VARCHAR) FROM _extras"
+                    f"{_json_object(store, pairs)} FROM _extras"
                 )
         for target, good, rejects in zip(self.targets, batch.accepted, batch.rejects, strict=True):
             names = target.table.names
@@ -239,10 +250,10 @@ class _Scratch:
                     f"UPDATE {self._rejects} SET row_number = row_number + "
                     f"{shift.format(column=self._rejects + '.row_number')}"
                 )
+            raw = _json_object(store, "'text', left(text, 2000)")
             store.execute(
                 f"INSERT INTO {self._rejects} SELECT row_number, NULL, left(text, 200), "
-                f"'malformed record: ' || reason || ' (check quoting and delimiters)', "
-                f"CAST(json_object('text', left(text, 2000)) AS VARCHAR) FROM _bad"
+                f"'malformed record: ' || reason || ' (check quoting and delimiters)', {raw} FROM _bad"
             )
 
     def resolve_duplicates(self) -> dict[str, tuple[int, int]]:
@@ -321,7 +332,7 @@ class _Scratch:
         shown_key = " || '/' || ".join(f"CAST(s.{k} AS VARCHAR)" for k in keys)
         join = " AND ".join(f"s.{k} = o.{k}" for k in keys)
         columns = ", ".join(f"s.{name}" for name in target.table.names)
-        raw = _json_row(target.table.names, "s")
+        raw = _json_row(store, target.table.names, "s")
         duplicates = 0
         own = f"(SELECT * FROM {table} WHERE {self._own_rows()})"
         repeated = store.scalar(
@@ -340,7 +351,7 @@ class _Scratch:
             store.execute(f"""INSERT INTO {self._rejects}
                 SELECT source_row, '{key_label}', {shown_key},
                        'duplicate {key_label}: row ' || first_row || ' has the same key with different content '
-                       || '(keep one row per key, or give this row its own key)', CAST({raw} AS VARCHAR)
+                       || '(keep one row per key, or give this row its own key)', {raw}
                 FROM {later} s WHERE NOT same""")
             duplicates += store.scalar(f"SELECT count(*) FROM {later} WHERE same")
             store.execute(f"INSERT INTO {excluded} SELECT source_row FROM {later}")
@@ -356,7 +367,7 @@ class _Scratch:
                 SELECT source_row, '{key_label}', {shown_key},
                        'this {key_label} is already stored with different content (import ' || stored_by
                        || '); stored rows are never overwritten: give the corrected record its own key',
-                       CAST({raw} AS VARCHAR)
+                       {raw}
                 FROM {clash} s WHERE NOT same""")
             duplicates += store.scalar(f"SELECT count(*) FROM {clash} WHERE same")
             store.execute(f"INSERT INTO {excluded} SELECT source_row FROM {clash}")
