@@ -103,7 +103,7 @@ def ingest(
     """
     from parcelaudit.ingest import ingest_file
     from parcelaudit.ingest.mapping import check_date_format, load_map
-    from parcelaudit.store import Store
+    from parcelaudit.store import Store, shown_target
 
     if suggest:
         _suggest_maps(files, fmt, encoding, sheet, map_out)
@@ -111,7 +111,7 @@ def ingest(
     column_map = load_map(map_file) if map_file else None
     if date_format:
         check_date_format(date_format, "--date-format", "")
-    summary = Table(title=f"Ingested into {rich_text(db)}")
+    summary = Table(title=f"Ingested into {rich_text(shown_target(db))}")
     for column in ("file", "tables", "read", "shipments", "lines", "duplicates", "rejected", "rejects file"):
         summary.add_column(
             column, justify="left" if column in ("file", "tables", "rejects file") else "right"
@@ -206,7 +206,7 @@ def status(db: DbOption = DEFAULT_DB_PATH) -> None:
             if failure is None:
                 raise
             raise failure from error
-        table = Table(title=f"{rich_text(db)} (schema version {store.schema_version()})")
+        table = Table(title=f"{rich_text(store.location)} (schema version {store.schema_version()})")
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, count in counts.items():

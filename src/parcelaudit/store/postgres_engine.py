@@ -50,13 +50,13 @@ def split_url(url: str) -> tuple[str, str, str, str]:
     if not schema or not _plain_identifier(schema):
         raise StoreError(
             f"schema {schema!r} is not a plain lower-case name",
-            file=_hide_password(url),
+            file=hide_password(url),
             hint="use ?schema=NAME with letters, digits and underscores",
         )
     options = " ".join(value for key, value in query if key == "options")
     rest = urlencode([(key, value) for key, value in query if key not in ("schema", "options")])
     conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
-    return conninfo, schema, options, _hide_password(url)
+    return conninfo, schema, options, hide_password(url)
 
 
 def _plain_identifier(name: str) -> bool:
@@ -67,7 +67,8 @@ def _plain_identifier(name: str) -> bool:
     return True
 
 
-def _hide_password(url: str) -> str:
+def hide_password(url: str) -> str:
+    """The URL with its password (if any) replaced by ***."""
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -361,7 +362,7 @@ def server_failure(error: BaseException, target: object = None) -> StoreError | 
     lost, disk full, read-only, no permission), else None."""
     if not isinstance(error, psycopg.Error):
         return None
-    shown = _hide_password(str(target)) if target is not None else None
+    shown = hide_password(str(target)) if target is not None else None
     text = _first_line(error)
     if isinstance(error, psycopg.errors.DiskFull):
         return StoreError(
