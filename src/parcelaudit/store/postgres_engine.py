@@ -96,6 +96,7 @@ class PostgresStore(Store):
         self.schema = schema
         self.read_only = read_only
         self._connection = connection
+        self._unlock_after_rollback: list[int] = []
 
     @property
     def con(self):
@@ -160,6 +161,13 @@ class PostgresStore(Store):
     def _rollback(self) -> None:
         if not self._connection.closed:
             self._run("ROLLBACK")
+            while self._unlock_after_rollback:
+                self._run("SELECT pg_advisory_unlock(%s)", [self._unlock_after_rollback.pop()]).close()
+
+    def _usable(self) -> bool:
+        """True when statements can run now: connected, and not inside a transaction a failure aborted."""
+        status = self._connection.info.transaction_status
+        return not self._connection.closed and status != psycopg.pq.TransactionStatus.INERROR
 
     def _run(self, text: str, params: list | tuple | None = None) -> psycopg.Cursor:
         """Run PostgreSQL text (already translated) on a new cursor; a failure is a StoreError."""
@@ -256,12 +264,14 @@ class PostgresStore(Store):
         transaction of its own that may write (temporary tables only live in this session)."""
         name = table_name(name)
         with self._writable_scratch():
+            # One left by a block a failed transaction ended before it could drop it goes first.
+            self._run(f'DROP TABLE IF EXISTS pg_temp."{name}"').close()
             self._run(f'CREATE TEMP TABLE "{name}" ({column_definitions(data.schema)})').close()
             self.insert(name, data)
         try:
             yield name
         finally:
-            if not self._connection.closed:
+            if self._usable():  # else the rollback to come drops it, or the next staged() of its name
                 with self._writable_scratch():
                     self._run(f'DROP TABLE IF EXISTS pg_temp."{name}"').close()
 
@@ -293,8 +303,10 @@ class PostgresStore(Store):
         try:
             yield
         finally:
-            if not self._connection.closed:
+            if self._usable():
                 self._run("SELECT pg_advisory_unlock(%s)", [number]).close()
+            elif not self._connection.closed:  # a failed transaction: unlock once it is rolled back
+                self._unlock_after_rollback.append(number)
 
     def tables(self) -> list[str]:
         """The store's own tables (those of its schema), sorted."""
