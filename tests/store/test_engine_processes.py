@@ -50,9 +50,13 @@ def test_a_lock_taken_inside_a_failed_transaction_is_released_and_the_error_kept
     import psycopg
 
     with open_store(pg_target) as store:
-        with pytest.raises(psycopg.errors.UndefinedTable), store.transaction():
-            with store.lock("import:f"), store.staged("scratch", pa.table({"n": [1]})):
-                store.execute("SELECT * FROM no_such_table")
+        with (
+            pytest.raises(psycopg.errors.UndefinedTable),
+            store.transaction(),
+            store.lock("import:f"),
+            store.staged("scratch", pa.table({"n": [1]})),
+        ):
+            store.execute("SELECT * FROM no_such_table")
         taker = child("take-lock", pg_target, "import:f")
         assert float(finish(taker)) > 0  # another process gets the lock while this connection is open
         with store.staged("scratch", pa.table({"n": [2]})) as name:  # the name is free again
