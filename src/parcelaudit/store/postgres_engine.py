@@ -17,6 +17,7 @@ import hashlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -80,6 +81,14 @@ class NoRawConnection(StoreError, AttributeError):
     """Code asked a PostgreSQL store for `con`, the DuckDB engine's raw connection (hasattr gives False)."""
 
 
+class _NumericLoader(psycopg.adapt.Loader):
+    """NUMERIC values as DuckDB gives them to Python: a whole number (a sum of integers) as int, else Decimal."""
+
+    def load(self, data) -> int | Decimal:
+        text = bytes(data).decode()
+        return int(text) if text.lstrip("-").isdigit() else Decimal(text)
+
+
 def lock_number(schema: str, key: str) -> int:
     """The advisory lock number for key in a schema's store (64 bits of its SHA-256, signed)."""
     digest = hashlib.sha256(f"parcelaudit:{schema}:{key}".encode()).digest()
@@ -129,6 +138,7 @@ class PostgresStore(Store):
             )
         except psycopg.Error as error:
             raise _unreachable(error, shown) from error
+        connection.adapters.register_loader("numeric", _NumericLoader)
         store = cls(shown, schema, connection, read_only)
         try:
             if read_only:
