@@ -262,7 +262,7 @@ class PostgresStore(Store):
             pgsql.Identifier(table_name(table)), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
         )
         with self._connection.cursor() as cursor, cursor.copy(target) as copy:
-            for chunk in csv_chunks(data):
+            for chunk in csv_chunks(data, table):
                 copy.write(chunk)
         return data.num_rows
 
