@@ -98,12 +98,13 @@ def _renamed(table: pa.Table, shape: ResultShape) -> pa.Table:
     return table.rename_columns(shape.names)
 
 
-def read_csv(data: bytes, shape: ResultShape) -> pa.Table:
-    """PostgreSQL CSV (COPY ... TO STDOUT) as an Arrow table of the result's shape."""
-    if not data:
+def read_csv(source: IO[bytes], shape: ResultShape) -> pa.Table:
+    """PostgreSQL CSV (COPY ... TO STDOUT) from a file, as an Arrow table of the result's shape."""
+    if not source.read(1):
         return _renamed(shape.schema.empty_table(), shape)
+    source.seek(0)
     table = pa_csv.read_csv(
-        io.BytesIO(data),
+        source,
         read_options=pa_csv.ReadOptions(column_names=shape.schema.names),
         parse_options=_PARSE,
         convert_options=_convert_options(shape.schema),

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import IO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -228,10 +229,8 @@ class PostgresStore(Store):
             with self._run(statement.text(params), params) as cursor:
                 return _rows_table(cursor)
         copy_text, shape = self._copy_text(statement, params)
-        chunks = []
-        with self._connection.cursor() as cursor, cursor.copy(copy_text) as copy:
-            chunks.extend(bytes(chunk) for chunk in copy)
-        return read_csv(b"".join(chunks), shape)
+        with self._spooled(copy_text) as spool:
+            return read_csv(spool, shape)
 
     def batches(
         self, sql: str, params: list | tuple | None = None, rows: int = BATCH_ROWS
@@ -246,12 +245,18 @@ class PostgresStore(Store):
             yield from self.query(sql, params).to_batches(max_chunksize=rows)
             return
         copy_text, shape = self._copy_text(statement, params)
+        with self._spooled(copy_text) as spool:
+            yield from read_csv_batches(spool, shape, rows)
+
+    @contextmanager
+    def _spooled(self, copy_text: str) -> Iterator[IO[bytes]]:
+        """The whole CSV a COPY ... TO STDOUT gives, in memory up to 64 MB and in a temporary file past it."""
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
             with self._connection.cursor() as cursor, cursor.copy(copy_text) as copy:
                 for chunk in copy:
                     spool.write(chunk)
             spool.seek(0)
-            yield from read_csv_batches(spool, shape, rows)
+            yield spool
 
     def insert(self, table: str, data: pa.Table, columns: list[str] | None = None) -> int:
         """Append Arrow rows to a table by COPY (columns: the table's columns they fill, default data's names)."""
