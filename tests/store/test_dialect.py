@@ -24,6 +24,12 @@ SAME_ON_BOTH = [
     "SELECT b, row_number() OVER (ORDER BY a) FROM t WHERE b LIKE '%0%' OR b LIKE 'x%' ORDER BY a",
     "SELECT count(*) FILTER (WHERE c > 1), count(DISTINCT b), string_agg(b, ';' ORDER BY b) FROM t",
     "SELECT a FROM t QUALIFY row_number() OVER (PARTITION BY d IS NULL ORDER BY a) = 1 ORDER BY a",
+    "SELECT avg(a), sum(a), avg(c), sum(c), sum(CAST(a AS INTEGER)), count(*) FROM t",
+    "SELECT sum(CAST(c AS DECIMAL(10, 3))), avg(CAST(c AS DECIMAL(10, 3))) FROM t",
+    "SELECT avg(a) FROM t WHERE false",
+    "SELECT arg_max(round(c, 1), a), any_value(round(c, 1)) IS NOT NULL FROM t GROUP BY a IS NULL ORDER BY 1",
+    "SELECT avg(round(c, 2)), round(avg(c), 3) FROM t",
+    "SELECT a, avg(a) OVER (ORDER BY a ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t ORDER BY a",
     "SELECT date_diff('day', d, DATE '2024-12-31'), strftime(d, '%Y-%m') FROM t ORDER BY a",
 ]
 

@@ -240,3 +240,14 @@ def test_a_postgresql_url_keeps_its_own_options_and_hides_its_password(pg_target
         assert store.scalar("SELECT current_setting('statement_timeout')") == "4321ms"
         assert store.scalar("SELECT current_schema()") == store.schema
         assert not hasattr(store, "con")
+
+
+def test_postgresql_refuses_a_nul_character_naming_table_row_and_column(pg_target):
+    with open_store(pg_target) as store:
+        store.execute("CREATE TABLE notes (n BIGINT, note VARCHAR)")
+        data = pa.table({"n": [1, 2], "note": ["fine", "bad\x00byte"]})
+        with pytest.raises(
+            StoreError, match=r"field 'note': text with a NUL .* row 2 of the data for notes .*remove NUL"
+        ):
+            store.insert("notes", data)
+        assert store.scalar("SELECT count(*) FROM notes") == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 
+import pyarrow as pa
 import pytest
 
 from parcelaudit.store import available_migrations, open_store
@@ -43,3 +44,20 @@ def test_two_processes_migrating_a_new_store_at_once_apply_each_migration_once(t
     with open_store(target) as store:
         versions = [row[0] for row in store.fetch("SELECT version FROM schema_migrations ORDER BY version")]
     assert versions == [v for v, _, _ in available_migrations()]
+
+
+def test_a_lock_taken_inside_a_failed_transaction_is_released_and_the_error_kept(pg_target, tmp_path):
+    import psycopg
+
+    with open_store(pg_target) as store:
+        with (
+            pytest.raises(psycopg.errors.UndefinedTable),
+            store.transaction(),
+            store.lock("import:f"),
+            store.staged("scratch", pa.table({"n": [1]})),
+        ):
+            store.execute("SELECT * FROM no_such_table")
+        taker = child("take-lock", pg_target, "import:f")
+        assert float(finish(taker)) > 0  # another process gets the lock while this connection is open
+        with store.staged("scratch", pa.table({"n": [2]})) as name:  # the name is free again
+            assert store.scalar(f"SELECT n FROM {name}") == 2

@@ -66,3 +66,13 @@ def test_info_names_the_engine_and_counts_and_refuses_a_missing_store(target, tm
     engine = "postgresql" if target.startswith("postgresql://") else "duckdb"
     assert f"engine: {engine}" in shown.stdout
     assert "schema_migrations" in shown.stdout and "shipments" in shown.stdout
+
+
+def test_a_password_in_a_store_url_is_never_printed(pg_target, tmp_path):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(pg_target)
+    with_password = pg_target.replace(f"//{parts.netloc}", f"//nobody:s3cret@{parts.netloc}", 1)
+    result = cli("store", "info", "--db", with_password, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "s3cret" not in result.stdout + result.stderr and "***" in result.stderr

@@ -26,12 +26,12 @@ def existing_store(target: str) -> str:
     """Refuse a --db that holds no store (a typo must not silently create an empty one): a file that does
     not exist, or a postgresql:// URL whose schema has no migrations table."""
     from parcelaudit.errors import StoreError
-    from parcelaudit.store import is_url, store_exists
+    from parcelaudit.store import is_url, shown_target, store_exists
 
     if not store_exists(target):
         raise StoreError(
             "no store in this PostgreSQL schema" if is_url(str(target)) else "no store at this path",
-            file=str(target),
+            file=shown_target(target),
             hint="check --db, or create the store with `parcelaudit ingest FILE --db TARGET` "
             "(or `parcelaudit store migrate --db TARGET`)",
         )

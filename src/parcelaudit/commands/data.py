@@ -108,7 +108,7 @@ def ingest(
     Exits 1 when the share of rejected records of any file is above --max-reject-rate (default 0).
     """
     from parcelaudit.ingest.mapping import check_date_format, load_map
-    from parcelaudit.store import Store
+    from parcelaudit.store import Store, shown_target
 
     if suggest:
         _suggest_maps(files, fmt, encoding, sheet, map_out)
@@ -116,7 +116,7 @@ def ingest(
     column_map = load_map(map_file) if map_file else None
     if date_format:
         check_date_format(date_format, "--date-format", "")
-    summary = Table(title=f"Ingested into {rich_text(db)}")
+    summary = Table(title=f"Ingested into {rich_text(shown_target(db))}")
     for column in ("file", "tables", "read", "shipments", "lines", "duplicates", "rejected", "rejects file"):
         summary.add_column(
             column, justify="left" if column in ("file", "tables", "rejects file") else "right"
@@ -257,7 +257,7 @@ def status(db: DbOption = DEFAULT_DB_PATH) -> None:
             if failure is None:
                 raise
             raise failure from error
-        table = Table(title=f"{rich_text(db)} (schema version {store.schema_version()})")
+        table = Table(title=f"{rich_text(store.location)} (schema version {store.schema_version()})")
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, count in counts.items():

@@ -62,6 +62,15 @@ def available_migrations(engine: str = "duckdb") -> list[tuple[int, str, Path]]:
     return [(version, name, path) for version, (name, path, _) in sorted(chosen.items())]
 
 
+def shown_target(target: str | Path) -> str:
+    """target as it may be printed: a URL's password is replaced by ***."""
+    if not is_url(str(target)):
+        return str(target)
+    from parcelaudit.store.postgres_engine import hide_password
+
+    return hide_password(str(target))
+
+
 def store_exists(target: str | Path) -> bool:
     """True when target holds a store: a DuckDB file that exists, or a PostgreSQL schema with the
     migrations table (a server that does not answer raises StoreError)."""

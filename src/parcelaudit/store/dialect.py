@@ -69,6 +69,19 @@ def _portable(node: exp.Expression) -> exp.Expression:
         # struct_pack(k := v, ...) as JSON text DuckDB's to_json gives: compact, keys in order.
         fields = ", ".join(f'{_sql(e.expression)} AS "{e.this.name}"' for e in node.expressions)
         return sqlglot.parse_one(f"(SELECT ROW_TO_JSON(r) FROM (SELECT {fields}) AS r)", read="postgres")
+    if isinstance(node, exp.Avg):
+        # DuckDB's avg is a DOUBLE whatever it averages: the exact sum, as a double, over the count.
+        # PostgreSQL's avg of integers or decimals is an exact NUMERIC; a window or DISTINCT keeps avg.
+        if isinstance(node.parent, exp.Window):
+            return node  # the window as a whole is cast (below)
+        if isinstance(node.this, exp.Distinct):
+            return exp.cast(node.copy(), exp.DataType.build("DOUBLE PRECISION"))
+        value = _sql(node.this)
+        return sqlglot.parse_one(
+            f"(CAST(SUM({value}) AS DOUBLE PRECISION) / NULLIF(COUNT({value}), 0))", read="postgres"
+        )
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
+        return exp.cast(node.copy(), exp.DataType.build("DOUBLE PRECISION"))
     if isinstance(node, exp.Split):
         return exp.func("STRING_TO_ARRAY", node.this, node.expression)
     if isinstance(node, exp.Round):
@@ -78,6 +91,16 @@ def _portable(node: exp.Expression) -> exp.Expression:
             f"ENCODE(SHA256(CONVERT_TO({_sql(node.this)}, 'UTF8')), 'hex')", read="postgres"
         )
     return node
+
+
+def _rewritten(statement: exp.Expression) -> exp.Expression:
+    """statement with every construct _portable knows rewritten, innermost first (so a rewrite's arguments
+    are already PostgreSQL's)."""
+    for node in reversed(list(statement.dfs())):
+        new = _portable(node)
+        if new is not node:
+            node.replace(new)
+    return statement
 
 
 @lru_cache(maxsize=4096)
@@ -94,9 +117,9 @@ def to_postgres(sql: str) -> tuple[Translated, ...]:
     for statement in statements:
         if statement is None:  # a script's trailing comment or empty statement
             continue
-        statement = statement.transform(
-            lambda node: exp.var(_PARAM) if isinstance(node, exp.Placeholder) else node
-        ).transform(_portable)
+        statement = _rewritten(
+            statement.transform(lambda node: exp.var(_PARAM) if isinstance(node, exp.Placeholder) else node)
+        )
         text = statement.sql(dialect="postgres")
         translated.append(
             Translated(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from parcelaudit.errors import StoreError
@@ -97,12 +98,13 @@ def _renamed(table: pa.Table, shape: ResultShape) -> pa.Table:
     return table.rename_columns(shape.names)
 
 
-def read_csv(data: bytes, shape: ResultShape) -> pa.Table:
-    """PostgreSQL CSV (COPY ... TO STDOUT) as an Arrow table of the result's shape."""
-    if not data:
+def read_csv(source: IO[bytes], shape: ResultShape) -> pa.Table:
+    """PostgreSQL CSV (COPY ... TO STDOUT) from a file, as an Arrow table of the result's shape."""
+    if not source.read(1):
         return _renamed(shape.schema.empty_table(), shape)
+    source.seek(0)
     table = pa_csv.read_csv(
-        io.BytesIO(data),
+        source,
         read_options=pa_csv.ReadOptions(column_names=shape.schema.names),
         parse_options=_PARSE,
         convert_options=_convert_options(shape.schema),
@@ -181,11 +183,22 @@ def column_definitions(schema: pa.Schema) -> str:
     )
 
 
-def csv_chunks(data: pa.Table, rows: int = 100_000) -> Iterator[bytes]:
-    """data as PostgreSQL CSV (no header), in chunks of at most `rows` rows, for COPY ... FROM STDIN."""
+def csv_chunks(data: pa.Table, table: str, rows: int = 100_000) -> Iterator[bytes]:
+    """data as PostgreSQL CSV (no header), in chunks of at most `rows` rows, for COPY ... FROM STDIN into
+    table; refuses, before any row is sent, a nested type or text with a NUL character (PostgreSQL stores
+    neither)."""
     data = plain(data)
     for field in data.schema:
-        _column_type(field.type, field.name)  # refuse nested types with a clear error, before COPY
+        _column_type(field.type, field.name)
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            found = pc.match_substring(data.column(field.name), "\x00")
+            if pc.any(found).as_py():
+                row = pc.index(found, True).as_py()
+                raise StoreError(
+                    f"text with a NUL character (\\x00) in row {row + 1} of the data for {table}",
+                    field=field.name,
+                    hint="remove NUL characters from the source (PostgreSQL cannot store them)",
+                )
     for batch in data.to_batches(max_chunksize=rows):
         buffer = io.BytesIO()
         pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))

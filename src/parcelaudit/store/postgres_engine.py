@@ -17,6 +17,8 @@ import hashlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
+from typing import IO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -50,13 +52,13 @@ def split_url(url: str) -> tuple[str, str, str, str]:
     if not schema or not _plain_identifier(schema):
         raise StoreError(
             f"schema {schema!r} is not a plain lower-case name",
-            file=_hide_password(url),
+            file=hide_password(url),
             hint="use ?schema=NAME with letters, digits and underscores",
         )
     options = " ".join(value for key, value in query if key == "options")
     rest = urlencode([(key, value) for key, value in query if key not in ("schema", "options")])
     conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
-    return conninfo, schema, options, _hide_password(url)
+    return conninfo, schema, options, hide_password(url)
 
 
 def _plain_identifier(name: str) -> bool:
@@ -67,7 +69,8 @@ def _plain_identifier(name: str) -> bool:
     return True
 
 
-def _hide_password(url: str) -> str:
+def hide_password(url: str) -> str:
+    """The URL with its password (if any) replaced by ***."""
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -77,6 +80,14 @@ def _hide_password(url: str) -> str:
 
 class NoRawConnection(StoreError, AttributeError):
     """Code asked a PostgreSQL store for `con`, the DuckDB engine's raw connection (hasattr gives False)."""
+
+
+class _NumericLoader(psycopg.adapt.Loader):
+    """NUMERIC values as DuckDB gives them to Python: a whole number (a sum of integers) as int, else Decimal."""
+
+    def load(self, data) -> int | Decimal:
+        text = bytes(data).decode()
+        return int(text) if text.lstrip("-").isdigit() else Decimal(text)
 
 
 def lock_number(schema: str, key: str) -> int:
@@ -95,6 +106,7 @@ class PostgresStore(Store):
         self.schema = schema
         self.read_only = read_only
         self._connection = connection
+        self._unlock_after_rollback: list[int] = []
 
     @property
     def con(self):
@@ -127,6 +139,7 @@ class PostgresStore(Store):
             )
         except psycopg.Error as error:
             raise _unreachable(error, shown) from error
+        connection.adapters.register_loader("numeric", _NumericLoader)
         store = cls(shown, schema, connection, read_only)
         try:
             if read_only:
@@ -159,6 +172,13 @@ class PostgresStore(Store):
     def _rollback(self) -> None:
         if not self._connection.closed:
             self._run("ROLLBACK")
+            while self._unlock_after_rollback:
+                self._run("SELECT pg_advisory_unlock(%s)", [self._unlock_after_rollback.pop()]).close()
+
+    def _usable(self) -> bool:
+        """True when statements can run now: connected, and not inside a transaction a failure aborted."""
+        status = self._connection.info.transaction_status
+        return not self._connection.closed and status != psycopg.pq.TransactionStatus.INERROR
 
     def _run(self, text: str, params: list | tuple | None = None) -> psycopg.Cursor:
         """Run PostgreSQL text (already translated) on a new cursor; a failure is a StoreError."""
@@ -209,10 +229,8 @@ class PostgresStore(Store):
             with self._run(statement.text(params), params) as cursor:
                 return _rows_table(cursor)
         copy_text, shape = self._copy_text(statement, params)
-        chunks = []
-        with self._connection.cursor() as cursor, cursor.copy(copy_text) as copy:
-            chunks.extend(bytes(chunk) for chunk in copy)
-        return read_csv(b"".join(chunks), shape)
+        with self._spooled(copy_text) as spool:
+            return read_csv(spool, shape)
 
     def batches(
         self, sql: str, params: list | tuple | None = None, rows: int = BATCH_ROWS
@@ -227,12 +245,18 @@ class PostgresStore(Store):
             yield from self.query(sql, params).to_batches(max_chunksize=rows)
             return
         copy_text, shape = self._copy_text(statement, params)
+        with self._spooled(copy_text) as spool:
+            yield from read_csv_batches(spool, shape, rows)
+
+    @contextmanager
+    def _spooled(self, copy_text: str) -> Iterator[IO[bytes]]:
+        """The whole CSV a COPY ... TO STDOUT gives, in memory up to 64 MB and in a temporary file past it."""
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
             with self._connection.cursor() as cursor, cursor.copy(copy_text) as copy:
                 for chunk in copy:
                     spool.write(chunk)
             spool.seek(0)
-            yield from read_csv_batches(spool, shape, rows)
+            yield spool
 
     def insert(self, table: str, data: pa.Table, columns: list[str] | None = None) -> int:
         """Append Arrow rows to a table by COPY (columns: the table's columns they fill, default data's names)."""
@@ -243,7 +267,7 @@ class PostgresStore(Store):
             pgsql.Identifier(table_name(table)), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
         )
         with self._connection.cursor() as cursor, cursor.copy(target) as copy:
-            for chunk in csv_chunks(data):
+            for chunk in csv_chunks(data, table):
                 copy.write(chunk)
         return data.num_rows
 
@@ -255,12 +279,14 @@ class PostgresStore(Store):
         transaction of its own that may write (temporary tables only live in this session)."""
         name = table_name(name)
         with self._writable_scratch():
+            # One left by a block a failed transaction ended before it could drop it goes first.
+            self._run(f'DROP TABLE IF EXISTS pg_temp."{name}"').close()
             self._run(f'CREATE TEMP TABLE "{name}" ({column_definitions(data.schema)})').close()
             self.insert(name, data)
         try:
             yield name
         finally:
-            if not self._connection.closed:
+            if self._usable():  # else the rollback to come drops it, or the next staged() of its name
                 with self._writable_scratch():
                     self._run(f'DROP TABLE IF EXISTS pg_temp."{name}"').close()
 
@@ -292,8 +318,10 @@ class PostgresStore(Store):
         try:
             yield
         finally:
-            if not self._connection.closed:
+            if self._usable():
                 self._run("SELECT pg_advisory_unlock(%s)", [number]).close()
+            elif not self._connection.closed:  # a failed transaction: unlock once it is rolled back
+                self._unlock_after_rollback.append(number)
 
     def tables(self) -> list[str]:
         """The store's own tables (those of its schema), sorted."""
@@ -361,7 +389,7 @@ def server_failure(error: BaseException, target: object = None) -> StoreError | 
     lost, disk full, read-only, no permission), else None."""
     if not isinstance(error, psycopg.Error):
         return None
-    shown = _hide_password(str(target)) if target is not None else None
+    shown = hide_password(str(target)) if target is not None else None
     text = _first_line(error)
     if isinstance(error, psycopg.errors.DiskFull):
         return StoreError(
