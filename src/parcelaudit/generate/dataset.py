@@ -24,6 +24,7 @@ from parcelaudit.generate.catalog import EXCLUDED_PRODUCTS, INVALID_HTS_PREFIX, 
 from parcelaudit.generate.columns import IndexedColumn
 from parcelaudit.generate.variants import screenable_entities, spelling_variant
 from parcelaudit.generate.world import Parties, build_parties, consignee_columns
+from parcelaudit.schema import DE_MINIMIS_ENTRY_TYPES
 
 ALL_PRODUCTS = PRODUCTS + EXCLUDED_PRODUCTS
 CHINA_SUSPENSION = date(2025, 5, 2)  # EO 14256: de minimis ends for goods of China and Hong Kong
@@ -266,7 +267,7 @@ class _Generator:
 
     def _fix_consignee_days(self, entry: np.ndarray) -> None:
         """Keep clean de minimis claims of one consignee on one day at or under $800 in total."""
-        claimed = np.flatnonzero(np.isin(entry, ("321", "86")) & ~self.taken)
+        claimed = np.flatnonzero(np.isin(entry, DE_MINIMIS_ENTRY_TYPES) & ~self.taken)
         key = self.consignee[claimed].astype(np.int64) * 100_000 + self.day[claimed]
         order = np.lexsort((claimed, key))
         claimed, key = claimed[order], key[order]
