@@ -181,8 +181,8 @@ def test_every_check_command_and_rule_is_documented():
         assert f"`{rule_id}`" in docs, rule_id
 
 
-def test_an_empty_store_gives_empty_outputs_not_an_error(tmp_path):
-    with Store.open(tmp_path / "empty.duckdb") as store:
+def test_an_empty_store_gives_empty_outputs_not_an_error(tmp_path, store_target):
+    with Store.open(store_target) as store:
         paths = demo_check(store, tmp_path / "out")
     assert (tmp_path / "out" / "decisions.csv").read_text(encoding="utf-8").strip() == (
         "shipment_id,decision,reasons,duty_owed,duty_at_risk"
