@@ -30,9 +30,9 @@ def _screened_rules(findings) -> list[str]:
 
 
 @pytest.fixture
-def store_path(tmp_path):
+def store_path(store_target):
     shipments, lines = parcels({"seller_name": LISTED, "seller_country": "CN"}, {})
-    return store_file(tmp_path / "store.duckdb", shipments, lines)
+    return store_file(store_target, shipments, lines)
 
 
 @pytest.fixture
@@ -49,10 +49,10 @@ def test_a_check_run_stores_and_shows_the_list_snapshots_it_used(store_path, tmp
     with Store.open(store_path) as store:
         result = run_check(store)
         paths = write_outputs(result, tmp_path / "out", store=store)
-        stored = store.con.sql(
+        stored = store.fetch(
             "SELECT list, source, sha256, entries FROM check_list_snapshots WHERE run_id = ? ORDER BY list",
-            params=[result.run_id],
-        ).fetchall()
+            [result.run_id],
+        )
     expected = sorted((s["list"], s["source"], s["sha256"], s["entries"]) for s in result.list_snapshots)
     assert stored == expected and any(row[0] == "UFLPA" and len(row[2]) == 64 for row in stored)
     manifest = json.loads(next(p for p in paths if p.name == "manifest.json").read_text(encoding="utf-8"))
@@ -62,13 +62,12 @@ def test_a_check_run_stores_and_shows_the_list_snapshots_it_used(store_path, tmp
     assert uflpa["sha256"] in html and (uflpa["snapshot_date"] or "unknown") in html
 
 
-def test_an_existing_store_gains_the_list_snapshot_table(tmp_path):
-    path = tmp_path / "old.duckdb"
-    with Store.open(path) as store:
-        store.con.execute("DROP TABLE check_list_snapshots")
-        store.con.execute("DELETE FROM schema_migrations WHERE version = 58")
-    with Store.open(path) as store:
-        assert store.con.sql("SELECT count(*) FROM check_list_snapshots").fetchall() == [(0,)]
+def test_an_existing_store_gains_the_list_snapshot_table(store_target):
+    with Store.open(store_target) as store:
+        store.execute("DROP TABLE check_list_snapshots")
+        store.execute("DELETE FROM schema_migrations WHERE version = 58")
+    with Store.open(store_target) as store:
+        assert store.fetch("SELECT count(*) FROM check_list_snapshots") == [(0,)]
 
 
 def test_a_false_positive_is_no_finding_while_its_entry_is_unchanged(store_path, false_positive):

@@ -12,15 +12,18 @@ from typer.testing import CliRunner
 from parcelaudit.commands import check as check_commands
 from parcelaudit.demo import demo_check
 from parcelaudit.errors import ReferenceDataError
-from parcelaudit.pipeline import explain_shipment, run_check
+from parcelaudit.generate import generate_dataset
+from parcelaudit.ingest import ingest_file
+from parcelaudit.pipeline import FINDINGS_ORDER, canonical_order, evaluate, explain_shipment, run_check
 from parcelaudit.reference.hts import download_hts
 from parcelaudit.store import Store
+from parcelaudit.store.checks import read_check_inputs, read_run
 from tests.rules.builders import orders_for, parcels
 from tests.rules.store_support import store_file
 
 
 @pytest.fixture
-def store_path(tmp_path):
+def store_path(store_target):
     shipments, lines = parcels(
         {"arrival_date": date(2024, 5, 1)},
         {
@@ -51,7 +54,7 @@ def store_path(tmp_path):
             ],
         },
     )
-    return store_file(tmp_path / "store.duckdb", shipments, lines, orders_for(shipments))
+    return store_file(store_target, shipments, lines, orders_for(shipments))
 
 
 def test_run_check_persists_a_run_and_judges_each_parcel(store_path):
@@ -60,9 +63,9 @@ def test_run_check_persists_a_run_and_judges_each_parcel(store_path):
         decisions = {r["shipment_id"]: r["decision"] for r in result.decisions.to_pylist()}
         # S3/S4: a split across days to different consignees, no other signal: review (19 CFR 10.151)
         assert decisions == {"S1": "release", "S2": "hold", "S3": "review", "S4": "review", "S5": "hold"}
-        stored = store.con.sql("SELECT count(*), max(run_id) FROM check_decisions").fetchall()[0]
+        stored = store.fetch_one("SELECT count(*), max(run_id) FROM check_decisions")
         assert stored == (5, result.run_id)
-        run = store.con.sql("SELECT shipments, held, released FROM check_runs").fetchall()
+        run = store.fetch("SELECT shipments, held, released FROM check_runs")
         assert run == [(5, 2, 1)]
 
 
@@ -178,11 +181,29 @@ def test_every_check_command_and_rule_is_documented():
         assert f"`{rule_id}`" in docs, rule_id
 
 
-def test_an_empty_store_gives_empty_outputs_not_an_error(tmp_path):
-    with Store.open(tmp_path / "empty.duckdb") as store:
+def test_an_empty_store_gives_empty_outputs_not_an_error(tmp_path, store_target):
+    with Store.open(store_target) as store:
         paths = demo_check(store, tmp_path / "out")
     assert (tmp_path / "out" / "decisions.csv").read_text(encoding="utf-8").strip() == (
         "shipment_id,decision,reasons,duty_owed,duty_at_risk"
     )
     assert "No findings." in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert len(paths) == 5  # and manifest.json
+
+
+def test_a_stored_run_holds_what_evaluate_returns_on_a_generated_store(store_target, tmp_path):
+    """The store seam changes nothing: inputs read through store.checks, evaluated over Arrow, stored and
+    read back give the same findings and decisions as evaluate over the same inputs."""
+    generate_dataset(tmp_path / "data", parcels=1500, seed=3)
+    with Store.open(store_target) as store:
+        for name in ("shipments", "lines", "orders"):
+            ingest_file(store, tmp_path / "data" / f"{name}.csv", rejects_dir=None)
+        inputs = read_check_inputs(store, date(2025, 4, 1), date(2025, 6, 30))
+        pure = evaluate(inputs.shipments, inputs.lines, inputs.orders, screening=False, scope=inputs.scope)
+        result = run_check(store, date(2025, 4, 1), date(2025, 6, 30), screening=False)
+        findings, decisions = read_run(store, result.run_id)
+    assert 0 < result.decisions.num_rows < 1500 and result.findings.num_rows > 20
+    assert pure.findings.equals(result.findings) and pure.decisions.equals(result.decisions)
+    assert canonical_order(findings, FINDINGS_ORDER).to_pylist() == result.findings.to_pylist()
+    assert canonical_order(decisions, ["shipment_id"]).to_pylist() == result.decisions.to_pylist()
+    assert result.summary().findings == findings.num_rows

@@ -23,7 +23,7 @@ TEE = {
 }
 
 
-def _store_with_parcels(tmp_path) -> Store:
+def _store_with_parcels(tmp_path, store_target) -> Store:
     shipments, lines = parcels(
         {"lines": [{**TEE, "sku": "TEE-CLEAR"}], "arrival_date": date(2025, 9, 2)},
         {"lines": [{**TEE, "sku": "TEE-EXPOSED"}], "arrival_date": date(2025, 9, 2)},
@@ -35,7 +35,7 @@ def _store_with_parcels(tmp_path) -> Store:
     )
     pq.write_table(shipments, tmp_path / "shipments.parquet")
     pq.write_table(lines, tmp_path / "lines.parquet")
-    store = Store.open(tmp_path / "s.duckdb")
+    store = Store.open(store_target)
     for name in ("shipments", "lines"):
         assert ingest_file(store, tmp_path / f"{name}.parquet", rejects_dir=None).rows_rejected == 0
     return store
@@ -48,8 +48,8 @@ def _verdict(product: str, verdict: str, sku: str) -> dict:
     return {"product": product, "verdict": verdict, "coverage": 1.0, "reasons": reasons, "skus": [sku]}
 
 
-def test_trace_verdicts_decide_sector_lines_and_untraced_stay_at_review(tmp_path):
-    with _store_with_parcels(tmp_path) as store:
+def test_trace_verdicts_decide_sector_lines_and_untraced_stay_at_review(tmp_path, store_target):
+    with _store_with_parcels(tmp_path, store_target) as store:
         save_trace_verdict(store, _verdict("tee-a", "clear", "TEE-CLEAR"))
         save_trace_verdict(store, _verdict("tee-b", "exposed", "TEE-EXPOSED"))
         save_trace_verdict(store, _verdict("tee-c", "review", "TEE-REVIEW"))
@@ -64,8 +64,8 @@ def test_trace_verdicts_decide_sector_lines_and_untraced_stay_at_review(tmp_path
     assert ("S4", "FL-TRACE") not in findings
 
 
-def test_without_traces_every_sector_line_is_flagged(tmp_path):
-    with _store_with_parcels(tmp_path) as store:
+def test_without_traces_every_sector_line_is_flagged(tmp_path, store_target):
+    with _store_with_parcels(tmp_path, store_target) as store:
         result = run_check(store, screening=False)
     assert {r["shipment_id"] for r in result.findings.to_pylist() if r["rule_id"] == "FL-SECTOR"} == {
         "S1",

@@ -64,9 +64,56 @@ class ArrowSQL:
         for name in names:
             self._db.execute(f"DROP TABLE IF EXISTS {name}")
 
+    def scope(self, tables: Mapping[str, pa.Table] | None = None) -> Scope:
+        """A block of work with extra tables (see Scope); use it with `with`."""
+        return Scope(self, tables)
+
     def close(self) -> None:
         """Release the in-memory database."""
         self._db.close()
+
+
+class Scope:
+    """Extra Arrow tables registered in a shared session for one block; they, and the tables the block
+    creates, are gone when it closes (so one rule's scratch tables never meet another's)."""
+
+    def __init__(self, session: ArrowSQL, tables: Mapping[str, pa.Table] | None = None) -> None:
+        self._session = session
+        self._registered: dict[str, None] = {}  # ordered set
+        self._created: list[str] = []
+        for name, table in (tables or {}).items():
+            self.register(name, table)
+
+    def __enter__(self) -> Scope:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make an Arrow table readable under name for the block."""
+        self._session.register(name, table)
+        self._registered[name] = None
+
+    def query(self, sql: str, params: list | None = None) -> pa.Table:
+        """Run a query and return its result as Arrow."""
+        return self._session.query(sql, params)
+
+    def rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        """Run a query and return its rows as tuples (for small results)."""
+        return self._session.rows(sql, params)
+
+    def create(self, name: str, sql: str, params: list | None = None) -> None:
+        """Keep a query's result as a table called name until the block ends."""
+        self._session.create(name, sql, params)
+        self._created.append(name)
+
+    def close(self) -> None:
+        """Drop what the block created and forget what it registered."""
+        self._session.drop(*self._created)
+        for name in self._registered:
+            self._session.unregister(name)
+        self._created, self._registered = [], {}
 
 
 def run_sql(sql: str, tables: Mapping[str, pa.Table], params: list | None = None) -> pa.Table:

@@ -89,12 +89,14 @@ def decide(
     findings: pa.Table,
     duty: pa.Table | None,
     policy: SeverityPolicy,
+    session: ArrowSQL | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """Assign severities to findings and decide each shipment; return (findings with severity, decisions).
 
     decisions: shipment_id, decision, reasons (';'-separated rule ids, most severe first), duty_owed,
     duty_at_risk. duty (shipment_id, duty_owed, duty_at_risk) may be None (zeros); shipment_ids None decides
-    every shipment of duty (one row each).
+    every shipment of duty (one row each). session: an open in-process session to work in (the check
+    context's), else one is opened for the call.
     """
     if duty is None:
         duty = pa.table(
@@ -112,14 +114,24 @@ def decide(
     }
     if shipment_ids is not None:
         tables["ids"] = pa.table({"shipment_id": shipment_ids})
-    hold = ", ".join(f"'{s}'" for s in policy.hold) or "NULL"
-    review = ", ".join(f"'{s}'" for s in policy.review) or "NULL"
     # Without ids every shipment has a duty row: read duty once rather than join a million rows to itself.
     ids, duty_join, d = (
         ("duty", "", "i") if shipment_ids is None else ("ids", "LEFT JOIN duty d USING (shipment_id)", "d")
     )
-    with ArrowSQL(tables) as session:
-        session.create(
+    if session is None:
+        with ArrowSQL() as own:
+            return _decide(own, tables, policy, ids, duty_join, d)
+    return _decide(session, tables, policy, ids, duty_join, d)
+
+
+def _decide(
+    session: ArrowSQL, tables: dict[str, pa.Table], policy: SeverityPolicy, ids: str, duty_join: str, d: str
+) -> tuple[pa.Table, pa.Table]:
+    """decide() in a session: rate the findings, then decide per shipment."""
+    hold = ", ".join(f"'{s}'" for s in policy.hold) or "NULL"
+    review = ", ".join(f"'{s}'" for s in policy.review) or "NULL"
+    with session.scope(tables) as scope:
+        scope.create(
             "rated_findings",
             f"""
             SELECT f.shipment_id, f.line_no, f.rule_id, coalesce(v.severity, r.severity, '{policy.default}')
@@ -129,7 +141,7 @@ def decide(
             LEFT JOIN severity_policy r ON r.rule_id = f.rule_id AND r.variant IS NULL
             """,
         )
-        decisions = session.query(f"""
+        decisions = scope.query(f"""
             WITH per_rule AS (
                 SELECT shipment_id, rule_id, min(k.rank) AS rank FROM rated_findings JOIN severity_ranks k USING (severity)
                 GROUP BY shipment_id, rule_id
@@ -144,4 +156,4 @@ def decide(
                    coalesce({d}.duty_owed, 0.0) AS duty_owed, coalesce({d}.duty_at_risk, 0.0) AS duty_at_risk
             FROM {ids} i LEFT JOIN per_shipment p USING (shipment_id) {duty_join}
         """)
-        return session.query("SELECT * FROM rated_findings"), decisions
+        return scope.query("SELECT * FROM rated_findings"), decisions

@@ -19,9 +19,9 @@ def _app() -> typer.Typer:
     return app
 
 
-def _store(tmp_path, *specs):
+def _store(target, *specs):
     shipments, lines = parcels(*specs)
-    path = tmp_path / "store.duckdb"
+    path = target
     with Store.open(path) as store:
         load(store, "shipments", shipments)
         load(store, "lines", lines)
@@ -29,10 +29,10 @@ def _store(tmp_path, *specs):
     return path
 
 
-def test_explain_prints_the_additional_duty_components_without_a_traceback(tmp_path):
+def test_explain_prints_the_additional_duty_components_without_a_traceback(store_target):
     # Chinese furniture in 2020 pays MFN plus Section 301 List 3: the line has an additional measure.
     path = _store(
-        tmp_path,
+        store_target,
         {
             "arrival_date": date(2020, 6, 1),
             "country_of_shipment": "CN",
@@ -51,11 +51,11 @@ def test_explain_prints_the_additional_duty_components_without_a_traceback(tmp_p
     assert "S301-L3-25" in result.output and "25.00%" in result.output  # the measure and the line rate
 
 
-def test_explain_states_the_dollar_value_the_rate_and_the_allocation(tmp_path):
+def test_explain_states_the_dollar_value_the_rate_and_the_allocation(tmp_path, store_target):
     rates = tmp_path / "rates.csv"
     rates.write_text("date,currency,usd_per_unit\n2024-06-03,EUR,1.08\n", encoding="utf-8")
     path = _store(
-        tmp_path,
+        store_target,
         {
             "entry_type": "321",
             "arrival_date": date(2024, 6, 3),

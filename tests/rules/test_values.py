@@ -142,7 +142,7 @@ def test_a_value_in_a_currency_without_a_rate_is_not_reported_missing():
     assert "value" not in missing
 
 
-def test_check_takes_a_rates_file_and_refuses_a_bad_one(tmp_path, rates_file):
+def test_check_takes_a_rates_file_and_refuses_a_bad_one(tmp_path, rates_file, store_target):
     from typer.testing import CliRunner
 
     from parcelaudit.cli import app
@@ -150,11 +150,10 @@ def test_check_takes_a_rates_file_and_refuses_a_bad_one(tmp_path, rates_file):
     from tests.rules.store_support import load
 
     shipments, lines = eur_790()
-    path = tmp_path / "store.duckdb"
-    with Store.open(path) as store:
+    with Store.open(store_target) as store:
         load(store, "shipments", shipments)
         load(store, "lines", lines)
-    args = ["check", "--db", str(path), "--out", str(tmp_path / "out"), "--no-screening", "--rates"]
+    args = ["check", "--db", store_target, "--out", str(tmp_path / "out"), "--no-screening", "--rates"]
     result = CliRunner().invoke(app, [*args, str(rates_file)])
     assert result.exit_code == 0, result.output
     findings = (tmp_path / "out" / "findings.csv").read_text(encoding="utf-8")

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from parcelaudit.duty.money import Exact, cents
 from parcelaudit.duty.tables import DutyTables
+from parcelaudit.schema import DE_MINIMIS_ENTRY_TYPES
 
 FORMAL_OVER = Decimal("2500")  # 19 CFR 143.21(a): informal entry for shipments up to $2,500
 FORMAL_CITATION = "19 CFR 143.21(a): formal entry above $2,500"
@@ -48,7 +49,7 @@ def entry_fees(
     tables: DutyTables, on: date, value: Decimal, mode: str, entry_type: str, duty: Decimal
 ) -> tuple[FeeCharge, ...]:
     """The fees an entry of this value, mode and entry type pays on a date (none for a de minimis release)."""
-    if entry_type in ("321", "86"):
+    if entry_type in DE_MINIMIS_ENTRY_TYPES:
         return ()
     charges: list[FeeCharge] = []
     if mode == "postal":

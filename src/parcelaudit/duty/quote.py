@@ -21,6 +21,7 @@ from parcelaudit.duty.money import Exact, as_decimal, cents
 from parcelaudit.duty.tables import DutyTables, Measure, load_tables
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.reference.hts import load_editions, normalise_hts, schedule_on
+from parcelaudit.schema import DE_MINIMIS_ENTRY_TYPES
 
 MODES = ("express", "postal", "cargo")
 POSTAL_METHODS = ("ad_valorem", "specific")
@@ -601,7 +602,7 @@ def change_dates() -> tuple[date, ...]:
 
 def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: str) -> Component | None:
     """A duty-free de minimis release, when the entry claims it (or is mail) and the policy allows it."""
-    if entry_type not in ("321", "86") and not (mode == "postal" and entry_type == "postal"):
+    if entry_type not in DE_MINIMIS_ENTRY_TYPES and not (mode == "postal" and entry_type == "postal"):
         return None
     from parcelaudit.rules.policy import load_policy
 
@@ -659,7 +660,7 @@ def quote(
     free = _de_minimis(country, on, amount_value, mode, kind)
     if free is not None:
         return Quote(code, country, on, amount_value, mode, quantity, kind, (free,), ())
-    if kind in ("321", "86"):
+    if kind in DE_MINIMIS_ENTRY_TYPES:
         kind = "01" if amount_value > FORMAL_OVER else "11"  # the claim fails: the entry pays duty
     mfn, claimed = _mfn(code, country, on, preference)
     parts = [

@@ -26,6 +26,7 @@ from parcelaudit.generate.columns import IndexedColumn
 from parcelaudit.generate.injections import ALL_PRODUCTS, INJECTIONS, KINDS, MISSING_FIELDS
 from parcelaudit.generate.world import Parties, build_parties, consignee_columns
 from parcelaudit.rules.policy import load_policy
+from parcelaudit.schema import DE_MINIMIS_ENTRY_TYPES
 
 PORTS = ("4701", "2720", "3901", "5206", "2006", "4196")  # CBP port codes of large express hubs (realism)
 CHINA_GOODS = ("CN", "HK")  # the origins a country-specific suspension may name (EO 14256)
@@ -223,7 +224,7 @@ class _Generator:
 
     def _fix_consignee_days(self, entry: np.ndarray) -> None:
         """Keep clean de minimis claims of one consignee on one day at or under $800 in total."""
-        claimed = np.flatnonzero(np.isin(entry, ("321", "86")) & ~self.taken)
+        claimed = np.flatnonzero(np.isin(entry, DE_MINIMIS_ENTRY_TYPES) & ~self.taken)
         key = self.consignee[claimed].astype(np.int64) * 100_000 + self.day[claimed]
         order = np.lexsort((claimed, key))
         claimed, key = claimed[order], key[order]

@@ -57,49 +57,52 @@ def evaluate(
         rates=rates,
     )
     timings: dict[str, float] = {"context": time.perf_counter() - started}
-    snapshots: list[dict] = []
-    parts = []
-    rules = all_rules()
-    for rule_id in rule_ids or list(rules):
+    try:
+        snapshots: list[dict] = []
+        parts = []
+        rules = all_rules()
+        for rule_id in rule_ids or list(rules):
+            if progress:
+                progress(rule_id)
+            started = time.perf_counter()
+            parts.append(rules[rule_id].run(ctx))
+            timings[rule_id] = time.perf_counter() - started
+        if screening:
+            if progress:
+                progress("screening")
+            started = time.perf_counter()
+            found, snapshots = screen_parties(ctx, screener, dispositions)
+            parts.append(found)
+            timings["screening"] = time.perf_counter() - started
+        findings = pa.concat_tables(parts) if parts else FINDING_SCHEMA.empty_table()
         if progress:
-            progress(rule_id)
+            progress("duty and decisions")
         started = time.perf_counter()
-        parts.append(rules[rule_id].run(ctx))
-        timings[rule_id] = time.perf_counter() - started
-    if screening:
-        if progress:
-            progress("screening")
-        started = time.perf_counter()
-        found, snapshots = screen_parties(ctx, screener, dispositions)
-        parts.append(found)
-        timings["screening"] = time.perf_counter() - started
-    findings = pa.concat_tables(parts) if parts else FINDING_SCHEMA.empty_table()
-    if progress:
-        progress("duty and decisions")
-    started = time.perf_counter()
-    line_duty = line_duty_table(ctx)
-    # Duty is judged with every finding of the context (a split order outside the window still counts).
-    duty = shipment_duty(ctx, line_duty, findings)
-    ids = None  # every shipment of the context (one duty row each)
-    if scope is not None:
-        in_scope = pa.table({"shipment_id": scope})
-        ids = scope
-        findings = _restrict(findings, in_scope)
-        line_duty = _restrict(line_duty, in_scope)
-    rated, decisions = decide(ids, findings, duty, policy)
-    timings["duty_and_decisions"] = time.perf_counter() - started
-    return CheckResult(
-        findings=canonical_order(rated, FINDINGS_ORDER),
-        decisions=canonical_order(decisions, ["shipment_id"]),
-        line_duty=canonical_order(line_duty, ["shipment_id", "line_no"]),
-        shipments=ctx.shipments,
-        timings=timings,
-        policy=policy,
-        hts_source=ctx.hts.source,
-        hts_complete=ctx.hts.complete,
-        screening=screening,
-        list_snapshots=snapshots,
-    )
+        line_duty = line_duty_table(ctx)
+        # Duty is judged with every finding of the context (a split order outside the window still counts).
+        duty = shipment_duty(ctx, line_duty, findings)
+        ids = None  # every shipment of the context (one duty row each)
+        if scope is not None:
+            in_scope = pa.table({"shipment_id": scope})
+            ids = scope
+            findings = _restrict(findings, in_scope)
+            line_duty = _restrict(line_duty, in_scope)
+        rated, decisions = decide(ids, findings, duty, policy, session=ctx.sql)
+        timings["duty_and_decisions"] = time.perf_counter() - started
+        return CheckResult(
+            findings=canonical_order(rated, FINDINGS_ORDER),
+            decisions=canonical_order(decisions, ["shipment_id"]),
+            line_duty=canonical_order(line_duty, ["shipment_id", "line_no"]),
+            shipments=ctx.shipments,
+            timings=timings,
+            policy=policy,
+            hts_source=ctx.hts.source,
+            hts_complete=ctx.hts.complete,
+            screening=screening,
+            list_snapshots=snapshots,
+        )
+    finally:
+        ctx.close()
 
 
 def _restrict(table: pa.Table, in_scope: pa.Table) -> pa.Table:

@@ -41,6 +41,7 @@ class CheckResult:
     run_id: int | None = None
     # The restricted-list snapshots screening used (list, source, date and its basis, SHA-256 ...).
     list_snapshots: list[dict] = field(default_factory=list)
+    _summary: RunSummary | None = field(default=None, repr=False, compare=False)
 
     @property
     def rules_seconds(self) -> float:
@@ -48,8 +49,11 @@ class CheckResult:
         return sum(v for k, v in self.timings.items() if k != "screening")
 
     def summary(self) -> RunSummary:
-        """Shipments per decision, findings and parcels per rule, duty totals (parcelaudit.pipeline.summary)."""
-        return summarise(self.findings, self.decisions)
+        """Shipments per decision, findings and parcels per rule, duty totals (parcelaudit.pipeline.summary);
+        computed once, from the findings and decisions the result holds."""
+        if self._summary is None:
+            self._summary = summarise(self.findings, self.decisions)
+        return self._summary
 
     def counts(self) -> dict[str, int]:
         """Shipments per decision."""

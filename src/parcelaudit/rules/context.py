@@ -1,8 +1,9 @@
 """The check context every rule reads: the inputs, derived tables and policy, all Arrow tables.
 
 A rule takes the context and returns its findings as Arrow. Where SQL is clearer it runs it over the
-context's tables in an in-process DuckDB session of its own (`ctx.query`, `ctx.session`; see
-parcelaudit.arrow_sql), so rules never see the store. Tables by name (Blank means NULL or '': ingest trims
+context's tables in the context's in-process DuckDB session (`ctx.query`, `ctx.session`; see
+parcelaudit.arrow_sql: one session per context, because opening one costs more than most rules), so rules
+never see the store; what a rule registers or creates there is dropped when its block ends. Tables by name (Blank means NULL or '': ingest trims
 values; trimming a million strings per check would cost more than every rule together):
   shipments, lines, orders           the canonical inputs (orders may be empty), money in US dollars with the
                                      declared amounts and the rate beside them (rules.values); lines also
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from parcelaudit.arrow_sql import ArrowSQL
+from parcelaudit.arrow_sql import ArrowSQL, Scope
 from parcelaudit.reference.hts import HtsSchedule, load_hts, normalise_hts_column
 from parcelaudit.rules.derived import claims, line_keys
 from parcelaudit.rules.policy import Policy, load_policy
@@ -87,6 +88,7 @@ class RuleContext:
         self.threads = threads
         self.has_orders = orders is not None and orders.num_rows > 0
         self._cache: dict[str, pa.Table] = {}
+        self._sql = ArrowSQL(threads=threads)
         # Money in US dollars before any rule or duty sees it (rules.values states the contract).
         self.shipments, lines, self.orders = to_usd(
             conform(shipments, SHIPMENTS.arrow_schema),
@@ -94,12 +96,37 @@ class RuleContext:
             conform(orders, ORDERS.arrow_schema),
             rates,
             int(self.settings.max_rate_age_days),
+            session=self._sql,
         )
         self.lines = lines.append_column("hts", normalise_hts_column(lines["hts_code"]))
         self.traces = traces if traces is not None else TRACE_VERDICT_SCHEMA.empty_table()
         self.hts_lines = self.hts.to_arrow()
-        self.ln = line_keys(self.lines, self.shipments, threads)
-        self.dm = claims(self.shipments, self.ln, self.policy, threads)
+        self._register("shipments", "lines", "orders", "traces", "hts_lines")
+        for name, table in self.policy.tables.items():
+            self._sql.register(name, table)
+        self.ln = line_keys(self._sql)
+        self._register("ln")
+        self.dm = claims(self._sql)
+        self._register("dm")
+
+    def _register(self, *names: str) -> None:
+        for name in names:
+            self._sql.register(name, getattr(self, name))
+
+    def __enter__(self) -> RuleContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the context's in-process session (the Arrow tables stay usable)."""
+        self._sql.close()
+
+    @property
+    def sql(self) -> ArrowSQL:
+        """The context's in-process session (for a stage the pipeline runs over the context, e.g. decide)."""
+        return self._sql
 
     def tables(self) -> dict[str, pa.Table]:
         """Every table of the context by the name SQL reads it under (see the module doc)."""
@@ -114,9 +141,13 @@ class RuleContext:
             "dm": self.dm,
         }
 
-    def session(self, **extra: pa.Table) -> ArrowSQL:
-        """An in-process SQL session over the context's tables plus extra ones (close it: use `with`)."""
-        return ArrowSQL({**self.tables(), **extra}, self.threads)
+    def session(self, **extra: pa.Table) -> Scope:
+        """A block of SQL over the context's tables plus extra ones, which (like the tables the block
+        creates) are gone when it ends; use it with `with`."""
+        shadowed = set(extra) & set(self.tables())
+        if shadowed:
+            raise ValueError(f"extra tables may not replace the context's own: {sorted(shadowed)}")
+        return self._sql.scope(extra)
 
     def query(self, sql: str, params: list | None = None, **extra: pa.Table) -> pa.Table:
         """Run one query over the context's tables (plus extra ones) and return Arrow."""

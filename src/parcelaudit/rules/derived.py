@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from parcelaudit.arrow_sql import ArrowSQL, exact_sum
-from parcelaudit.rules.policy import Policy
 from parcelaudit.schema import DE_MINIMIS_ENTRY_TYPES
 
 if TYPE_CHECKING:
@@ -17,11 +16,10 @@ if TYPE_CHECKING:
 _DM_TYPES = ", ".join(f"'{t}'" for t in DE_MINIMIS_ENTRY_TYPES)
 
 
-def line_keys(lines: pa.Table, shipments: pa.Table, threads: int | None = None) -> pa.Table:
+def line_keys(session: ArrowSQL) -> pa.Table:
     """Per line: keys, value, SKU, HTS digits, origin and manufacturer country, with the shipment's date,
-    entry type, country of shipment and whether it claims de minimis."""
-    with ArrowSQL({"lines": lines, "shipments": shipments}, threads) as session:
-        return session.query(f"""
+    entry type, country of shipment and whether it claims de minimis (from `lines` and `shipments`)."""
+    return session.query(f"""
             SELECT l.shipment_id, l.line_no, l.value, l.sku, l.hts,
                    nullif(l.country_of_origin, '') AS origin,
                    nullif(l.manufacturer_country, '') AS mfr_country,
@@ -31,21 +29,13 @@ def line_keys(lines: pa.Table, shipments: pa.Table, threads: int | None = None) 
         """)
 
 
-def claims(shipments: pa.Table, ln: pa.Table, policy: Policy, threads: int | None = None) -> pa.Table:
+def claims(session: ArrowSQL) -> pa.Table:
     """Shipments claiming de minimis with the thresholds in force on their date and the suspension (if any)
-    that makes the claim unavailable."""
-    tables = {
-        "shipments": shipments,
-        "ln": ln,
-        **{
-            name: policy.table(name)
-            for name in ("de_minimis_thresholds", "de_minimis_suspensions", "suspension_exemptions")
-        },
-    }
-    with ArrowSQL(tables, threads) as session:
+    that makes the claim unavailable (from `shipments`, `ln` and the policy tables)."""
+    with session.scope() as scope:
         # Thresholds in force on each de minimis claim's date; gift thresholds may depend on the
         # country of shipment (USVI, Guam, American Samoa), the specific row wins over '*'.
-        session.create(
+        scope.create(
             "dm_all",
             f"""
             SELECT s.shipment_id, s.arrival_date, s.country_of_shipment, s.declared_value, s.order_id,
@@ -73,7 +63,7 @@ def claims(shipments: pa.Table, ln: pa.Table, policy: Policy, threads: int | Non
         # threshold to compare against. Lines whose goods a suspension does not reach (50 U.S.C. 1702(b):
         # informational materials) do not make the claim suspended; 'declaration' rows (donations) need a
         # field the schema lacks: not applied.
-        return session.query("""
+        return scope.query("""
             WITH lines_of AS (
                 SELECT d.shipment_id, d.arrival_date, d.gift, d.country_of_shipment, l.line_no, l.hts,
                        coalesce(l.origin, d.country_of_shipment) AS origin

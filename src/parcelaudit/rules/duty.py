@@ -127,9 +127,10 @@ def line_duty_table(ctx: RuleContext) -> pa.Table:
 
 def compute_duty(shipments: pa.Table, lines: pa.Table, orders: pa.Table | None = None) -> pa.Table:
     """Per line: shipment_id, line_no, rate, duty, refundable (plus hts, origin, verified) on each date."""
-    return line_duty_table(RuleContext(shipments, lines, orders)).select(
-        ["shipment_id", "line_no", "hts", "origin", "rate", "duty", "refundable", "verified"]
-    )
+    with RuleContext(shipments, lines, orders) as ctx:
+        return line_duty_table(ctx).select(
+            ["shipment_id", "line_no", "hts", "origin", "rate", "duty", "refundable", "verified"]
+        )
 
 
 def quote_parts(hts_code: str | None, origin: str | None, on: date) -> list[dict]:

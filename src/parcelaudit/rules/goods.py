@@ -83,8 +83,9 @@ def hts_description(ctx: RuleContext) -> pa.Table:
         for k, prefixes in zip(table["keyword"].to_pylist(), table["prefixes"].to_pylist(), strict=True)
     }
     # Distinct raw (description, code) pairs are few; judging them in Python costs little.
-    pairs = ctx.lines.select(["description", "hts_code"]).drop_null().group_by(["description", "hts_code"])
-    raw = pairs.aggregate([]).to_pylist()
+    raw = ctx.query(
+        "SELECT DISTINCT description, hts_code FROM lines WHERE description IS NOT NULL AND hts_code IS NOT NULL"
+    ).to_pylist()
     headings = ctx.hts.headings6
     words = ScheduleWords(ctx.hts)
     conflicts = []

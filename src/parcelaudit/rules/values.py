@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from parcelaudit.arrow_sql import ArrowSQL
+from parcelaudit.arrow_sql import ArrowSQL, Scope
 from parcelaudit.reference.currency import RATE_SCHEMA, rates_for
 
 RATE_DATE = "coalesce(s.export_date, s.arrival_date)"  # the export date where the manifest gives one
@@ -30,7 +30,7 @@ FOREIGN = "coalesce(nullif(upper(trim({0}.currency)), ''), 'USD') <> 'USD'"
 ROW = "__row"
 
 
-def _exists(session: ArrowSQL, sql: str) -> bool:
+def _exists(session: Scope, sql: str) -> bool:
     return bool(session.rows(f"SELECT EXISTS ({sql})")[0][0])
 
 
@@ -44,7 +44,7 @@ def _with_columns(table: pa.Table, columns: dict[str, pa.Array | pa.ChunkedArray
     return table
 
 
-def _computed(session: ArrowSQL, table: pa.Table, name: str, select: str) -> pa.Table:
+def _computed(session: Scope, table: pa.Table, name: str, select: str) -> pa.Table:
     """Columns computed by SQL over `name` (registered with a row number) in the table's own row order.
 
     Only the new columns travel back from DuckDB: copying a million-row table of strings costs seconds.
@@ -63,19 +63,25 @@ def to_usd(
     orders: pa.Table,
     rates: pa.Table | str | None,
     max_rate_age_days: int,
+    session: ArrowSQL | None = None,
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The canonical tables with money in USD; see the module doc.
 
     rates: a RATE_SCHEMA table, a rates file path, or None (the ECB reference series, only loaded when some
     amount is not in dollars). A rate counts on a date when it is the latest for its currency on or before
     that date and at most max_rate_age_days old (weekends and holidays; quarterly certified rates need ~92).
+    session: an open in-process session to work in (the check context's), else one is opened for the call.
     """
-    with ArrowSQL({"shipments": shipments, "lines": lines, "orders": orders}) as session:
-        return _to_usd(session, (shipments, lines, orders), rates, int(max_rate_age_days))
+    tables = {"shipments": shipments, "lines": lines, "orders": orders}
+    if session is None:
+        with ArrowSQL() as own, own.scope(tables) as scope:
+            return _to_usd(scope, (shipments, lines, orders), rates, int(max_rate_age_days))
+    with session.scope(tables) as scope:
+        return _to_usd(scope, (shipments, lines, orders), rates, int(max_rate_age_days))
 
 
 def _to_usd(
-    session: ArrowSQL, tables: tuple[pa.Table, pa.Table, pa.Table], rates: pa.Table | str | None, age: int
+    session: Scope, tables: tuple[pa.Table, pa.Table, pa.Table], rates: pa.Table | str | None, age: int
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """to_usd in a session where the tables (shipments, lines, orders) are registered under those names."""
     shipments, lines, orders = tables
@@ -192,12 +198,9 @@ def _to_usd(
                        WHERE value_basis <> 'line' GROUP BY 1) b USING (shipment_id)
             """,
         )["value_basis"]
-        session.unregister("lines_usd")
     else:
         basis = pa.array(["line"] * n, pa.string())
     shipments = _with_columns(shipments, {"value_basis": basis})
-    for name in ("shipments_usd", "fx_rates"):
-        session.unregister(name)
     return shipments, lines, orders
 
 
