@@ -40,15 +40,20 @@ def _deletions(word: str) -> set[str]:
 
 _PLACE_OTHERS, _PLACE_SPELLINGS = place_romanisations()
 _PLACE_TYPO_KEYS: dict[str, str] = {}
+# Lengths a token must have to be one edit from such a spelling: other tokens skip the deletions.
+_PLACE_TYPO_LENGTHS: set[int] = set()
 for _spelling, _pinyin in sorted(_PLACE_OTHERS.items()):
     if len(_spelling) >= PLACE_TYPO_MIN:
+        _PLACE_TYPO_LENGTHS.update((len(_spelling) - 1, len(_spelling), len(_spelling) + 1))
         for _key in sorted({_spelling} | _deletions(_spelling)):
             _PLACE_TYPO_KEYS.setdefault(_key, _pinyin)
 
 
 def place_typo(token: str) -> str | None:
     """The pinyin of the place whose other romanisation the token misspells by one edit, if any."""
-    if len(token) < PLACE_TYPO_MIN or not token.isalpha() or token in _PLACE_SPELLINGS:
+    if len(token) < PLACE_TYPO_MIN or len(token) not in _PLACE_TYPO_LENGTHS or token in _PLACE_SPELLINGS:
+        return None
+    if not token.isalpha():
         return None
     # The smallest matching key decides, so the answer does not depend on set order; no sort of the candidates.
     found = [key for key in {token} | _deletions(token) if key in _PLACE_TYPO_KEYS]
