@@ -172,3 +172,24 @@ def test_a_typo_in_a_romanised_place_still_meets_the_listed_spelling() -> None:
         assert compare(query, listed) >= MATCH_THRESHOLD, (query, listed)
     # A place's own spelling is never taken for a typo of another (Shanxi and Shaanxi are two provinces).
     assert tokenize("Shanxi Coal") == ("shanxi", "coal") and tokenize("Shaanxi Coal") == ("shaanxi", "coal")
+
+
+def test_chinese_words_read_by_their_meaning_in_cc_cedict() -> None:
+    # Issue 13 #1: trade names translated rather than romanised (东方希望 East Hope, 海螺 Conch, 美的 Midea),
+    # read by the meaning the other name uses; a different meaning stays different.
+    for chinese, english in (
+        ("上海东方希望集团", "East Hope Group"),
+        ("安徽海螺水泥股份有限公司", "Anhui Conch Cement Company Limited"),
+        ("美的集团股份有限公司", "Midea Group Co., Ltd."),
+        ("新疆火炬燃气股份有限公司", "Xinjiang Torch Gas Co., Ltd."),
+    ):
+        assert compare(chinese, english) >= MATCH_THRESHOLD, (chinese, english)
+        assert compare(english, chinese) == compare(chinese, english)
+    assert compare("上海东方希望集团", "West Hope Group") < MATCH_THRESHOLD
+    assert compare("安徽海螺水泥股份有限公司", "Anhui Whelk Steel Company Limited") < MATCH_THRESHOLD
+    # Words left in pinyin still need their exact syllables.
+    assert compare("上海东方希望集团", "Shanghai Dongfang Xiwang Group") >= MATCH_THRESHOLD
+    assert compare("上海东方希望集团", "Shanghai Dongfeng Xiwang Group") < MATCH_THRESHOLD
+    # A person's given name is never read by its meaning (建国 Jianguo, "nation building").
+    assert compare("王建国", "NATION BUILDING") < MATCH_THRESHOLD
+    assert compare("建国 张", "Nation Building") < MATCH_THRESHOLD

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
-from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, prepare
+from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, known_in, prepare, read_by_meaning
 from parcelaudit.screening.settings import setting
 from parcelaudit.screening.vocabulary import name_variants, pinyin_syllables
 
@@ -310,8 +310,27 @@ def _whole_generic_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
 
 
 def compare(a: str, b: str) -> float:
-    """Similarity of two names in 0..1 (symmetric); at or above MATCH_THRESHOLD they name the same party."""
-    return align(prepare(a), prepare(b)).score
+    """Similarity of two names in 0..1 (symmetric); at or above MATCH_THRESHOLD they name the same party.
+
+    A name with Chinese characters is also read with its words by meaning where the other name uses that
+    meaning (东方希望 / East Hope, 海螺 / Conch), and the better reading counts.
+    """
+    first, second = prepare(a), prepare(b)
+    score = align(first, second).score
+    if score >= 1.0 or (a.isascii() and b.isascii()):
+        return score
+    firsts, seconds = [first], [second]
+    other_a = read_by_meaning(a, known_in(second.tokens))
+    if other_a is not None:
+        firsts.append(other_a)
+    other_b = read_by_meaning(b, known_in(first.tokens))
+    if other_b is not None:
+        seconds.append(other_b)
+    for x in firsts:
+        for y in seconds:
+            if x is not first or y is not second:
+                score = max(score, align(x, y).score)
+    return score
 
 
 def explain(a: PreparedName, b: PreparedName, alignment: Alignment) -> str:
