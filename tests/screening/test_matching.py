@@ -193,3 +193,14 @@ def test_chinese_words_read_by_their_meaning_in_cc_cedict() -> None:
     # A person's given name is never read by its meaning (建国 Jianguo, "nation building").
     assert compare("王建国", "NATION BUILDING") < MATCH_THRESHOLD
     assert compare("建国 张", "Nation Building") < MATCH_THRESHOLD
+
+
+def test_near_identical_companies_differ_by_their_short_name() -> None:
+    # Issue 13 #3: BTX / BAX Industries scored 0.94 (written together, one letter apart): two companies.
+    assert compare("BTX Industries, Inc.", "BAX Industries, Inc.") < MATCH_THRESHOLD
+    assert compare("CVC Health Corporation", "CVS Health Corporation") < MATCH_THRESHOLD
+    # The same short name with its legal form, or a typo in a longer name, still match.
+    assert compare("BTX Industries", "BTX Industries, Inc.") >= MATCH_THRESHOLD
+    assert compare("Acme Widgets Co", "Acme Widgits Co") >= MATCH_THRESHOLD
+    assert compare("Siemens AG", "Siemens AkG") >= MATCH_THRESHOLD
+    assert compare("AREFULLAHA REF", "AREFULLAH AREF") >= MATCH_THRESHOLD

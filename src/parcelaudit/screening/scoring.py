@@ -221,6 +221,10 @@ def _compact(a: PreparedName, b: PreparedName, result: Alignment) -> Alignment:
     joined_a, joined_b = "".join(a.tokens), "".join(b.tokens)
     if min(len(joined_a), len(joined_b)) < 8 or any(a.strict) or any(b.strict):
         return result
+    if _company(a, b) and _short_unmatched(a, b) and _short_unmatched(b, a):
+        # A company's short rare token spelled differently (BTX / BAX Industries, one letter apart written
+        # together) is another company, however long the rest.
+        return result
     longest = max(len(joined_a), len(joined_b))
     budget = 1 if longest < 16 else 2
     distance = OSA.distance(joined_a, joined_b, score_cutoff=budget)
@@ -280,6 +284,25 @@ def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
         score = _GENERIC_CAP
     cov = (covered_a / a.total if a.total else 0.0, covered_b / b.total if b.total else 0.0)
     return Alignment(round(min(score, 1.0), 4), pairs, cov, capped)
+
+
+# A rare token this short (BTX, CVS) is the company's name only when spelled exactly.
+_SHORT_TOKEN = 3
+
+
+def _company(a: PreparedName, b: PreparedName) -> bool:
+    """Whether either name reads as a company's: it has a legal form or an industry word."""
+    return any(c == LEGAL or c == "org" for c in a.classes) or any(
+        c == LEGAL or c == "org" for c in b.classes
+    )
+
+
+def _short_unmatched(a: PreparedName, b: PreparedName) -> bool:
+    """Whether a has a rare token of two or three letters (BTX) that b does not have as such."""
+    return any(
+        c == DISTINCTIVE and 2 <= len(t) <= _SHORT_TOKEN and t not in b.tokens
+        for t, c in zip(a.tokens, a.classes, strict=True)
+    )
 
 
 def _whole_short_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
