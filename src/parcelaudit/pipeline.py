@@ -63,6 +63,8 @@ class CheckResult:
     run_id: int | None = None
     # The restricted-list snapshots screening used (list, source, date and its basis, SHA-256 ...).
     list_snapshots: list[dict] = field(default_factory=list)
+    # The analysts' decisions applied (check --dispositions): source, sha256, decisions; None when none.
+    dispositions_used: dict | None = None
 
     @property
     def rules_seconds(self) -> float:
@@ -265,6 +267,12 @@ def run_check(
         rates=load_rates_file(rates) if rates else None,
         dispositions=decided,
     )
+    if dispositions is not None:
+        result.dispositions_used = {
+            "source": str(Path(dispositions).resolve()),
+            "sha256": file_sha256(Path(dispositions)),
+            "decisions": len(decided or []),
+        }
     if persist:
         result.run_id = _persist(store, result, started_at, date_from, date_to)
     return result
@@ -344,6 +352,12 @@ def _persist(
                     json.dumps(snap["files"]),
                     snap["entries"],
                 ],
+            )
+        used = result.dispositions_used
+        if used is not None:
+            con.execute(
+                "INSERT INTO check_dispositions VALUES (?, ?, ?, ?)",
+                [run_id, used["source"], used["sha256"], used["decisions"]],
             )
         for name in ("run_f", "run_d", "run_l"):
             con.unregister(name)
@@ -487,4 +501,16 @@ def explain_shipment(
         "duty": duty,
         "in_force": in_force,
         "rules": rules,
+        **run_screening_sources(store, run),
     }
+
+
+def run_screening_sources(store, run_id: int | None) -> dict:
+    """The list snapshots a stored check run screened against and the dispositions file it applied
+    (list_snapshots: rows of check_list_snapshots; dispositions: the check_dispositions row or None).
+    Without a stored run: no snapshots and no dispositions."""
+    if run_id is None:
+        return {"list_snapshots": [], "dispositions": None}
+    snapshots = store.read_table("check_list_snapshots", "run_id = ? ORDER BY list", [run_id]).to_pylist()
+    used = store.read_table("check_dispositions", "run_id = ?", [run_id]).to_pylist()
+    return {"list_snapshots": snapshots, "dispositions": used[0] if used else None}
