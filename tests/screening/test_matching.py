@@ -204,3 +204,21 @@ def test_near_identical_companies_differ_by_their_short_name() -> None:
     assert compare("Acme Widgets Co", "Acme Widgits Co") >= MATCH_THRESHOLD
     assert compare("Siemens AG", "Siemens AkG") >= MATCH_THRESHOLD
     assert compare("AREFULLAHA REF", "AREFULLAH AREF") >= MATCH_THRESHOLD
+
+
+def test_arabic_and_persian_script_against_latin_transliterations() -> None:
+    # Issue 13 #2: Arabic script scored 0 against every Latin spelling of the same name.
+    for arabic, latin in (
+        ("محمد احمدی", "Mohammad Ahmadi"),
+        ("أسامة بن لادن", "BIN LADEN, Usama"),
+        ("علی خامنه‌ای", "Ali Khamenei"),
+        ("حسن نصر الله", "Hassan Nasrallah"),
+        ("عبد الله", "Abdullah"),
+        ("أيمن الظواهري", "Ayman al-Zawahiri"),
+    ):
+        assert compare(arabic, latin) >= MATCH_THRESHOLD, (arabic, latin)
+        assert compare(latin, arabic) == compare(arabic, latin)
+    # Other consonants, or a long i one side lacks, are another name.
+    assert compare("محمد احمدی", "Mohammad Mahmoudi") < MATCH_THRESHOLD
+    assert compare("قاسم سلیمانی", "Qasim Salman") < MATCH_THRESHOLD
+    assert compare("محمد علی", "Ahmad Ali") < MATCH_THRESHOLD

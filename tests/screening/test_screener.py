@@ -191,3 +191,17 @@ def test_common_names_need_corroboration_before_they_hit() -> None:
     assert [h.entry_id for h in screener.screen("李桂花", "CN")] == ["3"]
     assert [h.entry_id for h in screener.screen("Robert Barrera", "MX")] == ["1"]
     assert [h.entry_id for h in screener.screen("Abu Musab Zarqawi")] == ["4"]
+
+
+def test_an_arabic_script_name_meets_its_listed_latin_spelling() -> None:
+    screener = _persons(
+        ("1", "AHMADI, Mohammad", ("IR",)),
+        ("2", "NASRALLAH, Hassan", ("LB",)),
+        ("3", "SOLEIMANI, Qasem", ("IR",)),
+    )
+    hits = screener.screen("محمد احمدی")
+    assert [h.entry_id for h in hits] == ["1"]
+    assert "consonant skeleton" in hits[0].explanation
+    assert [h.entry_id for h in screener.screen("حسن نصر الله")] == ["2"]
+    assert [h.entry_id for h in screener.screen("قاسم سلیمانی")] == ["3"]
+    assert screener.screen("قاسم سلمان") == []

@@ -10,6 +10,7 @@ from rapidfuzz.distance import OSA
 
 from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, known_in, prepare, read_by_meaning
 from parcelaudit.screening.settings import setting
+from parcelaudit.screening.transliteration import has_arabic_script, merge_toward, skeleton_reading
 from parcelaudit.screening.vocabulary import name_variants, pinyin_syllables
 
 _INITIAL_SIM = setting("initial_similarity")
@@ -21,6 +22,7 @@ _WHOLE_GENERIC_TOKENS = int(setting("whole_generic_tokens"))
 _SYLLABLES = pinyin_syllables()
 _VARIANTS = name_variants()
 _VARIANT_SIM = setting("variant_similarity")
+_TRANSLITERATED = setting("transliterated_similarity")
 
 
 def allowed_edits(length: int) -> int:
@@ -342,6 +344,8 @@ def compare(a: str, b: str) -> float:
     score = align(first, second).score
     if score >= 1.0 or (a.isascii() and b.isascii()):
         return score
+    if has_arabic_script(a) != has_arabic_script(b):
+        score = max(score, transliterated_score(first, second))
     firsts, seconds = [first], [second]
     other_a = read_by_meaning(a, known_in(second.tokens))
     if other_a is not None:
@@ -354,6 +358,17 @@ def compare(a: str, b: str) -> float:
             if x is not first or y is not second:
                 score = max(score, align(x, y).score)
     return score
+
+
+def transliterated_score(a: PreparedName, b: PreparedName) -> float:
+    """Score of two names compared by their consonant skeletons (Arabic script against a Latin
+    transliteration), discounted by the transliteration similarity: Mohammad Ahmadi / محمد احمدی."""
+    skeleton_a, skeleton_b = skeleton_reading(a), skeleton_reading(b)
+    if skeleton_a is None or skeleton_b is None:
+        return 0.0
+    # Words joined differently in the two scripts (عبد الله / Abdullah, نصر الله / Nasrallah).
+    skeleton_a, skeleton_b = merge_toward(skeleton_a, skeleton_b), merge_toward(skeleton_b, skeleton_a)
+    return round(align(skeleton_a, skeleton_b).score * _TRANSLITERATED, 4)
 
 
 def explain(a: PreparedName, b: PreparedName, alignment: Alignment) -> str:
