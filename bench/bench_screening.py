@@ -334,6 +334,13 @@ def speed(folder: Path, lists: list, work_dir: Path) -> dict:
     cpu_clean = time.process_time() - cpu0
     hits += [screener.screen(q) for q in queries[len(negatives) :]]
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    # The same on the fresh innocent persons (names on no list too), caches cleared again.
+    fresh_negatives = [r["full_name"] for r in _read_commented(FRESH_DIR / "fresh_person_negatives.csv")]
+    screener.clear_caches()
+    fresh0 = time.process_time()
+    for query in fresh_negatives:
+        screener.screen(query)
+    fresh_cpu = time.process_time() - fresh0
     # Recall is about hits, so most of the sample is drawn from queries meant to hit. The exhaustive
     # comparison is the slow reference, so it runs on both cores; its speed is reported per core.
     first_variant = len(negatives)
@@ -373,6 +380,9 @@ def speed(folder: Path, lists: list, work_dir: Path) -> dict:
         "screens_per_second_cpu": len(queries) / cpu,
         "clean_queries": len(negatives),
         "clean_screens_per_second_cpu": len(negatives) / cpu_clean,
+        "fresh_clean_queries": len(fresh_negatives),
+        "fresh_clean_screens_per_second_cpu": len(fresh_negatives) / fresh_cpu,
+        "load_average": os.getloadavg(),
         "hit_queries": len(queries) - len(negatives),
         "hit_screens_per_second_cpu": (len(queries) - len(negatives)) / (cpu - cpu_clean),
         "screens_per_second_wall": len(queries) / wall,
@@ -532,6 +542,12 @@ def summarize(result: dict) -> str:
                 f"({fresh['negative_fp_rate']:.2%}) | <= 0.1% |",
                 f"| mangled UN persons found | {un['un_found_top_hit_at_threshold']}/{un['un_positives']} | "
                 f"{fresh['un_mangled_found']}/{fresh['un_mangled']} | >= 98% |",
+                f"| labelled name pairs, F1 (STRONG errors) | {_fmt(o['f1'])} ({len(pairs['strong_errors'])}) | "
+                "no fresh labelled pairs (not built) | >= 0.88, 0 |",
+                f"| speed on names on no list, screens/s per core (CPU) | {fast['clean_screens_per_second_cpu']:.0f} "
+                f"| {fast['fresh_clean_screens_per_second_cpu']:.0f} | >= 20,000 |",
+                f"| load average (1, 5, 15 min) at the speed run | "
+                f"{', '.join(f'{x:.2f}' for x in fast['load_average'])} | same run | |",
                 "",
                 "fresh innocent persons hit: "
                 + "; ".join(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 
 import pytest
@@ -115,3 +116,27 @@ def test_cli_check_takes_dispositions(store_path, false_positive, tmp_path):
     # The bare app has no error printer (cli.py has): the ParcelAuditError itself says what is wrong.
     assert missing.exit_code != 0 and isinstance(missing.exception, ParcelAuditError)
     assert "dispositions file not found" in str(missing.exception)
+
+
+def test_a_run_records_the_dispositions_it_applied_and_explain_shows_them(
+    store_path, false_positive, tmp_path
+):
+    # Issue 13 items 4 and 6: which dispositions file (SHA-256) a run applied, and the lists it screened
+    # against, are stored with the run and shown by `explain`.
+    path, _ = false_positive
+    app = typer.Typer()
+    check_commands.register(app)
+    with Store.open(store_path) as store:
+        plain = run_check(store)
+        decided = run_check(store, dispositions=path)
+        rows = store.con.sql("SELECT run_id, source, sha256, decisions FROM check_dispositions").fetchall()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert rows == [(decided.run_id, str(path.resolve()), digest, 1)]
+    assert plain.run_id != decided.run_id
+    shown = CliRunner().invoke(app, ["explain", "S1", "--db", str(store_path)], terminal_width=400)
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert f"Lists screened against in check run {decided.run_id}" in text
+    assert f"sha256 {digest}, 1 decisions" in text
+    uflpa = next(s for s in decided.list_snapshots if s["list"] == "UFLPA")
+    assert f"sha256 {uflpa['sha256']}" in text

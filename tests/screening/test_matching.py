@@ -172,3 +172,53 @@ def test_a_typo_in_a_romanised_place_still_meets_the_listed_spelling() -> None:
         assert compare(query, listed) >= MATCH_THRESHOLD, (query, listed)
     # A place's own spelling is never taken for a typo of another (Shanxi and Shaanxi are two provinces).
     assert tokenize("Shanxi Coal") == ("shanxi", "coal") and tokenize("Shaanxi Coal") == ("shaanxi", "coal")
+
+
+def test_chinese_words_read_by_their_meaning_in_cc_cedict() -> None:
+    # Issue 13 #1: trade names translated rather than romanised (东方希望 East Hope, 海螺 Conch, 美的 Midea),
+    # read by the meaning the other name uses; a different meaning stays different.
+    for chinese, english in (
+        ("上海东方希望集团", "East Hope Group"),
+        ("安徽海螺水泥股份有限公司", "Anhui Conch Cement Company Limited"),
+        ("美的集团股份有限公司", "Midea Group Co., Ltd."),
+        ("新疆火炬燃气股份有限公司", "Xinjiang Torch Gas Co., Ltd."),
+    ):
+        assert compare(chinese, english) >= MATCH_THRESHOLD, (chinese, english)
+        assert compare(english, chinese) == compare(chinese, english)
+    assert compare("上海东方希望集团", "West Hope Group") < MATCH_THRESHOLD
+    assert compare("安徽海螺水泥股份有限公司", "Anhui Whelk Steel Company Limited") < MATCH_THRESHOLD
+    # Words left in pinyin still need their exact syllables.
+    assert compare("上海东方希望集团", "Shanghai Dongfang Xiwang Group") >= MATCH_THRESHOLD
+    assert compare("上海东方希望集团", "Shanghai Dongfeng Xiwang Group") < MATCH_THRESHOLD
+    # A person's given name is never read by its meaning (建国 Jianguo, "nation building").
+    assert compare("王建国", "NATION BUILDING") < MATCH_THRESHOLD
+    assert compare("建国 张", "Nation Building") < MATCH_THRESHOLD
+
+
+def test_near_identical_companies_differ_by_their_short_name() -> None:
+    # Issue 13 #3: BTX / BAX Industries scored 0.94 (written together, one letter apart): two companies.
+    assert compare("BTX Industries, Inc.", "BAX Industries, Inc.") < MATCH_THRESHOLD
+    assert compare("CVC Health Corporation", "CVS Health Corporation") < MATCH_THRESHOLD
+    # The same short name with its legal form, or a typo in a longer name, still match.
+    assert compare("BTX Industries", "BTX Industries, Inc.") >= MATCH_THRESHOLD
+    assert compare("Acme Widgets Co", "Acme Widgits Co") >= MATCH_THRESHOLD
+    assert compare("Siemens AG", "Siemens AkG") >= MATCH_THRESHOLD
+    assert compare("AREFULLAHA REF", "AREFULLAH AREF") >= MATCH_THRESHOLD
+
+
+def test_arabic_and_persian_script_against_latin_transliterations() -> None:
+    # Issue 13 #2: Arabic script scored 0 against every Latin spelling of the same name.
+    for arabic, latin in (
+        ("محمد احمدی", "Mohammad Ahmadi"),
+        ("أسامة بن لادن", "BIN LADEN, Usama"),
+        ("علی خامنه‌ای", "Ali Khamenei"),
+        ("حسن نصر الله", "Hassan Nasrallah"),
+        ("عبد الله", "Abdullah"),
+        ("أيمن الظواهري", "Ayman al-Zawahiri"),
+    ):
+        assert compare(arabic, latin) >= MATCH_THRESHOLD, (arabic, latin)
+        assert compare(latin, arabic) == compare(arabic, latin)
+    # Other consonants, or a long i one side lacks, are another name.
+    assert compare("محمد احمدی", "Mohammad Mahmoudi") < MATCH_THRESHOLD
+    assert compare("قاسم سلیمانی", "Qasim Salman") < MATCH_THRESHOLD
+    assert compare("محمد علی", "Ahmad Ali") < MATCH_THRESHOLD

@@ -148,3 +148,60 @@ def test_common_names_within_a_longer_listed_name_need_corroboration() -> None:
     assert screener.screen("Carlos Hernandez", country="MX")[0].entry_id.startswith("P")
     assert screener.screen("Viktor Vekselberg")[0].entry_id == "R1"
     assert screener.screen("Zhang Jian") == [] and screener.screen("Zhang Jian", country="CN")
+
+
+def test_a_chinese_name_meets_a_listed_translation_through_its_meaning() -> None:
+    listed = RestrictedList(
+        "TEST",
+        "test list",
+        [Entry("TEST", "1", "Anhui Conch Cement Company Limited"), Entry("TEST", "2", "East Hope Group")],
+        "test",
+    )
+    screener = Screener([listed])
+    hits = screener.screen("安徽海螺水泥股份有限公司")
+    assert [h.entry_id for h in hits] == ["1"]
+    assert "read by meaning" in hits[0].explanation
+    assert [h.entry_id for h in screener.screen("上海东方希望集团")] == ["2"]
+    assert screener.screen("上海西方希望集团") == []
+
+
+def _persons(*names: tuple[str, str, tuple[str, ...]]) -> Screener:
+    entries = [
+        Entry("TEST", entry_id, name, countries=countries, kind="person")
+        for entry_id, name, countries in names
+    ]
+    return Screener([RestrictedList("TEST", "test list", entries, "test")])
+
+
+def test_common_names_need_corroboration_before_they_hit() -> None:
+    # Issue 13 #2: innocent people with common names (US census tables, Chinese given names of two
+    # syllables) met only part of a listed name, or a whole Chinese name, and hit.
+    screener = _persons(
+        ("1", "BARRERA, Robert", ("MX",)),
+        ("2", "REYES GARZA, Agustin", ("MX",)),
+        ("3", "LI, Guihua", ("CN",)),
+        ("4", "ZARQAWI, Abu Musab", ("JO",)),
+    )
+    assert screener.screen("Shannon Robert Barrera") == []
+    assert screener.screen("Austin Reyes") == []
+    assert screener.screen("李桂花") == []
+    near = screener.screen("李桂花", min_score=0.5)
+    assert near and "needs corroboration" in near[0].explanation
+    # Corroborated by the country, or a rare name, they still hit.
+    assert [h.entry_id for h in screener.screen("李桂花", "CN")] == ["3"]
+    assert [h.entry_id for h in screener.screen("Robert Barrera", "MX")] == ["1"]
+    assert [h.entry_id for h in screener.screen("Abu Musab Zarqawi")] == ["4"]
+
+
+def test_an_arabic_script_name_meets_its_listed_latin_spelling() -> None:
+    screener = _persons(
+        ("1", "AHMADI, Mohammad", ("IR",)),
+        ("2", "NASRALLAH, Hassan", ("LB",)),
+        ("3", "SOLEIMANI, Qasem", ("IR",)),
+    )
+    hits = screener.screen("محمد احمدی")
+    assert [h.entry_id for h in hits] == ["1"]
+    assert "consonant skeleton" in hits[0].explanation
+    assert [h.entry_id for h in screener.screen("حسن نصر الله")] == ["2"]
+    assert [h.entry_id for h in screener.screen("قاسم سلیمانی")] == ["3"]
+    assert screener.screen("قاسم سلمان") == []

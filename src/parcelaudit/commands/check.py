@@ -200,6 +200,33 @@ def explain(
     for rule_id, scope, title, citation in info["rules"]:
         rules.add_row(rule_id, scope, title, citation)
     console.print(rules)
+    _print_screening_sources(info)
+
+
+def _print_screening_sources(info: dict) -> None:
+    """The lists the run screened against (source, date, SHA-256) and the dispositions it applied."""
+    if not info["run_id"]:
+        return
+    if info["list_snapshots"]:
+        console.print(f"[bold]Lists screened against in check run {info['run_id']}[/]")
+        for snap in info["list_snapshots"]:
+            console.print(
+                f"{snap['list']}: {rich_text(snap['source'])}, published {snap['snapshot_date'] or 'unknown'}"
+                f" ({rich_text(snap['date_basis'] or 'basis unknown')}), sha256 {snap['sha256'] or 'unknown'},"
+                f" {snap['entries']} entries",
+                highlight=False,
+            )
+    else:
+        console.print(f"check run {info['run_id']} did not screen parties against restricted lists")
+    used = info["dispositions"]
+    if used:
+        console.print(
+            f"dispositions applied: {rich_text(used['source'])} (sha256 {used['sha256']}, "
+            f"{used['decisions']} decisions)",
+            highlight=False,
+        )
+    else:
+        console.print(f"check run {info['run_id']} applied no analysts' dispositions")
 
 
 def update(

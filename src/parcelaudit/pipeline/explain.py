@@ -21,7 +21,7 @@ from parcelaudit.rules.registry import all_rules
 from parcelaudit.rules.values import money_in_usd
 from parcelaudit.schema import LINES, SHIPMENTS
 from parcelaudit.store import Store
-from parcelaudit.store.checks import latest_run_judging, read_judgement, read_shipment
+from parcelaudit.store.checks import latest_run_judging, read_judgement, read_shipment, run_screening_sources
 
 
 def explain_shipment(
@@ -100,4 +100,5 @@ def explain_shipment(
         "duty": duty,
         "in_force": in_force,
         "rules": rules,
+        **run_screening_sources(store, run),
     }

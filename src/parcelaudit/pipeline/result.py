@@ -41,6 +41,8 @@ class CheckResult:
     run_id: int | None = None
     # The restricted-list snapshots screening used (list, source, date and its basis, SHA-256 ...).
     list_snapshots: list[dict] = field(default_factory=list)
+    # The analysts' decisions applied (check --dispositions): source, sha256, decisions; None when none.
+    dispositions_used: dict | None = None
     _summary: RunSummary | None = field(default=None, repr=False, compare=False)
 
     @property

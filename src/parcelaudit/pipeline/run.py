@@ -52,6 +52,12 @@ def run_check(
         rates=load_rates_file(rates) if rates else None,
         dispositions=decided,
     )
+    if dispositions is not None:
+        result.dispositions_used = {
+            "source": str(Path(dispositions).resolve()),
+            "sha256": file_sha256(Path(dispositions)),
+            "decisions": len(decided or []),
+        }
     if persist:
         result.run_id = save_check_run(
             store,
@@ -60,6 +66,7 @@ def run_check(
             result.decisions,
             result.line_duty,
             result.list_snapshots,
+            result.dispositions_used,
         )
     return result
 

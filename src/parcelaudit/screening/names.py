@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
 from parcelaudit.screening.settings import setting
-from parcelaudit.screening.text import clear_text_caches, has_strict_script, strict_tokens, tokenize
+from parcelaudit.screening.text import (
+    clear_text_caches,
+    gloss_reading,
+    has_han,
+    has_strict_script,
+    reads_as_company,
+    strict_tokens,
+    tokenize,
+)
 from parcelaudit.screening.vocabulary import generic_words, legal_form_max_len, legal_form_starts, legal_forms
 
 DISTINCTIVE = "distinctive"
@@ -141,15 +150,80 @@ def prepare(name: str) -> PreparedName:
     else:
         strict = strict_tokens(name)
         flags = tuple(t in strict for t in tokens)
+    return PreparedName(
+        name,
+        tuple(tokens),
+        tuple(classes),
+        tuple(weights),
+        flags,
+        sum(weights),
+        _keyed(tokens, classes, weights, flags),
+    )
+
+
+def _keyed(
+    tokens: Sequence[str], classes: Sequence[str], weights: Sequence[float], flags: Sequence[bool]
+) -> tuple[tuple[float, str, bool, bool], ...]:
     keyed = [
         (w, t, f, c in GENERIC_CLASSES)
         for t, c, w, f in zip(tokens, classes, weights, flags, strict=True)
         if c in KEY_CLASSES and len(t) >= 2
     ]
     keyed.sort(reverse=True)
-    return PreparedName(
-        name, tuple(tokens), tuple(classes), tuple(weights), flags, sum(weights), tuple(keyed)
+    return tuple(keyed)
+
+
+def meaning_words(option: tuple[str, ...]) -> tuple[str, ...]:
+    """The tokens an English gloss compares as, legal forms left out (BYD Company -> byd)."""
+    prepared = prepare(" ".join(option))
+    return tuple(t for t, c in zip(prepared.tokens, prepared.classes, strict=True) if c != LEGAL)
+
+
+def read_by_meaning(name: str, known: Callable[[str], str | None]) -> PreparedName | None:
+    """The name's other reading, its Chinese words read by the first meaning whose every word is known (to
+    the other name, or to the lists; known gives the spelling it knows, e.g. eastern for east): 上海东方希望集团
+    -> shanghai east hope group. Pinyin stays exact. None when the name has no Chinese word whose meaning is
+    known."""
+    if name.isascii() or not has_han(name) or not reads_as_company(name):
+        return None
+
+    def choose(options: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
+        for option in options:
+            words = meaning_words(option)
+            spelled = [known(w) for w in words]
+            if words and all(spelled):
+                return tuple(w for w in spelled if w)
+        return None
+
+    found = gloss_reading(name, choose)
+    if found is None:
+        return None
+    reading, pinyin = found
+    base = prepare(reading)
+    flags = tuple(t in pinyin for t in base.tokens)
+    return base._replace(
+        text=name, strict=flags, keyed=_keyed(base.tokens, base.classes, base.weights, flags)
     )
+
+
+def known_in(tokens: Sequence[str]) -> Callable[[str], str | None]:
+    """A lookup for read_by_meaning: a word is known when one of these tokens is it, or is it with an
+    English ending (east -> eastern, sport -> sports, textile -> textiles); the token is its spelling."""
+    exact = set(tokens)
+
+    def known(word: str) -> str | None:
+        if word in exact:
+            return word
+        if len(word) >= 4:
+            for token in tokens:
+                if token.startswith(word) and token[len(word) :] in _ENDINGS:
+                    return token
+        return None
+
+    return known
+
+
+_ENDINGS = frozenset({"s", "es", "ern", "ing", "ed", "al", "ic", "y", "er", "ers"})
 
 
 def clear_name_caches() -> None:

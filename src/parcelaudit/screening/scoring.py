@@ -8,8 +8,9 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
-from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, prepare
+from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, known_in, prepare, read_by_meaning
 from parcelaudit.screening.settings import setting
+from parcelaudit.screening.transliteration import has_arabic_script, merge_toward, skeleton_reading
 from parcelaudit.screening.vocabulary import name_variants, pinyin_syllables
 
 _INITIAL_SIM = setting("initial_similarity")
@@ -21,6 +22,7 @@ _WHOLE_GENERIC_TOKENS = int(setting("whole_generic_tokens"))
 _SYLLABLES = pinyin_syllables()
 _VARIANTS = name_variants()
 _VARIANT_SIM = setting("variant_similarity")
+_TRANSLITERATED = setting("transliterated_similarity")
 
 
 def allowed_edits(length: int) -> int:
@@ -221,6 +223,10 @@ def _compact(a: PreparedName, b: PreparedName, result: Alignment) -> Alignment:
     joined_a, joined_b = "".join(a.tokens), "".join(b.tokens)
     if min(len(joined_a), len(joined_b)) < 8 or any(a.strict) or any(b.strict):
         return result
+    if _company(a, b) and _short_unmatched(a, b) and _short_unmatched(b, a):
+        # A company's short rare token spelled differently (BTX / BAX Industries, one letter apart written
+        # together) is another company, however long the rest.
+        return result
     longest = max(len(joined_a), len(joined_b))
     budget = 1 if longest < 16 else 2
     distance = OSA.distance(joined_a, joined_b, score_cutoff=budget)
@@ -282,6 +288,25 @@ def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
     return Alignment(round(min(score, 1.0), 4), pairs, cov, capped)
 
 
+# A rare token this short (BTX, CVS) is the company's name only when spelled exactly.
+_SHORT_TOKEN = 3
+
+
+def _company(a: PreparedName, b: PreparedName) -> bool:
+    """Whether either name reads as a company's: it has a legal form or an industry word."""
+    return any(c == LEGAL or c == "org" for c in a.classes) or any(
+        c == LEGAL or c == "org" for c in b.classes
+    )
+
+
+def _short_unmatched(a: PreparedName, b: PreparedName) -> bool:
+    """Whether a has a rare token of two or three letters (BTX) that b does not have as such."""
+    return any(
+        c == DISTINCTIVE and 2 <= len(t) <= _SHORT_TOKEN and t not in b.tokens
+        for t, c in zip(a.tokens, a.classes, strict=True)
+    )
+
+
 def _whole_short_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
     # Short tokens may not carry a partial match, but a whole name matched token for token, exactly, with a
     # personal or rare name in it is that name (KIM KYU, IBM Corporation / I.B.M. Corp).
@@ -310,8 +335,40 @@ def _whole_generic_name(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
 
 
 def compare(a: str, b: str) -> float:
-    """Similarity of two names in 0..1 (symmetric); at or above MATCH_THRESHOLD they name the same party."""
-    return align(prepare(a), prepare(b)).score
+    """Similarity of two names in 0..1 (symmetric); at or above MATCH_THRESHOLD they name the same party.
+
+    A name with Chinese characters is also read with its words by meaning where the other name uses that
+    meaning (东方希望 / East Hope, 海螺 / Conch), and the better reading counts.
+    """
+    first, second = prepare(a), prepare(b)
+    score = align(first, second).score
+    if score >= 1.0 or (a.isascii() and b.isascii()):
+        return score
+    if has_arabic_script(a) != has_arabic_script(b):
+        score = max(score, transliterated_score(first, second))
+    firsts, seconds = [first], [second]
+    other_a = read_by_meaning(a, known_in(second.tokens))
+    if other_a is not None:
+        firsts.append(other_a)
+    other_b = read_by_meaning(b, known_in(first.tokens))
+    if other_b is not None:
+        seconds.append(other_b)
+    for x in firsts:
+        for y in seconds:
+            if x is not first or y is not second:
+                score = max(score, align(x, y).score)
+    return score
+
+
+def transliterated_score(a: PreparedName, b: PreparedName) -> float:
+    """Score of two names compared by their consonant skeletons (Arabic script against a Latin
+    transliteration), discounted by the transliteration similarity: Mohammad Ahmadi / محمد احمدی."""
+    skeleton_a, skeleton_b = skeleton_reading(a), skeleton_reading(b)
+    if skeleton_a is None or skeleton_b is None:
+        return 0.0
+    # Words joined differently in the two scripts (عبد الله / Abdullah, نصر الله / Nasrallah).
+    skeleton_a, skeleton_b = merge_toward(skeleton_a, skeleton_b), merge_toward(skeleton_b, skeleton_a)
+    return round(align(skeleton_a, skeleton_b).score * _TRANSLITERATED, 4)
 
 
 def explain(a: PreparedName, b: PreparedName, alignment: Alignment) -> str:

@@ -10,10 +10,23 @@ import pyarrow as pa
 
 from parcelaudit.screening.index import CandidateIndex
 from parcelaudit.screening.model import Entry, RestrictedList
-from parcelaudit.screening.names import DISTINCTIVE, PreparedName, clear_name_caches, prepare
-from parcelaudit.screening.scoring import Alignment, align, explain, token_similarity
+from parcelaudit.screening.names import (
+    DISTINCTIVE,
+    KEY_CLASSES,
+    PreparedName,
+    clear_name_caches,
+    prepare,
+    read_by_meaning,
+)
+from parcelaudit.screening.scoring import Alignment, align, explain, token_similarity, transliterated_score
 from parcelaudit.screening.settings import MATCH_THRESHOLD, setting
-from parcelaudit.screening.vocabulary import pinyin_syllables
+from parcelaudit.screening.transliteration import (
+    adjacent_joins,
+    has_arabic_script,
+    merge_toward,
+    skeleton_reading,
+)
+from parcelaudit.screening.vocabulary import chinese_glosses, common_personal_names, pinyin_syllables
 
 HIT_SCHEMA = pa.schema(
     [
@@ -29,12 +42,15 @@ HIT_SCHEMA = pa.schema(
 
 _COMMON_DF = int(setting("common_name_listed"))
 _SYLLABLES = pinyin_syllables()
+_CENSUS = common_personal_names()
 _UNCORROBORATED = setting("uncorroborated_margin")
 _BONUS = setting("country_bonus")
 _PENALTY = setting("country_penalty")
 _EXTRA = setting("extra_token_rate")
 # Fuzzy pairs, merged words and abbreviations can score above the index's optimistic bound by this much.
 _SLACK = 0.10
+# A skeleton word held by more listed names than this (mhmd) only counts for names another word brought in.
+SKELETON_POSTINGS = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +99,19 @@ class Screener:
             if self.entries[entry_no].kind == "person":
                 for token in set(prepared.tokens):
                     self.person_df[token] = self.person_df.get(token, 0) + 1
+        self.words = frozenset(t for prepared in self.names for t in prepared.tokens)
+        chinese_glosses()  # the dictionary of Chinese words' meanings, read once here rather than mid-screen
+        # Consonant skeletons of the Latin-script listed names, for names written in Arabic script.
+        self.skeletons: dict[str, set[int]] = {}
+        for name_id, prepared in enumerate(self.names):
+            if prepared.text.isascii() or not has_arabic_script(prepared.text):
+                shape = skeleton_reading(prepared)
+                if shape is not None:
+                    for token, cls in zip(shape.tokens, shape.classes, strict=True):
+                        if cls in KEY_CLASSES and len(token) >= 2:
+                            self.skeletons.setdefault(token, set()).add(name_id)
+                    for joined in adjacent_joins(shape):
+                        self.skeletons.setdefault(joined, set()).add(name_id)
         self.index = CandidateIndex(self.names)
         # The index is millions of long-lived objects; leaving them out of the cyclic collector's sweeps
         # keeps each screen from paying for them again and again.
@@ -95,6 +124,62 @@ class Screener:
         """The list snapshots this screener uses (code, source, date and its basis, SHA-256, counts): a run
         records them so that its hits can be traced to the exact lists."""
         return [lst.snapshot() for lst in self.lists]
+
+    def _transliterated(
+        self,
+        query: PreparedName,
+        best: dict[int, tuple[float, int, Alignment, PreparedName, PreparedName]],
+        country: str | None,
+    ) -> None:
+        """Listed Latin names that an Arabic-script name meets by consonant skeleton (محمد احمدی / Mohammad
+        Ahmadi): those sharing two skeleton words (one when the name has one), or the whole name written
+        together; each scored by skeleton alignment, kept in best where better."""
+        shape = skeleton_reading(query)
+        if shape is None:
+            return
+        words = {
+            t for t, c in zip(shape.tokens, shape.classes, strict=True) if c in KEY_CLASSES and len(t) >= 2
+        }
+        needed = min(2, len(words))
+        keys = sorted(words | set(adjacent_joins(shape)), key=lambda t: len(self.skeletons.get(t, ())))
+        shared: dict[int, int] = {}
+        for k, token in enumerate(keys):
+            postings = self.skeletons.get(token)
+            if not postings:
+                continue
+            if k == 0 or len(postings) <= SKELETON_POSTINGS:
+                for name_id in postings:
+                    shared[name_id] = shared.get(name_id, 0) + 1
+            else:
+                for name_id in shared:
+                    if name_id in postings:
+                        shared[name_id] += 1
+        ids = {name_id for name_id, count in shared.items() if count >= needed}
+        for name_id in ids:
+            listed = skeleton_reading(self.names[name_id])
+            if listed is None:
+                continue
+            mine, listed = merge_toward(shape, listed), merge_toward(listed, shape)
+            alignment = align(mine, listed)
+            score = transliterated_score(query, self.names[name_id])
+            entry_no = self.name_entry[name_id]
+            found = best.get(entry_no)
+            corroborated = country is not None and country.upper() in self.entries[entry_no].countries
+            if (
+                score > 0.0
+                and not corroborated
+                and all(len(self.skeletons.get(t, ())) >= _COMMON_DF for t in mine.tokens if len(t) >= 3)
+            ):
+                # Every word one that many listed names share in skeleton (Hossein Musavi, Mohammad
+                # Mahmoudi): weak evidence of this person until the country corroborates it.
+                score = min(score, self.threshold - _UNCORROBORATED)
+            if score > 0.0 and (found is None or score > found[0]):
+                scored = Alignment(score, alignment.pairs, alignment.coverage, alignment.capped)
+                best[entry_no] = (score, name_id, scored, mine, listed)
+
+    def _listed_word(self, word: str) -> str | None:
+        """The word, when some listed name has it (a meaning of a Chinese word the lists use)."""
+        return word if word in self.words else None
 
     def clear_caches(self) -> None:
         """Forget what earlier screens remembered (prepared names, token lookups), so the next start cold."""
@@ -109,7 +194,12 @@ class Screener:
         whole = min(alignment.coverage) >= 0.999
         if max(alignment.coverage) < 0.999:
             return False
-        if whole and not all(t in _SYLLABLES for t in query.tokens):
+        # A whole name is common only when it is a Chinese name: syllables, or (written in characters, 李桂花)
+        # words of two or three syllables (guihua).
+        if whole and not all(
+            t in _SYLLABLES or (strict and _chinese_given_name(t))
+            for t, strict in zip(query.tokens, query.strict, strict=True)
+        ):
             return False
         # Three or more names agreeing are rare together, however common each is.
         if sum(1 for ia, _, _ in alignment.pairs if query.classes[ia[0]] in (DISTINCTIVE, "common")) > 2:
@@ -128,6 +218,7 @@ class Screener:
         def common(name: PreparedName, positions: tuple[int, ...]) -> bool:
             return all(
                 _is_common(name.tokens[k], name.classes[k], df.get(name.tokens[k], 0))
+                or (name.strict[k] and _chinese_given_name(name.tokens[k]))
                 for k in positions
                 if name.classes[k] in (DISTINCTIVE, "common")
             )
@@ -175,32 +266,37 @@ class Screener:
         query = prepare(name or "")
         if not query.tokens:
             return []
-        if exhaustive:
-            ids: Iterable[int] = range(len(self.names))
-        else:
-            # Only a country or an address given can add a bonus, so only then may a lower name score hit.
-            headroom = _BONUS * (bool(country) + bool(address)) + _SLACK
-            ids = self.index.candidates(query, self.candidate_limit, floor - headroom, _EXTRA)
-        best: dict[int, tuple[float, int, Alignment]] = {}
-        for name_id in ids:
-            entry_no = self.name_entry[name_id]
-            found = best.get(entry_no)
-            if found is not None and found[0] >= 1.0:
-                continue  # another name of this entry already matched exactly: nothing can beat it
-            alignment = align(query, self.names[name_id])
-            if alignment.score <= 0.0:
-                continue
-            if found is None or alignment.score > found[0]:
-                best[entry_no] = (alignment.score, name_id, alignment)
+        readings = [query]
+        if not name.isascii():
+            # Chinese words read by the meanings the lists use (东方希望 -> east hope), as a second query.
+            other = read_by_meaning(name, self._listed_word)
+            if other is not None:
+                readings.append(other)
+        # Only a country or an address given can add a bonus, so only then may a lower name score hit.
+        headroom = _BONUS * (bool(country) + bool(address)) + _SLACK
+        best: dict[int, tuple[float, int, Alignment, PreparedName, PreparedName]] = {}
+        for reading in readings:
+            if exhaustive:
+                ids: Iterable[int] = range(len(self.names))
+            else:
+                ids = self.index.candidates(reading, self.candidate_limit, floor - headroom, _EXTRA)
+            for name_id in ids:
+                entry_no = self.name_entry[name_id]
+                found = best.get(entry_no)
+                if found is not None and found[0] >= 1.0:
+                    continue  # another name of this entry already matched exactly: nothing can beat it
+                alignment = align(reading, self.names[name_id])
+                if alignment.score <= 0.0:
+                    continue
+                if found is None or alignment.score > found[0]:
+                    best[entry_no] = (alignment.score, name_id, alignment, reading, self.names[name_id])
+        if not name.isascii() and has_arabic_script(name):
+            self._transliterated(query, best, country)
         hits = []
-        for entry_no, (score, name_id, alignment) in best.items():
+        for entry_no, (score, _name_id, alignment, query, listed) in best.items():
             entry = self.entries[entry_no]
             delta, note = self._adjust(entry, country, address)
-            if (
-                entry.kind == "person"
-                and delta <= 0.0
-                and self._common_subset(query, self.names[name_id], alignment)
-            ):
+            if entry.kind == "person" and delta <= 0.0 and self._common_subset(query, listed, alignment):
                 # Uncorroborated: only common names, and only part of the listed name (Carlos Hernandez /
                 # HERNANDEZ, Juan Carlos); it stays below the threshold, in the review band, unless the
                 # country agrees.
@@ -218,16 +314,34 @@ class Screener:
             final = max(0.0, min(1.0, score + delta))
             if final < floor:
                 continue
-            listed = self.names[name_id]
             why = explain(query, listed, alignment) + (f"; {note}" if note else "")
+            if any(query is reading for reading in readings[1:]):
+                why += "; Chinese words read by meaning (CC-CEDICT)"
+            elif query is not readings[0]:
+                why += "; compared by consonant skeleton (Arabic script against a Latin spelling)"
             hits.append(Hit(entry.list_code, entry.entry_id, listed.text, round(final, 4), why, entry))
         hits.sort(key=lambda h: (-h.score, h.list, h.entry_id))
         return hits
 
 
 def _is_common(token: str, cls: str, listed_by: int) -> bool:
-    # A name of one Chinese syllable (Ping, Chang) is shared by millions, whatever the lists hold.
-    return cls == "common" or listed_by >= _COMMON_DF or token in _SYLLABLES
+    # A name of one Chinese syllable (Ping, Chang) is shared by millions, whatever the lists hold; so are the
+    # commonest surnames and first names of the US census (Reyes, Barrera, Austin, Robert).
+    return cls == "common" or listed_by >= _COMMON_DF or token in _SYLLABLES or token in _CENSUS
+
+
+def _chinese_given_name(token: str) -> bool:
+    """Whether the token is two or three pinyin syllables written together (guihua, jianguo)."""
+    size = len(token)
+    for first in range(1, min(6, size - 1) + 1):
+        if token[:first] in _SYLLABLES:
+            rest = token[first:]
+            if rest in _SYLLABLES:
+                return True
+            for second in range(1, min(6, len(rest) - 1) + 1):
+                if rest[:second] in _SYLLABLES and rest[second:] in _SYLLABLES:
+                    return True
+    return False
 
 
 def screen_party_table(parties: pa.Table, screener: Screener | None = None) -> pa.Table:

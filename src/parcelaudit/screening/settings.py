@@ -35,6 +35,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "variant_similarity", 0.95, "Similarity of two listed spellings of one name (Hezbollah / Hizballah)."
     ),
+    Setting(
+        "transliterated_similarity",
+        0.85,
+        "Factor on the score of an Arabic-script name against a Latin one compared by consonant skeletons.",
+    ),
     Setting("initialism_similarity", 0.90, "Similarity of an abbreviation to the words it abbreviates (US)."),
     Setting("extra_token_rate", 0.30, "How much weight unmatched on one side only counts against a match."),
     Setting(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from anyascii import anyascii
@@ -11,8 +12,10 @@ from pypinyin import Style, lazy_pinyin
 from zhconv import convert
 
 from parcelaudit.screening.vocabulary import (
+    chinese_glosses,
     chinese_word_max_len,
     chinese_words,
+    gloss_options,
     latin_spellings,
     place_romanisations,
 )
@@ -40,15 +43,20 @@ def _deletions(word: str) -> set[str]:
 
 _PLACE_OTHERS, _PLACE_SPELLINGS = place_romanisations()
 _PLACE_TYPO_KEYS: dict[str, str] = {}
+# Lengths a token must have to be one edit from such a spelling: other tokens skip the deletions.
+_PLACE_TYPO_LENGTHS: set[int] = set()
 for _spelling, _pinyin in sorted(_PLACE_OTHERS.items()):
     if len(_spelling) >= PLACE_TYPO_MIN:
+        _PLACE_TYPO_LENGTHS.update((len(_spelling) - 1, len(_spelling), len(_spelling) + 1))
         for _key in sorted({_spelling} | _deletions(_spelling)):
             _PLACE_TYPO_KEYS.setdefault(_key, _pinyin)
 
 
 def place_typo(token: str) -> str | None:
     """The pinyin of the place whose other romanisation the token misspells by one edit, if any."""
-    if len(token) < PLACE_TYPO_MIN or not token.isalpha() or token in _PLACE_SPELLINGS:
+    if len(token) < PLACE_TYPO_MIN or len(token) not in _PLACE_TYPO_LENGTHS or token in _PLACE_SPELLINGS:
+        return None
+    if not token.isalpha():
         return None
     # The smallest matching key decides, so the answer does not depend on set order; no sort of the candidates.
     found = [key for key in {token} | _deletions(token) if key in _PLACE_TYPO_KEYS]
@@ -175,7 +183,104 @@ def strict_tokens(name: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def has_han(name: str) -> bool:
+    """Whether the name has Chinese characters."""
+    return _HAN.search(name) is not None
+
+
+def _word_pinyin(word: str) -> str:
+    return "".join(lazy_pinyin(word, style=Style.NORMAL, v_to_u=True)).replace("ü", "u")
+
+
+@lru_cache(maxsize=20_000)
+def gloss_segments(run: str) -> tuple[tuple[str, bool, tuple[tuple[str, ...], ...]], ...]:
+    """A run of Chinese characters cut into words: (Latin form, whether it is pinyin, English meanings).
+
+    Vocabulary words (places, industry words, legal forms) come with their one Latin form and no
+    alternatives; other words of two to four characters found in CC-CEDICT come in pinyin with their
+    glosses (美的 -> meide: midea; 东方 -> dongfang: east, orient); characters in no word are joined into
+    one pinyin word.
+    """
+    vocab = chinese_words()
+    glosses = chinese_glosses()
+    longest = max(chinese_word_max_len(), 4)
+    run = convert(run, "zh-cn")
+    out: list[tuple[str, bool, tuple[tuple[str, ...], ...]]] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            out.append((_word_pinyin("".join(pending)), True, ()))
+            pending.clear()
+
+    i = 0
+    while i < len(run):
+        size = 0
+        for size in range(min(longest, len(run) - i), 0, -1):
+            word = run[i : i + size]
+            if word in vocab:
+                flush()
+                out.append((vocab[word], False, gloss_options(word) if size >= 2 else ()))
+                break
+            if size >= 2 and word in glosses:
+                flush()
+                out.append((_word_pinyin(word), True, gloss_options(word)))
+                break
+        else:
+            pending.append(run[i])
+            size = 1
+        i += size
+    flush()
+    return tuple(out)
+
+
+def gloss_reading(
+    name: str, choose: Callable[[tuple[tuple[str, ...], ...]], tuple[str, ...] | None]
+) -> tuple[str, frozenset[str]] | None:
+    """The name with each Chinese word read by the English meaning that choose picks from its glosses (the
+    meaning another name or the lists use: 东方希望 -> east hope), other words as before; with the pinyin
+    tokens, which stay exact. None when no word was read by its meaning."""
+    text = unicodedata.normalize("NFKC", name or "")
+    pinyin: set[str] = set()
+    read = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal read
+        parts: list[str] = []
+        for latin, is_pinyin, options in gloss_segments(match.group(0)):
+            chosen = choose(options) if options else None
+            if chosen is not None:
+                # A company's gloss often repeats the place before it (中国 东方航空 -> China Eastern Airlines).
+                before = parts[-1].split() if parts else []
+                while before and len(chosen) > 1 and chosen[0] == before[-1]:
+                    chosen = chosen[1:]
+                    before.pop()
+                parts.append(" ".join(chosen))
+                read = True
+            else:
+                parts.append(latin)
+                if is_pinyin:
+                    pinyin.add(latin)
+        return f" {' '.join(parts)} "
+
+    reading = _HAN.sub(replace, text)
+    return (reading, frozenset(pinyin)) if read else None
+
+
+def reads_as_company(name: str) -> bool:
+    """Whether a name with Chinese characters has a vocabulary word in them (a place, an industry word, a
+    legal form): a company's name, whose words may be translated; a person's given name (建国 Jianguo) is
+    never read by its meaning (nation building)."""
+    if _COMPANY_RUN.search(name) is None:
+        return False  # no run of four characters or more: a person's name (王建国), or too short to tell
+    text = unicodedata.normalize("NFKC", name or "")
+    return any(not is_pinyin for run in _HAN.findall(text) for _, is_pinyin, _ in gloss_segments(run))
+
+
+_COMPANY_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{4,}")
+
+
 def clear_text_caches() -> None:
     """Forget tokenised names and words, transliterations and strict tokens."""
-    for cached in (tokenize, _tokenize_word, han_to_latin, strict_tokens):
+    for cached in (tokenize, _tokenize_word, han_to_latin, strict_tokens, gloss_segments):
         cached.cache_clear()

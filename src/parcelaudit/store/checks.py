@@ -122,8 +122,10 @@ def save_check_run(
     decisions: pa.Table,
     line_duty: pa.Table,
     list_snapshots: list[dict],
+    dispositions_used: dict | None = None,
 ) -> int:
-    """Store one run (check_runs) with its findings, decisions, duty lines and list snapshots; its run id."""
+    """Store one run (check_runs) with its findings, decisions, duty lines, list snapshots and the dispositions
+    file it applied (check_dispositions); its run id."""
     with store.transaction():
         run_id = store.next_id("check_run_seq")
         store.execute(
@@ -166,7 +168,28 @@ def save_check_run(
                     snap["entries"],
                 ],
             )
+        if dispositions_used is not None:
+            store.execute(
+                "INSERT INTO check_dispositions VALUES (?, ?, ?, ?)",
+                [
+                    run_id,
+                    dispositions_used["source"],
+                    dispositions_used["sha256"],
+                    dispositions_used["decisions"],
+                ],
+            )
     return run_id
+
+
+def run_screening_sources(store: Store, run_id: int | None) -> dict:
+    """The list snapshots a stored check run screened against and the dispositions file it applied
+    (list_snapshots: rows of check_list_snapshots; dispositions: the check_dispositions row or None).
+    Without a stored run: no snapshots and no dispositions."""
+    if run_id is None:
+        return {"list_snapshots": [], "dispositions": None}
+    snapshots = store.read_table("check_list_snapshots", "run_id = ? ORDER BY list", [run_id]).to_pylist()
+    used = store.read_table("check_dispositions", "run_id = ?", [run_id]).to_pylist()
+    return {"list_snapshots": snapshots, "dispositions": used[0] if used else None}
 
 
 def record_check_outputs(store: Store, run_id: int, folder: str, files: list[dict]) -> None:
