@@ -26,6 +26,7 @@ def _register_commands() -> None:
     from parcelaudit.commands import duty as duty_commands
     from parcelaudit.commands import origin as origin_commands
     from parcelaudit.commands import screening as screening_commands
+    from parcelaudit.commands import service as service_commands
     from parcelaudit.commands import trace as trace_commands
 
     for module in (
@@ -35,6 +36,7 @@ def _register_commands() -> None:
         duty_commands,
         origin_commands,
         screening_commands,
+        service_commands,
         trace_commands,
     ):
         module.register(app)
