@@ -78,7 +78,7 @@ def refresh_if_due(app: FastAPI, force: bool = False) -> None:
 def create_app(store_target: str | Path, settings: WorkbenchSettings | None = None) -> FastAPI:
     """The workbench over the store at store_target (a DuckDB file or a postgresql:// URL)."""
     from parcelaudit import __version__
-    from parcelaudit.service import api, pages
+    from parcelaudit.service import api, audit_pages, insight_pages, pages
 
     settings = settings or load_settings()
 
@@ -156,4 +156,6 @@ def create_app(store_target: str | Path, settings: WorkbenchSettings | None = No
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(insight_pages.router)
+    app.include_router(audit_pages.router)
     return app
