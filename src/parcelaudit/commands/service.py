@@ -59,19 +59,47 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="Send the session cookie over HTTPS only (behind TLS).")
     ] = False,
+    demo_logins: Annotated[
+        bool,
+        typer.Option(
+            "--demo-logins", help="Create one user per role with a new random password and print them."
+        ),
+    ] = False,
 ) -> None:
     """Run the review workbench: pages at /, the API under /api/v1, OpenAPI at /openapi.json."""
+    run_server(
+        _target(db), host, port, _settings(policy, key_file), secure_cookies=secure_cookies, demo=demo_logins
+    )
+
+
+def run_server(
+    target: str, host: str, port: int, settings, *, secure_cookies: bool = False, demo: bool = False
+) -> None:
+    """Serve the workbench over target until interrupted (printing the demo sign-ins first when asked)."""
+    from dataclasses import replace
+
     import uvicorn
 
     from parcelaudit.service import create_app
 
-    settings = _settings(policy, key_file)
     if secure_cookies:
-        from dataclasses import replace
-
         settings = replace(settings, secure_cookies=True)
-    app = create_app(_target(db), settings)
-    console.print(f"workbench on http://{host}:{port}/ (store {rich_text(_target(db))}); Ctrl-C stops it")
+    if demo:
+        from rich.table import Table
+
+        from parcelaudit.service.demo import demo_logins
+        from parcelaudit.store import open_store
+
+        with open_store(target) as store:
+            logins = demo_logins(store)
+        table = Table(title="Demo sign-ins (new passwords every start)")
+        for column in ("name", "role", "password"):
+            table.add_column(column)
+        for row in logins:
+            table.add_row(*row)
+        console.print(table)
+    app = create_app(target, settings)
+    console.print(f"workbench on http://{host}:{port}/ (store {rich_text(target)}); Ctrl-C stops it")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -89,6 +89,19 @@ def new_key(store: Store, name: str) -> str:
         return _new_key(store, user["user_id"])
 
 
+def set_password(store: Store, name: str, password: str) -> None:
+    """Give an existing user a new browser-login password."""
+    if len(password) < MIN_PASSWORD:
+        raise ParcelAuditError(
+            f"the password is shorter than {MIN_PASSWORD} characters",
+            field="password",
+            hint="choose a longer one",
+        )
+    if sql.user_by_name(store, name) is None:
+        raise ParcelAuditError(f"no user {name!r}", field="name", hint="add one with `parcelaudit users add`")
+    sql.set_password_hash(store, name, _HASHER.hash(password))
+
+
 def _active(row: dict | None) -> User | None:
     if row is None or row["disabled"]:
         return None

@@ -100,6 +100,11 @@ def user_by_id(store: Store, user_id: int) -> dict | None:
     return _dicts(USER_COLUMNS, rows)[0] if rows else None
 
 
+def set_password_hash(store: Store, name: str, password_hash: str) -> None:
+    """Replace a user's password hash."""
+    store.execute("UPDATE wb_users SET password_hash = ? WHERE name = ?", [password_hash, name])
+
+
 def list_users(store: Store) -> list[dict]:
     """Every user (without password hashes), by name."""
     columns = ("user_id", "name", "role", "created_at", "disabled")
