@@ -31,10 +31,32 @@ def api_user(request: Request) -> User:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise HTTPException(401, "send Authorization: Bearer KEY", headers={"WWW-Authenticate": "Bearer"})
-    with request.app.state.store() as store:
-        user = accounts.user_for_key(store, key.strip())
+    user = _cached_user(request, key.strip())
     if user is None:
         raise HTTPException(401, "unknown or revoked key", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+KEY_CACHE_SECONDS = 30.0  # a key's user is looked up again after this long
+
+
+def _cached_user(request: Request, key: str) -> User | None:
+    """The user of a key, remembered for KEY_CACHE_SECONDS (by the key's SHA-256, never the key itself)."""
+    import hashlib
+    import time
+
+    cache = request.app.state.key_cache
+    digest = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+    found = cache.get(digest)
+    now = time.monotonic()
+    if found is not None and found[1] > now:
+        return found[0]
+    with request.app.state.store() as store:
+        user = accounts.user_for_key(store, key)
+    if user is not None:
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[digest] = (user, now + KEY_CACHE_SECONDS)
     return user
 
 
@@ -148,7 +170,8 @@ def get_queue(
     now = utc_now()
     with _store(request) as store:
         rows, total = sql.list_items(store, filters, now, limit, offset)
-    return {"items": [queue.public(r, now) for r in rows], "total": total, "limit": limit, "offset": offset}
+    body = {"items": [queue.public(r, now) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return JSONResponse(body)
 
 
 @router.get(
@@ -244,7 +267,7 @@ def screen(request: Request, user: Analyst, body: ScreenIn) -> dict:
         return JSONResponse(
             {"detail": f"{len(body.queries)} queries: at most {limit} per request"}, status_code=422
         )
-    return {"results": screen_batch({k: (q.name, q.country) for k, q in body.queries.items()})}
+    return JSONResponse({"results": screen_batch({k: (q.name, q.country) for k, q in body.queries.items()})})
 
 
 @router.get("/log", summary="The newest log entries", responses=ERRORS)

@@ -36,6 +36,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+NO_STORE = ("/api/", "/login", "/queue", "/items", "/parcels", "/audits", "/log", "/dashboard")
 REFRESH_SECONDS = 30.0  # how often a queue read checks for a newer check run
 
 
@@ -61,6 +62,30 @@ class StoreAccess:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+
+
+class SecurityHeaders:
+    """ASGI middleware: the security headers on every response (and no-store on pages and API answers)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = list(self.headers)
+        if scope.get("path", "").startswith(NO_STORE):
+            extra.append((b"cache-control", b"no-store"))
+
+        async def with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def refresh_if_due(app: FastAPI, force: bool = False) -> None:
@@ -101,17 +126,9 @@ def create_app(store_target: str | Path, settings: WorkbenchSettings | None = No
     )
     app.state.store = StoreAccess(store_target)
     app.state.settings = settings
+    app.state.key_cache = {}  # SHA-256 of an API key -> (user, valid until): see api._cached_user
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith(
-            ("/api/", "/login", "/queue", "/items", "/parcels", "/audits", "/log")
-        ):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(QueueError)
     async def queue_error(request: Request, error: QueueError):

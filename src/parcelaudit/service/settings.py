@@ -31,7 +31,7 @@ class WorkbenchSettings:
     sla_reason_hours: dict[str, float] = field(default_factory=dict)
     four_eyes_reasons: frozenset[str] = frozenset()
     four_eyes_actions: frozenset[str] = frozenset()
-    max_batch: int = 100
+    max_batch: int = 1000
     checkpoint_every: int = 50
     policy_source: str = str(DEFAULT_POLICY)
     policy_sha256: str = ""
@@ -89,7 +89,7 @@ def load_settings(
         "four_eyes_reasons": frozenset(four.get("reasons", [])),
         "four_eyes_actions": frozenset(four.get("actions", ["release"])),
         "max_batch": int(
-            _number(data.get("screening", {}).get("max_batch", 100), path, "screening.max_batch", 1)
+            _number(data.get("screening", {}).get("max_batch", 1000), path, "screening.max_batch", 1)
         ),
         "checkpoint_every": int(
             _number(data.get("log", {}).get("checkpoint_every", 50), path, "log.checkpoint_every", 1)

@@ -235,13 +235,16 @@ def list_items(
     """Items matching filters (kind, status, assignee, shipment_id, list_code, reason, unassigned, overdue),
     open ones first by due time, and how many match in all."""
     where, params = _item_filter(filters, now)
-    total = store.scalar(f"SELECT count(*) FROM wb_items{where}", params)
+    # One statement: the page and the count of every match (a window over the filtered rows).
     rows = store.fetch(
-        f"SELECT {', '.join(ITEM_COLUMNS)} FROM wb_items{where} "
+        f"SELECT {', '.join(ITEM_COLUMNS)}, count(*) OVER () FROM wb_items{where} "
         "ORDER BY CASE WHEN status = 'decided' THEN 1 ELSE 0 END, due_at, item_id LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    return _dicts(ITEM_COLUMNS, rows), total
+    if rows:
+        return _dicts(ITEM_COLUMNS, [row[:-1] for row in rows]), rows[0][-1]
+    total = store.scalar(f"SELECT count(*) FROM wb_items{where}", params) if offset else 0
+    return [], total
 
 
 def item_counts(store: Store, now: datetime, soon: datetime) -> list[dict]:
