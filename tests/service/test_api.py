@@ -329,3 +329,19 @@ def test_users_are_added_by_admins_only(bench):
     with bench.client.app.state.store() as store:
         stored = store.fetch("SELECT key_sha256 FROM wb_api_keys")
     assert all(key.split("_")[2] not in row[0] for row in stored)  # only hashes are kept
+
+
+def test_a_run_screened_against_other_list_snapshots_is_a_list_update_in_the_log(bench):
+    with bench.client.app.state.store() as store:
+        run_check(store)
+        store.execute(
+            "UPDATE check_list_snapshots SET sha256 = 'changed' WHERE run_id = (SELECT max(run_id) FROM check_runs) "
+            "AND list = 'UFLPA'"
+        )
+    bench.client.post("/api/v1/queue/refresh", headers=bench.auth("sue"))
+    entries = bench.client.get("/api/v1/log", headers=bench.auth("vic")).json()["entries"]
+    update = [e for e in entries if e["action"] == "list_update"]
+    assert len(update) == 1 and update[0]["payload"]["detail"]["lists"] == ["UFLPA"]
+    assert update[0]["payload"]["lists"][-1]["sha256"] == "changed" or any(
+        snap["sha256"] == "changed" for snap in update[0]["payload"]["lists"]
+    )

@@ -153,7 +153,9 @@ def refresh(store: Store, settings: WorkbenchSettings, actor: User | None = None
                 columns = sorted({k for item in fresh for k in item})
                 table = pa.Table.from_pylist(fresh, schema=_item_schema(columns))
                 sql.insert_items(store, table)
+            previous = sql.previous_loaded_run(store, run_id)
             sql.mark_run_loaded(store, run_id, len(fresh), now)
+            _log_list_changes(store, settings, previous, run_id)
             ledger.append(
                 store,
                 settings,
@@ -166,6 +168,30 @@ def refresh(store: Store, settings: WorkbenchSettings, actor: User | None = None
             result.update(items=len(fresh), loaded=True)
         result["audit_steps"] = log_audit_steps(store, settings)
     return result
+
+
+def _log_list_changes(store: Store, settings: WorkbenchSettings, previous: int | None, run_id: int) -> None:
+    """A `list_update` log entry when a run screened against other list snapshots than the previous loaded run."""
+    if previous is None:
+        return  # the first run loaded: its snapshots are in every entry's payload from now on
+    before = {s["list"]: s for s in sql.run_list_snapshots(store, previous)}
+    after = {s["list"]: s for s in sql.run_list_snapshots(store, run_id)}
+    changed = sorted(code for code in set(before) | set(after) if before.get(code) != after.get(code))
+    if not changed:
+        return
+    ledger.append(
+        store,
+        settings,
+        actor="workbench",
+        role="system",
+        action="list_update",
+        subject=f"run:{run_id}",
+        detail={
+            "lists": changed,
+            "before": [before[c] for c in changed if c in before],
+            "previous_run": previous,
+        },
+    )
 
 
 _ITEM_TYPES = {

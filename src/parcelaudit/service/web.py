@@ -99,8 +99,12 @@ def current_user(request: Request) -> User | None:
     uid = session(request).get("uid")
     if not isinstance(uid, int):
         return None
+    if getattr(request.state, "user_id", None) == uid:
+        return request.state.user  # looked up once per request
     with request.app.state.store() as store:
-        return accounts.user_by_id(store, uid)
+        user = accounts.user_by_id(store, uid)
+    request.state.user_id, request.state.user = uid, user
+    return user
 
 
 def page_user(request: Request, minimum: str = "viewer") -> User:

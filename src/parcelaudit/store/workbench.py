@@ -150,6 +150,11 @@ def run_loaded(store: Store, run_id: int) -> bool:
     return bool(store.scalar("SELECT count(*) FROM wb_loaded_runs WHERE run_id = ?", [run_id]))
 
 
+def previous_loaded_run(store: Store, run_id: int) -> int | None:
+    """The newest run loaded before run_id, or None."""
+    return store.scalar("SELECT max(run_id) FROM wb_loaded_runs WHERE run_id < ?", [run_id])
+
+
 def mark_run_loaded(store: Store, run_id: int, items: int, now: datetime) -> None:
     """Record that a run's items were materialised."""
     store.execute(
