@@ -8,7 +8,7 @@ COMPILED := $(VENV)/.compiled
 HOT := $(addprefix parcelaudit/screening/,text.py names.py scoring.py index.py screener.py)
 SHARED ?= $(abspath ../shared/data)
 
-.PHONY: demo test test-pg bench lint lock clean fresh compile system fuzz
+.PHONY: demo test test-pg bench lint lock clean fresh compile system fuzz serve
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ system:
 
 demo: system $(COMPILED)
 	$(BIN)/parcelaudit demo --out demo-out
+
+# The review workbench on the demo store (made first when absent), with one sign-in per role printed.
+SERVE_PORT ?= 8000
+serve: system $(COMPILED)
+	@test -f demo-out/parcelaudit.duckdb || $(BIN)/parcelaudit demo --out demo-out
+	$(BIN)/parcelaudit serve --db demo-out/parcelaudit.duckdb --port $(SERVE_PORT) --demo-logins
 
 # The suite on DuckDB, then the store-seam tests (marker `store`) on PostgreSQL when a server answers at
 # $$PARCELAUDIT_TEST_PG (default postgresql://127.0.0.1:5432/test); without one, one line says it was skipped.

@@ -28,6 +28,7 @@ def _register_commands() -> None:
     from parcelaudit.commands import origin as origin_commands
     from parcelaudit.commands import screening as screening_commands
     from parcelaudit.commands import store as store_commands
+    from parcelaudit.commands import service as service_commands
     from parcelaudit.commands import trace as trace_commands
 
     for module in (
@@ -39,6 +40,7 @@ def _register_commands() -> None:
         origin_commands,
         screening_commands,
         store_commands,
+        service_commands,
         trace_commands,
     ):
         module.register(app)

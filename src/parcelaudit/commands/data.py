@@ -283,11 +283,23 @@ def demo(
     ),
     parcels: Annotated[int, typer.Option("--parcels", min=100, help="Parcels to generate.")] = 20_000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Then start the review workbench on the demo store (prints sign-ins)."),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Workbench port (with --serve).")
+    ] = 8000,
 ) -> None:
     """Run the main job end to end on generated data: generate, ingest, check, and every report."""
     from parcelaudit.demo import run_demo
 
     run_demo(out, parcels=parcels, seed=seed, console=console, err_console=err_console)
+    if serve:
+        from parcelaudit.commands.service import run_server
+        from parcelaudit.service.settings import load_settings
+
+        run_server(str(out / "parcelaudit.duckdb"), "127.0.0.1", port, load_settings(), demo=True)
 
 
 def register(app: typer.Typer) -> None:

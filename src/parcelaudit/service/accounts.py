@@ -1,0 +1,137 @@
+"""Users, roles, API keys and passwords.
+
+An API key is `pa_<key id>_<secret>`: the key id finds the record, the secret (32 random bytes) is kept only as
+its SHA-256 (a key is never stored, and a random 256-bit secret needs no slow hash). Passwords are hashed
+with Argon2id (argon2-cffi, the RFC 9106 algorithm) and never stored in the clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from parcelaudit.errors import ParcelAuditError
+from parcelaudit.service.settings import ROLES
+from parcelaudit.store import Store, utc_now
+from parcelaudit.store import workbench as sql
+
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+KEY_FORMAT = re.compile(r"pa_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})")
+MIN_PASSWORD = 10
+_HASHER = PasswordHasher()
+# Verifying against this keeps a login for an unknown name as slow as one for a known name.
+_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is acting, and with which role."""
+
+    user_id: int
+    name: str
+    role: str
+
+    def may(self, role: str) -> bool:
+        """Whether this user's role is at least `role`."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _secret_sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def add_user(store: Store, name: str, role: str, password: str | None = None) -> tuple[User, str]:
+    """Create a user with a role (and a password for browser login); returns the user and a new API key,
+    which is shown once and stored only as a hash."""
+    if not USER_NAME.fullmatch(name or ""):
+        raise ParcelAuditError(
+            f"user name {name!r} is not allowed",
+            field="name",
+            hint="use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit",
+        )
+    if role not in ROLES:
+        raise ParcelAuditError(f"unknown role {role!r}", field="--role", hint=" | ".join(ROLES))
+    password_hash = None
+    if password is not None:
+        if len(password) < MIN_PASSWORD:
+            raise ParcelAuditError(
+                f"the password is shorter than {MIN_PASSWORD} characters",
+                field="password",
+                hint="choose a longer one",
+            )
+        password_hash = _HASHER.hash(password)
+    with store.lock("wb_users"), store.transaction():
+        if sql.user_by_name(store, name) is not None:
+            raise ParcelAuditError(f"user {name!r} exists already", field="name", hint="choose another name")
+        user_id = sql.insert_user(store, name, role, password_hash, utc_now())
+        key = _new_key(store, user_id)
+    return User(user_id, name, role), key
+
+
+def _new_key(store: Store, user_id: int) -> str:
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    sql.insert_key(store, key_id, user_id, _secret_sha256(secret), utc_now())
+    return f"pa_{key_id}_{secret}"
+
+
+def new_key(store: Store, name: str) -> str:
+    """Issue another API key to an existing user (shown once)."""
+    user = sql.user_by_name(store, name)
+    if user is None:
+        raise ParcelAuditError(f"no user {name!r}", field="name", hint="add one with `parcelaudit users add`")
+    with store.transaction():
+        return _new_key(store, user["user_id"])
+
+
+def set_password(store: Store, name: str, password: str) -> None:
+    """Give an existing user a new browser-login password."""
+    if len(password) < MIN_PASSWORD:
+        raise ParcelAuditError(
+            f"the password is shorter than {MIN_PASSWORD} characters",
+            field="password",
+            hint="choose a longer one",
+        )
+    if sql.user_by_name(store, name) is None:
+        raise ParcelAuditError(f"no user {name!r}", field="name", hint="add one with `parcelaudit users add`")
+    sql.set_password_hash(store, name, _HASHER.hash(password))
+
+
+def _active(row: dict | None) -> User | None:
+    if row is None or row["disabled"]:
+        return None
+    return User(row["user_id"], row["name"], row["role"])
+
+
+def user_for_key(store: Store, key: str) -> User | None:
+    """The user an API key belongs to, or None for a malformed, unknown or revoked key."""
+    match = KEY_FORMAT.fullmatch(key or "")
+    if not match:
+        return None
+    record = sql.key_record(store, match.group(1))
+    if record is None:
+        return None
+    if not hmac.compare_digest(record[0], _secret_sha256(match.group(2))):
+        return None
+    return _active(sql.user_by_id(store, record[1]))
+
+
+def user_for_password(store: Store, name: str, password: str) -> User | None:
+    """The user when name and password match, else None (as slow for an unknown name as for a wrong password)."""
+    row = sql.user_by_name(store, name or "")
+    stored = row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH
+    try:
+        _HASHER.verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    return _active(row) if row and row["password_hash"] else None
+
+
+def user_by_id(store: Store, user_id: int) -> User | None:
+    """The active user with this id (a session names its user by id), or None."""
+    return _active(sql.user_by_id(store, user_id))

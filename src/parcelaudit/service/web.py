@@ -1,0 +1,134 @@
+"""Browser sessions: a signed cookie naming the user and holding the CSRF token every form must send back.
+
+The cookie is signed with itsdangerous under a secret kept in the store's settings (made on first use), is
+HttpOnly and SameSite=Strict, and expires after settings.session_hours. Signing out forgets it. Every page
+carries the session's CSRF token in its forms; a POST without the same token is refused (403).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from parcelaudit.service import accounts
+from parcelaudit.service.accounts import User
+from parcelaudit.store import workbench as sql
+
+COOKIE = "pa_session"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+
+
+class LoginRequired(Exception):
+    """The page needs a signed-in user (the app redirects to /login)."""
+
+
+class Forbidden(Exception):
+    """The signed-in user's role may not see or do this, or a form's CSRF token is wrong."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _serializer(request: Request) -> URLSafeTimedSerializer:
+    state = request.app.state
+    if getattr(state, "session_signer", None) is None:
+        with state.store() as store:
+            secret = sql.get_setting(store, "session_secret")
+            if secret is None:
+                secret = secrets.token_hex(32)
+                sql.put_setting(store, "session_secret", secret)
+        state.session_signer = URLSafeTimedSerializer(secret, salt="parcelaudit-workbench-session")
+    return state.session_signer
+
+
+def session(request: Request) -> dict[str, Any]:
+    """The request's session ({"uid": user id or None, "csrf": token}), a new anonymous one when absent."""
+    cached = getattr(request.state, "session", None)
+    if cached is not None:
+        return cached
+    raw = request.cookies.get(COOKIE)
+    data: dict[str, Any] = {}
+    if raw:
+        try:
+            max_age = int(request.app.state.settings.session_hours * 3600)
+            loaded = _serializer(request).loads(raw, max_age=max_age)
+            if isinstance(loaded, dict) and isinstance(loaded.get("csrf"), str):
+                data = loaded
+        except BadSignature:
+            data = {}
+    if not data:
+        data = {"uid": None, "csrf": secrets.token_urlsafe(32), "new": True}
+    request.state.session = data
+    return data
+
+
+def start_session(request: Request, user: User | None) -> dict[str, Any]:
+    """A fresh session (new CSRF token) for user, replacing the old one (after login or logout)."""
+    data = {"uid": user.user_id if user else None, "csrf": secrets.token_urlsafe(32), "new": True}
+    request.state.session = data
+    return data
+
+
+def save(request: Request, response: Response) -> Response:
+    """Set the session cookie on the response when the session is new."""
+    data = session(request)
+    if data.get("new"):
+        value = _serializer(request).dumps({"uid": data["uid"], "csrf": data["csrf"]})
+        response.set_cookie(
+            COOKIE,
+            value,
+            max_age=int(request.app.state.settings.session_hours * 3600),
+            httponly=True,
+            samesite="strict",
+            secure=request.app.state.settings.secure_cookies,
+            path="/",
+        )
+    return response
+
+
+def current_user(request: Request) -> User | None:
+    """The signed-in user, or None."""
+    uid = session(request).get("uid")
+    if not isinstance(uid, int):
+        return None
+    if getattr(request.state, "user_id", None) == uid:
+        return request.state.user  # looked up once per request
+    with request.app.state.store() as store:
+        user = accounts.user_by_id(store, uid)
+    request.state.user_id, request.state.user = uid, user
+    return user
+
+
+def page_user(request: Request, minimum: str = "viewer") -> User:
+    """The signed-in user with at least role `minimum` (LoginRequired / Forbidden otherwise)."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired()
+    if not user.may(minimum):
+        raise Forbidden(f"role {user.role} may not do this: {minimum} or above")
+    return user
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    """Refuse a form whose CSRF token is not the session's."""
+    expected = session(request).get("csrf", "")
+    if session(request).get("new") or not token or not hmac.compare_digest(expected, token):
+        raise Forbidden("the form's CSRF token is missing or wrong: reload the page and try again")
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with the signed-in user and the CSRF token, setting the session cookie when new."""
+    data = session(request)
+    context.setdefault("user", current_user(request) if data.get("uid") is not None else None)
+    response = TEMPLATES.TemplateResponse(
+        request, template, {"csrf": data["csrf"], **context}, status_code=status_code
+    )
+    return save(request, response)

@@ -1,0 +1,74 @@
+"""`parcelaudit serve` as a real process: demo sign-ins printed and working, users added from the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import httpx
+
+from tests.service.live import LiveServer
+from tests.support import cli
+
+
+def test_serve_prints_demo_sign_ins_that_work(checked_template, tmp_path):
+    target = tmp_path / "store.duckdb"
+    shutil.copyfile(checked_template, target)
+    with LiveServer(str(target), tmp_path, "--demo-logins") as server:
+        printed = server.output()
+        logins = dict(
+            re.findall(
+                r"│ (supervisor2|supervisor|analyst|auditor|viewer|admin)\s+│ \w+\s+│ (\S+)\s+│", printed
+            )
+        )
+        assert set(logins) == {"analyst", "auditor", "supervisor", "supervisor2", "viewer", "admin"}, printed
+        with httpx.Client(base_url=server.url) as client:
+            page = client.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            signed = client.post(
+                "/login", data={"csrf_token": token, "name": "supervisor", "password": logins["supervisor"]}
+            )
+            assert signed.status_code == 303 and signed.headers["location"] == "/queue"
+            queue = client.get("/queue")
+            assert "supervisor (supervisor)" in queue.text and "hold" in queue.text
+            assert client.get("/openapi.json").json()["info"]["title"] == "ParcelAudit review workbench"
+
+
+def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, tmp_path):
+    target = tmp_path / "store.duckdb"
+    shutil.copyfile(checked_template, target)
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "parcelaudit",
+            "users",
+            "add",
+            "carol",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+            "--db",
+            str(target),
+        ],
+        input="a long enough password\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        env={**os.environ, "PARCELAUDIT_LOG_KEY_FILE": str(tmp_path / "log.key")},
+    )
+    assert added.returncode == 0, added.stderr
+    key = added.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"pa_[0-9a-f]{12}_[A-Za-z0-9_-]+", key)
+    assert key.split("_", 2)[2] not in target.read_bytes().decode("latin-1")
+    bad = cli("users", "add", "dave", "--role", "boss", "--db", str(target), cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown role" in bad.stderr
+    twice = cli("users", "add", "carol", "--role", "viewer", "--db", str(target), cwd=tmp_path)
+    assert twice.returncode == 2 and "exists already" in twice.stderr
+    with LiveServer(str(target), tmp_path) as server:
+        me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert me.json() == {"name": "carol", "role": "supervisor"}
