@@ -27,8 +27,8 @@ def _register_commands() -> None:
     from parcelaudit.commands import export as export_commands
     from parcelaudit.commands import origin as origin_commands
     from parcelaudit.commands import screening as screening_commands
-    from parcelaudit.commands import store as store_commands
     from parcelaudit.commands import service as service_commands
+    from parcelaudit.commands import store as store_commands
     from parcelaudit.commands import trace as trace_commands
 
     for module in (
