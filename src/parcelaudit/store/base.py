@@ -259,13 +259,14 @@ class Store(ABC):
                 if version in applied:
                     continue
                 with self.transaction():
-                    self._run_script(path.read_text(encoding="utf-8"))
+                    native = path.name.endswith(f".{self.engine}.sql")
+                    self._run_script(path.read_text(encoding="utf-8"), native=native)
                     self.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utc_now()])
                 done.append(version)
             return done
 
-    def _run_script(self, sql: str) -> None:
-        """Run a migration file (several statements)."""
+    def _run_script(self, sql: str, native: bool = False) -> None:
+        """Run a migration file (several statements); native: written in this engine's own dialect."""
         self.execute(sql)
 
     def verify(self) -> None:

@@ -350,8 +350,12 @@ class PostgresStore(Store):
         """Make a sequence give next_value next."""
         self._run("SELECT setval(%s, %s, false)", [table_name(sequence), int(next_value)]).close()
 
-    def _run_script(self, sql: str) -> None:
-        """Run a migration file statement by statement, translated to PostgreSQL."""
+    def _run_script(self, sql: str, native: bool = False) -> None:
+        """Run a migration file: a NNNN_name.postgresql.sql file as written (functions, triggers), a portable one
+        statement by statement, translated to PostgreSQL."""
+        if native:
+            self._run(sql).close()
+            return
         for statement in to_postgres(sql):
             self._run(statement.without_params).close()
 
