@@ -494,6 +494,8 @@ def _run_import(
                 pending.result()
         job.add_malformed()
         job.number_lines()
+        # Concurrent imports (PostgreSQL) de-duplicate one at a time, each seeing the keys the others committed.
+        store.lock_until_commit("import:keys")
         stored = job.resolve_duplicates()
         job.derive_values()
         if unplaced:
