@@ -2,6 +2,8 @@
 
 hold-lock TARGET KEY READY SECONDS: open the store, take lock KEY, create the file READY, hold the lock for
 SECONDS, then print the time.time() just before releasing it.
+hold-xact-lock TARGET KEY READY SECONDS: the same with a lock taken inside a transaction (lock_until_commit),
+released when the transaction commits.
 take-lock TARGET KEY: open the store, take lock KEY, print the time.time() it was granted.
 open TARGET: open (creating and migrating) the store and print its schema version.
 hold-transaction TARGET READY SECONDS: insert a payment in a transaction, create READY, keep the transaction
@@ -40,6 +42,13 @@ def main(action: str, target: str, *rest: str) -> None:
         if action == "hold-lock":
             key, ready, seconds = rest
             with store.lock(key):
+                Path(ready).touch()
+                time.sleep(float(seconds))
+                print(time.time(), flush=True)
+        elif action == "hold-xact-lock":
+            key, ready, seconds = rest
+            with store.transaction():
+                store.lock_until_commit(key)
                 Path(ready).touch()
                 time.sleep(float(seconds))
                 print(time.time(), flush=True)

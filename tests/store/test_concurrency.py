@@ -56,6 +56,19 @@ def test_two_imports_of_one_file_at_once_store_it_once(target, tmp_path):
         assert store.scalar("SELECT count(DISTINCT shipment_id) FROM shipments") == 1500
 
 
+def test_two_files_sharing_rows_imported_at_once_store_each_row_once(target, tmp_path):
+    generate_dataset(tmp_path / "data", parcels=1500, seed=5)
+    rows = (tmp_path / "data" / "shipments.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    early, late = tmp_path / "early.csv", tmp_path / "late.csv"
+    early.write_text("".join(rows[:1001]), encoding="utf-8")  # header and parcels 1-1000
+    late.write_text(rows[0] + "".join(rows[501:]), encoding="utf-8")  # header and parcels 501-1500
+    settle([start("ingest", str(path), "--db", target, cwd=tmp_path) for path in (early, late)])
+    with open_store(target, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM shipments") == 1500
+        assert store.scalar("SELECT count(DISTINCT shipment_id) FROM shipments") == 1500
+        assert store.scalar("SELECT sum(rows_duplicate) FROM imports") == 500
+
+
 def test_ingest_check_and_reads_at_the_same_time(target, tmp_path):
     generate_dataset(tmp_path / "first", parcels=1500, seed=5)
     generate_dataset(tmp_path / "second", parcels=1500, seed=6, start="2026-01-01")

@@ -22,10 +22,11 @@ def finish(process: subprocess.Popen) -> str:
     return out.strip()
 
 
-def test_a_lock_excludes_another_process_until_released(target, tmp_path):
+@pytest.mark.parametrize("hold", ["hold-lock", "hold-xact-lock"])
+def test_a_lock_excludes_another_process_until_released(target, tmp_path, hold):
     open_store(target).close()
     ready = tmp_path / "holding"
-    holder = child("hold-lock", target, "ingest:abc", str(ready), "1.5")
+    holder = child(hold, target, "ingest:abc", str(ready), "1.5")
     deadline = time.monotonic() + BOUND
     while not ready.exists():
         assert holder.poll() is None, holder.communicate()[1]
@@ -61,3 +62,10 @@ def test_a_lock_taken_inside_a_failed_transaction_is_released_and_the_error_kept
         assert float(finish(taker)) > 0  # another process gets the lock while this connection is open
         with store.staged("scratch", pa.table({"n": [2]})) as name:  # the name is free again
             assert store.scalar(f"SELECT n FROM {name}") == 2
+
+
+def test_a_lock_until_commit_needs_a_transaction(pg_target):
+    from parcelaudit.errors import StoreError
+
+    with open_store(pg_target) as store, pytest.raises(StoreError, match="open transaction"):
+        store.lock_until_commit("k")

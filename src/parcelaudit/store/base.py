@@ -170,6 +170,10 @@ class Store(ABC):
         """An exclusive section across processes sharing the store, held to the end of the block."""
 
     @abstractmethod
+    def lock_until_commit(self, key: str) -> None:
+        """Inside a transaction: an exclusive lock on key across processes, held until it commits or rolls back."""
+
+    @abstractmethod
     def tables(self) -> list[str]:
         """The store's own tables, sorted."""
 

@@ -233,6 +233,9 @@ class DuckDBStore(Store):
         """Nothing to do: a DuckDB file has one writing process at a time (others wait to open it)."""
         yield
 
+    def lock_until_commit(self, key: str) -> None:
+        """Nothing to do: a DuckDB file has one writing process at a time."""
+
     def tables(self) -> list[str]:
         """The store's own tables, sorted."""
         return [

@@ -159,6 +159,8 @@ def store_import(
         job.write_all(source.batches())
         job.add_malformed(source.malformed())
         job.number_lines()
+        # Concurrent imports (PostgreSQL) de-duplicate one at a time, each seeing the keys the others committed.
+        store.lock_until_commit("import:keys")
         stored = job.resolve_duplicates()
         job.derive_values()
         return job.finish(record, stored, source.mapping_json())

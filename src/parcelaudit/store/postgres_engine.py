@@ -323,6 +323,12 @@ class PostgresStore(Store):
             elif not self._connection.closed:  # a failed transaction: unlock once it is rolled back
                 self._unlock_after_rollback.append(number)
 
+    def lock_until_commit(self, key: str) -> None:
+        """Inside a transaction: an advisory lock on key held until it ends (pg_advisory_xact_lock)."""
+        if not self._depth:
+            raise StoreError("lock_until_commit needs an open transaction (store.transaction())")
+        self._run("SELECT pg_advisory_xact_lock(%s)", [lock_number(self.schema, key)]).close()
+
     def tables(self) -> list[str]:
         """The store's own tables (those of its schema), sorted."""
         with self._run(
