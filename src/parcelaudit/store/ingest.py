@@ -89,12 +89,26 @@ class StoredImport:
     already_imported: bool = False
 
 
-def _hash_expression(columns: list[str]) -> str:
+def _hash_text(table: Table, column: str, engine: str) -> str:
+    """SQL for a column's text in the row hash, the same on every engine: DuckDB writes a whole DOUBLE as
+    "100.0" where PostgreSQL writes "100" (and "1e+15" from 1e15), so on PostgreSQL a whole double below 1e16
+    is written DuckDB's way; other values are the shortest round-trip text on both."""
+    name = f'"{column}"'
+    if engine == "postgresql" and pa.types.is_floating(table.field(column).type):
+        return (
+            f"CASE WHEN {name} = trunc({name}) AND abs({name}) < 1e16 "
+            f"THEN CAST(CAST({name} AS BIGINT) AS VARCHAR) || '.0' ELSE CAST({name} AS VARCHAR) END"
+        )
+    return f"CAST({name} AS VARCHAR)"
+
+
+def _hash_expression(table: Table, engine: str) -> str:
     # chr(1) stands for NULL so that (NULL, 'a') and ('a', NULL) hash differently. MD5 identifies
-    # content (it is not a security boundary), is stable across versions, and anyone can recompute it.
+    # content (it is not a security boundary), is stable across versions and engines, and anyone can
+    # recompute it.
     parts = ", ".join(
-        f'CAST("{c}" AS VARCHAR)' if c in LATE_FIELDS else f'coalesce(CAST("{c}" AS VARCHAR), chr(1))'
-        for c in columns
+        _hash_text(table, c, engine) if c in LATE_FIELDS else f"coalesce({_hash_text(table, c, engine)}, chr(1))"
+        for c in table.names
     )
     return f"md5(concat_ws(chr(31), {parts}))"
 
@@ -227,7 +241,8 @@ class _Scratch:
             with store.staged("_batch", good):
                 store.execute(
                     f"INSERT INTO {target.table.name} ({', '.join(names)}, row_hash, import_id, source_row) "
-                    f"SELECT {', '.join(names)}, {_hash_expression(names)}, {self.import_id}, source_row "
+                    f"SELECT {', '.join(names)}, {_hash_expression(target.table, store.engine)}, "
+                    f"{self.import_id}, source_row "
                     "FROM _batch"
                 )
             if rejects.num_rows:
@@ -289,7 +304,8 @@ class _Scratch:
     def _rehash(self, target: Target) -> None:
         table = target.table
         self.store.execute(
-            f"UPDATE {table.name} SET row_hash = {_hash_expression(table.names)} WHERE {self._own_rows()}"
+            f"UPDATE {table.name} SET row_hash = {_hash_expression(table, self.store.engine)} "
+            f"WHERE {self._own_rows()}"
         )
 
     def _target(self, name: str, derived: str) -> Target | None:
