@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -280,30 +280,6 @@ def item_decision(
     )
 
 
-@router.post("/items/{item_id}/approve")
-def item_approve(
-    request: Request,
-    item_id: int,
-    csrf_token: Csrf = None,
-    reason: Annotated[str | None, Form(max_length=4000)] = None,
-):
-    return _item_action(
-        request, item_id, csrf_token, lambda s, st, u: queue.approve(s, st, u, item_id, reason)
-    )
-
-
-@router.post("/items/{item_id}/reopen")
-def item_reopen(
-    request: Request,
-    item_id: int,
-    csrf_token: Csrf = None,
-    reason: Annotated[str | None, Form(max_length=4000)] = None,
-):
-    return _item_action(
-        request, item_id, csrf_token, lambda s, st, u: queue.reopen(s, st, u, item_id, reason)
-    )
-
-
 @router.post("/items/{item_id}/assign")
 def item_assign(
     request: Request,
@@ -314,6 +290,19 @@ def item_assign(
     return _item_action(
         request, item_id, csrf_token, lambda s, st, u: queue.assign(s, st, u, item_id, assignee or None)
     )
+
+
+@router.post("/items/{item_id}/{verb}")
+def item_review(
+    request: Request,
+    item_id: int,
+    verb: Literal["approve", "reopen"],
+    csrf_token: Csrf = None,
+    reason: Annotated[str | None, Form(max_length=4000)] = None,
+):
+    """A supervisor's approval of a pending request, or a reopening."""
+    act = queue.approve if verb == "approve" else queue.reopen
+    return _item_action(request, item_id, csrf_token, lambda s, st, u: act(s, st, u, item_id, reason))
 
 
 def _parcel(store, shipment_id: str) -> dict | None:
