@@ -22,6 +22,7 @@ from parcelaudit.store import utc_now
 from parcelaudit.store import workbench as sql
 
 router = APIRouter(include_in_schema=False)
+COUNTS_SECONDS = 2.0  # the queue's header counts may be this old
 Csrf = Annotated[str | None, Form(alias="csrf_token")]
 QUEUE_CSV = (
     "id",
@@ -123,7 +124,9 @@ def queue_page(
     size = 100_000 if format == "csv" else 50
     with request.app.state.store() as store:
         rows, total = sql.list_items(store, filters, now, size, (page - 1) * size if format != "csv" else 0)
-        counts = sql.item_counts(store, now, now + timedelta(hours=4))
+        counts = request.app.state.cache.get(
+            "counts", COUNTS_SECONDS, lambda: sql.item_counts(store, now, now + timedelta(hours=4))
+        )
         names = [u["name"] for u in sql.list_users(store)] if user.may("supervisor") else []
     items = [queue.public(r, now) for r in rows]
     if format == "csv":
