@@ -43,21 +43,13 @@ KEY_CACHE_SECONDS = 30.0  # a key's user is looked up again after this long
 def _cached_user(request: Request, key: str) -> User | None:
     """The user of a key, remembered for KEY_CACHE_SECONDS (by the key's SHA-256, never the key itself)."""
     import hashlib
-    import time
 
-    cache = request.app.state.key_cache
+    def look_up() -> User | None:
+        with request.app.state.store() as store:
+            return accounts.user_for_key(store, key)
+
     digest = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
-    found = cache.get(digest)
-    now = time.monotonic()
-    if found is not None and found[1] > now:
-        return found[0]
-    with request.app.state.store() as store:
-        user = accounts.user_for_key(store, key)
-    if user is not None:
-        if len(cache) > 10_000:
-            cache.clear()
-        cache[digest] = (user, now + KEY_CACHE_SECONDS)
-    return user
+    return request.app.state.cache.get(("key", digest), KEY_CACHE_SECONDS, look_up)
 
 
 def role(minimum: str):

@@ -64,6 +64,31 @@ class StoreAccess:
                 self._store = None
 
 
+class TimedCache:
+    """Values remembered for a few seconds (users of keys and sessions, queue counts): each read of the store
+    costs a DuckDB query of about a millisecond, and pages ask for these on every request."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._values: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, seconds: float, compute):
+        """The value for key, computed again when older than `seconds` (a None result is not kept)."""
+        now = time.monotonic()
+        with self._lock:
+            found = self._values.get(key)
+        if found is not None and found[1] > now:
+            return found[0]
+        value = compute()
+        if value is not None:
+            with self._lock:
+                if len(self._values) >= self.limit:
+                    self._values.clear()
+                self._values[key] = (value, now + seconds)
+        return value
+
+
 class SecurityHeaders:
     """ASGI middleware: the security headers on every response (and no-store on pages and API answers)."""
 
@@ -126,7 +151,7 @@ def create_app(store_target: str | Path, settings: WorkbenchSettings | None = No
     )
     app.state.store = StoreAccess(store_target)
     app.state.settings = settings
-    app.state.key_cache = {}  # SHA-256 of an API key -> (user, valid until): see api._cached_user
+    app.state.cache = TimedCache()
 
     app.add_middleware(SecurityHeaders)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -22,6 +22,7 @@ from parcelaudit.store import utc_now
 from parcelaudit.store import workbench as sql
 
 router = APIRouter(include_in_schema=False)
+COUNTS_SECONDS = 2.0  # the queue's header counts may be this old
 Csrf = Annotated[str | None, Form(alias="csrf_token")]
 QUEUE_CSV = (
     "id",
@@ -123,7 +124,9 @@ def queue_page(
     size = 100_000 if format == "csv" else 50
     with request.app.state.store() as store:
         rows, total = sql.list_items(store, filters, now, size, (page - 1) * size if format != "csv" else 0)
-        counts = sql.item_counts(store, now, now + timedelta(hours=4))
+        counts = request.app.state.cache.get(
+            "counts", COUNTS_SECONDS, lambda: sql.item_counts(store, now, now + timedelta(hours=4))
+        )
         names = [u["name"] for u in sql.list_users(store)] if user.may("supervisor") else []
     items = [queue.public(r, now) for r in rows]
     if format == "csv":
@@ -280,30 +283,6 @@ def item_decision(
     )
 
 
-@router.post("/items/{item_id}/approve")
-def item_approve(
-    request: Request,
-    item_id: int,
-    csrf_token: Csrf = None,
-    reason: Annotated[str | None, Form(max_length=4000)] = None,
-):
-    return _item_action(
-        request, item_id, csrf_token, lambda s, st, u: queue.approve(s, st, u, item_id, reason)
-    )
-
-
-@router.post("/items/{item_id}/reopen")
-def item_reopen(
-    request: Request,
-    item_id: int,
-    csrf_token: Csrf = None,
-    reason: Annotated[str | None, Form(max_length=4000)] = None,
-):
-    return _item_action(
-        request, item_id, csrf_token, lambda s, st, u: queue.reopen(s, st, u, item_id, reason)
-    )
-
-
 @router.post("/items/{item_id}/assign")
 def item_assign(
     request: Request,
@@ -314,6 +293,19 @@ def item_assign(
     return _item_action(
         request, item_id, csrf_token, lambda s, st, u: queue.assign(s, st, u, item_id, assignee or None)
     )
+
+
+@router.post("/items/{item_id}/{verb}")
+def item_review(
+    request: Request,
+    item_id: int,
+    verb: Literal["approve", "reopen"],
+    csrf_token: Csrf = None,
+    reason: Annotated[str | None, Form(max_length=4000)] = None,
+):
+    """A supervisor's approval of a pending request, or a reopening."""
+    act = queue.approve if verb == "approve" else queue.reopen
+    return _item_action(request, item_id, csrf_token, lambda s, st, u: act(s, st, u, item_id, reason))
 
 
 def _parcel(store, shipment_id: str) -> dict | None:

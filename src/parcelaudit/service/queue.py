@@ -322,18 +322,32 @@ def decide(
             changes = _final(store, item, action, reason, user.name, now)
             logged = action
         sql.update_item(store, item_id, changes)
-        ledger.append(
-            store,
-            settings,
-            actor=user.name,
-            role=user.role,
-            action=logged,
-            subject=f"item:{item_id}",
-            reason=reason,
-            detail=_detail(item),
-            when=now,
-        )
+        _log_item(store, settings, user, logged, item_id, _detail(item), reason=reason, when=now)
         return get(store, item_id)
+
+
+def _log_item(
+    store: Store,
+    settings: WorkbenchSettings,
+    user: User,
+    action: str,
+    item_id: int,
+    detail: dict[str, Any],
+    reason: str | None = None,
+    when: datetime | None = None,
+) -> None:
+    """Append what a user did to an item to the log."""
+    ledger.append(
+        store,
+        settings,
+        actor=user.name,
+        role=user.role,
+        action=action,
+        subject=f"item:{item_id}",
+        reason=reason,
+        detail=detail,
+        when=when,
+    )
 
 
 def _detail(item: dict) -> dict[str, Any]:
@@ -384,19 +398,18 @@ def approve(store: Store, settings: WorkbenchSettings, user: User, item_id: int,
         changes = _final(store, item, item["pending_action"], item["pending_reason"], item["pending_by"], now)
         changes["approved_by"] = user.name
         sql.update_item(store, item_id, changes)
-        ledger.append(
+        _log_item(
             store,
             settings,
-            actor=user.name,
-            role=user.role,
-            action="approve_" + item["pending_action"],
-            subject=f"item:{item_id}",
-            reason=(reason or "").strip() or None,
-            detail={
+            user,
+            "approve_" + item["pending_action"],
+            item_id,
+            {
                 **_detail(item),
                 "requested_by": item["pending_by"],
                 "request_reason": item["pending_reason"],
             },
+            reason=(reason or "").strip() or None,
             when=now,
         )
         return get(store, item_id)
@@ -422,19 +435,18 @@ def reopen(store: Store, settings: WorkbenchSettings, user: User, item_id: int, 
             "approved_by": None,
         }
         sql.update_item(store, item_id, changes)
-        ledger.append(
+        _log_item(
             store,
             settings,
-            actor=user.name,
-            role=user.role,
-            action="reopen",
-            subject=f"item:{item_id}",
-            reason=reason,
-            detail={
+            user,
+            "reopen",
+            item_id,
+            {
                 **_detail(item),
                 "was": item["status"],
                 "outcome": item["outcome"] or item["pending_action"],
             },
+            reason=reason,
         )
         return get(store, item_id)
 
@@ -452,15 +464,7 @@ def assign(store: Store, settings: WorkbenchSettings, user: User, item_id: int, 
         if assignee is not None and sql.user_by_name(store, assignee) is None:
             raise QueueError(422, f"no user {assignee!r}")
         sql.update_item(store, item_id, {"assignee": assignee})
-        ledger.append(
-            store,
-            settings,
-            actor=user.name,
-            role=user.role,
-            action="assign",
-            subject=f"item:{item_id}",
-            detail={"assignee": assignee, "was": item["assignee"]},
-        )
+        _log_item(store, settings, user, "assign", item_id, {"assignee": assignee, "was": item["assignee"]})
         return get(store, item_id)
 
 

@@ -22,6 +22,7 @@ from parcelaudit.service.accounts import User
 from parcelaudit.store import workbench as sql
 
 COOKIE = "pa_session"
+USER_CACHE_SECONDS = 30.0  # a signed-in user's role is looked up again after this long
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
 
@@ -101,8 +102,12 @@ def current_user(request: Request) -> User | None:
         return None
     if getattr(request.state, "user_id", None) == uid:
         return request.state.user  # looked up once per request
-    with request.app.state.store() as store:
-        user = accounts.user_by_id(store, uid)
+
+    def look_up() -> User | None:
+        with request.app.state.store() as store:
+            return accounts.user_by_id(store, uid)
+
+    user = request.app.state.cache.get(("user", uid), USER_CACHE_SECONDS, look_up)
     request.state.user_id, request.state.user = uid, user
     return user
 

@@ -76,6 +76,19 @@ def _dicts(columns: tuple[str, ...], rows: list[tuple]) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
+def _insert_row(store: Store, table: str, columns: tuple[str, ...], row: dict[str, Any]) -> None:
+    """INSERT one row (a dict holding at least `columns`)."""
+    store.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [row[c] for c in columns],
+    )
+
+
+def _all_rows(store: Store, table: str, columns: tuple[str, ...], order: str) -> list[dict[str, Any]]:
+    """Every row of a table as dicts, in `order`."""
+    return _dicts(columns, store.fetch(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"))
+
+
 # --- users, keys, settings ----------------------------------------------------------------------------------
 def insert_user(store: Store, name: str, role: str, password_hash: str | None, now: datetime) -> int:
     """Add a user; returns the new user id (the caller checks the name is free)."""
@@ -310,20 +323,12 @@ DISPOSITION_COLUMNS = (
 
 def insert_disposition(store: Store, row: dict[str, Any]) -> None:
     """Record an analyst's verdict on a (name, list entry) pair."""
-    store.execute(
-        f"INSERT INTO wb_dispositions ({', '.join(DISPOSITION_COLUMNS)}) VALUES ({', '.join('?' * len(DISPOSITION_COLUMNS))})",
-        [row[c] for c in DISPOSITION_COLUMNS],
-    )
+    _insert_row(store, "wb_dispositions", DISPOSITION_COLUMNS, row)
 
 
 def dispositions(store: Store) -> list[dict]:
     """Every disposition, oldest first."""
-    return _dicts(
-        DISPOSITION_COLUMNS,
-        store.fetch(
-            f"SELECT {', '.join(DISPOSITION_COLUMNS)} FROM wb_dispositions ORDER BY decided_at, item_id"
-        ),
-    )
+    return _all_rows(store, "wb_dispositions", DISPOSITION_COLUMNS, "decided_at, item_id")
 
 
 # --- the log ---------------------------------------------------------------------------------------------------
@@ -335,10 +340,7 @@ def log_tail(store: Store) -> tuple[int, str] | None:
 
 def insert_log_entry(store: Store, entry: dict[str, Any]) -> None:
     """Append one log entry (LOG_COLUMNS)."""
-    store.execute(
-        f"INSERT INTO wb_log ({', '.join(LOG_COLUMNS)}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})",
-        [entry[c] for c in LOG_COLUMNS],
-    )
+    _insert_row(store, "wb_log", LOG_COLUMNS, entry)
 
 
 def log_entries(store: Store, subject: str | None = None, limit: int | None = None) -> list[dict]:
@@ -361,18 +363,12 @@ def log_subjects_like(store: Store, pattern: str) -> set[str]:
 
 def insert_checkpoint(store: Store, row: dict[str, Any]) -> None:
     """Append a signed checkpoint."""
-    store.execute(
-        f"INSERT INTO wb_checkpoints ({', '.join(CHECKPOINT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
-        [row[c] for c in CHECKPOINT_COLUMNS],
-    )
+    _insert_row(store, "wb_checkpoints", CHECKPOINT_COLUMNS, row)
 
 
 def checkpoints(store: Store) -> list[dict]:
     """Every checkpoint, in log order."""
-    return _dicts(
-        CHECKPOINT_COLUMNS,
-        store.fetch(f"SELECT {', '.join(CHECKPOINT_COLUMNS)} FROM wb_checkpoints ORDER BY seq"),
-    )
+    return _all_rows(store, "wb_checkpoints", CHECKPOINT_COLUMNS, "seq")
 
 
 # --- audits (read for the log and the workspace) ------------------------------------------------------------------
