@@ -256,7 +256,7 @@ def test_a_decision_through_the_pages(bench):
 
 def test_the_audit_workspace_runs_every_step_and_serves_the_workpaper(bench, tmp_path):
     from parcelaudit.audit.demo import simulate_results
-    from parcelaudit.audit.results import RESULT_COLUMNS
+    from parcelaudit.audit.results_sheet import RESULT_COLUMNS
     from parcelaudit.csv_safety import write_rows
 
     with bench.client.app.state.store() as store:

@@ -59,7 +59,7 @@ def audits_page(
     format: Annotated[str | None, Query(max_length=10)] = None,
     error: Annotated[str | None, Query(max_length=500)] = None,
 ):
-    from parcelaudit.audit.workflow import list_audits
+    from parcelaudit.audit.lifecycle import list_audits
 
     page_user(request)
     with request.app.state.store() as store:
@@ -79,7 +79,7 @@ def audit_new(
 ):
     from urllib.parse import urlencode
 
-    from parcelaudit.audit.workflow import new_audit
+    from parcelaudit.audit.lifecycle import new_audit
 
     check_csrf(request, csrf_token)
     user = page_user(request, "analyst")
@@ -102,8 +102,9 @@ def audit_page(
     message: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=2000)] = None,
 ):
-    from parcelaudit.audit.evaluation import latest_evaluation
-    from parcelaudit.audit.workflow import get_audit, steps
+    from parcelaudit.audit.evaluate import latest_evaluation
+    from parcelaudit.audit.lifecycle import get_audit
+    from parcelaudit.audit.steplog import steps
 
     page_user(request)
     with request.app.state.store() as store:
@@ -141,9 +142,12 @@ def audit_step(
     seed: Annotated[str | None, Form(max_length=30)] = None,
 ):
     """Run one step: reconcile, plan, sample, evaluate or report."""
-    from parcelaudit.audit.evaluation import evaluate_audit
-    from parcelaudit.audit.report import reconcile_audit, write_report
-    from parcelaudit.audit.workflow import get_audit, plan_audit, sample_audit
+    from parcelaudit.audit.evaluate import evaluate_audit
+    from parcelaudit.audit.lifecycle import get_audit
+    from parcelaudit.audit.plan import plan_audit
+    from parcelaudit.audit.sampling import sample_audit
+    from parcelaudit.audit.scope import reconcile_scope
+    from parcelaudit.reports.audit_report import write_report
 
     check_csrf(request, csrf_token)
     user = page_user(request, "analyst")
@@ -153,7 +157,7 @@ def audit_step(
             audit = get_audit(store, audit_id)
             real_id = audit["audit_id"]
             if step == "reconcile":
-                summary = reconcile_audit(store, audit).summary
+                summary = reconcile_scope(store, audit).summary
                 from parcelaudit.service import ledger
 
                 ledger.append(
@@ -191,7 +195,8 @@ def audit_step(
 @router.get("/audits/{audit_id}/sheet.csv")
 def audit_sheet(request: Request, audit_id: str):
     """The sampled items as a results sheet to fill in (the same columns `audit sample --out` writes)."""
-    from parcelaudit.audit.workflow import get_audit, sample_items
+    from parcelaudit.audit.lifecycle import get_audit
+    from parcelaudit.audit.sampling import sample_items
 
     page_user(request)
     with request.app.state.store() as store:
@@ -200,7 +205,7 @@ def audit_sheet(request: Request, audit_id: str):
         except ParcelAuditError as failure:
             return render(request, "error.html", status_code=404, message=str(failure))
         items = sample_items(store, audit["audit_id"], include_spares=True).to_pylist()
-    from parcelaudit.audit.results import write_results_sheet
+    from parcelaudit.audit.results_sheet import write_results_sheet
 
     path = _work(request) / audit["audit_id"] / "results_sheet.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +221,8 @@ def audit_record(
     results: Annotated[UploadFile | None, File()] = None,
 ):
     """Record the auditor's results from an uploaded CSV or .xlsx sheet."""
-    from parcelaudit.audit.results import read_results_file, record_results
+    from parcelaudit.audit.results import record_results
+    from parcelaudit.audit.results_sheet import read_results_file
 
     check_csrf(request, csrf_token)
     user = page_user(request, "analyst")
@@ -246,7 +252,7 @@ def audit_record(
 @router.get("/audits/{audit_id}/download/{kind}")
 def audit_download(request: Request, audit_id: str, kind: str):
     """The report's PDF or HTML, or the Excel workpaper, once the report step has run."""
-    from parcelaudit.audit.workflow import get_audit
+    from parcelaudit.audit.lifecycle import get_audit
 
     page_user(request)
     if kind not in DOWNLOADS:
