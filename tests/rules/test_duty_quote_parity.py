@@ -97,6 +97,36 @@ def test_postal_parcels_pay_what_quote_gives_for_their_value(store_target):
     assert owed["S1"] == 0.0 and owed["S5"] == 486.0
 
 
+def test_a_section_232_derivative_pays_on_its_metal_content(store_target):
+    # 7323.93.00 (steel kitchenware) is a Section 232 steel derivative charged on its steel content
+    sink = {"hts_code": "7323930080", "country_of_origin": "VN", "value": 1000.0}
+    shipments, lines = parcels(
+        {
+            "mode": "ocean",
+            "arrival_date": date(2025, 9, 1),
+            "declared_value": 2000.0,
+            "lines": [{**sink, "line_no": 1, "metal_value": 400.0}, {**sink, "line_no": 2}],
+        }
+    )
+    with Store.open(store_file(store_target, shipments, lines)) as store:
+        result = run_check(store, screening=False)
+        stored = _stored_duty(store, result.run_id)
+        verified = dict(
+            store.fetch("SELECT line_no, verified FROM check_duty_lines WHERE run_id = ?", [result.run_id])
+        )
+        inputs = read_check_inputs(store)
+    # 2% MFN on $1,000 + 50% on the $400 of steel; the reciprocal duty does not stack on Section 232
+    assert (
+        stored[("S1", 1)]
+        == 220.0
+        == float(quote("7323930080", "VN", date(2025, 9, 1), 1000, metal_value=400).amount)
+    )
+    # without a metal value the full value is assumed (an upper bound) and the line is not verified
+    assert stored[("S1", 2)] > 220.0 and verified == {1: True, 2: False}
+    with RuleContext(inputs.shipments, inputs.lines, inputs.orders) as ctx:
+        assert stored == {key: float(amount) for key, amount in _expected(ctx).items()}
+
+
 def test_a_generated_sample_matches_quote_line_by_line(store_target, tmp_path):
     # generated data: mail, air, ocean and truck parcels, de minimis claims, foreign currencies, 2025-2026
     generate_dataset(tmp_path, parcels=220, days=420, start=date(2025, 1, 1), seed=12)
