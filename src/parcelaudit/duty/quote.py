@@ -624,10 +624,10 @@ def de_minimis_thresholds() -> tuple[Decimal, ...]:
     return tuple(sorted({as_decimal(r["threshold_usd"]) for r in table if r["kind"] == "general"}))
 
 
-def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: str) -> Component | None:
-    """A duty-free de minimis release, when the entry claims it (or is mail) and the policy allows it."""
-    if entry_type not in DE_MINIMIS_ENTRY_TYPES and not (mode == "postal" and entry_type == "postal"):
-        return None
+@lru_cache(maxsize=8192)
+def _de_minimis_policy(on: date) -> tuple[dict | None, frozenset[str]]:
+    """The general de minimis threshold row in force on a date and the countries (or '*') whose de minimis
+    is suspended on it (the policy is read once; dates repeat across quotes)."""
     from parcelaudit.rules.policy import load_policy
 
     policy = load_policy()
@@ -639,8 +639,15 @@ def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: st
         ),
         None,
     )
-    suspended = [r for r in policy.in_force("de_minimis_suspensions", on) if r["country"] in ("*", origin)]
-    if threshold is None or suspended or value > as_decimal(threshold["threshold_usd"]):
+    return threshold, frozenset(r["country"] for r in policy.in_force("de_minimis_suspensions", on))
+
+
+def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: str) -> Component | None:
+    """A duty-free de minimis release, when the entry claims it (or is mail) and the policy allows it."""
+    if entry_type not in DE_MINIMIS_ENTRY_TYPES and not (mode == "postal" and entry_type == "postal"):
+        return None
+    threshold, suspended_in = _de_minimis_policy(on)
+    if threshold is None or suspended_in & {"*", origin} or value > as_decimal(threshold["threshold_usd"]):
         return None
     citation = threshold["citation"] + ("; 19 CFR 145.31 (mail)" if mode == "postal" else "")
     return Component(

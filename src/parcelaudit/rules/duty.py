@@ -203,7 +203,8 @@ def line_duty_table(ctx: RuleContext) -> pa.Table:
         session.create(
             "duty_keys",
             f"""
-            SELECT *, CASE WHEN entry_type IN ({_DM_TYPES}) THEN CASE WHEN sv > {FORMAL_OVER} THEN '01' ELSE '11' END
+            SELECT *, CASE WHEN mode <> 'postal' THEN '11'  -- only a postal parcel's entry type changes its rates
+                           WHEN entry_type IN ({_DM_TYPES}) THEN CASE WHEN sv > {FORMAL_OVER} THEN '01' ELSE '11' END
                            ELSE nullif(entry_type, '') END AS kind,
                    CASE WHEN mode = 'postal' THEN {band} ELSE 0 END AS band,
                    CASE WHEN metal_text IS NOT NULL THEN value_text END AS vkey, metal_text AS mkey
