@@ -163,3 +163,19 @@ def test_explain_shows_the_duty_the_check_stored(store_target):
     for line in info["duty"]:
         assert sum(Decimal(p["amount"]) for p in line["parts"]) == pytest.approx(Decimal(repr(line["duty"])))
     assert [p["measure_id"] for p in mail["duty"][0]["parts"]] == ["DE-MINIMIS"]
+
+
+def test_the_audit_prices_postal_parcels_and_corrections_as_quote_does():
+    from parcelaudit.audit.population import build_population, corrected_duty
+
+    # duty paid on the book: free mail for $50 (2024), every measure on a $900 mail parcel
+    shipments, lines = parcels(_postal(date(2024, 6, 1), 50.0), _postal(date(2024, 6, 1), 900.0))
+    book = {r["shipment_id"]: r["book_duty"] for r in build_population(shipments, lines).to_pylist()}
+    assert book == {"S1": 0.0, "S2": 216.0}
+    # the auditor finds the $50 parcel was worth $900: over the $800 limit of free mail, it owes what
+    # quote() gives for $900 (16.5% + 7.5%), not nothing
+    owed = corrected_duty(
+        shipments, lines, [{"item_id": "S1", "shipment_id": "S1", "line_no": None, "corrected_value": 900.0}]
+    )
+    expected = quote("6109100012", "CN", date(2024, 6, 1), 900, mode="postal", entry_type="postal")
+    assert owed == {"S1": float(expected.amount)} == {"S1": 216.0}
