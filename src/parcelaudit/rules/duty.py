@@ -291,14 +291,59 @@ def line_duty_rate(hts_code: str, country_of_origin: str | None, on: date) -> Du
     )
 
 
+def _postal_duty_at_transaction_value(ctx: RuleContext, factors: pa.Table) -> pa.Table:
+    """Per undervalued postal parcel (its order worth more than declared): the duty quote() gives its lines
+    at transaction value (values and parcel value scaled by the order's factor). A postal parcel's rates
+    depend on its value (free mail and the postal methods stop at $800), so its duty does not scale."""
+    rows = ctx.query(
+        f"""
+        SELECT l.shipment_id, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin, l.arrival_date,
+               coalesce(l.value, 0.0) AS value, s.entry_type, f.factor,
+               coalesce(s.declared_value, sum(l.value) OVER (PARTITION BY l.shipment_id), 0.0) AS sv
+        FROM ln l JOIN shipments s USING (shipment_id) JOIN duty_factors f USING (shipment_id)
+        WHERE f.factor > 1 AND ({_mode_sql("s")}) = 'postal'
+        ORDER BY l.shipment_id, l.line_no
+        """,
+        duty_factors=factors,
+    ).to_pylist()
+    owed: dict[str, Decimal] = {}
+    for row in rows:
+        parcel = row["sv"] * row["factor"]
+        found = _quote(
+            row["hts"],
+            row["origin"],
+            row["arrival_date"],
+            row["value"] * row["factor"],
+            mode="postal",
+            entry_type=duty_entry_type(row["entry_type"], parcel),
+            shipment_value=parcel,
+        )
+        owed[row["shipment_id"]] = owed.get(row["shipment_id"], Decimal(0)) + (found.amount if found else 0)
+    return pa.table(
+        {
+            "shipment_id": pa.array(list(owed), pa.string()),
+            "duty": pa.array([float(v) for v in owed.values()], pa.float64()),
+        }
+    )
+
+
 def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> pa.Table:
     """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim) and duty_at_risk (owed but left
     unpaid), from the line duty (line_duty_table) and the run's findings (rule ids).
 
     duty_at_risk is the duty on the transaction value the declaration avoids: all of it when a de minimis
     claim is invalid (any DM-* finding, or an undervalued claim whose transaction value is over the
-    threshold), else the duty on the gap between declared and transaction value.
+    threshold), else the duty on the gap between declared and transaction value. The duty at transaction
+    value is the line duty scaled by the order's factor, except for a postal parcel, whose lines are quoted
+    again at transaction value (its rates depend on its value).
     """
+    factors = ctx.query(
+        """
+        SELECT s.shipment_id, greatest(1.0, o.order_value / nullif(o.declared_value, 0)) AS factor
+        FROM shipments s JOIN order_totals o ON o.order_id = s.order_id
+    """,
+        order_totals=order_totals(ctx),
+    )
     return ctx.query(
         f"""
         WITH ld AS (
@@ -311,18 +356,19 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
                round(CASE
                  WHEN d.shipment_id IS NOT NULL AND (b.shipment_id IS NOT NULL
                       OR s.declared_value * coalesce(f.factor, 1) > d.threshold)
-                   THEN coalesce(ld.duty, 0.0) * coalesce(f.factor, 1)
+                   THEN coalesce(tv.duty, coalesce(ld.duty, 0.0) * coalesce(f.factor, 1))
                  WHEN d.shipment_id IS NOT NULL THEN 0.0
+                 WHEN tv.shipment_id IS NOT NULL THEN greatest(0.0, tv.duty - coalesce(ld.duty, 0.0))
                  ELSE coalesce(ld.duty, 0.0) * (coalesce(f.factor, 1) - 1) END, 2) AS duty_at_risk
         FROM shipments s
         LEFT JOIN ld USING (shipment_id)
         LEFT JOIN dm d USING (shipment_id)
         LEFT JOIN dm_bad b USING (shipment_id)
-        LEFT JOIN (SELECT order_id, greatest(1.0, order_value / nullif(declared_value, 0)) AS factor
-                   FROM order_totals) f
-          ON f.order_id = s.order_id
+        LEFT JOIN duty_factors f USING (shipment_id)
+        LEFT JOIN postal_at_tv tv USING (shipment_id)
     """,
         line_duty=line_duty,
         findings=findings.select(["shipment_id", "rule_id"]),
-        order_totals=order_totals(ctx),
+        duty_factors=factors,
+        postal_at_tv=_postal_duty_at_transaction_value(ctx, factors),
     )
