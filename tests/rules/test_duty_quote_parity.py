@@ -77,6 +77,7 @@ def test_postal_parcels_pay_what_quote_gives_for_their_value(store_target):
             "country_of_shipment": "CN",
             "lines": [{**TEE, "value": 50.0}],
         },  # no mode: express
+        {**_postal(date(2025, 9, 1), 700.0), "currency": "EUR"},  # EUR 700 = USD 820.05: over $800
     )
     with Store.open(store_file(store_target, shipments, lines)) as store:
         result = run_check(store, screening=False)
@@ -90,6 +91,7 @@ def test_postal_parcels_pay_what_quote_gives_for_their_value(store_target):
         ("S5", 1): 270.0,  # 500 x 54%
         ("S5", 2): 216.0,  # 400 x 54%
         ("S6", 1): 27.0,  # 50 x 54%: an unknown mode is not granted the postal method
+        ("S7", 1): 442.83,  # 820.05 x 54% (ECB rate 1.1715 on 2025-09-01)
     }
     with RuleContext(inputs.shipments, inputs.lines, inputs.orders) as ctx:
         assert stored == {key: float(amount) for key, amount in _expected(ctx).items()}
@@ -128,8 +130,8 @@ def test_a_section_232_derivative_pays_on_its_metal_content(store_target):
 
 
 def test_a_generated_sample_matches_quote_line_by_line(store_target, tmp_path):
-    # generated data: mail, air, ocean and truck parcels, de minimis claims, foreign currencies, 2025-2026
-    generate_dataset(tmp_path, parcels=220, days=420, start=date(2025, 1, 1), seed=12)
+    # generated data: mail parcels before and after the suspension, air and ocean parcels, de minimis claims
+    generate_dataset(tmp_path, parcels=270, days=420, start=date(2025, 1, 1), seed=12)
     with Store.open(store_target) as store:
         for name in ("shipments", "lines", "orders"):
             ingest_file(store, tmp_path / f"{name}.csv", rejects_dir=None)
@@ -139,7 +141,7 @@ def test_a_generated_sample_matches_quote_line_by_line(store_target, tmp_path):
     with RuleContext(inputs.shipments, inputs.lines, inputs.orders) as ctx:
         expected = _expected(ctx)
         modes = {duty_mode(s["mode"], s["entry_type"], s["filer_type"]) for s in ctx.shipments.to_pylist()}
-    assert len(expected) >= 250 and modes >= {"postal", "express", "cargo"}
+    assert len(expected) >= 300 and modes >= {"postal", "express", "cargo"}
     assert {key: Decimal(repr(stored[key])) for key in expected} == expected
 
 
