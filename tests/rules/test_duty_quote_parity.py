@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 
 from parcelaudit.duty import quote
@@ -181,3 +183,24 @@ def test_the_audit_prices_postal_parcels_and_corrections_as_quote_does():
     )
     expected = quote("6109100012", "CN", date(2024, 6, 1), 900, mode="postal", entry_type="postal")
     assert owed == {"S1": float(expected.amount)} == {"S1": 216.0}
+
+
+def test_an_ingested_metal_content_column_reaches_the_duty(store_target, tmp_path):
+    shipments, lines = parcels(
+        {
+            "mode": "ocean",
+            "arrival_date": date(2025, 9, 1),
+            "declared_value": 1000.0,
+            "lines": [{"hts_code": "7323930080", "country_of_origin": "VN", "value": 1000.0}],
+        }
+    )
+    pacsv.write_csv(shipments, tmp_path / "shipments.csv")
+    # a manifest naming the column by an alias, as a broker's file might
+    lines = lines.drop_columns(["metal_value"]).append_column("steel_aluminum_value", pa.array([400.0]))
+    pacsv.write_csv(lines, tmp_path / "lines.csv")
+    with Store.open(store_target) as store:
+        for name in ("shipments", "lines"):
+            ingest_file(store, tmp_path / f"{name}.csv", rejects_dir=None)
+        result = run_check(store, screening=False)
+        stored = _stored_duty(store, result.run_id)
+    assert stored == {("S1", 1): 220.0}  # 2% of $1,000 + 50% of the $400 of steel
