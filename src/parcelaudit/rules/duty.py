@@ -156,20 +156,22 @@ def _rates(keys: list[dict]) -> pa.Table:
     return pa.table({n: pa.array(v, types.get(n, pa.string())) for n, v in out.items()})
 
 
-def _line_texts(lines: pa.Table) -> pa.Table:
-    """Per line: its key, and its USD value and metal value as exact decimal text (the float's shortest
-    round trip, the digits quote() reads)."""
-    metal = (
-        lines["metal_value"]
-        if "metal_value" in lines.column_names
-        else pa.nulls(lines.num_rows, pa.float64())
-    )
+def _exact_text(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Floats as exact decimal text: the shortest round trip, the digits quote() reads (Decimal(repr(x)))."""
+    return pc.cast(values, pa.string())
+
+
+def _metal_texts(lines: pa.Table) -> pa.Table | None:
+    """Per line with a metal value: its key and the metal value as exact decimal text; None when no line
+    has one (the common case, which then needs no join)."""
+    if "metal_value" not in lines.column_names or lines["metal_value"].null_count == lines.num_rows:
+        return None
+    given = lines.filter(pc.is_valid(lines["metal_value"]))
     return pa.table(
         {
-            "shipment_id": lines["shipment_id"],
-            "line_no": lines["line_no"],
-            "value_text": pc.cast(pc.fill_null(lines["value"], 0.0), pa.string()),
-            "metal_text": pc.cast(metal, pa.string()),
+            "shipment_id": given["shipment_id"],
+            "line_no": given["line_no"],
+            "metal_text": _exact_text(given["metal_value"]),
         }
     )
 
@@ -186,17 +188,26 @@ def line_duty_table(ctx: RuleContext) -> pa.Table:
     changes = changes.append_column("seg", pa.array(range(1, changes.num_rows + 1), pa.int64()))
     cuts = sorted({*de_minimis_thresholds(), POSTAL_METHOD_MAX, FORMAL_OVER})
     band = " + ".join(f"CAST(sv > {cut} AS BIGINT)" for cut in cuts)
-    with ctx.session(duty_changes=changes, duty_texts=_line_texts(ctx.lines)) as session:
+    keyed = ctx.ln.append_column("value_text", _exact_text(pc.fill_null(ctx.ln["value"], 0.0)))
+    metal = _metal_texts(ctx.lines)
+    extra = {"duty_changes": changes, "duty_ln": keyed}
+    if metal is not None:
+        extra["duty_metal"] = metal
+    # the parcel's value: declared, else the sum of its lines (a window, computed only when needed)
+    parcel = "s.declared_value"
+    if ctx.shipments["declared_value"].null_count:
+        parcel = "coalesce(s.declared_value, sum(l.value) OVER (PARTITION BY l.shipment_id))"
+    with ctx.session(**extra) as session:
         session.create(
             "duty_lines",
             f"""
             SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
-                   l.arrival_date, coalesce(l.value, 0.0) AS value, t.value_text, t.metal_text,
-                   {_mode_sql("s")} AS mode, s.entry_type,
-                   coalesce(s.declared_value, sum(l.value) OVER (PARTITION BY l.shipment_id), 0.0) AS sv,
+                   l.arrival_date, coalesce(l.value, 0.0) AS value, l.value_text,
+                   {"t.metal_text" if metal is not None else "CAST(NULL AS VARCHAR)"} AS metal_text,
+                   {_mode_sql("s")} AS mode, s.entry_type, coalesce({parcel}, 0.0) AS sv,
                    coalesce(c.seg, 0) AS seg
-            FROM ln l JOIN shipments s USING (shipment_id)
-            LEFT JOIN duty_texts t ON t.shipment_id = l.shipment_id AND t.line_no = l.line_no
+            FROM duty_ln l JOIN shipments s USING (shipment_id)
+            {"LEFT JOIN duty_metal t ON t.shipment_id = l.shipment_id AND t.line_no = l.line_no" if metal is not None else ""}
             ASOF LEFT JOIN duty_changes c ON l.arrival_date >= c.day
             """,
         )
