@@ -104,7 +104,7 @@ def _quote(hts: str | None, origin: str | None, on: date | None, value=1, **how)
 
 
 def _components(hts: str | None, origin: str | None, on: date | None, mode: str) -> tuple[Component, ...]:
-    """The components of an $1 express line of entry type 11 (rates only, for the rate lookups)."""
+    """The components of a $1 line of entry type 11 in the given mode (rates only, for the rate lookups)."""
     found = _quote(hts, origin, on, 1, mode=mode, entry_type="11")
     return found.components if found is not None else ()
 
