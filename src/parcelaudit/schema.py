@@ -348,6 +348,14 @@ LINES = Table(
             "Product picture URL.",
             aliases=("picture_url", "product_image", "image", "product_picture"),
         ),
+        Field(
+            "metal_value",
+            F,
+            "Value of the line's steel, aluminum or copper content in the shipment currency: Section 232 "
+            "derivatives are charged on it (without it duty assumes the full value, unverified).",
+            kind="money",
+            aliases=("metal_content_value", "steel_aluminum_value", "s232_content_value"),
+        ),
     ),
 )
 

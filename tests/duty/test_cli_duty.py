@@ -68,3 +68,22 @@ def test_policy_coverage_lists_programs_and_detail():
         assert program in result.output
     detail = runner.invoke(app, ["policy", "coverage", "--detail"])
     assert detail.exit_code == 0 and "MPF-EXPRESS" in detail.output
+
+
+def test_duty_judges_the_postal_limit_on_the_parcel_value():
+    line = [
+        "duty",
+        "6109100012",
+        "--origin",
+        "CN",
+        "--date",
+        "2024-06-01",
+        "--value",
+        "50",
+        "--mode",
+        "postal",
+    ]
+    alone = json.loads(runner.invoke(app, [*line, "--json"]).output)
+    in_parcel = json.loads(runner.invoke(app, [*line, "--shipment-value", "900", "--json"]).output)
+    # a $50 mail item is free (19 CFR 145.31); the same line in a $900 parcel pays MFN and Section 301
+    assert alone["amount"] == "0.00" and in_parcel["amount"] == "12.00"

@@ -101,3 +101,13 @@ def test_line_duty_is_rounded_once_per_component_and_reports_refundable_part():
     # 0.1 x 36.5% = 0.0365 -> 0.04; 33.33 x 36.5% = 12.16545 -> 12.17: exact, rounded once, half-up
     assert [r["duty"] for r in table] == [0.04, 12.17]
     assert [r["refundable"] for r in table] == [0.02, 6.67]
+
+
+def test_an_undervalued_postal_parcel_risks_the_duty_of_its_transaction_value():
+    # declared $50 (free mail in 2024), worth $900: over the $800 limit it owes 16.5% (MFN, Vietnam) of $900
+    mail = {"entry_type": "postal", "mode": "mail", "filer_type": "postal", "declared_value": 50.0}
+    shipments, lines = parcels(
+        {**mail, "arrival_date": date(2024, 6, 1), "lines": [{"hts_code": "6109100012", "value": 50.0}]}
+    )
+    duty = _shipment_duty(shipments, lines, orders_for(shipments, {"O1": 900.0}))
+    assert duty["S1"]["duty_owed"] == 0.0 and duty["S1"]["duty_at_risk"] == pytest.approx(148.5)

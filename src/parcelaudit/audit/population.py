@@ -90,6 +90,27 @@ def refundable_duty(
     }
 
 
+def _corrected_parcels(shipments: pa.Table, lines: pa.Table, corrections: list[dict], unit: str) -> pa.Table:
+    """The parcels with their declared value corrected (a parcel audit's corrected value; a line audit's
+    declared value moved by each corrected line's difference), so the limits that belong to a parcel (de
+    minimis, the $800 postal limit) are judged on the corrected value, as quote() judges them."""
+    declared = dict(
+        zip(shipments["shipment_id"].to_pylist(), shipments["declared_value"].to_pylist(), strict=True)
+    )
+    old_line = {(r["shipment_id"], r["line_no"]): r["value"] or 0.0 for r in lines.to_pylist()}
+    for fix in corrections:
+        if fix.get("corrected_value") is None or fix["shipment_id"] not in declared:
+            continue
+        if unit == "parcel":
+            declared[fix["shipment_id"]] = fix["corrected_value"]
+        else:
+            before = old_line.get((fix["shipment_id"], fix["line_no"]), 0.0)
+            base = declared[fix["shipment_id"]] or 0.0
+            declared[fix["shipment_id"]] = base + fix["corrected_value"] - before
+    values = pa.array([declared[i] for i in shipments["shipment_id"].to_pylist()], pa.float64())
+    return shipments.set_column(shipments.column_names.index("declared_value"), "declared_value", values)
+
+
 def _rate_corrected(shipments: pa.Table, lines: pa.Table, corrections: list[dict], unit: str) -> dict:
     """Per corrected item: (duty net of refundable duties, refundable duty), each rounded to cents."""
     if not corrections:
@@ -123,7 +144,7 @@ def _rate_corrected(shipments: pa.Table, lines: pa.Table, corrections: list[dict
                 share = (row["value"] or 0.0) / declared if declared else 1.0 / line_count[row["shipment_id"]]
                 row["value"] = fix["corrected_value"] * share
     fixed_lines = pa.Table.from_pylist(rows, schema=sub_l.schema) if rows else sub_l
-    duty = line_duty(sub_s, fixed_lines)
+    duty = line_duty(_corrected_parcels(sub_s, sub_l, corrections, unit), fixed_lines)
     owed: dict[str, list[float]] = {}
     for row in duty.select(["shipment_id", "line_no", "duty", "refundable"]).to_pylist():
         key = row["shipment_id"] if unit == "parcel" else f"{row['shipment_id']}#{row['line_no']}"

@@ -183,7 +183,10 @@ def explain(
     for column in ("line", "hts", "origin", "rate", "duty", "verified", "components"):
         duty.add_column(column, overflow="fold")
     for line in info["duty"]:
-        parts = "; ".join(f"{p['measure_id']} {100 * p['rate']:.1f}%" for p in line["parts"]) or "MFN only"
+        parts = (
+            "; ".join(f"{p['measure_id']} {100 * p['rate']:.1f}% ${p['amount']}" for p in line["parts"])
+            or "MFN only"
+        )
         duty.add_row(
             str(line["line_no"]),
             rich_text(line["hts"] or ""),

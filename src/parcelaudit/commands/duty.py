@@ -46,6 +46,13 @@ def duty(
             "--metal-value", help="USD value of the steel/aluminum content (Section 232 derivatives)."
         ),
     ] = None,
+    shipment_value: Annotated[
+        float | None,
+        typer.Option(
+            "--shipment-value",
+            help="USD value of the whole parcel (default: the line's): de minimis and the $800 postal limit.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the quote as JSON.")] = False,
 ) -> None:
     """Quote the duty and fees on one line: every component with its rate, amount, source and status."""
@@ -62,6 +69,7 @@ def duty(
         entry_type=entry_type,
         postal_method=postal_method,
         metal_value=metal_value,
+        shipment_value=shipment_value,
     )
     if as_json:
         payload = q.to_dict()

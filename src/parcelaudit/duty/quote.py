@@ -596,14 +596,38 @@ def change_dates() -> tuple[date, ...]:
             found.add(end + timedelta(days=1))
     for schedule in load_editions().values():
         found.update(line.begin for line in schedule.lines.values() if line.begin)
+    for start, end in de_minimis_periods():
+        found.add(start)
+        if end < date.max:
+            found.add(end + timedelta(days=1))
     found.update(date(year, 1, 1) for year in range(1990, 2101))
     return tuple(sorted(found))
 
 
-def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: str) -> Component | None:
-    """A duty-free de minimis release, when the entry claims it (or is mail) and the policy allows it."""
-    if entry_type not in DE_MINIMIS_ENTRY_TYPES and not (mode == "postal" and entry_type == "postal"):
-        return None
+def de_minimis_periods() -> list[tuple[date, date]]:
+    """(from, to) of every de minimis threshold and suspension row of the policy (a quote's de minimis
+    release may change on these dates)."""
+    from parcelaudit.rules.policy import load_policy
+
+    periods = []
+    for name in ("de_minimis_thresholds", "de_minimis_suspensions"):
+        for row in load_policy().table(name).select(["effective_from", "effective_to"]).to_pylist():
+            periods.append((row["effective_from"] or date.min, row["effective_to"] or date.max))
+    return periods
+
+
+def de_minimis_thresholds() -> tuple[Decimal, ...]:
+    """Every general de minimis threshold of the policy (USD), the values a quote compares a shipment with."""
+    from parcelaudit.rules.policy import load_policy
+
+    table = load_policy().table("de_minimis_thresholds").to_pylist()
+    return tuple(sorted({as_decimal(r["threshold_usd"]) for r in table if r["kind"] == "general"}))
+
+
+@lru_cache(maxsize=8192)
+def _de_minimis_policy(on: date) -> tuple[dict | None, frozenset[str]]:
+    """The general de minimis threshold row in force on a date and the countries (or '*') whose de minimis
+    is suspended on it (the policy is read once; dates repeat across quotes)."""
     from parcelaudit.rules.policy import load_policy
 
     policy = load_policy()
@@ -615,8 +639,15 @@ def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: st
         ),
         None,
     )
-    suspended = [r for r in policy.in_force("de_minimis_suspensions", on) if r["country"] in ("*", origin)]
-    if threshold is None or suspended or value > as_decimal(threshold["threshold_usd"]):
+    return threshold, frozenset(r["country"] for r in policy.in_force("de_minimis_suspensions", on))
+
+
+def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: str) -> Component | None:
+    """A duty-free de minimis release, when the entry claims it (or is mail) and the policy allows it."""
+    if entry_type not in DE_MINIMIS_ENTRY_TYPES and not (mode == "postal" and entry_type == "postal"):
+        return None
+    threshold, suspended_in = _de_minimis_policy(on)
+    if threshold is None or suspended_in & {"*", origin} or value > as_decimal(threshold["threshold_usd"]):
         return None
     citation = threshold["citation"] + ("; 19 CFR 145.31 (mail)" if mode == "postal" else "")
     return Component(
@@ -643,25 +674,29 @@ def quote(
     postal_method: str = "ad_valorem",
     with_fees: bool = True,
     metal_value: float | int | str | Decimal | None = None,
+    shipment_value: float | int | str | Decimal | None = None,
 ) -> Quote:
     """Duty and fees owed on one line of `value` USD, of HTS `hts` and origin `origin`, entered on `on`.
 
     `metal_value`: USD value of the steel or aluminum content, for Section 232 derivatives charged on it
-    (from 2025-06-04); without it the full value is assumed and the component is unverified."""
+    (from 2025-06-04); without it the full value is assumed and the component is unverified.
+    `shipment_value`: USD value of the whole shipment the line travels in (default: the line's value, a
+    one-line shipment). The limits that belong to a shipment are judged on it: the de minimis threshold,
+    the $800 limit of the postal duty methods and the $2,500 informal-entry limit; duty is on `value`."""
     on = _as_date(on)
     code, country = _check_inputs(hts, origin, mode, value, quantity, postal_method)
-    if metal_value is not None and as_decimal(metal_value) < 0:
-        raise ParcelAuditError(
-            f"metal value {metal_value} is negative", field="metal_value", hint="give the USD metal content"
-        )
+    for name, given in (("metal_value", metal_value), ("shipment_value", shipment_value)):
+        if given is not None and as_decimal(given) < 0:
+            raise ParcelAuditError(f"{name} {given} is negative", field=name, hint="give the USD value")
     amount_value = as_decimal(value)
-    kind = entry_type or ("01" if amount_value > FORMAL_OVER else ("postal" if mode == "postal" else "11"))
+    parcel_value = amount_value if shipment_value is None else as_decimal(shipment_value)
+    kind = entry_type or ("01" if parcel_value > FORMAL_OVER else ("postal" if mode == "postal" else "11"))
     tables = load_tables()
-    free = _de_minimis(country, on, amount_value, mode, kind)
+    free = _de_minimis(country, on, parcel_value, mode, kind)
     if free is not None:
         return Quote(code, country, on, amount_value, mode, quantity, kind, (free,), ())
     if kind in DE_MINIMIS_ENTRY_TYPES:
-        kind = "01" if amount_value > FORMAL_OVER else "11"  # the claim fails: the entry pays duty
+        kind = "01" if parcel_value > FORMAL_OVER else "11"  # the claim fails: the entry pays duty
     mfn, claimed = _mfn(code, country, on, preference)
     parts = [
         mfn,
@@ -675,7 +710,7 @@ def quote(
             None if metal_value is None else as_decimal(metal_value),
         ),
     ]
-    if mode == "postal" and amount_value <= POSTAL_METHOD_MAX:
+    if mode == "postal" and parcel_value <= POSTAL_METHOD_MAX:
         parts = _postal(tables, parts, country, on, quantity, postal_method)
     priced = tuple(
         c

@@ -15,7 +15,7 @@ from parcelaudit.pipeline.run import run_check
 from parcelaudit.reference.currency import load_rates_file
 from parcelaudit.reference.hts import normalise_hts
 from parcelaudit.rules.context import conform
-from parcelaudit.rules.duty import quote_parts
+from parcelaudit.rules.duty import duty_entry_type, duty_mode, quote_parts
 from parcelaudit.rules.policy import load_policy
 from parcelaudit.rules.registry import all_rules
 from parcelaudit.rules.values import money_in_usd
@@ -67,8 +67,22 @@ def explain_shipment(
         line["value_basis"] = usd_of_line[line["line_no"]]["value_basis"]
     data = load_policy()
     on = shipment["arrival_date"]
+    # The quote behind each line's duty, for its US-dollar value, the parcel's mode and entry type and its
+    # value (the figures the check stored come from the same quote).
+    mode = duty_mode(shipment["mode"], shipment["entry_type"], shipment["filer_type"])
+    entry_type = duty_entry_type(shipment["entry_type"], money["declared_value"])
     for line in duty:
-        line["parts"] = quote_parts(line["hts"], line["origin"], on)
+        usd = usd_of_line[line["line_no"]]
+        line["parts"] = quote_parts(
+            line["hts"],
+            line["origin"],
+            on,
+            usd["value"] or 0.0,
+            mode=mode,
+            entry_type=entry_type,
+            shipment_value=money["declared_value"],
+            metal_value=usd.get("metal_value"),
+        )
     origins = sorted({line["country_of_origin"] or shipment["country_of_shipment"] for line in lines})
     codes = [normalise_hts(line["hts_code"] or "") for line in lines]
 

@@ -1,10 +1,20 @@
 """Duty per line and per shipment, from the duty API (`parcelaudit.duty.quote`): one source of truth.
 
-Per line: the components of `quote()` for the line's HTS, origin, arrival date and mode, priced on the
-line value; the line duty is the exact sum rounded once to cents, half-up (parcelaudit.duty.money). Quotes are computed once per distinct (hts, origin, date, mode) and joined back,
-so a million lines cost a few thousand quotes. A line is `verified` only when no component is unverified
-or not covered by the tables; `refundable` is the part of its duty that is refundable (IEEPA duties).
-Money is float64 dollars holding exact cents.
+A line's duty is `quote(hts, origin, arrival_date, value, mode=..., entry_type=..., shipment_value=...,
+metal_value=...).amount` for the line's US-dollar value (after currency conversion), the parcel's mode
+(`duty_mode`), its entry type (a de minimis claim is priced as the entry it becomes when the claim fails:
+whether the claim stands is judged per shipment in `shipment_duty`), the parcel's declared value (the
+limits that belong to a shipment: de minimis, the $800 limit of the postal duty methods, $2,500 informal
+entries) and the line's metal content when the data gives one. The exact sum of the components is
+rounded once to cents, half-up (parcelaudit.duty.money); `refundable` is the part that is refundable
+(IEEPA duties). A line is `verified` only when no component is unverified or not covered by the tables.
+
+Speed: components change only on `change_dates()` and, for postal parcels, where the parcel's value
+crosses a threshold, so the API is asked once per (hts, origin, mode, entry type, period, value band)
+and lines are priced on the rates in SQL on exact DECIMALs; only lines with a metal value (charged on
+their metal content) are quoted one by one. The postal method is the ad valorem one (quote's default;
+the per-item specific duties were a carrier's option for six months), so quantity does not change a
+line's duty. Money is float64 dollars holding exact cents.
 """
 
 from __future__ import annotations
@@ -14,13 +24,16 @@ from datetime import date
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from parcelaudit.arrow_sql import exact_sum
 from parcelaudit.duty import Component, quote
-from parcelaudit.duty.quote import change_dates
+from parcelaudit.duty.fees import FORMAL_OVER
+from parcelaudit.duty.quote import POSTAL_METHOD_MAX, change_dates, de_minimis_thresholds
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.rules.context import RuleContext
 from parcelaudit.rules.derived import order_totals
+from parcelaudit.schema import DE_MINIMIS_ENTRY_TYPES
 
 LINE_DUTY_SCHEMA = pa.schema(
     [
@@ -40,6 +53,36 @@ LINE_DUTY_SCHEMA = pa.schema(
     ]
 )
 
+# Mode of transport (shipments.mode) -> the quote's mode. Mail, a postal entry or a postal filer make a
+# parcel postal. Without a mode the parcel is priced as express: the conservative reading, which grants
+# none of the postal treatments (free mail up to $800, the postal duty methods) the data does not show.
+TRANSPORT_MODES = {"mail": "postal", "air": "express", "ocean": "cargo", "truck": "cargo", "rail": "cargo"}
+UNKNOWN_MODE = "express"
+_DM_TYPES = ", ".join(f"'{t}'" for t in DE_MINIMIS_ENTRY_TYPES)
+
+
+def duty_mode(mode: str | None, entry_type: str | None, filer_type: str | None) -> str:
+    """The quote mode of a parcel from its mode of transport, entry type and filer type."""
+    if mode == "mail" or entry_type == "postal" or filer_type == "postal":
+        return "postal"
+    return TRANSPORT_MODES.get(mode or "", UNKNOWN_MODE)
+
+
+def duty_entry_type(entry_type: str | None, shipment_value: float | None) -> str | None:
+    """The entry type a parcel's lines are quoted under: a de minimis claim (321, 86) is priced as the
+    informal (11) or formal (01) entry it becomes when the claim fails; others as declared (None: inferred)."""
+    if entry_type in DE_MINIMIS_ENTRY_TYPES:
+        return "01" if Decimal(repr(float(shipment_value or 0))) > FORMAL_OVER else "11"
+    return entry_type or None
+
+
+def _mode_sql(s: str) -> str:
+    cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in TRANSPORT_MODES.items())
+    return (
+        f"CASE WHEN {s}.mode = 'mail' OR {s}.entry_type = 'postal' OR {s}.filer_type = 'postal' THEN 'postal' "
+        f"ELSE coalesce(CASE {s}.mode {cases} END, '{UNKNOWN_MODE}') END"
+    )
+
 
 @dataclass(frozen=True)
 class DutyRate:
@@ -50,63 +93,139 @@ class DutyRate:
     verified: bool
 
 
-def _components(hts: str | None, origin: str | None, on: date | None, mode: str) -> tuple[Component, ...]:
-    """The priced-at-$1 components of a line (empty when the line cannot be quoted: no code, origin or date)."""
+def _quote(hts: str | None, origin: str | None, on: date | None, value=1, **how):
+    """The line's quote without fees (None when the line cannot be quoted: no code, origin or date)."""
     if not hts or not origin or on is None:
-        return ()
+        return None
     try:
-        # Entry type 11: the duty the line owes when entered; de minimis is judged per shipment below.
-        return quote(hts, origin, on, 1, mode=mode, entry_type="11", with_fees=False).components
+        return quote(hts, origin, on, value, with_fees=False, **how)
     except ParcelAuditError:
-        return ()
+        return None
+
+
+def _components(hts: str | None, origin: str | None, on: date | None, mode: str) -> tuple[Component, ...]:
+    """The components of a $1 line of entry type 11 in the given mode (rates only, for the rate lookups)."""
+    found = _quote(hts, origin, on, 1, mode=mode, entry_type="11")
+    return found.components if found is not None else ()
 
 
 RATE = pa.decimal128(18, 6)  # every rate in the tables has at most 6 decimals (MPF 0.003464)
+CENTS = pa.decimal128(18, 2)
+SIX = Decimal("0.000001")
 
 
 def _rates(keys: list[dict]) -> pa.Table:
-    """Per key (hts, origin, mode, segment): MFN, total and refundable rates (exact decimals), verified, measures."""
+    """Per key: MFN, total and refundable rates (exact decimals), verified, measures; for a line quoted on
+    its own (a metal value) its duty and refundable duty in cents."""
+    names = ("hts", "origin", "mode", "kind", "seg", "band", "vkey", "mkey")
     out: dict[str, list] = {
-        n: [] for n in ("hts", "origin", "mode", "seg", "mfn", "total", "refund", "ok", "ids")
+        n: [] for n in (*names, "mfn", "total", "refund", "ok", "ids", "fixed", "fixed_refund")
     }
     for key in keys:
-        parts = _components(key["hts"], key["origin"], key["first_day"], key["mode"])
-        for name in ("hts", "origin", "mode", "seg"):
+        own = key["mkey"] is not None
+        found = _quote(
+            key["hts"],
+            key["origin"],
+            key["first_day"],
+            Decimal(key["vkey"]) if own else 1,
+            mode=key["mode"],
+            entry_type=key["kind"],
+            shipment_value=key["shipment_value"],
+            metal_value=Decimal(key["mkey"]) if own else None,
+        )
+        parts = found.components if found is not None else ()
+        for name in names:
             out[name].append(key[name])
-        out["mfn"].append(sum((c.rate for c in parts if c.program == "MFN"), Decimal(0)))
-        out["total"].append(sum((c.rate for c in parts), Decimal(0)))
-        out["refund"].append(sum((c.rate for c in parts if c.refundable), Decimal(0)))
+        out["mfn"].append(sum((c.rate for c in parts if c.program == "MFN"), Decimal(0)).quantize(SIX))
+        out["total"].append(sum((c.rate for c in parts), Decimal(0)).quantize(SIX))
+        out["refund"].append(sum((c.rate for c in parts if c.refundable), Decimal(0)).quantize(SIX))
         out["ok"].append(bool(parts) and all(c.status != "unverified" for c in parts))
         out["ids"].append(";".join(c.measure for c in parts if c.program != "MFN"))
-    types = {"seg": pa.int64(), "mfn": RATE, "total": RATE, "refund": RATE, "ok": pa.bool_()}
+        out["fixed"].append(found.amount if own and found is not None else None)
+        out["fixed_refund"].append(found.refundable_amount if own and found is not None else None)
+    types = {
+        "seg": pa.int64(),
+        "band": pa.int64(),
+        "mfn": RATE,
+        "total": RATE,
+        "refund": RATE,
+        "ok": pa.bool_(),
+        "fixed": CENTS,
+        "fixed_refund": CENTS,
+    }
     return pa.table({n: pa.array(v, types.get(n, pa.string())) for n, v in out.items()})
 
 
-def line_duty_table(ctx: RuleContext) -> pa.Table:
-    """Per-line duty of the context's lines (LINE_DUTY_SCHEMA).
+def _exact_text(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Floats as exact decimal text: the shortest round trip, the digits quote() reads (Decimal(repr(x)))."""
+    return pc.cast(values, pa.string())
 
-    Components only change on `change_dates()`, so the API is asked once per (hts, origin, mode, period
-    between two change dates); lines are priced in SQL on exact DECIMALs: round(value x rate, 2) is half
-    away from zero, i.e. half-up for the non-negative amounts here, computed once per line.
+
+def _metal_texts(lines: pa.Table) -> pa.Table | None:
+    """Per line with a metal value: its key and the metal value as exact decimal text; None when no line
+    has one (the common case, which then needs no join)."""
+    if "metal_value" not in lines.column_names or lines["metal_value"].null_count == lines.num_rows:
+        return None
+    given = lines.filter(pc.is_valid(lines["metal_value"]))
+    return pa.table(
+        {
+            "shipment_id": given["shipment_id"],
+            "line_no": given["line_no"],
+            "metal_text": _exact_text(given["metal_value"]),
+        }
+    )
+
+
+def line_duty_table(ctx: RuleContext) -> pa.Table:
+    """Per-line duty of the context's lines (LINE_DUTY_SCHEMA), equal line by line to quote() (module doc).
+
+    Keys: (hts, origin, mode, entry type, period between two change dates, value band); the value band
+    counts the thresholds a postal parcel's value is over (de minimis thresholds, $800, $2,500), the only
+    way a parcel's value changes a line's rates. Lines are priced in SQL on exact DECIMALs: round(value x
+    rate, 2) is half away from zero, i.e. half-up for the non-negative amounts here, once per line.
     """
     changes = pa.table({"day": pa.array(change_dates(), pa.date32())})
     changes = changes.append_column("seg", pa.array(range(1, changes.num_rows + 1), pa.int64()))
-    with ctx.session(duty_changes=changes) as session:
+    cuts = sorted({*de_minimis_thresholds(), POSTAL_METHOD_MAX, FORMAL_OVER})
+    band = " + ".join(f"CAST(sv > {cut} AS BIGINT)" for cut in cuts)
+    keyed = ctx.ln.append_column("value_text", _exact_text(pc.fill_null(ctx.ln["value"], 0.0)))
+    metal = _metal_texts(ctx.lines)
+    extra = {"duty_changes": changes, "duty_ln": keyed}
+    if metal is not None:
+        extra["duty_metal"] = metal
+    # the parcel's value: declared, else the sum of its lines (a window, computed only when needed)
+    parcel = "s.declared_value"
+    if ctx.shipments["declared_value"].null_count:
+        parcel = "coalesce(s.declared_value, sum(l.value) OVER (PARTITION BY l.shipment_id))"
+    with ctx.session(**extra) as session:
         session.create(
-            "duty_keys",
-            """
+            "duty_lines",
+            f"""
             SELECT l.shipment_id, l.line_no, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin,
-                   l.arrival_date, coalesce(l.value, 0.0) AS value,
-                   CASE WHEN s.mode = 'mail' OR l.entry_type = 'postal' THEN 'postal'
-                        WHEN s.mode = 'ocean' THEN 'cargo' ELSE 'express' END AS mode,
+                   l.arrival_date, coalesce(l.value, 0.0) AS value, l.value_text,
+                   {"t.metal_text" if metal is not None else "CAST(NULL AS VARCHAR)"} AS metal_text,
+                   {_mode_sql("s")} AS mode, s.entry_type, coalesce({parcel}, 0.0) AS sv,
                    coalesce(c.seg, 0) AS seg
-            FROM ln l JOIN shipments s USING (shipment_id)
+            FROM duty_ln l JOIN shipments s USING (shipment_id)
+            {"LEFT JOIN duty_metal t ON t.shipment_id = l.shipment_id AND t.line_no = l.line_no" if metal is not None else ""}
             ASOF LEFT JOIN duty_changes c ON l.arrival_date >= c.day
             """,
         )
+        session.create(
+            "duty_keys",
+            f"""
+            SELECT *, CASE WHEN mode <> 'postal' THEN '11'  -- only a postal parcel's entry type changes its rates
+                           WHEN entry_type IN ({_DM_TYPES}) THEN CASE WHEN sv > {FORMAL_OVER} THEN '01' ELSE '11' END
+                           ELSE nullif(entry_type, '') END AS kind,
+                   CASE WHEN mode = 'postal' THEN {band} ELSE 0 END AS band,
+                   CASE WHEN metal_text IS NOT NULL THEN value_text END AS vkey, metal_text AS mkey
+            FROM duty_lines
+            """,
+        )
         keys = session.query("""
-            SELECT hts, origin, mode, seg, min(arrival_date) AS first_day FROM duty_keys
-            GROUP BY ALL ORDER BY ALL
+            SELECT hts, origin, mode, kind, seg, band, vkey, mkey, min(arrival_date) AS first_day,
+                   min(sv) AS shipment_value
+            FROM duty_keys GROUP BY ALL ORDER BY ALL
         """).to_pylist()
         session.register("duty_rates", _rates(keys))
         table = session.query("""
@@ -114,12 +233,16 @@ def line_duty_table(ctx: RuleContext) -> pa.Table:
                    CAST(coalesce(r.mfn, 0) AS DOUBLE) AS mfn_rate,
                    CAST(coalesce(r.total - r.mfn, 0) AS DOUBLE) AS extra_rate,
                    CAST(coalesce(r.total, 0) AS DOUBLE) AS rate,
-                   CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.total, 0), 2) AS DOUBLE) AS duty,
-                   CAST(round(CAST(k.value AS DECIMAL(18, 6)) * coalesce(r.refund, 0), 2) AS DOUBLE) AS refundable,
+                   CAST(coalesce(r.fixed, round(TRY_CAST(k.value_text AS DECIMAL(30, 17)) * coalesce(r.total, 0), 2),
+                                 round(k.value * CAST(coalesce(r.total, 0) AS DOUBLE), 2)) AS DOUBLE) AS duty,
+                   CAST(coalesce(r.fixed_refund,
+                                 round(TRY_CAST(k.value_text AS DECIMAL(30, 17)) * coalesce(r.refund, 0), 2),
+                                 round(k.value * CAST(coalesce(r.refund, 0) AS DOUBLE), 2)) AS DOUBLE) AS refundable,
                    coalesce(r.ok, false) AS verified, coalesce(r.ids, '') AS measures
             FROM duty_keys k
             LEFT JOIN duty_rates r ON r.hts IS NOT DISTINCT FROM k.hts AND r.origin IS NOT DISTINCT FROM k.origin
-                 AND r.mode = k.mode AND r.seg = k.seg
+                 AND r.mode = k.mode AND r.kind IS NOT DISTINCT FROM k.kind AND r.seg = k.seg AND r.band = k.band
+                 AND r.vkey IS NOT DISTINCT FROM k.vkey AND r.mkey IS NOT DISTINCT FROM k.mkey
             ORDER BY k.shipment_id, k.line_no
         """)
     return table.cast(LINE_DUTY_SCHEMA)
@@ -133,17 +256,39 @@ def compute_duty(shipments: pa.Table, lines: pa.Table, orders: pa.Table | None =
         )
 
 
-def quote_parts(hts_code: str | None, origin: str | None, on: date) -> list[dict]:
-    """measure_id, rate, citation, status and note of each component of a line's quote (for explanations)."""
+def quote_parts(
+    hts_code: str | None,
+    origin: str | None,
+    on: date,
+    value: float = 1.0,
+    *,
+    mode: str = "express",
+    entry_type: str | None = "11",
+    shipment_value: float | None = None,
+    metal_value: float | None = None,
+) -> list[dict]:
+    """measure_id, rate, amount (USD), citation, status and note of each component of a line's quote, for
+    the line's value, mode, entry type and parcel value (for explanations; the defaults price $1 express)."""
+    found = _quote(
+        hts_code,
+        origin,
+        on,
+        value,
+        mode=mode,
+        entry_type=entry_type,
+        shipment_value=shipment_value,
+        metal_value=metal_value,
+    )
     return [
         {
             "measure_id": c.measure,
             "rate": float(c.rate),
+            "amount": str(c.amount),
             "citation": c.citation,
             "status": c.status,
             "note": c.note,
         }
-        for c in _components(hts_code, origin, on, "express")
+        for c in (found.components if found is not None else ())
     ]
 
 
@@ -157,14 +302,59 @@ def line_duty_rate(hts_code: str, country_of_origin: str | None, on: date) -> Du
     )
 
 
+def _postal_duty_at_transaction_value(ctx: RuleContext, factors: pa.Table) -> pa.Table:
+    """Per undervalued postal parcel (its order worth more than declared): the duty quote() gives its lines
+    at transaction value (values and parcel value scaled by the order's factor). A postal parcel's rates
+    depend on its value (free mail and the postal methods stop at $800), so its duty does not scale."""
+    rows = ctx.query(
+        f"""
+        SELECT l.shipment_id, l.hts, coalesce(l.origin, l.country_of_shipment) AS origin, l.arrival_date,
+               coalesce(l.value, 0.0) AS value, s.entry_type, f.factor,
+               coalesce(s.declared_value, sum(l.value) OVER (PARTITION BY l.shipment_id), 0.0) AS sv
+        FROM ln l JOIN shipments s USING (shipment_id) JOIN duty_factors f USING (shipment_id)
+        WHERE f.factor > 1 AND ({_mode_sql("s")}) = 'postal'
+        ORDER BY l.shipment_id, l.line_no
+        """,
+        duty_factors=factors,
+    ).to_pylist()
+    owed: dict[str, Decimal] = {}
+    for row in rows:
+        parcel = row["sv"] * row["factor"]
+        found = _quote(
+            row["hts"],
+            row["origin"],
+            row["arrival_date"],
+            row["value"] * row["factor"],
+            mode="postal",
+            entry_type=duty_entry_type(row["entry_type"], parcel),
+            shipment_value=parcel,
+        )
+        owed[row["shipment_id"]] = owed.get(row["shipment_id"], Decimal(0)) + (found.amount if found else 0)
+    return pa.table(
+        {
+            "shipment_id": pa.array(list(owed), pa.string()),
+            "duty": pa.array([float(v) for v in owed.values()], pa.float64()),
+        }
+    )
+
+
 def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> pa.Table:
     """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim) and duty_at_risk (owed but left
     unpaid), from the line duty (line_duty_table) and the run's findings (rule ids).
 
     duty_at_risk is the duty on the transaction value the declaration avoids: all of it when a de minimis
     claim is invalid (any DM-* finding, or an undervalued claim whose transaction value is over the
-    threshold), else the duty on the gap between declared and transaction value.
+    threshold), else the duty on the gap between declared and transaction value. The duty at transaction
+    value is the line duty scaled by the order's factor, except for a postal parcel, whose lines are quoted
+    again at transaction value (its rates depend on its value).
     """
+    factors = ctx.query(
+        """
+        SELECT s.shipment_id, greatest(1.0, o.order_value / nullif(o.declared_value, 0)) AS factor
+        FROM shipments s JOIN order_totals o ON o.order_id = s.order_id
+    """,
+        order_totals=order_totals(ctx),
+    )
     return ctx.query(
         f"""
         WITH ld AS (
@@ -177,18 +367,19 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
                round(CASE
                  WHEN d.shipment_id IS NOT NULL AND (b.shipment_id IS NOT NULL
                       OR s.declared_value * coalesce(f.factor, 1) > d.threshold)
-                   THEN coalesce(ld.duty, 0.0) * coalesce(f.factor, 1)
+                   THEN coalesce(tv.duty, coalesce(ld.duty, 0.0) * coalesce(f.factor, 1))
                  WHEN d.shipment_id IS NOT NULL THEN 0.0
+                 WHEN tv.shipment_id IS NOT NULL THEN greatest(0.0, tv.duty - coalesce(ld.duty, 0.0))
                  ELSE coalesce(ld.duty, 0.0) * (coalesce(f.factor, 1) - 1) END, 2) AS duty_at_risk
         FROM shipments s
         LEFT JOIN ld USING (shipment_id)
         LEFT JOIN dm d USING (shipment_id)
         LEFT JOIN dm_bad b USING (shipment_id)
-        LEFT JOIN (SELECT order_id, greatest(1.0, order_value / nullif(declared_value, 0)) AS factor
-                   FROM order_totals) f
-          ON f.order_id = s.order_id
+        LEFT JOIN duty_factors f USING (shipment_id)
+        LEFT JOIN postal_at_tv tv USING (shipment_id)
     """,
         line_duty=line_duty,
         findings=findings.select(["shipment_id", "rule_id"]),
-        order_totals=order_totals(ctx),
+        duty_factors=factors,
+        postal_at_tv=_postal_duty_at_transaction_value(ctx, factors),
     )

@@ -2,7 +2,7 @@
 converted to US dollars at a dated rate.
 
 The contract with every rule and the duty code (read it before using a value): in the rule context the
-relations `shipments.declared_value`, `lines.value` and `orders.unit_price` are US dollars. The amounts as
+relations `shipments.declared_value`, `lines.value`, `lines.metal_value` and `orders.unit_price` are US dollars. The amounts as
 declared stay beside them: shipments gain `currency_original`, `declared_value_original`, `usd_per_unit`,
 `rate_date`, `rate_source`, `value_basis`; lines gain `value_original` and `value_basis`. A shipment in a
 currency with no rate on its date has NULL dollar values (no threshold or duty is guessed) and VAL-FX says so.
@@ -153,6 +153,7 @@ def _to_usd(
                         THEN CASE WHEN p.all_quantities THEN s.declared_value * l.quantity / p.quantity
                                   ELSE s.declared_value / p.n END
                         ELSE l.value * s.usd_per_unit END AS value,
+                   l.metal_value * s.usd_per_unit AS metal_value,
                    CASE WHEN p.valued > 0 OR s.declared_value_original IS NULL THEN 'line'
                         WHEN p.all_quantities THEN 'allocated-by-quantity' ELSE 'allocated-evenly' END
                      AS value_basis,
@@ -162,6 +163,7 @@ def _to_usd(
         )
         line_columns = {
             "value": money["value"],
+            "metal_value": money["metal_value"],
             "value_original": lines["value"],
             "value_basis": money["value_basis"],
         }
