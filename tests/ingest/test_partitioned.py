@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -115,6 +116,21 @@ def test_re_export_of_the_same_store_is_byte_identical(source_store, exported, t
         export_parquet(store, tmp_path / "second")
     assert part_files(tmp_path / "second") == part_files(exported)
     assert (tmp_path / "second" / "manifest.json").read_bytes() == (exported / "manifest.json").read_bytes()
+
+
+def test_an_interrupted_export_leaves_every_file_whole(source_store, exported, tmp_path):
+    out = tmp_path / "interrupted"
+    shutil.copytree(exported, out)
+    before = part_files(out)
+    day = out / "lines" / "arrival_date=2025-03-03"
+    # The temporary name of that day's file is taken (by a folder): writing it fails mid-export.
+    blocker = day / f".part-0.parquet.{os.getpid()}.tmp"
+    blocker.mkdir()
+    with Store.open(str(source_store), read_only=True) as store, pytest.raises(OSError):
+        export_parquet(store, out)
+    blocker.rmdir()
+    assert part_files(out) == before  # every file complete: the earlier ones, and the rewritten ones
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]
 
 
 def test_since_until_exports_those_days_and_the_manifest_keeps_earlier_days(source_store, tmp_path):

@@ -4,8 +4,8 @@ a day's partition holds whole parcels (a shipment, its lines, its order and the 
 The day of a row: a shipment's arrival_date; a line's, its shipment's; an order's, the first arrival of a
 shipment carrying it (else its own order_date); a payment's, its order's (else the date it was paid). A row
 with no day (a line whose shipment is not stored, a payment with neither order nor date) has NULL.
-Portable SQL; rows come ordered by day (NULL last) then by the table's key, so the same store always reads
-back in the same order.
+Portable SQL; rows come ordered by day (NULL last) then by the table's key (text in byte order), so the same rows
+always read back in the same order, on either engine.
 """
 
 from __future__ import annotations
@@ -78,5 +78,8 @@ def day_batches(store: Store, table: Table, days: DayRange = DayRange()) -> Iter
     """The table's canonical rows in the range, each with its day first (PARTITION_COLUMN), ordered by day
     (NULL last) then key, in bounded batches."""
     sql, params = _day_rows(table, days)
-    order = ", ".join([f"{PARTITION_COLUMN} NULLS LAST", *table.key])
+    # Text keys in byte order (COLLATE "C"), whatever the database's collation: the same rows come back in
+    # the same order on every engine.
+    keys = [f'{k} COLLATE "C"' if pa.types.is_string(table.field(k).type) else k for k in table.key]
+    order = ", ".join([f"{PARTITION_COLUMN} NULLS LAST", *keys])
     yield from store.batches(f"SELECT * FROM ({sql}) r ORDER BY {order}", params)
