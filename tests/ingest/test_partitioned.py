@@ -178,6 +178,22 @@ def test_a_damaged_part_file_is_one_error_naming_it_and_nothing_is_stored(export
         assert store.scalar("SELECT count(*) FROM imports") == 0
 
 
+def test_a_day_with_a_damaged_page_is_not_stored_and_earlier_days_are(exported, store_target, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(exported, broken)
+    damaged = broken / "lines" / "arrival_date=2025-03-04" / "part-0.parquet"
+    data = bytearray(damaged.read_bytes())
+    data[4:200] = b"\xff" * 196  # the first page header, not the footer
+    damaged.write_bytes(bytes(data))
+    with Store.open(store_target) as store:
+        with pytest.raises(InputError) as caught:
+            list(ingest_partitioned(store, broken, rejects_dir=None))
+        assert str(damaged) in str(caught.value)
+        days = store.fetch("SELECT DISTINCT CAST(arrival_date AS VARCHAR) FROM shipments ORDER BY 1")
+        assert days == [("2025-03-01",), ("2025-03-02",), ("2025-03-03",)]  # the damaged day: none of it
+        assert store.scalar("SELECT count(*) FROM imports") == 3 * len(TABLES)
+
+
 def test_a_folder_without_day_folders_is_refused(tmp_path, store_target):
     (tmp_path / "flat").mkdir()
     with Store.open(store_target) as store, pytest.raises(InputError, match="arrival_date=YYYY-MM-DD"):
