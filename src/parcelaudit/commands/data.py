@@ -215,7 +215,9 @@ def _imports(
 
 def _folder_imports(store, folder: Path, options: dict, progress, ingest_partitioned):
     """Import the part files of one folder with one progress bar counting files."""
-    task = progress.add_task(rich_text(folder.name), total=None)
+    from parcelaudit.ingest.partitioned import partition_sources
+
+    task = progress.add_task(rich_text(folder.name), total=len(partition_sources(folder)))
     for source, result in ingest_partitioned(store, folder, **options):
         progress.advance(task, 1)
         yield f"{folder.name}/{source.name}", f"{folder.name}/{source.table or 'parts'}", result
