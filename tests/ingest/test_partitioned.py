@@ -10,6 +10,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -164,6 +165,40 @@ def test_re_ingesting_a_folder_or_a_day_already_imported_changes_nothing(exporte
         [(_, result)] = list(ingest_partitioned(store, tmp_path / "copy", rejects_dir=None))
         assert result.already_imported
         assert store.counts() == before
+
+
+def test_a_day_exported_again_with_late_parcels_stores_only_the_new_rows(exported, store_target, tmp_path):
+    day = "shipments/arrival_date=2025-03-02/part-0.parquet"
+    rows = pq.read_table(exported / day)
+    late = rows.slice(0, 1).set_column(0, "shipment_id", pa.array(["LATE-1"]))
+    again = tmp_path / "again" / day
+    again.parent.mkdir(parents=True)
+    pq.write_table(pa.concat_tables([rows, late]), again)
+    with Store.open(store_target) as store:
+        list(ingest_partitioned(store, exported, rejects_dir=None))
+        [(_, result)] = list(ingest_partitioned(store, tmp_path / "again", rejects_dir=None))
+        assert (result.rows_stored, result.rows_duplicate, result.rows_rejected) == (1, rows.num_rows, 0)
+        stored = store.fetch_one(
+            "SELECT CAST(arrival_date AS VARCHAR) FROM shipments WHERE shipment_id = 'LATE-1'"
+        )
+        assert stored == ("2025-03-02",)
+
+
+def test_a_rejected_record_of_a_part_file_is_reported_under_its_own_folder(exported, store_target, tmp_path):
+    day = "shipments/arrival_date=2025-03-02/part-0.parquet"
+    rows = pq.read_table(exported / day).slice(0, 3)
+    bad = rows.set_column(
+        rows.column_names.index("country_of_shipment"), "country_of_shipment", pa.array(["CN", "XX", "CN"])
+    )
+    path = tmp_path / "bad" / day
+    path.parent.mkdir(parents=True)
+    pq.write_table(bad, path)
+    with Store.open(store_target) as store:
+        [(_, result)] = list(ingest_partitioned(store, tmp_path / "bad", rejects_dir=tmp_path / "rejects"))
+    assert (result.rows_stored, result.rows_rejected) == (2, 1)
+    assert result.rejects_path == tmp_path / "rejects" / "bad" / (day + ".rejects.csv")
+    text = result.rejects_path.read_text()
+    assert "country_of_shipment" in text and "XX" in text and ",2," in text  # Parquet rows: index + 1
 
 
 def test_a_damaged_part_file_is_one_error_naming_it_and_nothing_is_stored(exported, store_target, tmp_path):
