@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -117,6 +119,21 @@ def test_re_export_of_the_same_store_is_byte_identical(source_store, exported, t
     assert (tmp_path / "second" / "manifest.json").read_bytes() == (exported / "manifest.json").read_bytes()
 
 
+def test_an_interrupted_export_leaves_every_file_whole(source_store, exported, tmp_path):
+    out = tmp_path / "interrupted"
+    shutil.copytree(exported, out)
+    before = part_files(out)
+    day = out / "lines" / "arrival_date=2025-03-03"
+    # The temporary name of that day's file is taken (by a folder): writing it fails mid-export.
+    blocker = day / f".part-0.parquet.{os.getpid()}.tmp"
+    blocker.mkdir()
+    with Store.open(str(source_store), read_only=True) as store, pytest.raises(OSError):
+        export_parquet(store, out)
+    blocker.rmdir()
+    assert part_files(out) == before  # every file complete: the earlier ones, and the rewritten ones
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]
+
+
 def test_since_until_exports_those_days_and_the_manifest_keeps_earlier_days(source_store, tmp_path):
     out = tmp_path / "days"
     second, third = date(2025, 3, 2), date(2025, 3, 3)
@@ -150,6 +167,40 @@ def test_re_ingesting_a_folder_or_a_day_already_imported_changes_nothing(exporte
         assert store.counts() == before
 
 
+def test_a_day_exported_again_with_late_parcels_stores_only_the_new_rows(exported, store_target, tmp_path):
+    day = "shipments/arrival_date=2025-03-02/part-0.parquet"
+    rows = pq.read_table(exported / day)
+    late = rows.slice(0, 1).set_column(0, "shipment_id", pa.array(["LATE-1"]))
+    again = tmp_path / "again" / day
+    again.parent.mkdir(parents=True)
+    pq.write_table(pa.concat_tables([rows, late]), again)
+    with Store.open(store_target) as store:
+        list(ingest_partitioned(store, exported, rejects_dir=None))
+        [(_, result)] = list(ingest_partitioned(store, tmp_path / "again", rejects_dir=None))
+        assert (result.rows_stored, result.rows_duplicate, result.rows_rejected) == (1, rows.num_rows, 0)
+        stored = store.fetch_one(
+            "SELECT CAST(arrival_date AS VARCHAR) FROM shipments WHERE shipment_id = 'LATE-1'"
+        )
+        assert stored == ("2025-03-02",)
+
+
+def test_a_rejected_record_of_a_part_file_is_reported_under_its_own_folder(exported, store_target, tmp_path):
+    day = "shipments/arrival_date=2025-03-02/part-0.parquet"
+    rows = pq.read_table(exported / day).slice(0, 3)
+    bad = rows.set_column(
+        rows.column_names.index("country_of_shipment"), "country_of_shipment", pa.array(["CN", "XX", "CN"])
+    )
+    path = tmp_path / "bad" / day
+    path.parent.mkdir(parents=True)
+    pq.write_table(bad, path)
+    with Store.open(store_target) as store:
+        [(_, result)] = list(ingest_partitioned(store, tmp_path / "bad", rejects_dir=tmp_path / "rejects"))
+    assert (result.rows_stored, result.rows_rejected) == (2, 1)
+    assert result.rejects_path == tmp_path / "rejects" / "bad" / (day + ".rejects.csv")
+    text = result.rejects_path.read_text()
+    assert "country_of_shipment" in text and "XX" in text and ",2," in text  # Parquet rows: index + 1
+
+
 def test_a_damaged_part_file_is_one_error_naming_it_and_nothing_is_stored(exported, store_target, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(exported, broken)
@@ -160,6 +211,22 @@ def test_a_damaged_part_file_is_one_error_naming_it_and_nothing_is_stored(export
             list(ingest_partitioned(store, broken, rejects_dir=None))
         assert str(damaged) in str(caught.value)
         assert store.scalar("SELECT count(*) FROM imports") == 0
+
+
+def test_a_day_with_a_damaged_page_is_not_stored_and_earlier_days_are(exported, store_target, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(exported, broken)
+    damaged = broken / "lines" / "arrival_date=2025-03-04" / "part-0.parquet"
+    data = bytearray(damaged.read_bytes())
+    data[4:200] = b"\xff" * 196  # the first page header, not the footer
+    damaged.write_bytes(bytes(data))
+    with Store.open(store_target) as store:
+        with pytest.raises(InputError) as caught:
+            list(ingest_partitioned(store, broken, rejects_dir=None))
+        assert str(damaged) in str(caught.value)
+        days = store.fetch("SELECT DISTINCT CAST(arrival_date AS VARCHAR) FROM shipments ORDER BY 1")
+        assert days == [("2025-03-01",), ("2025-03-02",), ("2025-03-03",)]  # the damaged day: none of it
+        assert store.scalar("SELECT count(*) FROM imports") == 3 * len(TABLES)
 
 
 def test_a_folder_without_day_folders_is_refused(tmp_path, store_target):

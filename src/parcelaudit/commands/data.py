@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,6 +20,9 @@ from parcelaudit.commands.common import (
     rich_text,
 )
 from parcelaudit.errors import InputError
+
+if TYPE_CHECKING:
+    from parcelaudit.ingest.importer import ImportResult
 
 
 def generate(
@@ -125,10 +128,10 @@ def ingest(
     notes: list[str] = []
     options = {"table": table, "encoding": encoding, "rejects_dir": rejects_dir}
     options.update(column_map=column_map, date_format=date_format, sheet=sheet)
-    rows: dict[str, _SummaryRow] = {}
+    rows: dict[tuple[str, str], _SummaryRow] = {}
     with Store.open(db) as store, progress_bar() as progress:
         for name, group, result in _imports(store, files, fmt, options, progress):
-            rows.setdefault(group, _SummaryRow(group)).add(result)
+            rows.setdefault(group, _SummaryRow(group[0])).add(result)
             notes.extend(f"{name}: {note}" for note in result.notes if f"{name}: {note}" not in notes)
             rate = result.rows_rejected / result.rows_read if result.rows_read else 0.0
             if result.rows_rejected and rate > max_reject_rate:
@@ -158,7 +161,7 @@ class _SummaryRow:
         self.rejects: list[str] = []
         self.import_id: int | None = None
 
-    def add(self, result) -> None:
+    def add(self, result: ImportResult) -> None:
         """Count one file's import."""
         self.files += 1
         self.tables = self.tables or result.tables
@@ -195,30 +198,36 @@ class _SummaryRow:
 
 def _imports(
     store, files: list[Path], fmt: str | None, options: dict, progress
-) -> Iterator[tuple[str, str, object]]:
+) -> Iterator[tuple[str, tuple[str, str], ImportResult]]:
     """Import each FILE (a folder: every part file of its hive arrival_date= layout), yielding (file name,
-    summary row it adds to, result), with a progress bar per file."""
+    summary row it adds to as (label, identity), result), with a progress bar per file."""
     from parcelaudit.ingest import ingest_file
-    from parcelaudit.ingest.partitioned import ingest_partitioned, is_partitioned
+    from parcelaudit.ingest.partitioned import is_partitioned
 
-    for path in files:
+    for index, path in enumerate(files):
         if is_partitioned(path):
-            yield from _folder_imports(store, path, options, progress, ingest_partitioned)
+            yield from _folder_imports(store, path, options, progress)
             continue
         task = progress.add_task(rich_text(path.name), total=None)
         result = ingest_file(
             store, path, fmt=fmt, on_progress=lambda n, t=task: progress.advance(t, n), **options
         )
         progress.remove_task(task)
-        yield path.name, path.name, result
+        yield path.name, (path.name, f"file {index}"), result
 
 
-def _folder_imports(store, folder: Path, options: dict, progress, ingest_partitioned):
+def _folder_imports(store, folder: Path, options: dict, progress):
     """Import the part files of one folder with one progress bar counting files."""
-    task = progress.add_task(rich_text(folder.name), total=None)
+    from parcelaudit.ingest.partitioned import ingest_partitioned, partition_sources
+
+    task = progress.add_task(rich_text(folder.name), total=len(partition_sources(folder)))
     for source, result in ingest_partitioned(store, folder, **options):
         progress.advance(task, 1)
-        yield f"{folder.name}/{source.name}", f"{folder.name}/{source.table or 'parts'}", result
+        yield (
+            f"{folder.name}/{source.name}",
+            (f"{folder.name}/{source.table or 'parts'}", str(folder)),
+            result,
+        )
     progress.remove_task(task)
 
 

@@ -4,15 +4,17 @@ dedupe by SHA-256 and by key), with the values its path gives (the arrival day) 
 
 The table of a part file is the folder above its first key=value folder when that names a canonical table
 (TABLE/arrival_date=.../part-0.parquet), else it is recognised from the columns as for any file. Files are
-imported table by table (shipments, lines, orders, payments, then the rest), day by day. Every footer is
-read before anything is stored, so a damaged file is one error naming it and nothing of the folder is
-imported; a file imported before (same SHA-256) is a duplicate and stores nothing.
+imported day by day, each day's files (shipments, lines, orders, payments, then the rest) in one
+transaction, so a day is stored whole or not at all. Every footer is read before anything is stored, so a
+damaged footer is one error naming the file and nothing of the folder is imported; a file imported before
+(same SHA-256) is a duplicate and stores nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -61,14 +63,12 @@ def partition_sources(root: Path) -> list[PartSource]:
             file=str(root),
             hint="pass a folder written by `parcelaudit export --parquet`, or files one by one",
         )
-    return sorted(
-        found,
-        key=lambda s: (
-            _TABLE_ORDER.get(s.table or "", len(_TABLE_ORDER)),
-            s.values[PARTITION_KEY] or "~",
-            s.name,
-        ),
-    )
+    return sorted(found, key=lambda s: (_day(s), _TABLE_ORDER.get(s.table or "", len(_TABLE_ORDER)), s.name))
+
+
+def _day(source: PartSource) -> str:
+    """The day of a part file as it sorts (rows without a day last)."""
+    return source.values[PARTITION_KEY] or "~"
 
 
 def check_footers(sources: list[PartSource]) -> None:
@@ -98,19 +98,23 @@ def ingest_partitioned(
     sources = partition_sources(root)
     check_footers(sources)
     rejects_dir = options.pop("rejects_dir", Path("rejects"))
-    for source in sources:
-        progress = on_file(source) if on_file else None
-        result = ingest_file(
-            store,
-            source.path,
-            table=table or source.table,
-            fmt="parquet",
-            on_progress=progress,
-            partition=source.values,
-            # Every part file is called part-0.parquet: its rejects go under its own folder's name.
-            rejects_dir=None
-            if rejects_dir is None
-            else Path(rejects_dir) / Path(root).name / source.path.parent.relative_to(root),
-            **options,
-        )
-        yield source, result
+    for _, day in groupby(sources, key=_day):
+        done = []
+        with store.transaction():  # a day is imported whole or not at all
+            for source in day:
+                progress = on_file(source) if on_file else None
+                result = ingest_file(
+                    store,
+                    source.path,
+                    table=table or source.table,
+                    fmt="parquet",
+                    on_progress=progress,
+                    partition=source.values,
+                    # Every part file is called part-0.parquet: its rejects go under its folder's name.
+                    rejects_dir=None
+                    if rejects_dir is None
+                    else Path(rejects_dir) / Path(root).name / source.path.parent.relative_to(root),
+                    **options,
+                )
+                done.append((source, result))
+        yield from done

@@ -92,9 +92,13 @@ class _DayFile:
 
     def close(self) -> PartFile:
         """Write what is left, close, and rename the file into place."""
-        self._flush(final=True)
-        self.writer.close()
-        os.replace(self.temporary, self.final)
+        try:
+            self._flush(final=True)
+            self.writer.close()
+            os.replace(self.temporary, self.final)
+        except BaseException:
+            self.temporary.unlink(missing_ok=True)
+            raise
         return PartFile(
             self.relative.as_posix(),
             self.table.name,
@@ -134,7 +138,8 @@ def export_table(
             for day, rows in _day_runs(batch):
                 if current is None or current.day != day:
                     if current is not None:
-                        written.append(current.close())
+                        finished, current = current, None
+                        written.append(finished.close())
                     current = _DayFile(root, table, day)
                 current.add(rows)
             if on_progress:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -26,6 +25,7 @@ import pyarrow as pa
 
 from parcelaudit.schema import Table
 from parcelaudit.store.base import Store, utc_now
+from parcelaudit.store.memory import capped_memory
 
 # DuckDB's own memory during an import; past it, uncommitted data spills to disk.
 IMPORT_MEMORY_LIMIT = "900MB"
@@ -145,27 +145,13 @@ def find_import(store: Store, sha256: str) -> tuple[int, list[str]] | None:
     return (row[0], row[1].split(",")) if row else None
 
 
-@contextmanager
-def _import_memory(store: Store) -> Iterator[None]:
-    """Cap DuckDB's memory while an import runs (uncommitted rows spill to disk past it)."""
-    if store.engine != "duckdb":
-        yield
-        return
-    previous = store.scalar("SELECT current_setting('memory_limit')")
-    store.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
-    try:
-        yield
-    finally:
-        store.execute(f"SET memory_limit = '{previous}'")
-
-
 def store_import(
     store: Store, record: ImportRecord, targets: list[Target], source: ValidatedSource
 ) -> StoredImport:
     """Store one file's import in one transaction: its batches, then malformed records, line numbers,
     duplicates resolved, derived values, rejects and the import record. When another import of the same
     file was stored first, nothing is stored and that import is returned (already_imported)."""
-    with _import_memory(store), store.transaction():
+    with capped_memory(store, IMPORT_MEMORY_LIMIT), store.transaction():
         previous = find_import(store, record.sha256)
         if previous is not None:
             return StoredImport(previous[0], previous[1], already_imported=True)

@@ -4,8 +4,8 @@ a day's partition holds whole parcels (a shipment, its lines, its order and the 
 The day of a row: a shipment's arrival_date; a line's, its shipment's; an order's, the first arrival of a
 shipment carrying it (else its own order_date); a payment's, its order's (else the date it was paid). A row
 with no day (a line whose shipment is not stored, a payment with neither order nor date) has NULL.
-Portable SQL; rows come ordered by day (NULL last) then by the table's key, so the same store always reads
-back in the same order.
+Portable SQL; rows come ordered by day (NULL last) then by the table's key (text in byte order), so the same rows
+always read back in the same order, on either engine.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ import pyarrow as pa
 
 from parcelaudit.schema import LINES, ORDERS, PAYMENTS, SHIPMENTS, Table
 from parcelaudit.store.base import Store
+from parcelaudit.store.memory import capped_memory
 
 PARTITION_COLUMN = "partition_date"
 CANONICAL_TABLES: tuple[Table, ...] = (SHIPMENTS, LINES, ORDERS, PAYMENTS)
+DAY_BATCH_ROWS = 65_536  # what one batch holds in memory, whatever the size of a day or of the store
+EXPORT_MEMORY_LIMIT = "512MB"  # DuckDB's own memory while it sorts a table by day
 
 _ORDER_DAY = """(SELECT o.order_id, o.sku, coalesce(f.first_arrival, o.order_date) AS day FROM orders o
     LEFT JOIN (SELECT order_id, min(arrival_date) AS first_arrival FROM shipments
@@ -74,9 +77,15 @@ def count_day_rows(store: Store, table: Table, days: DayRange = DayRange()) -> i
     return store.scalar(f"SELECT count(*) FROM ({sql}) r", params)
 
 
-def day_batches(store: Store, table: Table, days: DayRange = DayRange()) -> Iterator[pa.RecordBatch]:
+def day_batches(
+    store: Store, table: Table, days: DayRange = DayRange(), rows: int = DAY_BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
     """The table's canonical rows in the range, each with its day first (PARTITION_COLUMN), ordered by day
-    (NULL last) then key, in bounded batches."""
+    (NULL last) then key, in batches of at most `rows` rows."""
     sql, params = _day_rows(table, days)
-    order = ", ".join([f"{PARTITION_COLUMN} NULLS LAST", *table.key])
-    yield from store.batches(f"SELECT * FROM ({sql}) r ORDER BY {order}", params)
+    # Text keys in byte order (COLLATE "C"), whatever the database's collation: the same rows come back in
+    # the same order on every engine.
+    keys = [f'{k} COLLATE "C"' if pa.types.is_string(table.field(k).type) else k for k in table.key]
+    order = ", ".join([f"{PARTITION_COLUMN} NULLS LAST", *keys])
+    with capped_memory(store, EXPORT_MEMORY_LIMIT):  # the sort by day spills to disk past it
+        yield from store.batches(f"SELECT * FROM ({sql}) r ORDER BY {order}", params, rows=rows)
