@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 import textwrap
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -158,10 +160,11 @@ def _lot_text(q: Any) -> str:
     return short_lot(q.lot) + (f" ({q.quantity:g} {q.uom})" if q.quantity is not None else "")
 
 
-def _stages(result: TraceResult) -> list[dict]:
-    """The CBP-style summary tracing report: one row per step (repeats counted) from raw material on."""
+def _stages(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
+    """The CBP-style summary tracing report: one row per step (repeats counted) from raw material on, as
+    (how many rows, a function giving them in order): a season has hundreds of thousands of steps, so the
+    rows are made as they are written rather than held."""
     chain, up = result.chain, result.upstream
-    index = DocumentIndex(chain)
     moved_to: dict[str, set[str]] = defaultdict(set)
     for m in up.movements:
         for q in m.lots:
@@ -175,15 +178,22 @@ def _stages(result: TraceResult) -> list[dict]:
             tuple(_lot_text(q) for q in t.outputs),
         )
         groups.setdefault(key, []).append(t)
-    rows = []
-    for repeats in groups.values():
-        t = repeats[0]
-        facility = chain.facilities.get(t.facility_id or "")
-        lots = {q.lot for q in t.outputs}
-        docs = index.find(lots, tuple(r.event_id for r in repeats[:_NUMBERS_SHOWN]), limit=_NUMBERS_SHOWN + 1)
-        numbers = sorted(f"{d.doc_type.replace('_', ' ')} {d.number}" for d in docs[:_NUMBERS_SHOWN])
-        rows.append(
-            {
+    ordered = sorted(
+        groups.values(),
+        key=lambda repeats: -min((up.tiers.get(q.lot, 0) for q in repeats[0].outputs), default=0),
+    )
+
+    def rows() -> Iterator[dict]:
+        index = DocumentIndex(chain)
+        for repeats in ordered:
+            t = repeats[0]
+            facility = chain.facilities.get(t.facility_id or "")
+            lots = {q.lot for q in t.outputs}
+            docs = index.find(
+                lots, tuple(r.event_id for r in repeats[:_NUMBERS_SHOWN]), limit=_NUMBERS_SHOWN + 1
+            )
+            numbers = sorted(f"{d.doc_type.replace('_', ' ')} {d.number}" for d in docs[:_NUMBERS_SHOWN])
+            yield {
                 "tier": min((up.tiers.get(lot, 0) for lot in lots), default=0),
                 "stage": t.material or "unknown",
                 "supplier": facility.name if facility and facility.name else t.facility_id,
@@ -199,8 +209,8 @@ def _stages(result: TraceResult) -> list[dict]:
                 "shipped_to": sorted(set().union(*(moved_to.get(lot, set()) for lot in lots))),
                 "documents": numbers + (["..."] if len(docs) > _NUMBERS_SHOWN else []),
             }
-        )
-    return sorted(rows, key=lambda row: -row["tier"])
+
+    return len(ordered), rows
 
 
 def _checklist(result: TraceResult) -> list[dict]:
@@ -236,24 +246,35 @@ def _checklist(result: TraceResult) -> list[dict]:
     return rows
 
 
-def _evidence(result: TraceResult) -> tuple[list[dict], list[dict]]:
+def _input_files(result: TraceResult) -> list[dict]:
     files = []
     for path in dict.fromkeys(result.chain.inputs):
         p = Path(path)
         files.append({"file": p.name, "sha256": file_sha256(p) if p.is_file() else "(not found)"})
-    docs = [
-        {
-            "type": d.doc_type,
-            "number": d.number,
-            "date": d.date,
-            "issuer": d.issuer,
-            "file": d.file,
-            "sha256": d.sha256 or "(no copy provided)",
-            "id": d.document_id,
-        }
-        for d in sorted(result.chain.documents.values(), key=lambda d: (d.doc_type, d.number))
-    ]
-    return files, docs
+    return files
+
+
+def _document_rows(result: TraceResult) -> Callable[[], Iterator[dict]]:
+    """Every record the chain references, in (type, number) order, made as they are written."""
+    ordered = sorted(
+        result.chain.documents,
+        key=lambda key: (result.chain.documents[key].doc_type, result.chain.documents[key].number),
+    )
+
+    def rows() -> Iterator[dict]:
+        for key in ordered:
+            d = result.chain.documents[key]
+            yield {
+                "type": d.doc_type,
+                "number": d.number,
+                "date": d.date,
+                "issuer": d.issuer,
+                "file": d.file,
+                "sha256": d.sha256 or "(no copy provided)",
+                "id": d.document_id,
+            }
+
+    return rows
 
 
 def _reason_rows(result: TraceResult) -> list[dict]:
@@ -278,8 +299,8 @@ def _facility_rows(result: TraceResult) -> list[dict]:
     ]
 
 
-def _step_rows(result: TraceResult) -> list[dict]:
-    return [
+def _step_rows(result: TraceResult) -> Iterator[dict]:
+    return (
         {
             "event_id": s.event_id,
             "facility_id": s.facility_id or "",
@@ -292,18 +313,35 @@ def _step_rows(result: TraceResult) -> list[dict]:
             "problem": s.problem or "",
         }
         for s in result.steps
-    ]
+    )
 
 
 class Table:
-    """A dossier table: the rows shown (at most MAX_ROWS), the total, and the annex holding all rows."""
+    """A dossier table: the rows shown (at most MAX_ROWS), the total, and the annex holding all rows.
 
-    def __init__(self, name: str, rows: list[dict], limit: int = MAX_ROWS) -> None:
+    rows is a list, or a function giving the rows afresh each time it is called (with total, how many it
+    gives): a large table is then never held whole, only its first rows and the annex written row by row.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        rows: list[dict] | Callable[[], Iterable[dict]],
+        limit: int = MAX_ROWS,
+        total: int | None = None,
+    ) -> None:
         self.name = name
-        self.total = len(rows)
-        self.rows = rows[:limit]
-        self.all_rows = rows
+        self._rows = rows if callable(rows) else (lambda held=rows: held)
+        self.total = len(rows) if isinstance(rows, list) else total
+        if self.total is None:
+            self.total = sum(1 for _ in self._rows())
+        self.rows = list(islice(self._rows(), limit))
         self.annex = f"dossier_{name}.csv" if self.total > limit else None
+
+    @property
+    def all_rows(self) -> Iterator[dict]:
+        """Every row, in order (made afresh)."""
+        return iter(self._rows())
 
     @property
     def cut(self) -> int:
@@ -315,7 +353,7 @@ class Table:
         if self.annex is None:
             return None
         path = Path(out_dir) / self.annex
-        header = list(self.all_rows[0])
+        header = list(self.rows[0])
         cells = (
             ["; ".join(map(str, v)) if isinstance(v, list) else v for v in row.values()]
             for row in self.all_rows
@@ -325,21 +363,23 @@ class Table:
 
 
 def dossier_tables(result: TraceResult) -> dict[str, Table]:
-    """Every table of the dossier, bounded (the full rows stay available for the annex)."""
-    files, docs = _evidence(result)
-    uncopied = [
-        {"type": d.doc_type, "number": d.number, "id": d.document_id, "issuer": d.issuer}
-        for d in uncopied_documents(result.upstream, result.chain)
-    ]
+    """Every table of the dossier, bounded (the full rows are made again for the annex)."""
+    uncopied = uncopied_documents(result.upstream, result.chain)
+    stages, stage_rows = _stages(result)
+
+    def uncopied_rows() -> Iterator[dict]:
+        for d in uncopied:
+            yield {"type": d.doc_type, "number": d.number, "id": d.document_id, "issuer": d.issuer}
+
     return {
         "reasons": Table("reasons", _reason_rows(result)),
-        "stages": Table("stages", _stages(result)),
-        "steps": Table("steps", _step_rows(result)),
+        "stages": Table("stages", stage_rows, total=stages),
+        "steps": Table("steps", lambda: _step_rows(result), total=len(result.steps)),
         "facilities": Table("facilities", _facility_rows(result)),
         "checklist": Table("checklist", _checklist(result)),
-        "uncopied": Table("uncopied", uncopied),
-        "files": Table("files", files),
-        "documents": Table("documents", docs),
+        "uncopied": Table("uncopied", uncopied_rows, total=len(uncopied)),
+        "files": Table("files", _input_files(result)),
+        "documents": Table("documents", _document_rows(result), total=len(result.chain.documents)),
     }
 
 
