@@ -107,7 +107,9 @@ def _hash_expression(table: Table, engine: str) -> str:
     # content (it is not a security boundary), is stable across versions and engines, and anyone can
     # recompute it.
     parts = ", ".join(
-        _hash_text(table, c, engine) if c in LATE_FIELDS else f"coalesce({_hash_text(table, c, engine)}, chr(1))"
+        _hash_text(table, c, engine)
+        if c in LATE_FIELDS
+        else f"coalesce({_hash_text(table, c, engine)}, chr(1))"
         for c in table.names
     )
     return f"md5(concat_ws(chr(31), {parts}))"
