@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from parcelaudit.pipeline import run_check
 
 
@@ -345,3 +347,36 @@ def test_a_run_screened_against_other_list_snapshots_is_a_list_update_in_the_log
     assert update[0]["payload"]["lists"][-1]["sha256"] == "changed" or any(
         snap["sha256"] == "changed" for snap in update[0]["payload"]["lists"]
     )
+
+
+def test_workbench_false_positives_reach_check_dispositions(bench, tmp_path):
+    """A hit called a false positive in the workbench, exported as a dispositions CSV, is no SCREEN-* finding
+    in the next `check --dispositions` run (the screening package's own suppression)."""
+    from parcelaudit.screening.dispositions import load_dispositions
+    from parcelaudit.service.dispositions import write_dispositions
+
+    hit = bench.items(kind="hit")[0]
+    url = f"/api/v1/items/{hit['id']}"
+    answer = bench.client.post(
+        url + "/decision",
+        json={"action": "false_positive", "reason": "other firm"},
+        headers=bench.auth("ana"),
+    )
+    if answer.json()["status"] == "pending_approval":
+        answer = bench.client.post(url + "/approve", json={}, headers=bench.auth("sue"))
+    assert answer.json()["outcome"] == "false_positive"
+    out = tmp_path / "dispositions.csv"
+    with bench.client.app.state.store() as store:
+        assert write_dispositions(store, out) == 1
+        [decided] = load_dispositions(out)
+        assert (decided.name, decided.verdict, decided.who) == (hit["party_name"], "false_positive", "ana")
+        before = store.scalar(
+            "SELECT count(*) FROM check_findings WHERE run_id = ? AND evidence LIKE ?",
+            [hit["run_id"], f'%"entry_id":"{hit["entry_id"]}"%'],
+        )
+        result = run_check(store, dispositions=out)
+        after = store.scalar(
+            "SELECT count(*) FROM check_findings WHERE run_id = ? AND evidence LIKE ? AND evidence LIKE ?",
+            [result.run_id, f'%"entry_id":"{hit["entry_id"]}"%', f'%"name":{json.dumps(hit["party_name"])}%'],
+        )
+    assert before >= 1 and after == 0

@@ -303,6 +303,8 @@ def test_the_audit_workspace_runs_every_step_and_serves_the_workpaper(bench, tmp
     pdf = bench.client.get(f"{url}/download/pdf")
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
     assert bench.client.get(f"{url}/download/exe").status_code == 404
+    missing = bench.client.get("/audits/A-nope<b>/download/pdf")
+    assert missing.status_code == 404 and "no audit" in missing.text and "A-nope<b>" not in missing.text
     with bench.client.app.state.store() as store:
         actions = [
             r[0] for r in store.fetch("SELECT action FROM wb_log WHERE subject LIKE 'audit:%' ORDER BY seq")

@@ -195,6 +195,21 @@ def log_verify(
     )
 
 
+@log_app.command("dispositions")
+def log_dispositions(
+    out: Annotated[Path, typer.Option("--out", help="Dispositions CSV to write (screen-dispose format).")],
+    db: StoreOption = None,
+) -> None:
+    """Write the analysts' verdicts on hits recorded in the workbench as a dispositions CSV, for
+    `parcelaudit check --dispositions FILE` and `parcelaudit screen --dispositions FILE`."""
+    from parcelaudit.service.dispositions import write_dispositions
+    from parcelaudit.store import open_store
+
+    with open_store(_target(db), read_only=not is_url(_target(db))) as store:
+        count = write_dispositions(store, out)
+    console.print(f"{count} disposition(s) -> {rich_text(out)}")
+
+
 @log_app.command("checkpoint")
 def log_checkpoint(db: StoreOption = None, key_file: KeyOption = None) -> None:
     """Sign the newest log entry now."""

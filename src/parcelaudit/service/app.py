@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.service.queue import QueueError
 from parcelaudit.service.settings import WorkbenchSettings, load_settings
-from parcelaudit.service.web import Forbidden, LoginRequired, render
+from parcelaudit.service.web import Forbidden, LoginRequired, PageNotFound, render
 from parcelaudit.store import Store, open_store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -167,6 +167,10 @@ def create_app(store_target: str | Path, settings: WorkbenchSettings | None = No
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden):
         return render(request, "error.html", status_code=403, message=error.message)
+
+    @app.exception_handler(PageNotFound)
+    async def not_found(request: Request, error: PageNotFound):
+        return render(request, "error.html", status_code=404, message=error.message)
 
     @app.exception_handler(ParcelAuditError)
     async def user_error(request: Request, error: ParcelAuditError):

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.service import queue
 from parcelaudit.service.export import csv_response
-from parcelaudit.service.web import check_csrf, page_user, render
+from parcelaudit.service.web import PageNotFound, check_csrf, page_user, render
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str | None, Form(alias="csrf_token")]
@@ -44,6 +44,16 @@ def _work(request: Request) -> Path:
     if getattr(state, "work_dir", None) is None:
         state.work_dir = Path(tempfile.mkdtemp(prefix="parcelaudit-workbench-"))
     return state.work_dir
+
+
+def _audit(store, audit_id: str) -> dict:
+    """The audit (its current version, or A-x.vN), or a 404 page naming the known ones."""
+    from parcelaudit.audit.lifecycle import get_audit
+
+    try:
+        return get_audit(store, audit_id)
+    except ParcelAuditError as failure:
+        raise PageNotFound(str(failure)) from failure
 
 
 def _go(audit_id: str, message: str | None = None, error: str | None = None) -> RedirectResponse:
@@ -103,15 +113,11 @@ def audit_page(
     error: Annotated[str | None, Query(max_length=2000)] = None,
 ):
     from parcelaudit.audit.evaluate import latest_evaluation
-    from parcelaudit.audit.lifecycle import get_audit
     from parcelaudit.audit.steplog import steps
 
     page_user(request)
     with request.app.state.store() as store:
-        try:
-            audit = get_audit(store, audit_id)
-        except ParcelAuditError as failure:
-            return render(request, "error.html", status_code=404, message=str(failure))
+        audit = _audit(store, audit_id)
         log = steps(store, audit["audit_id"])
         try:
             evaluation = latest_evaluation(store, audit["audit_id"])
@@ -195,15 +201,11 @@ def audit_step(
 @router.get("/audits/{audit_id}/sheet.csv")
 def audit_sheet(request: Request, audit_id: str):
     """The sampled items as a results sheet to fill in (the same columns `audit sample --out` writes)."""
-    from parcelaudit.audit.lifecycle import get_audit
     from parcelaudit.audit.sampling import sample_items
 
     page_user(request)
     with request.app.state.store() as store:
-        try:
-            audit = get_audit(store, audit_id)
-        except ParcelAuditError as failure:
-            return render(request, "error.html", status_code=404, message=str(failure))
+        audit = _audit(store, audit_id)
         items = sample_items(store, audit["audit_id"], include_spares=True).to_pylist()
     from parcelaudit.audit.results_sheet import write_results_sheet
 
@@ -252,16 +254,12 @@ def audit_record(
 @router.get("/audits/{audit_id}/download/{kind}")
 def audit_download(request: Request, audit_id: str, kind: str):
     """The report's PDF or HTML, or the Excel workpaper, once the report step has run."""
-    from parcelaudit.audit.lifecycle import get_audit
 
     page_user(request)
     if kind not in DOWNLOADS:
         return render(request, "error.html", status_code=404, message=f"no download {kind!r}")
     with request.app.state.store() as store:
-        try:
-            audit = get_audit(store, audit_id)
-        except ParcelAuditError as failure:
-            return render(request, "error.html", status_code=404, message=str(failure))
+        audit = _audit(store, audit_id)
     name = f"audit_{audit['audit_id']}{DOWNLOADS[kind]}"
     path = _work(request) / audit["audit_id"] / name
     if not path.exists():

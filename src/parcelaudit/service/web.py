@@ -38,6 +38,14 @@ class Forbidden(Exception):
         self.message = message
 
 
+class PageNotFound(Exception):
+    """What the page names does not exist (the app answers 404 with the message)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     if getattr(state, "session_signer", None) is None:
