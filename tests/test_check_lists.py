@@ -129,7 +129,7 @@ def test_a_run_records_the_dispositions_it_applied_and_explain_shows_them(
     with Store.open(store_path) as store:
         plain = run_check(store)
         decided = run_check(store, dispositions=path)
-        rows = store.con.sql("SELECT run_id, source, sha256, decisions FROM check_dispositions").fetchall()
+        rows = store.fetch("SELECT run_id, source, sha256, decisions FROM check_dispositions")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert rows == [(decided.run_id, str(path.resolve()), digest, 1)]
     assert plain.run_id != decided.run_id

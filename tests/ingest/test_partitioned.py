@@ -56,9 +56,9 @@ def canonical(store: Store) -> dict[str, tuple[int, str]]:
     """Per canonical table: rows, and a checksum of its canonical content that ignores row order."""
     summary = {}
     for name, table in TABLES.items():
-        columns = ", ".join(f"CAST({c} AS VARCHAR)" for c in table.names)
-        rows = store.fetch(f"SELECT {columns} FROM {name}")
-        digests = sorted(hashlib.sha256(repr(row).encode()).hexdigest() for row in rows)
+        # Values as Arrow gives them (the same types on both engines), not each engine's text for them.
+        rows = store.query(f"SELECT {', '.join(table.names)} FROM {name}").to_pylist()
+        digests = sorted(hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest() for row in rows)
         summary[name] = (len(rows), hashlib.sha256("".join(digests).encode()).hexdigest())
     return summary
 
