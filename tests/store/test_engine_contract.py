@@ -8,7 +8,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from parcelaudit.errors import StoreError
+from parcelaudit.errors import InputError, StoreError
 from parcelaudit.store import available_migrations, open_store
 
 pytestmark = pytest.mark.store
@@ -251,3 +251,12 @@ def test_postgresql_refuses_a_nul_character_naming_table_row_and_column(pg_targe
         ):
             store.insert("notes", data)
         assert store.scalar("SELECT count(*) FROM notes") == 0
+
+
+def test_a_nul_character_in_a_parameter_is_a_clear_refusal_on_postgresql(pg_target):
+    """PostgreSQL text cannot hold NUL: a parameter carrying one is refused in one line (the service answers 422)."""
+    with open_store(pg_target) as store:
+        store.execute("CREATE TABLE t_nul (name VARCHAR)")
+        with pytest.raises(InputError, match="NUL character"):
+            store.execute("INSERT INTO t_nul VALUES (?)", ["a\x00b"])
+        assert store.fetch("SELECT count(*) FROM t_nul") == [(0,)]

@@ -25,7 +25,7 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql as pgsql
 
-from parcelaudit.errors import StoreError
+from parcelaudit.errors import InputError, StoreError
 from parcelaudit.store.base import BATCH_ROWS, Store, table_name
 from parcelaudit.store.dialect import Translated, to_postgres
 from parcelaudit.store.duckdb_engine import lock_timeout
@@ -182,6 +182,13 @@ class PostgresStore(Store):
 
     def _run(self, text: str, params: list | tuple | None = None) -> psycopg.Cursor:
         """Run PostgreSQL text (already translated) on a new cursor; a failure is a StoreError."""
+        for value in params or ():
+            if isinstance(value, str) and "\x00" in value:
+                raise InputError(
+                    "text with a NUL character (\\x00) cannot be stored in a PostgreSQL store",
+                    file=self.location,
+                    hint="remove NUL characters from the value (PostgreSQL text cannot hold them)",
+                )
         cursor = self._connection.cursor()
         try:
             cursor.execute(text, params or None)
