@@ -18,7 +18,7 @@ from parcelaudit.screening.names import (
     prepare,
     read_by_meaning,
 )
-from parcelaudit.screening.scoring import Alignment, align, explain, token_similarity, transliterated_score
+from parcelaudit.screening.scoring import Alignment, align, explain, token_similarity
 from parcelaudit.screening.settings import MATCH_THRESHOLD, setting
 from parcelaudit.screening.transliteration import (
     adjacent_joins,
@@ -51,6 +51,7 @@ _EXTRA = setting("extra_token_rate")
 _SLACK = 0.10
 # A skeleton word held by more listed names than this (mhmd) only counts for names another word brought in.
 SKELETON_POSTINGS = 400
+_TRANSLITERATED = setting("transliterated_similarity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,9 @@ class Screener:
         chinese_glosses()  # the dictionary of Chinese words' meanings, read once here rather than mid-screen
         # Consonant skeletons of the Latin-script listed names, for names written in Arabic script.
         self.skeletons: dict[str, set[int]] = {}
+        self.skeleton_names: list[PreparedName | None] = []
         for name_id, prepared in enumerate(self.names):
+            shape = None
             if prepared.text.isascii() or not has_arabic_script(prepared.text):
                 shape = skeleton_reading(prepared)
                 if shape is not None:
@@ -112,6 +115,7 @@ class Screener:
                             self.skeletons.setdefault(token, set()).add(name_id)
                     for joined in adjacent_joins(shape):
                         self.skeletons.setdefault(joined, set()).add(name_id)
+            self.skeleton_names.append(shape)
         self.index = CandidateIndex(self.names)
         # The index is millions of long-lived objects; leaving them out of the cyclic collector's sweeps
         # keeps each screen from paying for them again and again.
@@ -130,6 +134,7 @@ class Screener:
         query: PreparedName,
         best: dict[int, tuple[float, int, Alignment, PreparedName, PreparedName]],
         country: str | None,
+        floor: float,
     ) -> None:
         """Listed Latin names that an Arabic-script name meets by consonant skeleton (محمد احمدی / Mohammad
         Ahmadi): those sharing two skeleton words (one when the name has one), or the whole name written
@@ -141,27 +146,52 @@ class Screener:
             t for t, c in zip(shape.tokens, shape.classes, strict=True) if c in KEY_CLASSES and len(t) >= 2
         }
         needed = min(2, len(words))
-        keys = sorted(words | set(adjacent_joins(shape)), key=lambda t: len(self.skeletons.get(t, ())))
+        # Words joined toward a listed name are judged as that name's word, when some listed name has it.
+        joined = adjacent_joins(shape)
+        joins = [len(self.skeletons.get(t, ())) for t in joined]
+        if floor >= self.threshold:
+            # A word of three letters or more that no listed name has, alone or joined to a neighbour, stays
+            # unmatched: at best 0.85 x 2 / 2.3 = 0.74 with two words matched, below the threshold even with
+            # country and address bonuses.
+            for k, token in enumerate(shape.tokens):
+                if (
+                    len(token) >= 3
+                    and token not in self.skeletons
+                    and not (k > 0 and joins[k - 1] > 0)
+                    and not (k < len(joins) and joins[k] > 0)
+                ):
+                    return
+        common = all(
+            len(self.skeletons.get(t, ())) >= _COMMON_DF for t in shape.tokens if len(t) >= 3
+        ) and all(count == 0 or count >= _COMMON_DF for count in joins)
+        if common and not country and floor > self.threshold - _UNCORROBORATED:
+            return  # any match would rest on common skeletons alone, capped below the floor
+        keys = sorted(words | set(joined), key=lambda t: len(self.skeletons.get(t, ())))
         shared: dict[int, int] = {}
-        for k, token in enumerate(keys):
+        seeded = False
+        for token in keys:
             postings = self.skeletons.get(token)
             if not postings:
                 continue
-            if k == 0 or len(postings) <= SKELETON_POSTINGS:
+            if not seeded and len(postings) > SKELETON_POSTINGS and not country and floor > 0.5:
+                return  # every listed word is shared by hundreds of names: capped below the floor anyway
+            if not seeded or len(postings) <= SKELETON_POSTINGS:
+                seeded = True
                 for name_id in postings:
                     shared[name_id] = shared.get(name_id, 0) + 1
             else:
                 for name_id in shared:
                     if name_id in postings:
                         shared[name_id] += 1
-        ids = {name_id for name_id, count in shared.items() if count >= needed}
-        for name_id in ids:
-            listed = skeleton_reading(self.names[name_id])
-            if listed is None:
+        for name_id, count in shared.items():
+            listed = self.skeleton_names[name_id]
+            if count < needed or listed is None:
                 continue
+            if floor > 0.5 and sum(1 for t in listed.tokens if len(t) >= 3) > count + 1:
+                continue  # two words or more of the listed name left over: far below the floor
             mine, listed = merge_toward(shape, listed), merge_toward(listed, shape)
             alignment = align(mine, listed)
-            score = transliterated_score(query, self.names[name_id])
+            score = round(alignment.score * _TRANSLITERATED, 4)
             entry_no = self.name_entry[name_id]
             found = best.get(entry_no)
             corroborated = country is not None and country.upper() in self.entries[entry_no].countries
@@ -291,7 +321,7 @@ class Screener:
                 if found is None or alignment.score > found[0]:
                     best[entry_no] = (alignment.score, name_id, alignment, reading, self.names[name_id])
         if not name.isascii() and has_arabic_script(name):
-            self._transliterated(query, best, country)
+            self._transliterated(query, best, country, floor)
         hits = []
         for entry_no, (score, _name_id, alignment, query, listed) in best.items():
             entry = self.entries[entry_no]
