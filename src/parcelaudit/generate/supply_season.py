@@ -122,24 +122,17 @@ def _lot_events(lot: int, rng: random.Random, sites: dict) -> list[dict]:
             _event(kind, f"{lot:08x}-0000-4000-8000-{step:012d}", when + timedelta(days=step), site, **fields)
         )
 
-    def move(
-        material: str,
-        lot_id: str,
-        kg: float | None,
-        source: str,
-        target: str,
-        papers: tuple[str, ...],
-        each: int | None = None,
-    ) -> None:
-        held = [_quantity(material, lot_id, kg, each)]
+    def move(held: dict, paper_ref: str, source: str, target: str, papers: tuple[str, ...]) -> None:
+        """A shipping event at source and the receiving event at target, of what held names (a quantityList
+        or an epcList)."""
         add(
             "ObjectEvent",
             source,
             action="OBSERVE",
             bizStep="shipping",
             disposition="in_transit",
-            quantityList=held,
-            bizTransactionList=_papers(f"{lot_id}", papers),
+            **held,
+            bizTransactionList=_papers(paper_ref, papers),
             sourceList=[{"type": "location", "source": source}],
             destinationList=[{"type": "location", "destination": target}],
         )
@@ -149,9 +142,12 @@ def _lot_events(lot: int, rng: random.Random, sites: dict) -> list[dict]:
             action="OBSERVE",
             bizStep="receiving",
             disposition="in_progress",
-            quantityList=held,
+            **held,
             sourceList=[{"type": "location", "source": source}],
         )
+
+    def move_lot(material: str, lot_id: str, kg: float, source: str, target: str) -> None:
+        move({"quantityList": [_quantity(material, lot_id, kg)]}, lot_id, source, target, papers)
 
     def make(
         site: str,
@@ -184,13 +180,13 @@ def _lot_events(lot: int, rng: random.Random, sites: dict) -> list[dict]:
         ilmd={"pa:material": "seed_cotton"},
     )
     papers = ("po", "inv", "desadv", "bol", "pa:payment", "pa:affidavit")
-    move("seed_cotton", seed, 30000.0, farm, gin, papers)
+    move_lot("seed_cotton", seed, 30000.0, farm, gin)
     make(gin, "seed_cotton", seed, 30000.0, "lint", lint, 10500.0)
-    move("lint", lint, 10500.0, gin, spinner, papers)
+    move_lot("lint", lint, 10500.0, gin, spinner)
     make(spinner, "lint", lint, 10500.0, "yarn", yarn, 9200.0)
-    move("yarn", yarn, 9200.0, spinner, weaver, papers)
+    move_lot("yarn", yarn, 9200.0, spinner, weaver)
     make(weaver, "yarn", yarn, 9200.0, "fabric", fabric, 8500.0)
-    move("fabric", fabric, 8500.0, weaver, factory, papers)
+    move_lot("fabric", fabric, 8500.0, weaver, factory)
     make(factory, "fabric", fabric, 8500.0, "garment", garment, 7200.0)
     add(
         "AggregationEvent",
@@ -201,26 +197,7 @@ def _lot_events(lot: int, rng: random.Random, sites: dict) -> list[dict]:
         parentID=pallet,
         childQuantityList=[_quantity("garment", garment, 7200.0)],
     )
-    add(
-        "ObjectEvent",
-        factory,
-        action="OBSERVE",
-        bizStep="shipping",
-        disposition="in_transit",
-        epcList=[pallet],
-        bizTransactionList=_papers(garment, ("po", "inv", "desadv", "bol", "pa:payment", "pa:affidavit")),
-        sourceList=[{"type": "location", "source": factory}],
-        destinationList=[{"type": "location", "destination": importer}],
-    )
-    add(
-        "ObjectEvent",
-        importer,
-        action="OBSERVE",
-        bizStep="receiving",
-        disposition="in_progress",
-        epcList=[pallet],
-        sourceList=[{"type": "location", "source": factory}],
-    )
+    move({"epcList": [pallet]}, garment, factory, importer, papers)
     return events
 
 
