@@ -26,6 +26,8 @@ def neutralise(value: Any) -> Any:
     a leading apostrophe."""
     if not isinstance(value, str):
         return value
+    if value.isprintable() and not value.startswith(FORMULA_PREFIXES):
+        return value  # the common case: nothing to escape (every character csv_text escapes is unprintable)
     value = csv_text(value)
     if value.startswith(FORMULA_PREFIXES):
         # A plain negative number is data, not a formula; keep it readable.

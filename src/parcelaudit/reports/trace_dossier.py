@@ -184,7 +184,7 @@ def _stages(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
     )
 
     def rows() -> Iterator[dict]:
-        index = DocumentIndex(chain)
+        index = _index(result)
         for repeats in ordered:
             t = repeats[0]
             facility = chain.facilities.get(t.facility_id or "")
@@ -213,12 +213,17 @@ def _stages(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
     return len(ordered), rows
 
 
+def _index(result: TraceResult) -> DocumentIndex:
+    """The chain's document index trace() made (built afresh for a result made without one)."""
+    return result.document_index or DocumentIndex(result.chain)
+
+
 def _checklist(result: TraceResult) -> list[dict]:
     """Every expected record per step (repeated steps once, with their count), present or missing."""
     chain, up = result.chain, result.upstream
-    index = DocumentIndex(chain)
+    index = _index(result)
     rows = []
-    for step in record_steps(up):
+    for step in result.record_steps or record_steps(up):
         facility = chain.facilities.get(step.facility_id or "")
         docs = index.find(set(step.lots), step.event_ids)
         material = chain.materials.get(min(step.lots), "") if step.lots else ""
@@ -238,7 +243,7 @@ def _checklist(result: TraceResult) -> list[dict]:
                     "document": rule["doc_type"],
                     "present": bool(match),
                     "numbers": shown
-                    + (f" and {len(match) - _NUMBERS_SHOWN:,} more" if len(match) > 6 else ""),
+                    + (f" and {len(match) - _NUMBERS_SHOWN:,} more" if len(match) > _NUMBERS_SHOWN else ""),
                     "hashed": all(d.sha256 for d in match) and bool(match),
                     "why": rule["why"],
                 }

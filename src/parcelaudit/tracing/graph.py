@@ -1,16 +1,16 @@
 """The supply-chain graph back to raw material: upstream lots by tier, facilities, and coverage.
 
-Lots are nodes of a networkx DiGraph with an edge input -> output for every transformation; tier 0 is
-the product's own lots, tier 1 their inputs, and so on up to the origin (raw material commissioned at
-a farm, mine or other source facility).
+The walk goes from the product's lots back through the transformations that made them: tier 0 is the
+product's own lots, tier 1 their inputs, and so on up to the origin (raw material commissioned at a farm,
+mine or other source facility). The lot graph is kept as `producers` (lot -> the transformations that
+made it) rather than as a networkx graph: at a season's volume (a million events) a graph object per lot
+costs memory and nothing reads it; the dossier draws its facility map with networkx.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
-
-import networkx as nx
 
 from parcelaudit.errors import InputError
 from parcelaudit.tracing.model import Chain, Movement, Transformation, matches_product, product_key
@@ -27,7 +27,6 @@ class Upstream:
     transformations: list[Transformation]
     movements: list[Movement]
     facility_tiers: dict[str, int] = field(default_factory=dict)  # facility -> lowest tier it works on
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
 
     def lots_at(self, tier: int) -> list[str]:
         """Lots at one tier, sorted."""
@@ -70,21 +69,17 @@ def build_upstream(chain: Chain, product: str) -> Upstream:
     for transformation in chain.transformations:
         for lot in transformation.outputs:
             producers[lot.lot].append(transformation)
-    graph = nx.DiGraph()
     tiers: dict[str, int] = {}
-    frontier = [(lot, 0) for lot in roots]
+    frontier = deque((lot, 0) for lot in roots)  # breadth first: each lot gets its nearest tier
     used: dict[str, Transformation] = {}
     while frontier:
-        lot, tier = frontier.pop(0)
+        lot, tier = frontier.popleft()
         if lot in tiers:
             continue  # a lot reached twice keeps its nearest tier
         tiers[lot] = tier
-        graph.add_node(lot, tier=tier, material=chain.materials.get(lot))
         for transformation in producers.get(lot, []):
             used[transformation.event_id] = transformation
-            for source in transformation.inputs:
-                graph.add_edge(source.lot, lot, event=transformation.event_id)
-                frontier.append((source.lot, tier + 1))
+            frontier.extend((source.lot, tier + 1) for source in transformation.inputs)
     lots = set(tiers)
     movements = [m for m in chain.movements if lots & {x.lot for x in m.lots}]
     facility_tiers: dict[str, int] = {}
@@ -99,9 +94,7 @@ def build_upstream(chain: Chain, product: str) -> Upstream:
         tier = min(tiers[x.lot] for x in movement.lots if x.lot in tiers)
         note(movement.from_facility, tier)
         note(movement.to_facility, tier - 1)  # the product's buyer (importer) sits at tier -1
-    return Upstream(
-        product, roots, tiers, dict(producers), list(used.values()), movements, facility_tiers, graph
-    )
+    return Upstream(product, roots, tiers, dict(producers), list(used.values()), movements, facility_tiers)
 
 
 def _weight(lot_quantities: list, lots: list[str]) -> dict[str, float]:

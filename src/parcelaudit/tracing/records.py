@@ -77,10 +77,12 @@ def check_dates(up: Upstream) -> list[Finding]:
 
 
 @lru_cache(maxsize=1)
-def requirements() -> list[dict[str, str]]:
-    """The documents expected per movement, transformation and material, with why."""
+@lru_cache(maxsize=1)
+def requirements() -> tuple[dict[str, str], ...]:
+    """The documents expected per movement, transformation and material, with why (read once; every
+    step of a season consults it)."""
     with open(REQUIREMENTS_FILE, encoding="utf-8") as handle:
-        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+        return tuple(csv.DictReader(line for line in handle if not line.startswith("#")))
 
 
 class DocumentIndex:
@@ -169,16 +171,23 @@ def record_steps(up: Upstream) -> list[Step]:
     return steps
 
 
-def check_documents(up: Upstream, chain: Chain, require_copies: bool = False) -> list[Finding]:
+def check_documents(
+    up: Upstream,
+    chain: Chain,
+    require_copies: bool = False,
+    index: DocumentIndex | None = None,
+    steps: list[Step] | None = None,
+) -> list[Finding]:
     """Each required record type absent for a step; with require_copies, referenced records with no copy.
 
     A record referenced by type and number (an EPCIS bizTransaction, a documents.csv row) is present for
     its step; whether a copy was given is a checklist item, and a gap only when copies are required
-    (preparing a submission to CBP).
+    (preparing a submission to CBP). index and steps: the chain's DocumentIndex and record_steps(up) when
+    the caller already made them (a season's index takes seconds to build).
     """
-    index = DocumentIndex(chain)
+    index = index or DocumentIndex(chain)
     found = []
-    for step in record_steps(up):
+    for step in record_steps(up) if steps is None else steps:
         # Records linked to the lots count for every repeat; records linked to events only when every
         # repeat has one.
         by_event = [index.types(set(), member) for member in step.members]

@@ -25,7 +25,14 @@ from parcelaudit.tracing.graph import Upstream, build_upstream, lot_coverage, ti
 from parcelaudit.tracing.model import Chain
 from parcelaudit.tracing.movements import pair_movements
 from parcelaudit.tracing.quantities import StepCheck, YieldRange, check_lot_use, check_steps, load_yields
-from parcelaudit.tracing.records import Finding, check_dates, check_documents
+from parcelaudit.tracing.records import (
+    DocumentIndex,
+    Finding,
+    Step,
+    check_dates,
+    check_documents,
+    record_steps,
+)
 
 REASON_CODES = (
     "XINJIANG-FACILITY",
@@ -146,6 +153,10 @@ class TraceResult:
     sectors: list[dict]
     yields: dict[tuple[str, str], YieldRange]
     skus: list[str] = field(default_factory=list)
+    # The chain's records by lot and event, and the steps that need records: made once by trace() and
+    # read again by the dossier's checklist and stage tables.
+    document_index: DocumentIndex | None = None
+    record_steps: list[Step] = field(default_factory=list)
 
     def verdict_json(self) -> dict:
         """The contract form written to verdict.json."""
@@ -271,7 +282,10 @@ def trace(
             )
     for lot, facility_id, detail in check_lot_use(chain, up):
         reasons.append(Reason("QUANTITY-MISMATCH", facility_id, detail, up.tiers.get(lot, 0)))
-    findings: list[Finding] = check_dates(up) + check_documents(up, chain, require_copies)
+    index, needing_records = DocumentIndex(chain), record_steps(up)
+    findings: list[Finding] = check_dates(up) + check_documents(
+        up, chain, require_copies, index, needing_records
+    )
     reasons += [Reason(f.code, f.facility_id, f.detail, f.tier) for f in findings]
     reasons.sort(key=lambda r: (REASON_CODES.index(r.code), r.tier, r.facility_id or ""))
     coverage_by_lot = lot_coverage(up)
@@ -291,4 +305,6 @@ def trace(
         high_priority_sectors(up, chain),
         yields,
         list(skus or []),
+        index,
+        needing_records,
     )
