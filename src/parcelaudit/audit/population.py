@@ -72,22 +72,15 @@ def build_population(shipments: pa.Table, lines: pa.Table, unit: str = "parcel")
 
 
 def parcel_fees(shipments: pa.Table, items: list[dict]) -> dict[str, float]:
-    """Per parcel item: the fees of its entry (merchandise processing fee, dutiable mail fee, harbor
-    maintenance fee; 19 CFR 24.22-24.24, amounts by fiscal year from the duty tables), each charged once per
-    entry, 0 where the duty-free claim stands. items: item_id, shipment_id, duty_free, and optionally
-    corrected_value (else the declared value) and duty (the entry's duty: mail pays its fee only when dutiable).
-    A denied de minimis claim is priced as the informal or formal entry it becomes (19 CFR 143.21(a))."""
-    from parcelaudit.duty.fees import entry_fees
-    from parcelaudit.duty.money import as_decimal
-    from parcelaudit.duty.tables import load_tables
-    from parcelaudit.rules.duty import duty_entry_type, duty_mode
+    """Per parcel item: the fees of its entry (`parcelaudit.rules.duty.parcel_entry_fees`: charged once per
+    entry, 19 CFR 24.22-24.24), 0 where the duty-free claim stands. items: item_id, shipment_id, duty_free,
+    and optionally corrected_value (else the declared value) and duty (the entry's duty: mail pays its fee
+    only when dutiable). A denied de minimis claim is priced as the informal or formal entry it becomes."""
+    from parcelaudit.rules.duty import parcel_entry_fees
 
-    wanted = [
-        c for c in ("shipment_id", "arrival_date", "declared_value", "entry_type", "mode", "filer_type")
-    ]
+    wanted = ("shipment_id", "arrival_date", "declared_value", "entry_type", "mode", "filer_type")
     present = [c for c in wanted if c in shipments.column_names]
     parcels = {r["shipment_id"]: r for r in shipments.select(present).to_pylist()}
-    tables = load_tables()
     fees: dict[str, float] = {}
     for item in items:
         parcel = parcels.get(item["shipment_id"])
@@ -95,11 +88,14 @@ def parcel_fees(shipments: pa.Table, items: list[dict]) -> dict[str, float]:
             fees[item["item_id"]] = 0.0
             continue
         given = item.get("corrected_value")
-        value = as_decimal(given if given is not None else parcel.get("declared_value") or 0.0)
-        kind = duty_entry_type(parcel.get("entry_type"), float(value)) or ("01" if value > 2500 else "11")
-        mode = duty_mode(parcel.get("mode"), parcel.get("entry_type"), parcel.get("filer_type"))
-        duty = as_decimal(item.get("duty", 1.0) or 0.0)
-        charges = entry_fees(tables, parcel["arrival_date"], value, mode, kind, duty)
+        charges = parcel_entry_fees(
+            parcel["arrival_date"],
+            given if given is not None else parcel.get("declared_value") or 0.0,
+            parcel.get("mode"),
+            parcel.get("entry_type"),
+            parcel.get("filer_type"),
+            item.get("duty", 1.0),
+        )
         fees[item["item_id"]] = float(sum(f.amount for f in charges))
     return fees
 

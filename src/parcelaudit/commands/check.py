@@ -197,6 +197,9 @@ def explain(
             parts,
         )
     console.print(duty)
+    if info.get("fees"):
+        charged = "; ".join(f"{f['fee']} ${f['amount']} ({f['citation']})" for f in info["fees"])
+        console.print(f"Entry fees, once per entry: {rich_text(charged)}", highlight=False)
     rules = Table(title="Rules evaluated")
     for column in ("rule", "scope", "what it finds", "citation"):
         rules.add_column(column, overflow="fold")
