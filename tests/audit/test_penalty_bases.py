@@ -118,3 +118,31 @@ def test_de_minimis_penalty_counts_violations_from_august_2025_and_projects_them
     assert found["violations_projected"] == 10 + 2  # 1 x 100/10 in stratum 1, 2 x 3/3 in stratum 2
     assert found["penalty_projected"] == 5_000 + 11 * 10_000
     assert found["status"] == "unverified"
+
+
+def test_lost_fees_are_charged_once_per_entry_and_added_to_the_loss(db):
+    from parcelaudit.audit.lifecycle import get_audit
+    from parcelaudit.audit.population import parcel_fees
+    from parcelaudit.audit.scope import load_scope
+
+    def rows_for(n, item):
+        if item["entry_type"] in ("321", "86"):  # every de minimis claim denied: the entry owes its fee
+            return {"item_id": item["item_id"], "duty_free": False}
+        return {"item_id": item["item_id"], "result": "correct"}
+
+    with Store.open(db) as store:
+        detail, _, results, _ = _evaluate(store, rows_for)
+        audit_id = store.query("SELECT audit_id FROM audits").to_pylist()[-1]["audit_id"]
+        shipments, _ = load_scope(store, get_audit(store, audit_id))
+    denied = [r for r in results if r["in_error"] and r["entry_type"] in ("321", "86")]
+    assert denied
+    owed = parcel_fees(shipments, [{**r, "duty_free": False, "duty": r["audited_duty"]} for r in denied])
+    bases = detail["penalty_bases"]
+    # a denied claim paid no fee; its entry owes one (express $1.27-$1.34, informal $2.53-$2.69 by fiscal year)
+    assert all(1.0 < owed[r["item_id"]] < 3.0 for r in denied)
+    assert bases["sample"]["lost_fees"] == pytest.approx(sum(owed.values()), abs=0.01)
+    fraud = detail["penalties"][0]
+    lost = detail["demand"] + bases["projected"]["lost_fees"]
+    assert bases["projected"]["lost_fees"] > 0 and fraud["maximum_with_prior_disclosure"] == pytest.approx(
+        lost
+    )

@@ -264,3 +264,19 @@ def test_wood_products_under_section_232_from_2025_10_14():
         _parts(quote("8708994000", "VN", date(2025, 6, 2), 100))["S232-AUTOS-NOT-COVERED"].status
         == "unverified"
     )
+
+
+def test_reciprocal_duty_reaches_the_content_section_232_leaves():
+    # from 2025-06-04 the non-steel content of a derivative pays the reciprocal duty (Proclamation 10947,
+    # 90 FR 24199; CBP CSMS 65236374): $40 of steel in $100 -> 50% of 40 + 10% of 60
+    steel = quote("7323930080", "VN", date(2025, 6, 4), 100, metal_value=40)
+    parts = {c.program: c.rate for c in steel.components}
+    assert parts["S232-STEEL"] == Decimal("0.2") and parts["IEEPA-RECIP"] == Decimal("0.06")
+    # copper: 50% on the copper content, the rest pays the reciprocal duty (CBP CSMS 65794272, 9903.78.02)
+    copper = quote("7418100000", "VN", date(2025, 9, 1), 100, metal_value=40)
+    parts = {c.program: c.rate for c in copper.components}
+    assert parts["S232-COPPER"] == Decimal("0.2") and parts["IEEPA-RECIP"] == Decimal("0.12")
+    # without the metal value the whole value pays the 232 duty and nothing is left for the reciprocal one
+    whole = {c.program: c for c in quote("7418100000", "VN", date(2025, 9, 1), 100).components}
+    assert whole["S232-COPPER"].rate == Decimal("0.5") and whole["S232-COPPER"].status == "unverified"
+    assert whole["IEEPA-RECIP"].rate == 0

@@ -119,14 +119,16 @@ def test_a_section_232_derivative_pays_on_its_metal_content(store_target):
             store.fetch("SELECT line_no, verified FROM check_duty_lines WHERE run_id = ?", [result.run_id])
         )
         inputs = read_check_inputs(store)
-    # 2% MFN on $1,000 + 50% on the $400 of steel; the reciprocal duty does not stack on Section 232
+    # 2% MFN on $1,000 + 50% on the $400 of steel + Vietnam's 20% reciprocal duty on the $600 the steel duty
+    # does not reach (from 2025-06-04: Proclamation 10947, 90 FR 24199; CBP CSMS 65236374)
     assert (
         stored[("S1", 1)]
-        == 220.0
+        == 340.0
         == float(quote("7323930080", "VN", date(2025, 9, 1), 1000, metal_value=400).amount)
     )
-    # without a metal value the full value is assumed (an upper bound) and the line is not verified
-    assert stored[("S1", 2)] > 220.0 and verified == {1: True, 2: False}
+    # without a metal value the full value is assumed (an upper bound, nothing left for the reciprocal duty)
+    # and the line is not verified; line 1 is not either: its reciprocal part rests on a partly loaded Annex II
+    assert stored[("S1", 2)] == 520.0 and verified == {1: False, 2: False}
     with RuleContext(inputs.shipments, inputs.lines, inputs.orders) as ctx:
         assert stored == {key: float(amount) for key, amount in _expected(ctx).items()}
 
@@ -203,4 +205,4 @@ def test_an_ingested_metal_content_column_reaches_the_duty(store_target, tmp_pat
             ingest_file(store, tmp_path / f"{name}.csv", rejects_dir=None)
         result = run_check(store, screening=False)
         stored = _stored_duty(store, result.run_id)
-    assert stored == {("S1", 1): 220.0}  # 2% of $1,000 + 50% of the $400 of steel
+    assert stored == {("S1", 1): 340.0}  # 2% of $1,000 + 50% of the $400 of steel + 20% of the other $600

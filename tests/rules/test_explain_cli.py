@@ -49,6 +49,8 @@ def test_explain_prints_the_additional_duty_components_without_a_traceback(store
     result = CliRunner().invoke(_app(), ["explain", "S1", "--db", str(path)])
     assert result.exit_code == 0, result.output
     assert "S301-L3-25" in result.output and "25.00%" in result.output  # the measure and the line rate
+    # the entry's fee, once per entry, with its fiscal year's source (19 CFR 24.23)
+    assert "Entry fees, once per entry: MPF-" in " ".join(result.output.split())
 
 
 def test_explain_states_the_dollar_value_the_rate_and_the_allocation(tmp_path, store_target):
@@ -69,3 +71,15 @@ def test_explain_states_the_dollar_value_the_rate_and_the_allocation(tmp_path, s
     assert "value in USD 853.20" in result.output and "rates file rates.csv" in result.output
     assert "allocated to the lines by quantity" in result.output
     assert "DM-VALUE" in result.output
+    # the claim fails ($853.20 > $800): the entry owes its fee; a standing claim would owe none
+    assert "Entry fees, once per entry" in " ".join(result.output.split())
+
+
+def test_explain_charges_no_fee_on_a_de_minimis_claim_that_stands(store_target):
+    path = _store(
+        store_target,
+        {"entry_type": "321", "arrival_date": date(2024, 6, 3), "declared_value": 100.0, "lines": [{}]},
+    )
+    result = CliRunner().invoke(_app(), ["explain", "S1", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Entry fees" not in result.output

@@ -14,7 +14,7 @@ from parcelaudit.audit.penalties import (
     penalty_bases,
     penalty_exposure,
 )
-from parcelaudit.audit.population import DUTY_FREE_ENTRY_TYPES, refundable_duty
+from parcelaudit.audit.population import DUTY_FREE_ENTRY_TYPES, parcel_fees, refundable_duty
 from parcelaudit.audit.projection import METHODS, StratumSample, project_stratified, stratum_part
 from parcelaudit.audit.variables import appraise_stratified
 from parcelaudit.errors import ParcelAuditError
@@ -127,7 +127,7 @@ def evaluate(
     compliance = _compliance(strata, by_stratum, confidence)
     bases = _penalty_bases(scope, unit, strata, by_stratum, amount)
     penalties = penalty_exposure(
-        amount + bases["projected"]["refundable_excluded"],
+        amount + bases["projected"]["lost_fees"] + bases["projected"]["refundable_excluded"],
         bases["projected"]["dutiable_value"],
         bases["projected"]["domestic_value"],
         **({"interest_rate": interest_rate} if interest_rate is not None else {}),
@@ -189,7 +189,7 @@ def _penalty_bases(
     (dutiable value = corrected value, else declared; lost duties and their refundable IEEPA part from the
     duty owed re-rated on the corrections against the duty paid), projected per stratum by N_h / n_h."""
     errors = [i for s in strata for i in by_stratum[s["stratum"]] if i["in_error"]]
-    refundable_owed = refundable_paid = {}
+    refundable_owed = refundable_paid = lost_fees = {}
     if errors:
         shipments, lines = scope
         keys = ("item_id", "shipment_id", "line_no")
@@ -205,7 +205,30 @@ def _penalty_bases(
         ]
         refundable_owed = refundable_duty(shipments, lines, owed, unit)
         refundable_paid = refundable_duty(shipments, lines, paid, unit)
-    sample = {"lost_duties": 0.0, "refundable_excluded": 0.0, "dutiable_value": 0.0, "domestic_value": 0.0}
+        if unit == "parcel":  # fees belong to an entry: a line audit cannot attribute them
+            by_id = {i["item_id"]: i for i in errors}
+            fees_owed = parcel_fees(
+                shipments,
+                [
+                    {
+                        **o,
+                        "corrected_value": by_id[o["item_id"]]["corrected_value"],
+                        "duty": by_id[o["item_id"]]["audited_duty"],
+                    }
+                    for o in owed
+                ],
+            )
+            fees_paid = parcel_fees(
+                shipments, [{**p, "duty": by_id[p["item_id"]]["book_duty"]} for p in paid]
+            )
+            lost_fees = {k: max(round(fees_owed[k] - fees_paid[k], 2), 0.0) for k in fees_owed}
+    sample = {
+        "lost_duties": 0.0,
+        "lost_fees": 0.0,
+        "refundable_excluded": 0.0,
+        "dutiable_value": 0.0,
+        "domestic_value": 0.0,
+    }
     projected = dict(sample)
     for s in strata:
         tested = by_stratum[s["stratum"]]
@@ -228,9 +251,11 @@ def _penalty_bases(
             continue
         part = penalty_bases(involved)
         factor = _expansion(s, tested)
+        fees = sum(lost_fees.get(i["item_id"], 0.0) for i in tested if i["in_error"])
         for key in sample:
-            sample[key] += getattr(part, key)
-            projected[key] += getattr(part, key) * factor
+            amount = fees if key == "lost_fees" else getattr(part, key)
+            sample[key] += amount
+            projected[key] += amount * factor
     projected["lost_duties"] = demand
     return {
         "sample": {**sample, "items": len(errors)},
@@ -241,7 +266,10 @@ def _penalty_bases(
             "in error (untested items counted as errors are included), each stratum's sums scaled by N_h / n_h "
             "(a 100% stratum counts exactly). Dutiable value = corrected value, else declared; domestic value "
             "estimated as dutiable value + duty owed (no US selling price recorded; a floor, flagged); lost "
-            "duties = the demand, net of refundable IEEPA duties (the refundable part is shown and excluded)."
+            "duties = the demand, net of refundable IEEPA duties (the refundable part is shown and excluded); "
+            "lost fees = the merchandise processing, mail and harbor maintenance fees the corrected entries owe "
+            "beyond those paid, charged once per entry (19 CFR 24.22-24.24; parcel audits only, a line cannot "
+            "carry an entry's fee), scaled by N_h / n_h and added to the loss the penalties rest on."
         ),
     }
 

@@ -71,6 +71,35 @@ def build_population(shipments: pa.Table, lines: pa.Table, unit: str = "parcel")
     return frame.append_column("frame_no", pa.array(range(1, frame.num_rows + 1), pa.int64()))
 
 
+def parcel_fees(shipments: pa.Table, items: list[dict]) -> dict[str, float]:
+    """Per parcel item: the fees of its entry (`parcelaudit.rules.duty.parcel_entry_fees`: charged once per
+    entry, 19 CFR 24.22-24.24), 0 where the duty-free claim stands. items: item_id, shipment_id, duty_free,
+    and optionally corrected_value (else the declared value) and duty (the entry's duty: mail pays its fee
+    only when dutiable). A denied de minimis claim is priced as the informal or formal entry it becomes."""
+    from parcelaudit.rules.duty import parcel_entry_fees
+
+    wanted = ("shipment_id", "arrival_date", "declared_value", "entry_type", "mode", "filer_type")
+    present = [c for c in wanted if c in shipments.column_names]
+    parcels = {r["shipment_id"]: r for r in shipments.select(present).to_pylist()}
+    fees: dict[str, float] = {}
+    for item in items:
+        parcel = parcels.get(item["shipment_id"])
+        if item.get("duty_free") or parcel is None or parcel.get("arrival_date") is None:
+            fees[item["item_id"]] = 0.0
+            continue
+        given = item.get("corrected_value")
+        charges = parcel_entry_fees(
+            parcel["arrival_date"],
+            given if given is not None else parcel.get("declared_value") or 0.0,
+            parcel.get("mode"),
+            parcel.get("entry_type"),
+            parcel.get("filer_type"),
+            item.get("duty", 1.0),
+        )
+        fees[item["item_id"]] = float(sum(f.amount for f in charges))
+    return fees
+
+
 def corrected_duty(
     shipments: pa.Table, lines: pa.Table, corrections: list[dict], unit: str = "parcel"
 ) -> dict:

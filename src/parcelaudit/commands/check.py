@@ -197,6 +197,9 @@ def explain(
             parts,
         )
     console.print(duty)
+    if info.get("fees"):
+        charged = "; ".join(f"{f['fee']} ${f['amount']} ({f['citation']})" for f in info["fees"])
+        console.print(f"Entry fees, once per entry: {rich_text(charged)}", highlight=False)
     rules = Table(title="Rules evaluated")
     for column in ("rule", "scope", "what it finds", "citation"):
         rules.add_column(column, overflow="fold")
@@ -247,10 +250,27 @@ def update(
     console.print(json.dumps({"cached": str(path), "lines": len(schedule.lines)}))
 
 
+def add_edition(
+    file: Annotated[
+        Path, typer.Argument(help="USITC annual tariff database (tariff_database_YYYY csv or zip).")
+    ],
+    year: Annotated[
+        int | None, typer.Option("--year", help="Edition year (default: from the file name).")
+    ] = None,
+) -> None:
+    """Keep an official USITC annual edition, so codes and MFN rates of that year are judged against it."""
+    from parcelaudit.reference.hts import add_edition as keep
+
+    with console.status(f"checking {file.name}"):
+        found, dest, lines = keep(file, year)
+    console.print(json.dumps({"edition": found, "kept": str(dest), "lines": lines}))
+
+
 def register(app: typer.Typer) -> None:
-    """Add `check`, `explain` and `reference update` to the app."""
+    """Add `check`, `explain`, `reference update` and `reference add-edition` to the app."""
     app.command("check")(check)
     app.command("explain")(explain)
     reference = typer.Typer(help="Reference data: the tariff schedule.", no_args_is_help=True)
     reference.command("update")(update)
+    reference.command("add-edition")(add_edition)
     app.add_typer(reference, name="reference")

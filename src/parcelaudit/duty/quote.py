@@ -625,9 +625,12 @@ def de_minimis_thresholds() -> tuple[Decimal, ...]:
 
 
 @lru_cache(maxsize=8192)
-def _de_minimis_policy(on: date) -> tuple[dict | None, frozenset[str]]:
-    """The general de minimis threshold row in force on a date and the countries (or '*') whose de minimis
-    is suspended on it (the policy is read once; dates repeat across quotes)."""
+def _de_minimis_policy(
+    on: date,
+) -> tuple[dict | None, tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...]]:
+    """The general de minimis threshold row in force on a date, the suspensions in force on it as (measure,
+    country or '*'), and the goods those suspensions do not reach as (measure, HTS prefix, citation): the
+    50 U.S.C. 1702(b) informational materials of `suspension_exemptions.csv` (the policy is read once)."""
     from parcelaudit.rules.policy import load_policy
 
     policy = load_policy()
@@ -639,26 +642,38 @@ def _de_minimis_policy(on: date) -> tuple[dict | None, frozenset[str]]:
         ),
         None,
     )
-    return threshold, frozenset(r["country"] for r in policy.in_force("de_minimis_suspensions", on))
+    suspensions = tuple(
+        (r["measure_id"], r["country"]) for r in policy.in_force("de_minimis_suspensions", on)
+    )
+    exemptions = tuple(
+        (r["measure_id"], r["hts_prefix"], r["citation"])
+        for r in policy.in_force("suspension_exemptions", on)
+        if r["basis"] == "hts"
+    )
+    return threshold, suspensions, exemptions
 
 
-def _de_minimis(origin: str, on: date, value: Decimal, mode: str, entry_type: str) -> Component | None:
-    """A duty-free de minimis release, when the entry claims it (or is mail) and the policy allows it."""
+def _de_minimis(
+    code: str, origin: str, on: date, value: Decimal, mode: str, entry_type: str
+) -> Component | None:
+    """A duty-free de minimis release, when the entry claims it (or is mail) and the policy allows it: no
+    suspension in force reaches the origin, or the line's goods are outside it (informational materials,
+    50 U.S.C. 1702(b), as the checks' DM-ELIG judges them)."""
     if entry_type not in DE_MINIMIS_ENTRY_TYPES and not (mode == "postal" and entry_type == "postal"):
         return None
-    threshold, suspended_in = _de_minimis_policy(on)
-    if threshold is None or suspended_in & {"*", origin} or value > as_decimal(threshold["threshold_usd"]):
+    threshold, suspensions, exemptions = _de_minimis_policy(on)
+    if threshold is None or value > as_decimal(threshold["threshold_usd"]):
+        return None
+    reaching = {measure for measure, country in suspensions if country in ("*", origin)}
+    kept = [(m, cite) for m, prefix, cite in exemptions if m in reaching and code.startswith(prefix)]
+    if reaching - {m for m, _ in kept}:
         return None
     citation = threshold["citation"] + ("; 19 CFR 145.31 (mail)" if mode == "postal" else "")
-    return Component(
-        "DE-MINIMIS",
-        "DE-MINIMIS",
-        Decimal(0),
-        Decimal("0.00"),
-        citation,
-        "verified",
-        note=f"free entry up to ${threshold['threshold_usd']:.0f}",
-    )
+    note = f"free entry up to ${threshold['threshold_usd']:.0f}"
+    if kept:
+        citation += f"; {kept[0][1]}"
+        note += "; goods outside the de minimis suspension (50 U.S.C. 1702(b))"
+    return Component("DE-MINIMIS", "DE-MINIMIS", Decimal(0), Decimal("0.00"), citation, "verified", note=note)
 
 
 def quote(
@@ -692,7 +707,7 @@ def quote(
     parcel_value = amount_value if shipment_value is None else as_decimal(shipment_value)
     kind = entry_type or ("01" if parcel_value > FORMAL_OVER else ("postal" if mode == "postal" else "11"))
     tables = load_tables()
-    free = _de_minimis(country, on, parcel_value, mode, kind)
+    free = _de_minimis(code, country, on, parcel_value, mode, kind)
     if free is not None:
         return Quote(code, country, on, amount_value, mode, quantity, kind, (free,), ())
     if kind in DE_MINIMIS_ENTRY_TYPES:

@@ -15,11 +15,11 @@ from parcelaudit.pipeline.run import run_check
 from parcelaudit.reference.currency import load_rates_file
 from parcelaudit.reference.hts import normalise_hts
 from parcelaudit.rules.context import conform
-from parcelaudit.rules.duty import duty_entry_type, duty_mode, quote_parts
+from parcelaudit.rules.duty import duty_entry_type, duty_mode, parcel_entry_fees, quote_parts
 from parcelaudit.rules.policy import load_policy
 from parcelaudit.rules.registry import all_rules
 from parcelaudit.rules.values import money_in_usd
-from parcelaudit.schema import LINES, SHIPMENTS
+from parcelaudit.schema import DE_MINIMIS_ENTRY_TYPES, LINES, SHIPMENTS
 from parcelaudit.store import Store
 from parcelaudit.store.checks import latest_run_judging, read_judgement, read_shipment, run_screening_sources
 
@@ -83,6 +83,25 @@ def explain_shipment(
             shipment_value=money["declared_value"],
             metal_value=usd.get("metal_value"),
         )
+    # The entry's fees, once per entry; none where a de minimis claim stands (no DM-* finding).
+    claim_stands = shipment["entry_type"] in DE_MINIMIS_ENTRY_TYPES and not any(
+        f["rule_id"].startswith("DM-") for f in findings
+    )
+    fees = (
+        []
+        if claim_stands or money["declared_value"] is None
+        else [
+            f.__dict__
+            for f in parcel_entry_fees(
+                on,
+                money["declared_value"],
+                shipment["mode"],
+                shipment["entry_type"],
+                shipment["filer_type"],
+                decision["duty_owed"] if decision else 0.0,
+            )
+        ]
+    )
     origins = sorted({line["country_of_origin"] or shipment["country_of_shipment"] for line in lines})
     codes = [normalise_hts(line["hts_code"] or "") for line in lines]
 
@@ -112,6 +131,7 @@ def explain_shipment(
         "findings": findings,
         "decision": decision,
         "duty": duty,
+        "fees": fees,
         "in_force": in_force,
         "rules": rules,
         **run_screening_sources(store, run),

@@ -218,10 +218,51 @@ def load_hts(path: str | None = None) -> HtsSchedule:
     return parse_usitc_csv(BUNDLED_SUBSET.read_text(encoding="utf-8"), str(BUNDLED_SUBSET), complete=False)
 
 
+def editions_dir() -> Path:
+    """Where `parcelaudit reference add-edition` keeps official annual editions (tariff_database_YYYY.csv)."""
+    return user_data_dir() / "hts" / "editions"
+
+
+def add_edition(path: str | Path, year: int | None = None) -> tuple[int, Path, int]:
+    """Check an official USITC annual tariff database file (CSV, or the zip USITC publishes) and keep it as
+    the edition of its year, so dates of that year are judged and rated against it: (year, kept path, lines).
+
+    The year comes from `year` or the file's name (tariff_database_YYYY...); the file must parse as a USITC
+    tariff database. Editions kept this way are complete schedules (an unknown code of that year is invalid)."""
+    source = Path(path)
+    if not source.is_file():
+        raise ReferenceDataError(
+            "edition file not found", file=str(source), hint="give the tariff_database_YYYY file from USITC"
+        )
+    payload = source.read_bytes()
+    if payload[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith((".csv", ".txt"))]
+            if not names:
+                raise ReferenceDataError("the zip has no CSV file", file=str(source))
+            payload = archive.read(names[0])
+    found = year or edition_year(source.name)
+    if found is None or not 1989 <= found <= 2100:
+        raise ReferenceDataError(
+            "the edition year is not known",
+            file=str(source),
+            hint="name the file tariff_database_YYYY.csv or pass --year YYYY",
+        )
+    text = payload.decode("utf-8-sig", errors="replace")
+    schedule = parse_usitc_csv(text, str(source), complete=True)  # refuse what we cannot read
+    dest = editions_dir() / f"tariff_database_{found}.csv"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    load_hts.cache_clear()
+    load_editions.cache_clear()
+    return found, dest, len(schedule.lines)
+
+
 @lru_cache(maxsize=1)
 def load_editions() -> dict[int, HtsSchedule]:
     """Every annual edition available, by year: full files in ../shared/data/hts (or the cache, or
-    PARCELAUDIT_HTS_FILE), then bundled subsets (hts_subset_YYYY.csv) for years with no full file."""
+    PARCELAUDIT_HTS_FILE), the editions added with `parcelaudit reference add-edition`, then bundled subsets
+    (hts_subset_YYYY.csv) for years with no full file."""
     editions: dict[int, HtsSchedule] = {}
     paths: list[Path] = []
     shared = shared_data_dir()
@@ -231,9 +272,13 @@ def load_editions() -> dict[int, HtsSchedule]:
         paths += sorted((shared / "hts").glob("tariff_database_*.csv"))
     if not paths and cached_hts_path().exists():
         paths.append(cached_hts_path())
+    if editions_dir().is_dir():
+        paths += sorted(editions_dir().glob("tariff_database_*.csv"))
     for path in paths:
         schedule = load_hts(str(path))
         year = schedule.year or 2025  # the official download carries no year in its cached name
+        if year in editions:
+            continue  # ../shared/data or PARCELAUDIT_HTS_FILE first, then added editions
         editions[year] = (
             schedule if schedule.year else HtsSchedule(schedule.lines, True, schedule.source, year)
         )

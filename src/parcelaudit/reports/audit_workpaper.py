@@ -487,7 +487,10 @@ def _computations(evaluation: dict) -> tuple[list[str], list[tuple]]:
             ("domestic_value", "domestic value of the merchandise involved (estimated)"),
             ("refundable_excluded", "refundable IEEPA duties excluded from the loss"),
             ("lost_duties", "lost duties (the demand, net of refundable duties)"),
+            ("lost_fees", "lost fees (per entry, 19 CFR 24.22-24.24; parcel audits)"),
         ):
+            if key not in bases["projected"]:
+                continue  # evaluations stored before lost fees were counted
             how = f"sampled items in error: {bases['sample'][key]:,.2f}; strata scaled by N_h / n_h"
             if key == "lost_duties":
                 how = f"sampled items in error: {bases['sample'][key]:,.2f}; projected as the demand"

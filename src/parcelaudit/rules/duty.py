@@ -28,8 +28,10 @@ import pyarrow.compute as pc
 
 from parcelaudit.arrow_sql import exact_sum
 from parcelaudit.duty import Component, quote
-from parcelaudit.duty.fees import FORMAL_OVER
+from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, entry_fees
+from parcelaudit.duty.money import as_decimal
 from parcelaudit.duty.quote import POSTAL_METHOD_MAX, change_dates, de_minimis_thresholds
+from parcelaudit.duty.tables import load_tables
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.rules.context import RuleContext
 from parcelaudit.rules.derived import order_totals
@@ -74,6 +76,24 @@ def duty_entry_type(entry_type: str | None, shipment_value: float | None) -> str
     if entry_type in DE_MINIMIS_ENTRY_TYPES:
         return "01" if Decimal(repr(float(shipment_value or 0))) > FORMAL_OVER else "11"
     return entry_type or None
+
+
+def parcel_entry_fees(
+    on: date,
+    value: float | Decimal,
+    mode: str | None,
+    entry_type: str | None,
+    filer_type: str | None,
+    duty: float | Decimal,
+) -> tuple[FeeCharge, ...]:
+    """The fees of a parcel's entry, charged once per entry (19 CFR 24.22-24.24: merchandise processing fee
+    informal, formal within its per-entry minimum and maximum, or express per waybill; dutiable mail fee;
+    harbor maintenance fee), for its USD value, transport mode, entry type and duty. A de minimis claim is
+    priced as the entry it becomes when the claim fails (whether it stands is the caller's to judge)."""
+    amount = as_decimal(value or 0)
+    kind = duty_entry_type(entry_type, float(amount)) or ("01" if amount > FORMAL_OVER else "11")
+    quoted = duty_mode(mode, entry_type, filer_type)
+    return entry_fees(load_tables(), on, amount, quoted, kind, as_decimal(duty or 0))
 
 
 def _mode_sql(s: str) -> str:
