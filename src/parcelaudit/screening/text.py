@@ -146,9 +146,11 @@ def _fix_token(token: str) -> str:
     return token.translate(_LEET)
 
 
-@lru_cache(maxsize=200_000)
 def tokenize(name: str) -> tuple[str, ...]:
-    """Split a name into lower-case ASCII tokens after script conversion and punctuation folding."""
+    """Split a name into lower-case ASCII tokens after script conversion and punctuation folding.
+
+    Not cached per name (prepare is, and names rarely repeat otherwise); each word is, as names share words.
+    """
     words = (name or "").split()
     if len(words) == 1:
         return _tokenize_word(words[0])
@@ -302,6 +304,6 @@ _COMPANY_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{4,}")
 
 def clear_text_caches() -> None:
     """Forget tokenised names and words, transliterations and strict tokens."""
-    for cached in (tokenize, _tokenize_word, han_to_latin, strict_tokens, gloss_segments):
+    for cached in (_tokenize_word, han_to_latin, strict_tokens, gloss_segments):
         cached.cache_clear()
     _SEGMENT_PINYIN.clear()
