@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COMPILED := $(VENV)/.compiled
 # The screening hot path, compiled to C with mypyc (see src/parcelaudit/screening/native.py).
-HOT := $(addprefix parcelaudit/screening/,text.py names.py scoring.py index.py screener.py)
+HOT := $(addprefix parcelaudit/screening/,text.py names.py transliteration.py scoring.py index.py screener.py)
 SHARED ?= $(abspath ../shared/data)
 
 .PHONY: demo test test-pg bench lint lock clean fresh compile system fuzz serve

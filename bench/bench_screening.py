@@ -20,6 +20,7 @@ from pathlib import Path
 
 from parcelaudit.paths import shared_data_dir
 from parcelaudit.screening import MATCH_THRESHOLD, Screener, compare, load_bundled_lists, load_list
+from parcelaudit.screening.supplement import entry_key
 
 BENCH_DIR = Path(__file__).resolve().parent
 FRESH_DIR = BENCH_DIR / "data"  # fresh development sets built for issue 13, each row with its source
@@ -176,8 +177,30 @@ def chinese_pairs(folder: Path) -> dict:
     return _zh_pairs(_read(folder / "chinese_name_pairs_dev.csv"))
 
 
+def _listed_aliases() -> dict[str, list[str]]:
+    """The supplement's Chinese names of each listed entry (bundled UFLPA and WRO), by every name of the entry
+    (entry_key): what a list carrying them as aliases would offer a Chinese name to meet."""
+    screener = Screener(load_bundled_lists())
+    by_entry: dict[int, list[str]] = defaultdict(list)
+    for name_id, row in screener.supplied.items():
+        by_entry[screener.name_entry[name_id]].append(row.name)
+    aliases: dict[str, list[str]] = {}
+    for entry_no, names in by_entry.items():
+        for listed in screener.entries[entry_no].names:
+            aliases.setdefault(entry_key(listed), []).extend(names)
+    return aliases
+
+
 def _zh_pairs(rows: list[dict]) -> dict:
+    """Text comparison alone, and with the list's supplement aliases: a pair whose English name is a listed name
+    also matches when the Chinese name meets one of that entry's Chinese aliases (as the Screener does)."""
     judged = [(r["is_match"] == "true", compare(r["name_zh"], r["name_en"]) >= MATCH_THRESHOLD) for r in rows]
+    aliases = _listed_aliases()
+    with_aliases = []
+    for row, (truth, predicted) in zip(rows, judged, strict=True):
+        others = aliases.get(entry_key(row["name_en"]), [])
+        met = predicted or any(compare(row["name_zh"], other) >= MATCH_THRESHOLD for other in others)
+        with_aliases.append((truth, met))
     by_kind: dict[str, list] = defaultdict(list)
     for row, verdict in zip(rows, judged, strict=True):
         by_kind[row.get("kind") or "?"].append(verdict)
@@ -186,6 +209,8 @@ def _zh_pairs(rows: list[dict]) -> dict:
         "false_pairs": sum(1 for t, _ in judged if not t),
         "false_pairs_matched": sum(1 for t, p in judged if p and not t),
         "by_kind": {k: _prf(v) for k, v in sorted(by_kind.items())},
+        "with_supplement": _prf(with_aliases),
+        "pairs_on_a_supplemented_entry": sum(1 for r in rows if entry_key(r["name_en"]) in aliases),
     }
 
 

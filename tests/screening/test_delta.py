@@ -26,13 +26,14 @@ OLD = RestrictedList(
     ],
     source="test",
 )
-# The update removes U1, adds U4 and gives U3 an alias (a changed entry).
+# The update removes U1, adds U4 and gives U3 an alias (a changed entry; its Chinese name comes from the
+# supplement before and after, so a party written in it is not a change).
 NEW = RestrictedList(
     "UFLPA",
     "UFLPA",
     [
         OLD.entries[1],
-        Entry("UFLPA", "U3", "Changji Esquel Textile Co., Ltd.", aliases=("昌吉溢达纺织有限公司",)),
+        Entry("UFLPA", "U3", "Changji Esquel Textile Co., Ltd.", aliases=("Kunlun Harbor Yarn Co., Ltd.",)),
         Entry("UFLPA", "U4", "Xinjiang Tianshan Wool Textile Co., Ltd."),
     ],
     source="test",
@@ -40,6 +41,7 @@ NEW = RestrictedList(
 PARTIES = [
     ("新疆利华棉业股份有限公司", "CN"),
     ("昌吉溢达纺织有限公司", "CN"),
+    ("KUNLUN HARBOR YARN CO LTD", "CN"),
     ("XINJIANG TIANSHAN WOOL TEXTILE CO LTD", None),
     ("Hoshine Silicon Industry Shanshan Co Ltd", "CN"),
     ("Hanoi Home Goods Co", "VN"),
@@ -52,9 +54,9 @@ def test_only_changed_entries_are_rescreened_and_only_changes_reported() -> None
     delta = {(row["name"], row["entry_id"]): row["change"] for row in rescreen_delta(OLD, NEW, PARTIES)}
     assert delta == {
         ("新疆利华棉业股份有限公司", "U1"): "no longer hits",
-        ("昌吉溢达纺织有限公司", "U3"): "now hits",
+        ("KUNLUN HARBOR YARN CO LTD", "U3"): "now hits",
         ("XINJIANG TIANSHAN WOOL TEXTILE CO LTD", "U4"): "now hits",
-    }  # Hoshine hit before and after: unchanged, not reported
+    }  # Hoshine, and 昌吉溢达 (U3's Chinese name from the supplement), hit before and after: not reported
 
 
 def test_lists_update_with_a_store_prints_only_real_changes(tmp_path: Path, monkeypatch) -> None:

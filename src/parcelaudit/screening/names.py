@@ -164,13 +164,31 @@ def prepare(name: str) -> PreparedName:
 def _keyed(
     tokens: Sequence[str], classes: Sequence[str], weights: Sequence[float], flags: Sequence[bool]
 ) -> tuple[tuple[float, str, bool, bool], ...]:
-    keyed = [
-        (w, t, f, c in GENERIC_CLASSES)
-        for t, c, w, f in zip(tokens, classes, weights, flags, strict=True)
-        if c in KEY_CLASSES and len(t) >= 2
-    ]
-    keyed.sort(reverse=True)
+    # Heaviest first, as sorted(reverse=True) orders the tuples; by insertion, as a name has a few key tokens
+    # and the compiled comparisons below cost a fraction of a generic sort's.
+    keyed: list[tuple[float, str, bool, bool]] = []
+    for i in range(len(tokens)):
+        token, cls = tokens[i], classes[i]
+        if cls in KEY_CLASSES and len(token) >= 2:
+            item = (weights[i], token, flags[i], cls in GENERIC_CLASSES)
+            k = len(keyed)
+            keyed.append(item)
+            while k > 0 and _after(keyed[k - 1], item):
+                keyed[k] = keyed[k - 1]
+                k -= 1
+            keyed[k] = item
     return tuple(keyed)
+
+
+def _after(a: tuple[float, str, bool, bool], b: tuple[float, str, bool, bool]) -> bool:
+    """Whether a comes after b in descending tuple order (b > a)."""
+    if a[0] != b[0]:
+        return b[0] > a[0]
+    if a[1] != b[1]:
+        return b[1] > a[1]
+    if a[2] != b[2]:
+        return b[2]
+    return b[3] and not a[3]
 
 
 def meaning_words(option: tuple[str, ...]) -> tuple[str, ...]:

@@ -17,7 +17,14 @@ import warnings
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-HOT_MODULES = ("text", "names", "scoring", "index", "screener")  # in import order: each needs the ones before
+HOT_MODULES = (
+    "text",
+    "names",
+    "transliteration",
+    "scoring",
+    "index",
+    "screener",
+)  # in import order: each needs the ones before
 _PACKAGE = "parcelaudit.screening"
 _HERE = Path(__file__).parent
 

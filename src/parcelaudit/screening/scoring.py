@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -65,20 +64,21 @@ def token_similarity(x: str, y: str) -> float:
     return 0.0
 
 
-_DOUBLED = re.compile(r"(.)\1")
-
-
 def has_doubled(token: str) -> bool:
     """Whether the token has a letter written twice in a row."""
-    return _DOUBLED.search(token) is not None
+    # Compiled, this loop is several times faster than a regular expression on these short tokens.
+    return any(token[k] == token[k - 1] for k in range(1, len(token)))
 
 
 def collapse_doubled(token: str) -> str:
     """The token with every run of one letter written once (Joonng -> Jong)."""
-    return _DOUBLED_RUN.sub(r"\1", token)
-
-
-_DOUBLED_RUN = re.compile(r"(.)\1+")
+    if not has_doubled(token):
+        return token
+    kept = [token[0]]
+    for k in range(1, len(token)):
+        if token[k] != token[k - 1]:
+            kept.append(token[k])
+    return "".join(kept)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,12 @@ from parcelaudit.screening.names import (
 )
 from parcelaudit.screening.scoring import Alignment, align, explain, token_similarity
 from parcelaudit.screening.settings import MATCH_THRESHOLD, setting
+from parcelaudit.screening.supplement import (
+    SUPPLEMENT_FILE,
+    SupplementIndex,
+    SupplementName,
+    bundled_supplement,
+)
 from parcelaudit.screening.transliteration import (
     adjacent_joins,
     has_arabic_script,
@@ -75,24 +81,45 @@ class Screener:
     """Screens names against a set of restricted lists; build once, screen many names."""
 
     def __init__(
-        self, lists: Iterable[RestrictedList], threshold: float = MATCH_THRESHOLD, candidate_limit: int = 200
+        self,
+        lists: Iterable[RestrictedList],
+        threshold: float = MATCH_THRESHOLD,
+        candidate_limit: int = 200,
+        supplement: Iterable[SupplementName] | None = None,
     ) -> None:
+        """Build the index over every listed name, with the original-script names of the supplement (the
+        bundled one unless given; pass () for none) added to their entries."""
         self.lists = list(lists)
         self.threshold = threshold
         self.candidate_limit = candidate_limit
         self.entries: list[Entry] = []
-        self.names = []
+        self.names: list[PreparedName] = []
         self.name_entry: list[int] = []
+        self.supplement = (
+            SupplementIndex(bundled_supplement(), SUPPLEMENT_FILE)
+            if supplement is None
+            else SupplementIndex(supplement)
+        )
+        # Names the supplement added (name id -> its row), so a hit on one says where the name came from.
+        self.supplied: dict[int, SupplementName] = {}
+        supplied_entries = 0
         for restricted in self.lists:
             for entry in restricted.entries:
                 if entry.kind == "merchandise":
                     continue  # a WRO on goods ("all cotton from X") names no party to screen
                 self.entries.append(entry)
-                for listed in entry.names:
+                extra = self.supplement.names_for(entry) if self.supplement.rows else []
+                supplied_entries += bool(extra)
+                named: list[tuple[str, SupplementName | None]] = [(listed, None) for listed in entry.names]
+                named += [(row.name, row) for row in extra]
+                for listed, row in named:
                     prepared = prepare(listed)
                     if prepared.tokens:
+                        if row is not None:
+                            self.supplied[len(self.names)] = row
                         self.names.append(prepared)
                         self.name_entry.append(len(self.entries) - 1)
+        self.supplied_entries = supplied_entries
         # How many listed person names hold each token: a name made only of tokens many listed people share
         # (Perez, Miguel, Li) is weak evidence when it is only part of the listed name.
         self.person_df: dict[str, int] = {}
@@ -127,7 +154,10 @@ class Screener:
     def snapshots(self) -> list[dict[str, object]]:
         """The list snapshots this screener uses (code, source, date and its basis, SHA-256, counts): a run
         records them so that its hits can be traced to the exact lists."""
-        return [lst.snapshot() for lst in self.lists]
+        snaps = [lst.snapshot() for lst in self.lists]
+        if self.supplement.used:
+            snaps.append(self.supplement.snapshot(self.supplied_entries))
+        return snaps
 
     def _transliterated(
         self,
@@ -323,7 +353,7 @@ class Screener:
         if not name.isascii() and has_arabic_script(name):
             self._transliterated(query, best, country, floor)
         hits = []
-        for entry_no, (score, _name_id, alignment, query, listed) in best.items():
+        for entry_no, (score, name_id, alignment, query, listed) in best.items():
             entry = self.entries[entry_no]
             delta, note = self._adjust(entry, country, address)
             if entry.kind == "person" and delta <= 0.0 and self._common_subset(query, listed, alignment):
@@ -349,6 +379,9 @@ class Screener:
                 why += "; Chinese words read by meaning (CC-CEDICT)"
             elif query is not readings[0]:
                 why += "; compared by consonant skeleton (Arabic script against a Latin spelling)"
+            supplied = self.supplied.get(name_id)
+            if supplied is not None:
+                why += f"; {supplied.note()}"
             hits.append(Hit(entry.list_code, entry.entry_id, listed.text, round(final, 4), why, entry))
         hits.sort(key=lambda h: (-h.score, h.list, h.entry_id))
         return hits

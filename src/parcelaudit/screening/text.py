@@ -8,7 +8,9 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from anyascii import anyascii
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style
+from pypinyin.converter import UltimateConverter
+from pypinyin.core import Pinyin
 from zhconv import convert
 
 from parcelaudit.screening.vocabulary import (
@@ -77,6 +79,30 @@ _PINYIN_V = re.compile(r"(?<=[ln])v(?![aeiou])")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "9": "g"})
 
 
+# One converter for every call (pypinyin's lazy_pinyin builds a new one each time, most of its cost), and each
+# segment's reading remembered: pypinyin cuts a run into phrases and single characters (phrases decide the
+# reading of a character with two), and names share most of their characters (王, 李, 华...).
+_CONVERTER = UltimateConverter(v_to_u=True)
+_PINYIN = Pinyin(_CONVERTER)
+_SEGMENT_PINYIN: dict[str, str] = {}
+
+
+def pinyin_word(chars: str) -> str:
+    """Chinese characters as one pinyin word without tones, ü written u (绿洲 -> luzhou), as lazy_pinyin reads
+    them."""
+    out = []
+    for segment in _PINYIN.seg(chars):
+        reading = _SEGMENT_PINYIN.get(segment)
+        if reading is None:
+            syllables = _CONVERTER.convert(segment, Style.NORMAL, False, "default", strict=True)
+            reading = "".join(s[0] for s in syllables).replace("ü", "u")
+            if len(_SEGMENT_PINYIN) > 100_000:
+                _SEGMENT_PINYIN.clear()
+            _SEGMENT_PINYIN[segment] = reading
+        out.append(reading)
+    return "".join(out)
+
+
 @lru_cache(maxsize=100_000)
 def han_to_latin(run: str) -> str:
     """Turn a run of Chinese characters into words: vocabulary words in English, the rest as joined pinyin.
@@ -94,9 +120,7 @@ def han_to_latin(run: str) -> str:
 
     def flush() -> None:
         if pending:
-            # ü written u, as in English names (绿洲 Luzhou)
-            syllables = lazy_pinyin("".join(pending), style=Style.NORMAL, v_to_u=True)
-            out.append("".join(syllables).replace("ü", "u"))
+            out.append(pinyin_word("".join(pending)))  # ü written u, as in English names (绿洲 Luzhou)
             pending.clear()
 
     i = 0
@@ -122,9 +146,11 @@ def _fix_token(token: str) -> str:
     return token.translate(_LEET)
 
 
-@lru_cache(maxsize=200_000)
 def tokenize(name: str) -> tuple[str, ...]:
-    """Split a name into lower-case ASCII tokens after script conversion and punctuation folding."""
+    """Split a name into lower-case ASCII tokens after script conversion and punctuation folding.
+
+    Not cached per name (prepare is, and names rarely repeat otherwise); each word is, as names share words.
+    """
     words = (name or "").split()
     if len(words) == 1:
         return _tokenize_word(words[0])
@@ -188,10 +214,6 @@ def has_han(name: str) -> bool:
     return _HAN.search(name) is not None
 
 
-def _word_pinyin(word: str) -> str:
-    return "".join(lazy_pinyin(word, style=Style.NORMAL, v_to_u=True)).replace("ü", "u")
-
-
 @lru_cache(maxsize=20_000)
 def gloss_segments(run: str) -> tuple[tuple[str, bool, tuple[tuple[str, ...], ...]], ...]:
     """A run of Chinese characters cut into words: (Latin form, whether it is pinyin, English meanings).
@@ -210,7 +232,7 @@ def gloss_segments(run: str) -> tuple[tuple[str, bool, tuple[tuple[str, ...], ..
 
     def flush() -> None:
         if pending:
-            out.append((_word_pinyin("".join(pending)), True, ()))
+            out.append((pinyin_word("".join(pending)), True, ()))
             pending.clear()
 
     i = 0
@@ -224,7 +246,7 @@ def gloss_segments(run: str) -> tuple[tuple[str, bool, tuple[tuple[str, ...], ..
                 break
             if size >= 2 and word in glosses:
                 flush()
-                out.append((_word_pinyin(word), True, gloss_options(word)))
+                out.append((pinyin_word(word), True, gloss_options(word)))
                 break
         else:
             pending.append(run[i])
@@ -282,5 +304,6 @@ _COMPANY_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{4,}")
 
 def clear_text_caches() -> None:
     """Forget tokenised names and words, transliterations and strict tokens."""
-    for cached in (tokenize, _tokenize_word, han_to_latin, strict_tokens, gloss_segments):
+    for cached in (_tokenize_word, han_to_latin, strict_tokens, gloss_segments):
         cached.cache_clear()
+    _SEGMENT_PINYIN.clear()
