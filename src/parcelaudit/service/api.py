@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from parcelaudit.service import accounts, ledger, queue
+from parcelaudit.service import accounts, ledger, queue, reads
 from parcelaudit.service.accounts import User
 from parcelaudit.store import utc_now
 
@@ -147,7 +147,6 @@ def get_queue(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict:
     from parcelaudit.service.app import refresh_if_due
-    from parcelaudit.store import workbench as sql
 
     refresh_if_due(request.app)
     filters = {
@@ -160,8 +159,7 @@ def get_queue(
         "overdue": overdue,
     }
     now = utc_now()
-    with _store(request) as store:
-        rows, total = sql.list_items(store, filters, now, limit, offset)
+    rows, total = reads.queue_items(request.app.state, filters, now, limit, offset)
     body = {"items": [queue.public(r, now) for r in rows], "total": total, "limit": limit, "offset": offset}
     return JSONResponse(body)
 
@@ -170,13 +168,7 @@ def get_queue(
     "/queue/counts", summary="Items per kind and status, with overdue and due-soon counts", responses=ERRORS
 )
 def queue_counts(request: Request, user: Viewer) -> dict:
-    from datetime import timedelta
-
-    from parcelaudit.store import workbench as sql
-
-    now = utc_now()
-    with _store(request) as store:
-        return {"counts": sql.item_counts(store, now, now + timedelta(hours=4))}
+    return {"counts": reads.queue_counts(request.app.state, utc_now())}
 
 
 @router.post("/queue/refresh", summary="Load the latest check run's items now", responses=ERRORS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from parcelaudit.store import workbench as sql
 COOKIE = "pa_session"
 USER_CACHE_SECONDS = 30.0  # a signed-in user's role is looked up again after this long
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+# The templates are package files: compiled once, not checked on disk for changes on every page.
+TEMPLATES.env.auto_reload = False
+_SIGNER_LOCK = threading.Lock()
 
 
 class LoginRequired(Exception):
@@ -49,12 +53,14 @@ class PageNotFound(Exception):
 def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     if getattr(state, "session_signer", None) is None:
-        with state.store() as store:
-            secret = sql.get_setting(store, "session_secret")
-            if secret is None:
-                secret = secrets.token_hex(32)
-                sql.put_setting(store, "session_secret", secret)
-        state.session_signer = URLSafeTimedSerializer(secret, salt="parcelaudit-workbench-session")
+        with _SIGNER_LOCK:  # the first requests arrive together: one secret, made once
+            if getattr(state, "session_signer", None) is None:
+                with state.store() as store:
+                    secret = sql.get_setting(store, "session_secret")
+                    if secret is None:
+                        secret = secrets.token_hex(32)
+                        sql.put_setting(store, "session_secret", secret)
+                state.session_signer = URLSafeTimedSerializer(secret, salt="parcelaudit-workbench-session")
     return state.session_signer
 
 
