@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from parcelaudit.service import accounts, queue, reads
+from parcelaudit.service import queue, reads, signin
 from parcelaudit.service.export import csv_response
 from parcelaudit.service.queue import QueueError
-from parcelaudit.service.web import check_csrf, page_user, render, save, start_session
+from parcelaudit.service.web import check_csrf, client_address, page_user, render, save, sign_in, sign_out
 from parcelaudit.store import utc_now
 from parcelaudit.store import workbench as sql
 
@@ -75,20 +75,27 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/queue",
 ):
     check_csrf(request, csrf_token)
-    with request.app.state.store() as store:
-        user = accounts.user_for_password(store, name, password)
+    state = request.app.state
+    try:
+        user = signin.sign_in(state.store, state.settings, name, password, client_address(request))
+    except signin.SignInThrottled as throttled:
+        response = render(
+            request, "login.html", status_code=429, next=_safe_next(next), error=throttled.message
+        )
+        response.headers["Retry-After"] = str(throttled.retry_after)
+        return response
     if user is None:
         return render(
             request, "login.html", status_code=401, next=_safe_next(next), error="wrong name or password"
         )
-    start_session(request, user)
+    sign_in(request, user)
     return save(request, RedirectResponse(_safe_next(next), status_code=303))
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Csrf = None):
     check_csrf(request, csrf_token)
-    start_session(request, None)
+    sign_out(request)
     return save(request, RedirectResponse("/login", status_code=303))
 
 
