@@ -309,7 +309,8 @@ def test_batch_screening(bench):
     assert top["list"] == "UFLPA" and top["score"] >= 0.9 and "zhongtai" in top["explanation"]
     assert set(top) == {"list", "entry_id", "matched_name", "score", "explanation"}
     too_many = {"queries": {str(n): {"name": "x"} for n in range(bench.settings.max_batch + 1)}}
-    assert bench.client.post("/api/v1/screen", json=too_many, headers=bench.auth("ana")).status_code == 422
+    refused = bench.client.post("/api/v1/screen", json=too_many, headers=bench.auth("ana"))
+    assert refused.status_code == 413 and "at most 1000" in refused.json()["detail"]
     assert (
         bench.client.post("/api/v1/screen", json={"queries": "x"}, headers=bench.auth("ana")).status_code
         == 422

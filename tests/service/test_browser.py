@@ -95,6 +95,15 @@ def test_analyst_clears_a_hit_and_a_hold(server, browser, tmp_path):
     assert page.inner_text("#status") == "decided"
     page.goto(server.url + "/dashboard")
     assert page.locator("svg").count() == 3
+    # Signing out ends the session on the server: a cookie copied before is of no use in another browser.
+    copied = page.context.cookies()
+    page.click("#logout")
+    page.wait_for_url(re.compile(r"/login"))
+    thief = browser.new_context()
+    thief.add_cookies(copied)
+    stolen = thief.new_page()
+    stolen.goto(server.url + "/queue")
+    assert "/login" in stolen.url and stolen.locator("#signin").count() == 1
 
 
 def test_supervisor_approves_a_four_eyes_release_and_assigns_in_bulk(server, browser):

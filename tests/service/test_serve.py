@@ -72,3 +72,39 @@ def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, tmp_p
     with LiveServer(str(target), tmp_path) as server:
         me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {key}"})
         assert me.json() == {"name": "carol", "role": "supervisor"}
+
+
+def test_users_revoke_key_and_rotate_key_from_the_command_line(checked_template, tmp_path, monkeypatch):
+    from parcelaudit.service.accounts import add_user, new_key
+    from parcelaudit.store import open_store
+
+    monkeypatch.setenv("PARCELAUDIT_LOG_KEY_FILE", str(tmp_path / "log.key"))
+    target = tmp_path / "store.duckdb"
+    shutil.copyfile(checked_template, target)
+    with open_store(target) as store:
+        first = add_user(store, "erin", "analyst")[1]
+        second = new_key(store, "erin")
+    one = cli(
+        "users", "revoke-key", "erin", "--key-id", first.split("_")[1], "--db", str(target), cwd=tmp_path
+    )
+    assert one.returncode == 0, one.stderr
+    assert "revoked 1 key(s) of erin" in one.stdout
+    rotated = cli("users", "rotate-key", "erin", "--db", str(target), cwd=tmp_path)
+    assert rotated.returncode == 0, rotated.stderr
+    new = rotated.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"pa_[0-9a-f]{12}_[A-Za-z0-9_-]+", new) and second.split("_")[1] in rotated.stdout
+    again = cli(
+        "users", "revoke-key", "erin", "--key-id", first.split("_")[1], "--db", str(target), cwd=tmp_path
+    )
+    assert again.returncode == 2 and "no active key" in again.stderr
+    nobody = cli("users", "rotate-key", "zoe", "--db", str(target), cwd=tmp_path)
+    assert nobody.returncode == 2 and "no user 'zoe'" in nobody.stderr
+    verified = cli("log", "verify", "--db", str(target), cwd=tmp_path)
+    assert verified.returncode == 0, verified.stderr
+    with open_store(target, read_only=True) as store:
+        actions = store.fetch("SELECT action FROM wb_log WHERE subject = 'user:erin' ORDER BY seq")
+    assert [a[0] for a in actions] == ["revoke_key", "rotate_key"]
+    with LiveServer(str(target), tmp_path) as server:
+        for key, status in ((first, 401), (second, 401), (new, 200)):
+            me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+            assert me.status_code == status, (key, me.text)

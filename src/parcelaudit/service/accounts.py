@@ -17,7 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from parcelaudit.errors import ParcelAuditError
-from parcelaudit.service.settings import ROLES
+from parcelaudit.service import ledger
+from parcelaudit.service.settings import ROLES, WorkbenchSettings
 from parcelaudit.store import Store, utc_now
 from parcelaudit.store import workbench as sql
 
@@ -80,26 +81,96 @@ def _new_key(store: Store, user_id: int) -> str:
     return f"pa_{key_id}_{secret}"
 
 
+class NoSuchUser(ParcelAuditError):
+    """The name is not a user's (the API answers 404)."""
+
+
+class NoActiveKey(ParcelAuditError):
+    """The user has no key that is not revoked (the API answers 409)."""
+
+
+def _user_row(store: Store, name: str) -> dict:
+    row = sql.user_by_name(store, name)
+    if row is None:
+        raise NoSuchUser(f"no user {name!r}", field="name", hint="add one with `parcelaudit users add`")
+    return row
+
+
 def new_key(store: Store, name: str) -> str:
     """Issue another API key to an existing user (shown once)."""
-    user = sql.user_by_name(store, name)
-    if user is None:
-        raise ParcelAuditError(f"no user {name!r}", field="name", hint="add one with `parcelaudit users add`")
+    user = _user_row(store, name)
     with store.transaction():
         return _new_key(store, user["user_id"])
 
 
+def revoke_keys(
+    store: Store, settings: WorkbenchSettings, actor: User, name: str, key_id: str | None = None
+) -> list[str]:
+    """Revoke a user's active API keys (or only key_id), recorded in the log; returns the key ids revoked.
+    A revoked key gets 401 at once from the server that revoked it, and from any other server within
+    KEY_CACHE_SECONDS."""
+    with store.lock("wb_users"), store.transaction():
+        revoked = _revoke(store, _user_row(store, name), key_id)
+        ledger.append(
+            store,
+            settings,
+            actor=actor.name,
+            role=actor.role,
+            action="revoke_key",
+            subject=f"user:{name}",
+            detail={"keys": revoked},
+        )
+    return revoked
+
+
+def rotate_key(store: Store, settings: WorkbenchSettings, actor: User, name: str) -> tuple[str, list[str]]:
+    """Issue a user a new API key and revoke every older one, recorded in the log; returns the new key (shown
+    once) and the key ids revoked."""
+    with store.lock("wb_users"), store.transaction():
+        row = _user_row(store, name)
+        revoked = [k["key_id"] for k in sql.user_keys(store, row["user_id"]) if k["revoked_at"] is None]
+        for old in revoked:
+            sql.revoke_key(store, old, utc_now())
+        key = _new_key(store, row["user_id"])
+        ledger.append(
+            store,
+            settings,
+            actor=actor.name,
+            role=actor.role,
+            action="rotate_key",
+            subject=f"user:{name}",
+            detail={"revoked": revoked, "new_key": key.split("_")[1]},
+        )
+    return key, revoked
+
+
+def _revoke(store: Store, row: dict, key_id: str | None) -> list[str]:
+    active = [k["key_id"] for k in sql.user_keys(store, row["user_id"]) if k["revoked_at"] is None]
+    chosen = [k for k in active if key_id is None or k == key_id]
+    if not chosen:
+        which = f"key {key_id!r}" if key_id else "key"
+        raise NoActiveKey(
+            f"user {row['name']!r} has no active {which}",
+            field="--key-id" if key_id else "name",
+            hint="`parcelaudit users rotate-key NAME` issues a new one",
+        )
+    for revoked in chosen:
+        sql.revoke_key(store, revoked, utc_now())
+    return chosen
+
+
 def set_password(store: Store, name: str, password: str) -> None:
-    """Give an existing user a new browser-login password."""
+    """Give an existing user a new browser-login password; every session of theirs ends."""
     if len(password) < MIN_PASSWORD:
         raise ParcelAuditError(
             f"the password is shorter than {MIN_PASSWORD} characters",
             field="password",
             hint="choose a longer one",
         )
-    if sql.user_by_name(store, name) is None:
-        raise ParcelAuditError(f"no user {name!r}", field="name", hint="add one with `parcelaudit users add`")
-    sql.set_password_hash(store, name, _HASHER.hash(password))
+    row = _user_row(store, name)
+    with store.transaction():
+        sql.set_password_hash(store, name, _HASHER.hash(password))
+        sql.end_user_sessions(store, row["user_id"], utc_now())
 
 
 def _active(row: dict | None) -> User | None:
@@ -121,15 +192,20 @@ def user_for_key(store: Store, key: str) -> User | None:
     return _active(sql.user_by_id(store, record[1]))
 
 
-def user_for_password(store: Store, name: str, password: str) -> User | None:
-    """The user when name and password match, else None (as slow for an unknown name as for a wrong password)."""
-    row = sql.user_by_name(store, name or "")
-    stored = row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH
+def password_record(store: Store, name: str) -> dict | None:
+    """What check_password needs about a name (None when there is no such user)."""
+    return sql.user_by_name(store, name or "")
+
+
+def check_password(record: dict | None, password: str) -> User | None:
+    """The user when the password matches the record, else None; as slow for an unknown name (record None)
+    as for a wrong password. Runs Argon2id: call it without holding the store."""
+    stored = record["password_hash"] if record and record["password_hash"] else _DUMMY_HASH
     try:
         _HASHER.verify(stored, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
-    return _active(row) if row and row["password_hash"] else None
+    return _active(record) if record and record["password_hash"] else None
 
 
 def user_by_id(store: Store, user_id: int) -> User | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from parcelaudit.service import accounts, ledger, queue
+from parcelaudit.service import accounts, ledger, queue, reads
 from parcelaudit.service.accounts import User
 from parcelaudit.store import utc_now
 
@@ -37,7 +37,9 @@ def api_user(request: Request) -> User:
     return user
 
 
-KEY_CACHE_SECONDS = 30.0  # a key's user is looked up again after this long
+# A key's user is looked up again after this long: a key revoked through another process (the command line on a
+# PostgreSQL store, a second server) gets 401 within it; one revoked through this server at once.
+KEY_CACHE_SECONDS = 5.0
 
 
 def _cached_user(request: Request, key: str) -> User | None:
@@ -147,7 +149,6 @@ def get_queue(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict:
     from parcelaudit.service.app import refresh_if_due
-    from parcelaudit.store import workbench as sql
 
     refresh_if_due(request.app)
     filters = {
@@ -160,8 +161,7 @@ def get_queue(
         "overdue": overdue,
     }
     now = utc_now()
-    with _store(request) as store:
-        rows, total = sql.list_items(store, filters, now, limit, offset)
+    rows, total = reads.queue_items(request.app.state, filters, now, limit, offset)
     body = {"items": [queue.public(r, now) for r in rows], "total": total, "limit": limit, "offset": offset}
     return JSONResponse(body)
 
@@ -170,13 +170,7 @@ def get_queue(
     "/queue/counts", summary="Items per kind and status, with overdue and due-soon counts", responses=ERRORS
 )
 def queue_counts(request: Request, user: Viewer) -> dict:
-    from datetime import timedelta
-
-    from parcelaudit.store import workbench as sql
-
-    now = utc_now()
-    with _store(request) as store:
-        return {"counts": sql.item_counts(store, now, now + timedelta(hours=4))}
+    return {"counts": reads.queue_counts(request.app.state, utc_now())}
 
 
 @router.post("/queue/refresh", summary="Load the latest check run's items now", responses=ERRORS)
@@ -250,14 +244,19 @@ def bulk(request: Request, user: Supervisor, body: BulkIn) -> dict:
         )
 
 
-@router.post("/screen", summary="Screen many names against the restricted lists", responses=ERRORS)
+@router.post(
+    "/screen",
+    summary="Screen many names against the restricted lists",
+    responses={**ERRORS, 413: {"description": "more names than the policy's max_batch"}},
+)
 def screen(request: Request, user: Analyst, body: ScreenIn) -> dict:
     from parcelaudit.service.screening import screen_batch
 
     limit = _settings(request).max_batch
     if len(body.queries) > limit:
         return JSONResponse(
-            {"detail": f"{len(body.queries)} queries: at most {limit} per request"}, status_code=422
+            {"detail": f"{len(body.queries)} queries: at most {limit} per request; split the batch"},
+            status_code=413,
         )
     return JSONResponse({"results": screen_batch({k: (q.name, q.country) for k, q in body.queries.items()})})
 
@@ -332,3 +331,48 @@ def add_user(request: Request, user: Admin, body: UserIn) -> dict[str, Any]:
             detail={"role": created.role, "password": body.password is not None},
         )
     return {"name": created.name, "role": created.role, "api_key": key}
+
+
+class RevokeIn(BaseModel):
+    """Which key to revoke (by its id, the part after `pa_`); none: every active key of the user."""
+
+    key_id: str | None = Field(None, max_length=64)
+
+
+def _key_change(request: Request, change):
+    """Run a key revocation or rotation: 404 for no such user, 409 for no active key; the server forgets every
+    key it remembered, so the revoked key gets 401 from the next request on."""
+    try:
+        with _store(request) as store:
+            return change(store)
+    except accounts.NoSuchUser as error:
+        raise HTTPException(404, str(error)) from error
+    except accounts.NoActiveKey as error:
+        raise HTTPException(409, str(error)) from error
+    finally:
+        request.app.state.cache.forget()
+
+
+@router.post(
+    "/users/{name}/revoke-key",
+    summary="Revoke a user's API keys, or one of them (admins); logged",
+    responses={**ERRORS, 404: {"description": "no such user"}, 409: {"description": "no active key"}},
+)
+def revoke_key(request: Request, user: Admin, name: str, body: RevokeIn | None = None) -> dict:
+    key_id = body.key_id if body else None
+    revoked = _key_change(
+        request, lambda store: accounts.revoke_keys(store, _settings(request), user, name, key_id)
+    )
+    return {"name": name, "revoked": revoked}
+
+
+@router.post(
+    "/users/{name}/rotate-key",
+    summary="Give a user a new API key and revoke the older ones (admins); the key is in the answer, once",
+    responses={**ERRORS, 404: {"description": "no such user"}},
+)
+def rotate_key(request: Request, user: Admin, name: str) -> dict:
+    key, revoked = _key_change(
+        request, lambda store: accounts.rotate_key(store, _settings(request), user, name)
+    )
+    return {"name": name, "api_key": key, "revoked": revoked}

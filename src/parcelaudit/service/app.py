@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.service.queue import QueueError
+from parcelaudit.service.reads import ChangeTracker, StoreVersion, TimedCache
 from parcelaudit.service.settings import WorkbenchSettings, load_settings
 from parcelaudit.service.web import Forbidden, LoginRequired, PageNotFound, render
 from parcelaudit.store import Store, open_store
@@ -64,31 +65,6 @@ class StoreAccess:
                 self._store = None
 
 
-class TimedCache:
-    """Values remembered for a few seconds (users of keys and sessions, queue counts): each read of the store
-    costs a DuckDB query of about a millisecond, and pages ask for these on every request."""
-
-    def __init__(self, limit: int = 10_000) -> None:
-        self.limit = limit
-        self._values: dict = {}
-        self._lock = threading.Lock()
-
-    def get(self, key, seconds: float, compute):
-        """The value for key, computed again when older than `seconds` (a None result is not kept)."""
-        now = time.monotonic()
-        with self._lock:
-            found = self._values.get(key)
-        if found is not None and found[1] > now:
-            return found[0]
-        value = compute()
-        if value is not None:
-            with self._lock:
-                if len(self._values) >= self.limit:
-                    self._values.clear()
-                self._values[key] = (value, now + seconds)
-        return value
-
-
 class SecurityHeaders:
     """ASGI middleware: the security headers on every response (and no-store on pages and API answers)."""
 
@@ -123,6 +99,7 @@ def refresh_if_due(app: FastAPI, force: bool = False) -> None:
     with access() as store:
         queue.refresh(store, app.state.settings)
         access.checked_at = time.monotonic()
+    app.state.version.changed()
 
 
 def create_app(store_target: str | Path, settings: WorkbenchSettings | None = None) -> FastAPI:
@@ -151,8 +128,11 @@ def create_app(store_target: str | Path, settings: WorkbenchSettings | None = No
     )
     app.state.store = StoreAccess(store_target)
     app.state.settings = settings
-    app.state.cache = TimedCache()
+    app.state.cache = TimedCache()  # users of keys and sessions
+    app.state.reads = TimedCache(limit=256)  # queue pages and counts (parcelaudit.service.reads)
+    app.state.version = StoreVersion()
 
+    app.add_middleware(ChangeTracker, version=app.state.version)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(QueueError)

@@ -7,22 +7,22 @@ Every form POST carries the session's CSRF token; every page is rendered with au
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from parcelaudit.service import accounts, queue
+from parcelaudit.service import queue, reads, signin
 from parcelaudit.service.export import csv_response
 from parcelaudit.service.queue import QueueError
-from parcelaudit.service.web import check_csrf, page_user, render, save, start_session
+from parcelaudit.service.web import check_csrf, client_address, page_user, render, save, sign_in, sign_out
 from parcelaudit.store import utc_now
 from parcelaudit.store import workbench as sql
 
 router = APIRouter(include_in_schema=False)
-COUNTS_SECONDS = 2.0  # the queue's header counts may be this old
+PAGE_ROWS = 50  # items per queue page
+CSV_ROWS = 100_000  # at most this many items in the queue's CSV
 Csrf = Annotated[str | None, Form(alias="csrf_token")]
 QUEUE_CSV = (
     "id",
@@ -75,20 +75,27 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/queue",
 ):
     check_csrf(request, csrf_token)
-    with request.app.state.store() as store:
-        user = accounts.user_for_password(store, name, password)
+    state = request.app.state
+    try:
+        user = signin.sign_in(state.store, state.settings, name, password, client_address(request))
+    except signin.SignInThrottled as throttled:
+        response = render(
+            request, "login.html", status_code=429, next=_safe_next(next), error=throttled.message
+        )
+        response.headers["Retry-After"] = str(throttled.retry_after)
+        return response
     if user is None:
         return render(
             request, "login.html", status_code=401, next=_safe_next(next), error="wrong name or password"
         )
-    start_session(request, user)
+    sign_in(request, user)
     return save(request, RedirectResponse(_safe_next(next), status_code=303))
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Csrf = None):
     check_csrf(request, csrf_token)
-    start_session(request, None)
+    sign_out(request)
     return save(request, RedirectResponse("/login", status_code=303))
 
 
@@ -121,20 +128,24 @@ def queue_page(
     refresh_if_due(request.app)
     filters = _queue_filters(kind, status, assignee, reason, overdue)
     now = utc_now()
-    size = 100_000 if format == "csv" else 50
-    with request.app.state.store() as store:
-        rows, total = sql.list_items(store, filters, now, size, (page - 1) * size if format != "csv" else 0)
-        counts = request.app.state.cache.get(
-            "counts", COUNTS_SECONDS, lambda: sql.item_counts(store, now, now + timedelta(hours=4))
-        )
-        names = [u["name"] for u in sql.list_users(store)] if user.may("supervisor") else []
-    items = [queue.public(r, now) for r in rows]
     if format == "csv":
+        with request.app.state.store() as store:
+            rows, _ = sql.list_items(store, filters, now, CSV_ROWS, 0)
+        items = (queue.public(r, now) for r in rows)
         return csv_response(
             "queue.csv",
             QUEUE_CSV,
             ([i.get(c) if c != "reasons" else ";".join(i["reasons"]) for c in QUEUE_CSV] for i in items),
         )
+    size = PAGE_ROWS
+    rows, total = reads.queue_items(request.app.state, filters, now, size, (page - 1) * size)
+    counts = reads.queue_counts(request.app.state, now)
+    if user.may("supervisor"):
+        with request.app.state.store() as store:
+            names = [u["name"] for u in sql.list_users(store)]
+    else:
+        names = []
+    items = [queue.public(r, now) for r in rows]
     by_kind: dict[str, dict] = {}
     for row in counts:
         entry = by_kind.setdefault(row["kind"], {"open": 0, "overdue": 0, "due_soon": 0, "decided": 0})

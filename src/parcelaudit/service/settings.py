@@ -38,6 +38,9 @@ class WorkbenchSettings:
     key_file: Path = field(default_factory=default_key_file)
     secure_cookies: bool = False  # True behind HTTPS: the session cookie is then sent over HTTPS only
     session_hours: float = 8.0
+    max_failures_per_name: int = 5  # failed sign-ins per name within the window before 429
+    max_failures_per_client: int = 20  # ... and per client address
+    sign_in_window_minutes: float = 15.0
 
     def sla_for(self, kind: str, reasons: list[str]) -> float:
         """Hours until an item of this kind carrying these reasons is due."""
@@ -83,6 +86,7 @@ def load_settings(
                 hint=", ".join(KINDS),
             )
     four = data.get("four_eyes", {})
+    sign_in = data.get("sign_in", {})
     values = {
         "sla_hours": {k: _number(v, path, f"sla.{k}", 0.01) for k, v in sla.items()},
         "sla_reason_hours": {k: _number(v, path, f"sla.reasons.{k}", 0.01) for k, v in reasons.items()},
@@ -93,6 +97,15 @@ def load_settings(
         ),
         "checkpoint_every": int(
             _number(data.get("log", {}).get("checkpoint_every", 50), path, "log.checkpoint_every", 1)
+        ),
+        "max_failures_per_name": int(
+            _number(sign_in.get("max_failures_per_name", 5), path, "sign_in.max_failures_per_name", 1)
+        ),
+        "max_failures_per_client": int(
+            _number(sign_in.get("max_failures_per_client", 20), path, "sign_in.max_failures_per_client", 1)
+        ),
+        "sign_in_window_minutes": _number(
+            sign_in.get("window_minutes", 15), path, "sign_in.window_minutes", 0.1
         ),
         "policy_source": str(path),
         "policy_sha256": hashlib.sha256(raw).hexdigest(),

@@ -1,14 +1,17 @@
-"""Browser sessions: a signed cookie naming the user and holding the CSRF token every form must send back.
+"""Browser sessions: a signed cookie naming a server-side session and holding the CSRF token every form must
+send back.
 
 The cookie is signed with itsdangerous under a secret kept in the store's settings (made on first use), is
-HttpOnly and SameSite=Strict, and expires after settings.session_hours. Signing out forgets it. Every page
-carries the session's CSRF token in its forms; a POST without the same token is refused (403).
+HttpOnly and SameSite=Strict, and expires after settings.session_hours. It names a session the store keeps
+(parcelaudit.service.signin): signing out ends that session, so a copy of the cookie is useless afterwards.
+Every page carries the session's CSRF token in its forms; a POST without the same token is refused (403).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +20,19 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from parcelaudit.service import accounts
+from parcelaudit.service import accounts, signin
 from parcelaudit.service.accounts import User
 from parcelaudit.store import workbench as sql
 
 COOKIE = "pa_session"
 USER_CACHE_SECONDS = 30.0  # a signed-in user's role is looked up again after this long
+# A session is looked up in the store again after this long: a sign-out through another server (sharing a
+# PostgreSQL store) takes effect within it; through this one at once.
+SESSION_CACHE_SECONDS = 5.0
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+# The templates are package files: compiled once, not checked on disk for changes on every page.
+TEMPLATES.env.auto_reload = False
+_SIGNER_LOCK = threading.Lock()
 
 
 class LoginRequired(Exception):
@@ -49,17 +58,19 @@ class PageNotFound(Exception):
 def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     if getattr(state, "session_signer", None) is None:
-        with state.store() as store:
-            secret = sql.get_setting(store, "session_secret")
-            if secret is None:
-                secret = secrets.token_hex(32)
-                sql.put_setting(store, "session_secret", secret)
-        state.session_signer = URLSafeTimedSerializer(secret, salt="parcelaudit-workbench-session")
+        with _SIGNER_LOCK:  # the first requests arrive together: one secret, made once
+            if getattr(state, "session_signer", None) is None:
+                with state.store() as store:
+                    secret = sql.get_setting(store, "session_secret")
+                    if secret is None:
+                        secret = secrets.token_hex(32)
+                        sql.put_setting(store, "session_secret", secret)
+                state.session_signer = URLSafeTimedSerializer(secret, salt="parcelaudit-workbench-session")
     return state.session_signer
 
 
 def session(request: Request) -> dict[str, Any]:
-    """The request's session ({"uid": user id or None, "csrf": token}), a new anonymous one when absent."""
+    """The request's session ({"sid": session id or None, "csrf": token}), a new anonymous one when absent."""
     cached = getattr(request.state, "session", None)
     if cached is not None:
         return cached
@@ -70,27 +81,45 @@ def session(request: Request) -> dict[str, Any]:
             max_age = int(request.app.state.settings.session_hours * 3600)
             loaded = _serializer(request).loads(raw, max_age=max_age)
             if isinstance(loaded, dict) and isinstance(loaded.get("csrf"), str):
-                data = loaded
+                sid = loaded.get("sid")
+                data = {"sid": sid if isinstance(sid, str) else None, "csrf": loaded["csrf"]}
         except BadSignature:
             data = {}
     if not data:
-        data = {"uid": None, "csrf": secrets.token_urlsafe(32), "new": True}
+        data = {"sid": None, "csrf": secrets.token_urlsafe(32), "new": True}
     request.state.session = data
     return data
 
 
-def start_session(request: Request, user: User | None) -> dict[str, Any]:
-    """A fresh session (new CSRF token) for user, replacing the old one (after login or logout)."""
-    data = {"uid": user.user_id if user else None, "csrf": secrets.token_urlsafe(32), "new": True}
-    request.state.session = data
-    return data
+def client_address(request: Request) -> str:
+    """The client's address (behind a proxy on this host: the one it forwards, as uvicorn reads it)."""
+    return request.client.host if request.client else "unknown"
+
+
+def sign_in(request: Request, user: User) -> None:
+    """Start a signed-in session for user (recorded in the store) with a new CSRF token."""
+    settings = request.app.state.settings
+    with request.app.state.store() as store:
+        sid = signin.start_session(store, settings, user, client_address(request))
+    request.state.session = {"sid": sid, "csrf": secrets.token_urlsafe(32), "new": True}
+
+
+def sign_out(request: Request) -> None:
+    """End the request's session in the store (a copy of its cookie is useless from now on) and start an
+    anonymous one with a new CSRF token."""
+    sid = session(request).get("sid")
+    if sid:
+        with request.app.state.store() as store:
+            signin.end_session(store, sid)
+        request.app.state.cache.forget(("session", signin.session_sha256(sid)))
+    request.state.session = {"sid": None, "csrf": secrets.token_urlsafe(32), "new": True}
 
 
 def save(request: Request, response: Response) -> Response:
     """Set the session cookie on the response when the session is new."""
     data = session(request)
     if data.get("new"):
-        value = _serializer(request).dumps({"uid": data["uid"], "csrf": data["csrf"]})
+        value = _serializer(request).dumps({"sid": data["sid"], "csrf": data["csrf"]})
         response.set_cookie(
             COOKIE,
             value,
@@ -104,19 +133,27 @@ def save(request: Request, response: Response) -> Response:
 
 
 def current_user(request: Request) -> User | None:
-    """The signed-in user, or None."""
-    uid = session(request).get("uid")
-    if not isinstance(uid, int):
-        return None
-    if getattr(request.state, "user_id", None) == uid:
+    """The signed-in user (of a session the store says is still open), or None."""
+    if hasattr(request.state, "user"):
         return request.state.user  # looked up once per request
+    sid = session(request).get("sid")
+    state = request.app.state
+    user = None
+    if sid:
 
-    def look_up() -> User | None:
-        with request.app.state.store() as store:
-            return accounts.user_by_id(store, uid)
+        def session_user() -> int | None:
+            with state.store() as store:
+                return signin.session_user_id(store, sid)
 
-    user = request.app.state.cache.get(("user", uid), USER_CACHE_SECONDS, look_up)
-    request.state.user_id, request.state.user = uid, user
+        uid = state.cache.get(("session", signin.session_sha256(sid)), SESSION_CACHE_SECONDS, session_user)
+        if uid is not None:
+
+            def look_up() -> User | None:
+                with state.store() as store:
+                    return accounts.user_by_id(store, uid)
+
+            user = state.cache.get(("user", uid), USER_CACHE_SECONDS, look_up)
+    request.state.user = user
     return user
 
 
@@ -140,7 +177,7 @@ def check_csrf(request: Request, token: str | None) -> None:
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with the signed-in user and the CSRF token, setting the session cookie when new."""
     data = session(request)
-    context.setdefault("user", current_user(request) if data.get("uid") is not None else None)
+    context.setdefault("user", current_user(request) if data.get("sid") else None)
     response = TEMPLATES.TemplateResponse(
         request, template, {"csrf": data["csrf"], **context}, status_code=status_code
     )

@@ -140,6 +140,83 @@ def key_record(store: Store, key_id: str) -> tuple[str, int] | None:
     return (row[0], row[1]) if row else None
 
 
+def user_keys(store: Store, user_id: int) -> list[dict]:
+    """A user's API keys (key id, created, revoked), oldest first."""
+    columns = ("key_id", "created_at", "revoked_at")
+    rows = store.fetch(
+        "SELECT key_id, created_at, revoked_at FROM wb_api_keys WHERE user_id = ? ORDER BY created_at, key_id",
+        [user_id],
+    )
+    return _dicts(columns, rows)
+
+
+def revoke_key(store: Store, key_id: str, now: datetime) -> None:
+    """Mark one API key revoked (it is kept, so the log's references to it stay meaningful)."""
+    store.execute(
+        "UPDATE wb_api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", [now, key_id]
+    )
+
+
+# --- browser sessions and failed sign-ins --------------------------------------------------------------------
+def insert_session(
+    store: Store, session_sha256: str, user_id: int, now: datetime, expires: datetime, client: str
+) -> None:
+    """Record a signed-in session by the SHA-256 of its id."""
+    store.execute(
+        "INSERT INTO wb_sessions (session_sha256, user_id, created_at, expires_at, ended_at, client) "
+        "VALUES (?, ?, ?, ?, NULL, ?)",
+        [session_sha256, user_id, now, expires, client],
+    )
+
+
+def session_user(store: Store, session_sha256: str, now: datetime) -> int | None:
+    """The user id of a session that has not ended or expired, else None."""
+    return store.scalar(
+        "SELECT user_id FROM wb_sessions WHERE session_sha256 = ? AND ended_at IS NULL AND expires_at > ?",
+        [session_sha256, now],
+    )
+
+
+def end_session(store: Store, session_sha256: str, now: datetime) -> None:
+    """End one session (signing out)."""
+    store.execute(
+        "UPDATE wb_sessions SET ended_at = ? WHERE session_sha256 = ? AND ended_at IS NULL",
+        [now, session_sha256],
+    )
+
+
+def end_user_sessions(store: Store, user_id: int, now: datetime) -> None:
+    """End every open session of a user (a new password)."""
+    store.execute(
+        "UPDATE wb_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", [now, user_id]
+    )
+
+
+def insert_sign_in_failure(store: Store, name: str, client: str, now: datetime) -> None:
+    """Record a failed (or not yet verified) sign-in."""
+    store.execute(
+        "INSERT INTO wb_sign_in_failures (name, client, failed_at) VALUES (?, ?, ?)", [name, client, now]
+    )
+
+
+def sign_in_failures(store: Store, name: str, client: str, since: datetime) -> tuple[list, list]:
+    """Times of the failed sign-ins since `since`: for this name, and from this client; oldest first."""
+    rows = store.fetch(
+        "SELECT name = ?, client = ?, failed_at FROM wb_sign_in_failures "
+        "WHERE failed_at >= ? AND (name = ? OR client = ?) ORDER BY failed_at",
+        [name, client, since, name, client],
+    )
+    return [r[2] for r in rows if r[0]], [r[2] for r in rows if r[1]]
+
+
+def forget_sign_in_failures(store: Store, name: str | None, before: datetime | None = None) -> None:
+    """Forget a name's failures (after it signed in), or everyone's older than `before`."""
+    if name is not None:
+        store.execute("DELETE FROM wb_sign_in_failures WHERE name = ?", [name])
+    if before is not None:
+        store.execute("DELETE FROM wb_sign_in_failures WHERE failed_at < ?", [before])
+
+
 def get_setting(store: Store, name: str) -> str | None:
     """A workbench setting's value, or None."""
     return store.scalar("SELECT value FROM wb_settings WHERE name = ?", [name])
