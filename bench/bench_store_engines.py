@@ -116,13 +116,15 @@ def _checksums(target: str, compared: dict[str, str]) -> dict[str, list[int]]:
 
 
 def _duty_sums(target: str) -> list:
-    """Duty owed and at risk summed over the latest run's decisions, and the number of decisions."""
+    """Duty owed and at risk summed over the decisions, and the number of decisions. Summed exactly (as the run
+    summary does, arrow_sql.exact_sum): a float sum's last bits depend on the order the engine adds rows in,
+    which differs between engines and between two runs of one."""
+    from parcelaudit.arrow_sql import exact_sum
     from parcelaudit.store import open_store
 
+    sql = f"SELECT {exact_sum('duty_owed')}, {exact_sum('duty_at_risk')}, count(*) FROM check_decisions"
     with open_store(target, read_only=True) as store:
-        return list(
-            store.fetch_one("SELECT sum(duty_owed), sum(duty_at_risk), count(*) FROM check_decisions")
-        )
+        return list(store.fetch_one(sql))
 
 
 def _compare(first: dict, second: dict) -> dict[str, bool]:
@@ -342,6 +344,8 @@ def summarize(result: dict) -> str:
         )
     elif "check_equal" in result:
         lines.append(f"Check results: {result['check_equal']}.")
+    if result.get("note"):
+        lines.append(f"\nNote: {result['note']}")
     demo = result.get("demo")
     if demo:
         lines.append(
