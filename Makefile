@@ -38,18 +38,20 @@ serve: system $(COMPILED)
 	@test -f demo-out/parcelaudit.duckdb || $(BIN)/parcelaudit demo --out demo-out
 	$(BIN)/parcelaudit serve --db demo-out/parcelaudit.duckdb --port $(SERVE_PORT) --demo-logins
 
-# The suite on DuckDB, then the store-seam tests (marker `store`) on PostgreSQL when a server answers at
-# $$PARCELAUDIT_TEST_PG (default postgresql://127.0.0.1:5432/test); without one, one line says it was skipped.
+# The whole suite on DuckDB, then every test that keeps data in a store (marker `store`, set from the store
+# fixtures a test takes; tests/conftest.py fails a test that writes a store without them) on PostgreSQL when a
+# server answers at $$PARCELAUDIT_TEST_PG (default postgresql://127.0.0.1:5432/test); without one, one line
+# says the leg was skipped. The other tests never open a store, so a second run would repeat the first.
 test: system $(COMPILED)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 	@if reason=$$($(BIN)/python -m tests.pg_server); then \
-		echo "PostgreSQL leg: store-marked tests on $${PARCELAUDIT_TEST_PG:-postgresql://127.0.0.1:5432/test}"; \
-		$(BIN)/python -m pytest -m store --store-engine postgresql; \
+		echo "PostgreSQL leg: every store test (-m store) on $${PARCELAUDIT_TEST_PG:-postgresql://127.0.0.1:5432/test}"; \
+		$(BIN)/python -m pytest -n 2 --dist loadfile -m store --store-engine postgresql -rs; \
 	else echo "PostgreSQL leg skipped: $$reason"; fi
 
-# The whole suite with every test's store on PostgreSQL (a fresh schema per test).
+# The whole suite with every test's store on PostgreSQL (a fresh schema per test); skip reasons listed.
 test-pg: system $(COMPILED)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --store-engine postgresql
+	$(BIN)/python -m pytest -n 2 --dist loadfile --store-engine postgresql -rs
 
 # Fuzz every reader for FUZZ_SECONDS in all (tests/fuzz/harness.py); failing inputs go to fuzz-findings/.
 FUZZ_SECONDS ?= 300

@@ -35,8 +35,9 @@ def _available() -> list[str]:
     return sorted(p.stem.removeprefix("bench_") for p in BENCH_DIR.glob("bench_*.py"))
 
 
-def main(argv: list[str]) -> int:
-    """Run the named benchmarks (all when none named) and write JSON results plus a markdown summary."""
+def main(argv: list[str], suffix: str = "") -> int:
+    """Run the named benchmarks (all when none named) and write JSON results plus a markdown summary
+    (to NAME{suffix}.json and .md: a run at a size other than the default keeps its own files)."""
     names = argv or _available()
     unknown = sorted(set(names) - set(_available()))
     if unknown:
@@ -56,9 +57,9 @@ def main(argv: list[str]) -> int:
             "machine": _machine(),
             **result,
         }
-        (RESULTS_DIR / f"{name}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        (RESULTS_DIR / f"{name}{suffix}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
         summary = module.summarize(result) if hasattr(module, "summarize") else json.dumps(result, indent=2)
-        (RESULTS_DIR / f"{name}.md").write_text(f"## {name}\n\n{summary}\n")
+        (RESULTS_DIR / f"{name}{suffix}.md").write_text(f"## {name}{suffix}\n\n{summary}\n")
         print(summary, flush=True)
     parts = [p.read_text() for p in sorted(RESULTS_DIR.glob("*.md")) if p.name != "SUMMARY.md"]
     (RESULTS_DIR / "SUMMARY.md").write_text("# Benchmark results\n\n" + "\n".join(parts))

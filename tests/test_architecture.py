@@ -125,6 +125,54 @@ def test_no_code_outside_the_store_reaches_for_a_raw_connection():
     assert offenders == [], "use the Store methods (execute, fetch, query, insert ...) instead of .con"
 
 
+# SQL text: a statement as the house writes it (keywords in capitals), in any string of a module's code.
+SQL_TEXT = re.compile(
+    r"\bSELECT\b[\s\S]*?\bFROM\b|\bINSERT\s+INTO\b|\bDELETE\s+FROM\b|\bUPDATE\s+\w+\s+SET\b"
+    r"|\bCREATE\s+(?:TEMP\s+|TEMPORARY\s+|OR\s+REPLACE\s+)*(?:TABLE|VIEW|SEQUENCE)\b"
+)
+
+
+def _sql_texts(module: str) -> list[str]:
+    """The string literals (f-strings included) of a module that hold SQL text."""
+    path, tree = SOURCES[module]
+    text = path.read_text(encoding="utf-8")
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr | ast.Constant) and (
+            isinstance(node, ast.JoinedStr) or isinstance(node.value, str)
+        ):
+            segment = ast.get_source_segment(text, node) or ""
+            if SQL_TEXT.search(segment):
+                found.append(segment)
+    return found
+
+
+def test_sql_outside_the_store_runs_only_on_an_in_process_duckdb_over_arrow():
+    # SQL against the store lives under store/; elsewhere SQL text is allowed only where it runs on an
+    # in-memory DuckDB over Arrow the code already holds: arrow_sql.py and the modules using it, and the rules
+    # (run in the rule context's session). Such a module never imports the store, so its SQL cannot reach it.
+    in_process = {
+        module
+        for module in SOURCES
+        if module in DUCKDB_OVER_ARROW
+        or _under(module, ("parcelaudit.rules",))
+        or any(_under(name, DUCKDB_OVER_ARROW) for name in _imports(module))
+    }
+    offenders = sorted(
+        module
+        for module in SOURCES
+        if not _under(module, ("parcelaudit.store",))
+        and _sql_texts(module)
+        and (module not in in_process or any(_under(n, ("parcelaudit.store",)) for n in _imports(module)))
+    )
+    assert offenders == [], "move SQL against the store into a function of its store area module (store/*.py)"
+
+
+def test_the_sql_check_sees_sql():
+    assert _sql_texts("parcelaudit.store.checks") and _sql_texts("parcelaudit.rules.goods")
+    assert not _sql_texts("parcelaudit.commands.screening")
+
+
 def test_stages_never_import_the_store_or_a_face():
     offenders = []
     for module in SOURCES:

@@ -12,25 +12,25 @@ from tests.support import cli as run
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_generate_ingest_status_end_to_end(tmp_path):
+def test_generate_ingest_status_end_to_end(store_target, tmp_path):
     assert run("generate", "--parcels", "500", "--out", "data", "--seed", "5", cwd=tmp_path).returncode == 0
     files = [f"data/{n}.csv" for n in ("shipments", "lines", "orders", "payments")]
-    result = run("ingest", *files, "--db", "s.duckdb", cwd=tmp_path)
+    result = run("ingest", *files, "--db", store_target, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "shipments.csv" in result.stdout and "500" in result.stdout
-    status = run("status", "--db", "s.duckdb", cwd=tmp_path)
+    status = run("status", "--db", store_target, cwd=tmp_path)
     assert status.returncode == 0 and "shipments" in status.stdout and "500" in status.stdout
-    again = run("ingest", files[0], "--db", "s.duckdb", cwd=tmp_path)
+    again = run("ingest", files[0], "--db", store_target, cwd=tmp_path)
     assert "already imported" in again.stdout
 
 
-def test_user_error_is_one_line_without_traceback(tmp_path):
+def test_user_error_is_one_line_without_traceback(store_target, tmp_path):
     (tmp_path / "junk.csv").write_bytes(b"\x00\x01\x02" * 100)
-    result = run("ingest", "junk.csv", "--db", "s.duckdb", cwd=tmp_path)
+    result = run("ingest", "junk.csv", "--db", store_target, cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "junk.csv" in result.stderr and "binary file" in result.stderr
-    missing = run("ingest", "nope.csv", "--db", "s.duckdb", cwd=tmp_path)
+    missing = run("ingest", "nope.csv", "--db", store_target, cwd=tmp_path)
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 

@@ -6,11 +6,24 @@ import os
 import subprocess
 import sys
 
+from parcelaudit.store import Store
 
-def test_demo_runs_every_stage_and_writes_reports(tmp_path):
+
+def test_demo_runs_every_stage_and_writes_reports(store_target, tmp_path):
     env = {**os.environ, "COLUMNS": "200"}
     result = subprocess.run(
-        [sys.executable, "-m", "parcelaudit", "demo", "--out", "demo", "--parcels", "3000"],
+        [
+            sys.executable,
+            "-m",
+            "parcelaudit",
+            "demo",
+            "--out",
+            "demo",
+            "--parcels",
+            "3000",
+            "--db",
+            store_target,
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -20,7 +33,10 @@ def test_demo_runs_every_stage_and_writes_reports(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "skipped" not in result.stderr, result.stderr
     out = tmp_path / "demo"
-    assert (out / "parcelaudit.duckdb").stat().st_size > 0
+    with Store.open(store_target, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM shipments") == 3000
+        assert store.scalar("SELECT count(*) FROM trace_verdicts") > 0
+        assert store.scalar("SELECT count(*) FROM audit_results") > 0
     for name in ("findings.csv", "decisions.csv", "report.html"):
         assert (out / "check" / name).stat().st_size > 0
     pdfs = sorted(p.relative_to(out).parts[0] for p in out.rglob("*.pdf"))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from datetime import date
 
-import duckdb
 import pyarrow as pa
 import pytest
 
 from parcelaudit.csv_safety import write_table
 from parcelaudit.outputs import MANIFEST
 from parcelaudit.pipeline import FINDINGS_COLUMNS, evaluate
+from parcelaudit.store import Store
 from tests.rules.builders import orders_for, parcels
 from tests.support import cli, generated_store
 
@@ -60,25 +60,33 @@ def test_input_row_order_does_not_change_findings_or_decisions(tmp_path):
     )
 
 
-def _stored(db, run_id: int) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+# Each stored table's rows in the order of their key (the columns that tell two rows apart), then the rest.
+STORED_ORDER = {
+    "check_findings": "shipment_id, line_no, rule_id, variant, message, severity, citation, evidence",
+    "check_decisions": "shipment_id",
+    "check_duty_lines": "shipment_id, line_no",
+}
+
+
+def _stored(target: str, run_id: int) -> dict[str, list[dict]]:
+    with Store.open(target, read_only=True) as store:
         return {
-            table: con.execute(
-                f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ? ORDER BY rowid", [run_id]
-            ).fetchall()
-            for table in ("check_findings", "check_decisions", "check_duty_lines")
+            table: [
+                {k: v for k, v in row.items() if k != "run_id"}
+                for row in store.query(
+                    f"SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}", [run_id]
+                ).to_pylist()
+            ]
+            for table, order in STORED_ORDER.items()
         }
-    finally:
-        con.close()
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2+ cores: DuckDB then runs one thread per core")
-def test_two_checks_of_one_store_in_fresh_processes_are_byte_identical(tmp_path):
-    db = generated_store(tmp_path, parcels=1500)
+def test_two_checks_of_one_store_in_fresh_processes_are_byte_identical(store_target, tmp_path):
+    db = generated_store(tmp_path, store_target, parcels=1500)
     outputs = []
     for run in (1, 2):
-        result = cli("check", "--db", str(db), "--out", f"out{run}", cwd=tmp_path)
+        result = cli("check", "--db", db, "--out", f"out{run}", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         outputs.append(
             {p.name: p.read_bytes() for p in (tmp_path / f"out{run}").iterdir() if p.name != MANIFEST}

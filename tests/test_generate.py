@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
+import duckdb
 import pyarrow.csv as pacsv
 import pytest
 
@@ -45,19 +46,24 @@ def test_every_kind_is_injected_and_labelled(dataset):
     assert all(summary["injected"][kind] >= 3 for kind in KINDS)
 
 
-def test_generated_files_ingest_without_a_single_reject(dataset, tmp_path):
+def test_generated_files_ingest_without_a_single_reject(dataset, store_target):
     out, summary = dataset
-    with Store.open(tmp_path / "s.duckdb") as store:
+    with Store.open(store_target) as store:
         for name in FILES[:4]:
             result = ingest_file(store, out / name, rejects_dir=None)
             assert result.rows_rejected == 0, name
             assert result.rows_stored == summary["rows"][name.removesuffix(".csv")]
 
 
-def test_clean_parcels_follow_the_de_minimis_timeline(dataset, tmp_path):
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    return con.execute(sql, params).fetchall()
+
+
+# The generated CSV files are read with an in-memory DuckDB (no store: these tests are about the files).
+def test_clean_parcels_follow_the_de_minimis_timeline(dataset):
     """No clean de minimis claim on goods of CN/HK from 2025-05-02 or on any goods from 2025-08-29."""
     out, _ = dataset
-    with Store.open(tmp_path / "s.duckdb") as store:
+    with duckdb.connect() as store:
         for name in ("shipments", "lines", "truth"):
             store.execute(
                 f"CREATE TABLE {name}_raw AS SELECT * FROM read_csv_auto(?, all_varchar=true)",
@@ -72,30 +78,34 @@ def test_clean_parcels_follow_the_de_minimis_timeline(dataset, tmp_path):
                   WHERE s.entry_type IN ('321', '86') GROUP BY 1, 2)"""
         suspended = """SELECT shipment_id FROM claims WHERE all_suspended OR china_suspended"""
         store.execute(f"CREATE TABLE claims AS {claims}")
-        flagged = {r[0] for r in store.fetch(suspended)}
+        flagged = {r[0] for r in _fetch(store, suspended)}
         injected = {
-            r[0] for r in store.fetch("SELECT shipment_id FROM truth_raw WHERE kind = 'dm_suspended'")
+            r[0] for r in _fetch(store, "SELECT shipment_id FROM truth_raw WHERE kind = 'dm_suspended'")
         }
         assert flagged == injected and injected
-        over = store.scalar("""
+        [(over,)] = _fetch(
+            store,
+            """
             SELECT count(*) FROM (
               SELECT consignee_name, consignee_address, arrival_date,
                      sum(CAST(declared_value AS DOUBLE)) AS total
               FROM shipments_raw WHERE entry_type IN ('321', '86')
                 AND shipment_id NOT IN (SELECT shipment_id FROM truth_raw)
               GROUP BY ALL HAVING total > 800)
-        """)
+        """,
+        )
         assert over == 0
 
 
-def test_declared_values_equal_order_values_except_undervalued(dataset, tmp_path):
+def test_declared_values_equal_order_values_except_undervalued(dataset):
     out, _ = dataset
-    with Store.open(tmp_path / "s.duckdb") as store:
+    with duckdb.connect() as store:
         for name in ("lines", "orders", "truth"):
             store.execute(
                 f"CREATE TABLE {name}_raw AS SELECT * FROM read_csv_auto(?)", [str(out / f"{name}.csv")]
             )
-        rows = store.fetch(
+        rows = _fetch(
+            store,
             """
             SELECT l.shipment_id, sum(l.value) AS declared, sum(o.quantity * o.unit_price) AS paid
             FROM lines_raw l JOIN orders_raw o ON o.sku = l.sku
@@ -105,7 +115,7 @@ def test_declared_values_equal_order_values_except_undervalued(dataset, tmp_path
             [str(out / "shipments.csv")],
         )
         undervalued = {
-            r[0] for r in store.fetch("SELECT shipment_id FROM truth_raw WHERE kind = 'undervalued'")
+            r[0] for r in _fetch(store, "SELECT shipment_id FROM truth_raw WHERE kind = 'undervalued'")
         }
         assert rows and {r[0] for r in rows} == undervalued
         assert all(declared < 0.9 * paid - 5 for _, declared, paid in rows)

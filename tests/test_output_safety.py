@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -29,7 +28,7 @@ HOSTILE_NAMES = [
 
 
 @pytest.fixture
-def hostile_store(tmp_path) -> Path:
+def hostile_store(store_target) -> str:
     """A store whose sellers, consignees and manufacturers carry markup, mathtext and ANSI escapes."""
     specs = []
     for index, name in enumerate(HOSTILE_NAMES):
@@ -45,7 +44,7 @@ def hostile_store(tmp_path) -> Path:
             }
         )
     shipments, lines = parcels(*specs)
-    return store_file(tmp_path / "hostile.duckdb", shipments, lines, orders_for(shipments))
+    return store_file(store_target, shipments, lines, orders_for(shipments))
 
 
 def test_escaping_helpers_keep_text_readable_and_inert():
@@ -81,29 +80,29 @@ def test_no_escape_byte_reaches_a_csv_cell(tmp_path):
 
 
 def test_check_and_explain_print_hostile_names_as_data(hostile_store, tmp_path):
-    checked = cli("check", "--db", str(hostile_store), "--out", "out", "--no-screening", cwd=tmp_path)
+    checked = cli("check", "--db", hostile_store, "--out", "out", "--no-screening", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     for shipment_id in ("S1", "S2", "S3"):
-        explained = cli("explain", shipment_id, "--db", str(hostile_store), cwd=tmp_path)
+        explained = cli("explain", shipment_id, "--db", hostile_store, cwd=tmp_path)
         assert explained.returncode == 0, explained.stderr
         assert ESC not in explained.stdout
-    assert "$$$ Cheap Store $$$" in cli("explain", "S1", "--db", str(hostile_store), cwd=tmp_path).stdout
-    assert "[bold]Bold[/]" in cli("explain", "S2", "--db", str(hostile_store), cwd=tmp_path).stdout
+    assert "$$$ Cheap Store $$$" in cli("explain", "S1", "--db", hostile_store, cwd=tmp_path).stdout
+    assert "[bold]Bold[/]" in cli("explain", "S2", "--db", hostile_store, cwd=tmp_path).stdout
 
 
-def test_markup_in_a_header_or_an_argument_is_a_one_line_error(tmp_path):
+def test_markup_in_a_header_or_an_argument_is_a_one_line_error(store_target, tmp_path):
     (tmp_path / "h.csv").write_text("foo[/],bar\n1,2\n", encoding="utf-8")
-    result = cli("ingest", "h.csv", "--db", "s.duckdb", cwd=tmp_path)
+    result = cli("ingest", "h.csv", "--db", store_target, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "foo[/]" in result.stderr
-    missing = cli("ingest", f"no[/]such{ESC}[2J.csv", "--db", "s.duckdb", cwd=tmp_path)
+    missing = cli("ingest", f"no[/]such{ESC}[2J.csv", "--db", store_target, cwd=tmp_path)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert ESC not in missing.stderr and "no[/]such" in missing.stderr
 
 
 def test_hostile_importer_names_print_as_data_in_audit_listings(hostile_store, tmp_path):
     # `audit importers` prints seller names in a rich table: markup stays text, escapes become visible.
-    result = cli("audit", "importers", "--db", str(hostile_store), cwd=tmp_path)
+    result = cli("audit", "importers", "--db", hostile_store, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert ESC not in result.stdout and "\\x1b[31mRed Seller" in result.stdout
     assert "[bold]Bold[/]" in result.stdout  # shown as typed, not applied as style

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from parcelaudit.outputs import (
@@ -21,6 +20,7 @@ from parcelaudit.outputs import (
     verify_manifest,
     write_manifest,
 )
+from parcelaudit.store import Store
 from tests.support import cli, generated_store
 
 
@@ -60,10 +60,10 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-def _kill_at_change(db: Path, out: Path, changes: int) -> None:
+def _kill_at_change(db: str, out: Path, changes: int) -> None:
     """Run `check` in a real subprocess and SIGKILL it once the folder has changed `changes` times."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "parcelaudit", "check", "--db", str(db), "--out", str(out), "--no-screening"],
+        [sys.executable, "-m", "parcelaudit", "check", "--db", db, "--out", str(out), "--no-screening"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -83,10 +83,10 @@ def _kill_at_change(db: Path, out: Path, changes: int) -> None:
             process.kill()
 
 
-def test_kill_9_while_writing_leaves_no_partial_file_under_a_final_name(tmp_path):
-    db = generated_store(tmp_path, parcels=1500)
+def test_kill_9_while_writing_leaves_no_partial_file_under_a_final_name(store_target, tmp_path):
+    db = generated_store(tmp_path, store_target, parcels=1500)
     out = tmp_path / "out"
-    first = cli("check", "--db", str(db), "--out", str(out), "--no-screening", cwd=tmp_path)
+    first = cli("check", "--db", db, "--out", str(out), "--no-screening", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert verify_manifest(out) == []
     previous = {p.name: p.read_bytes() for p in out.iterdir() if p.name != MANIFEST}
@@ -103,15 +103,12 @@ def test_kill_9_while_writing_leaves_no_partial_file_under_a_final_name(tmp_path
             else:
                 assert path.name == MANIFEST or TEMP_MARK in path.name, path.name
         assert (out / MANIFEST).exists() is False or verify_manifest(out) == []
-    again = cli("check", "--db", str(db), "--out", str(out), "--no-screening", cwd=tmp_path)
+    again = cli("check", "--db", db, "--out", str(out), "--no-screening", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert verify_manifest(out) == [] and not [p for p in out.iterdir() if TEMP_MARK in p.name]
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        recorded = con.execute(
+    with Store.open(db, read_only=True) as store:
+        recorded = store.fetch(
             "SELECT name, sha256 FROM check_outputs WHERE run_id = (SELECT max(run_id) FROM check_runs) ORDER BY name"
-        ).fetchall()
-    finally:
-        con.close()
+        )
     listed = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
     assert recorded == [(f["name"], f["sha256"]) for f in listed]

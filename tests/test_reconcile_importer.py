@@ -11,9 +11,9 @@ from tests.rules.builders import orders_for, parcels
 from tests.rules.store_support import load
 
 
-def test_a_mistyped_importer_is_refused_with_did_you_mean(tmp_path):
+def test_a_mistyped_importer_is_refused_with_did_you_mean(store_target):
     shipments, lines = parcels({"seller_name": "Hanoi Home Goods Co"})
-    path = tmp_path / "store.duckdb"
+    path = store_target
     with Store.open(path) as store:
         load(store, "shipments", shipments)
         load(store, "lines", lines)
@@ -27,7 +27,7 @@ def test_a_mistyped_importer_is_refused_with_did_you_mean(tmp_path):
         "--to",
         "2024-12-31",
         "--db",
-        str(path),
+        path,
     ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code != 0 and isinstance(result.exception, ParcelAuditError)

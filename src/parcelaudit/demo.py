@@ -15,7 +15,7 @@ from parcelaudit.ingest import ingest_file
 from parcelaudit.pipeline import run_check, summarise
 from parcelaudit.reports.check_outputs import write_outputs
 from parcelaudit.reports.trace_outputs import trace_example
-from parcelaudit.store import Store
+from parcelaudit.store import Store, shown_target
 from parcelaudit.store.checks import latest_run_id, read_run
 from parcelaudit.store.traces import most_sold_skus, save_trace_verdict
 
@@ -84,12 +84,20 @@ def check_summary(store: Store) -> Table:
 
 
 def run_demo(
-    out: Path, *, parcels: int = 20_000, seed: int = 7, console: Console, err_console: Console
+    out: Path,
+    *,
+    parcels: int = 20_000,
+    seed: int = 7,
+    console: Console,
+    err_console: Console,
+    target: str | None = None,
 ) -> dict:
-    """Generate a dataset, ingest it into out/parcelaudit.duckdb, then run every later stage's demo hook."""
+    """Generate a dataset, ingest it into the store at target (default out/parcelaudit.duckdb; a
+    postgresql:// URL works as well), then run every later stage's demo hook."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    data_dir, db_path = out / "data", out / "parcelaudit.duckdb"
+    data_dir = out / "data"
+    db_path = target or str(out / "parcelaudit.duckdb")
     started = time.perf_counter()
     with console.status(f"generating {parcels:,} parcels"):
         summary = generate_dataset(data_dir, parcels=parcels, seed=seed)
@@ -99,7 +107,7 @@ def run_demo(
     )
     results = {}
     with Store.open(db_path) as store:
-        table = Table(title=f"ingest -> {db_path}")
+        table = Table(title=f"ingest -> {shown_target(db_path)}")
         for column in ("file", "read", "stored", "duplicates", "rejected"):
             table.add_column(column, justify="left" if column == "file" else "right")
         for name in DEMO_FILES:
@@ -124,5 +132,5 @@ def run_demo(
                 console.print(check_summary(store))
             for path in paths:
                 console.print(f"  {path}")
-    console.print(f"demo finished in {time.perf_counter() - started:.1f} s; store: {db_path}")
+    console.print(f"demo finished in {time.perf_counter() - started:.1f} s; store: {shown_target(db_path)}")
     return {"generate": summary, "ingest": results, "outputs": outputs}

@@ -1,10 +1,10 @@
-"""A small deterministic importer written as canonical CSVs and ingested into a real DuckDB store."""
+"""A small deterministic importer written as canonical CSVs and ingested into a real store (on the engine the
+suite runs on)."""
 
 from __future__ import annotations
 
 import csv
 import random
-import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import pytest
 
 from parcelaudit.ingest import ingest_file
 from parcelaudit.store import Store
+from tests.support import clone_store
 
 IMPORTER = "Acme Trading Co., Ltd."
 OTHER = "Other Seller Ltd"
@@ -153,10 +154,11 @@ def build_books(folder: Path, parcels: int = 300, seed: int = 3) -> dict:
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory) -> dict:
+def books(tmp_path_factory, session_target) -> dict:
+    """The books ingested once per module into a store that tests only read (`db` copies it for writers)."""
     folder = tmp_path_factory.mktemp("books")
     data = build_books(folder)
-    db = folder / "audit.duckdb"
+    db = session_target("books")
     with Store.open(db) as store:
         for name in ("shipments", "lines", "orders", "payments"):
             result = ingest_file(store, data["files"][name], rejects_dir=folder / "rejects")
@@ -165,8 +167,6 @@ def books(tmp_path_factory) -> dict:
 
 
 @pytest.fixture()
-def db(books, tmp_path):
+def db(books, store_target) -> str:
     """A private copy of the books store, for tests that change it."""
-    copy = tmp_path / "audit.duckdb"
-    shutil.copy(books["db"], copy)
-    return copy
+    return clone_store(books["db"], store_target)

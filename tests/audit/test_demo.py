@@ -13,9 +13,9 @@ from parcelaudit.reports.audit_report import write_report
 from parcelaudit.store import Store
 
 
-def test_demo_audits_one_generated_importer(tmp_path):
+def test_demo_audits_one_generated_importer(store_target, tmp_path):
     generate_dataset(tmp_path / "data", parcels=3000, seed=11, rate=0.01)
-    with Store.open(tmp_path / "demo.duckdb") as store:
+    with Store.open(store_target) as store:
         for name in ("shipments", "lines", "orders", "payments"):
             ingest_file(store, tmp_path / "data" / f"{name}.csv", rejects_dir=tmp_path / "rejects")
         audit_id, sheet = run_demo(store, tmp_path / "audit")

@@ -9,7 +9,6 @@ import json
 import shutil
 import zipfile
 
-import duckdb
 import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
@@ -25,8 +24,9 @@ from parcelaudit.cli import app
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.hashing import file_sha256
 from parcelaudit.reports.audit_report import confined
-from parcelaudit.store import Store, available_migrations
+from parcelaudit.store import Store
 from tests.audit.conftest import END, IMPORTER, START
+from tests.support import store_as_of
 
 runner = CliRunner()
 
@@ -337,7 +337,7 @@ def _bomb(path) -> None:
             archive.writestr(name, data)
 
 
-def test_xlsx_entity_bomb_and_oversized_workbooks_are_one_line_errors(tmp_path):
+def test_xlsx_entity_bomb_and_oversized_workbooks_are_one_line_errors(store_target, tmp_path):
     bomb = tmp_path / "bomb.xlsx"
     _bomb(bomb)
     with pytest.raises(ParcelAuditError, match="declares a DOCTYPE/entities") as error:
@@ -353,35 +353,28 @@ def test_xlsx_entity_bomb_and_oversized_workbooks_are_one_line_errors(tmp_path):
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ParcelAuditError, match="xlsx"):
         read_results_file(broken)
-    store = tmp_path / "x.duckdb"
-    Store.open(store).close()  # an existing store: the bomb, not a mistyped --db, is what is refused
-    assert "entities" in _fail("audit", "record", "A-1", str(bomb), "--db", str(store))
+    Store.open(store_target).close()  # an existing store: the bomb, not a mistyped --db, is what is refused
+    assert "entities" in _fail("audit", "record", "A-1", str(bomb), "--db", store_target)
 
 
-def test_a_store_from_before_versions_upgrades(tmp_path):
-    """A store written with the audit schema before issue 17 (migrations up to 0050) opens, and its audit
-    becomes version 1 with its results' outcomes taken from in_error."""
-    path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-    )
-    for version, name, file in available_migrations():
-        if version <= 50:
-            con.execute(file.read_text(encoding="utf-8"))
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-    con.execute(
+def _old_audit(store: Store) -> None:
+    store.execute(
         "INSERT INTO audits VALUES ('A-OLD', 'seller_name', 'X', DATE '2025-01-01', DATE '2025-02-01', 'parcel', "
         "'{}', 'recorded', 'me', now())"
     )
-    con.execute(
+    store.execute(
         "INSERT INTO audit_results VALUES ('A-OLD', 'P1', NULL, NULL, NULL, NULL, 1.0, true, NULL, 'me', now())"
     )
-    con.execute(
+    store.execute(
         "INSERT INTO audit_steps VALUES ('A-OLD', 1, 'new', 'me', now(), ?, '{}')",
         [json.dumps({"seed": None})],
     )
-    con.close()
+
+
+def test_a_store_from_before_versions_upgrades(store_target):
+    """A store written with the audit schema before issue 17 (migrations up to 0050) opens, and its audit
+    becomes version 1 with its results' outcomes taken from in_error."""
+    path = store_as_of(store_target, 50, _old_audit)
     with Store.open(path) as store:
         audit = get_audit(store, "A-OLD")
         assert (audit["version"], audit["base_id"]) == (1, "A-OLD")

@@ -327,8 +327,9 @@ def results_xlsx() -> bytes:
 # --- readers -----------------------------------------------------------------------------------
 
 
-def readers(work: Path) -> list[Reader]:
-    """Every reader under fuzzing, each with its own store or folder under work."""
+def readers(work: Path, target: str | None = None) -> list[Reader]:
+    """Every reader under fuzzing, each with its own store or folder under work (the ingest readers' store:
+    target when given, e.g. a test's store_target, else a DuckDB file under work per reader)."""
     from parcelaudit.audit.results_sheet import read_results_file
     from parcelaudit.ingest import ingest_file
     from parcelaudit.origin.samples import read_samples
@@ -341,7 +342,7 @@ def readers(work: Path) -> list[Reader]:
     def ingest(name: str) -> Callable[[Path], object]:
         def call(path: Path) -> object:
             if name not in stores:
-                stores[name] = Store.open(work / f"{name}.duckdb")
+                stores[name] = Store.open(target or work / f"{name}.duckdb")
             return ingest_file(stores[name], path, rejects_dir=None)
 
         return call

@@ -14,15 +14,15 @@ OURS = ("ingest csv", "ingest jsonl", "ingest parquet", "ingest xlsx")
 OTHERS = ("tracing epcis", "reference lists", "origin lab csv", "audit results csv", "audit results xlsx")
 
 
-def _run(name: str, tmp_path, examples: int = 25):
-    reader = next(r for r in readers(tmp_path) if r.name == name)
+def _run(name: str, tmp_path, examples: int = 25, target: str | None = None):
+    reader = next(r for r in readers(tmp_path, target) if r.name == name)
     fuzz_reader(reader, tmp_path, seconds=60, max_examples=examples, derandomize=True)
     return reader
 
 
 @pytest.mark.parametrize("name", OURS)
-def test_ingest_readers_never_raise_a_traceback(name, tmp_path):
-    reader = _run(name, tmp_path)
+def test_ingest_readers_never_raise_a_traceback(name, store_target, tmp_path):
+    reader = _run(name, tmp_path, target=store_target)
     assert reader.tried > 0
     assert not reader.tracebacks, "\n".join(distinct_failures(reader.tracebacks))
 

@@ -17,8 +17,8 @@ from tests.ingest.helpers import SHIPMENT_HEADER, good_shipment, write_csv
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "store.duckdb") as opened:
+def store(store_target):
+    with Store.open(store_target) as opened:
         yield opened
 
 
@@ -182,8 +182,8 @@ ingest_file(store, Path(sys.argv[2]), on_progress=slow, rejects_dir=None)
 """
 
 
-def test_sigkill_in_the_middle_of_an_ingest_leaves_the_store_as_it_was(tmp_path):
-    db = tmp_path / "store.duckdb"
+def test_sigkill_in_the_middle_of_an_ingest_leaves_the_store_as_it_was(store_target, tmp_path):
+    db = store_target
     with Store.open(db) as store:
         ingest_file(
             store,
@@ -193,7 +193,7 @@ def test_sigkill_in_the_middle_of_an_ingest_leaves_the_store_as_it_was(tmp_path)
         before = store.counts()
     big = write_csv(tmp_path / "big.csv", SHIPMENT_HEADER, [good_shipment(f"B{i}") for i in range(150_000)])
     marker = tmp_path / "marker"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(big), str(marker)])
+    child = subprocess.Popen([sys.executable, "-c", CHILD, db, str(big), str(marker)])
     try:
         for _ in range(600):
             if marker.exists() or child.poll() is not None:

@@ -17,8 +17,8 @@ from tests.ingest.helpers import SHIPMENT_HEADER, good_shipment, write_csv
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "store.duckdb") as opened:
+def store(store_target):
+    with Store.open(store_target) as opened:
         yield opened
 
 

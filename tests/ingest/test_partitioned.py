@@ -31,12 +31,13 @@ DAYS = 5
 
 
 @pytest.fixture(scope="module")
-def source_store(tmp_path_factory) -> Path:
-    """A DuckDB store of 400 generated parcels over 5 days (shipments, lines, orders, payments from CSV)."""
+def source_store(tmp_path_factory, session_target) -> str:
+    """A store of 400 generated parcels over 5 days (shipments, lines, orders, payments from CSV), on the
+    engine the suite runs on; tests only read it."""
     folder = tmp_path_factory.mktemp("source")
     generate_dataset(folder / "data", parcels=400, days=DAYS, start=START, seed=5, rate=0.02)
-    db = folder / "source.duckdb"
-    with Store.open(str(db)) as store:
+    db = session_target("partitioned-source")
+    with Store.open(db) as store:
         for name in TABLES:
             result = ingest_file(store, folder / "data" / f"{name}.csv", rejects_dir=None)
             assert result.rows_rejected == 0
@@ -262,7 +263,7 @@ def test_a_flat_manifest_in_day_folders_takes_its_arrival_date_from_the_path(
         assert store.scalar("SELECT count(*) FROM source_extras") == 0
 
 
-def test_cli_exports_and_ingests_a_folder(source_store, tmp_path):
+def test_cli_exports_and_ingests_a_folder(source_store, store_target, tmp_path):
     out = tmp_path / "cli-export"
 
     def export(since: str, until: str):
@@ -274,11 +275,11 @@ def test_cli_exports_and_ingests_a_folder(source_store, tmp_path):
     done = export("2025-03-01", "2025-03-02")
     assert done.returncode == 0, done.stderr
     assert "Exported to" in done.stdout and (out / "manifest.json").is_file()
-    fresh = tmp_path / "fresh.duckdb"
-    done = cli("ingest", str(out), "--db", str(fresh), cwd=tmp_path)
+    fresh = store_target
+    done = cli("ingest", str(out), "--db", fresh, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "cli-export/shipments (2 files)" in done.stdout
-    done = cli("ingest", str(out), "--db", str(fresh), cwd=tmp_path)
+    done = cli("ingest", str(out), "--db", fresh, cwd=tmp_path)
     assert done.returncode == 0 and "already imported (every file)" in done.stdout
     done = export("2025-03-09", "2025-03-01")
     assert done.returncode == 2 and "--since 2025-03-09 is after --until 2025-03-01" in done.stderr

@@ -59,7 +59,9 @@ def test_only_changed_entries_are_rescreened_and_only_changes_reported() -> None
     }  # Hoshine, and 昌吉溢达 (U3's Chinese name from the supplement), hit before and after: not reported
 
 
-def test_lists_update_with_a_store_prints_only_real_changes(tmp_path: Path, monkeypatch) -> None:
+def test_lists_update_with_a_store_prints_only_real_changes(
+    store_target: str, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("PARCELAUDIT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COLUMNS", "250")  # the delta table on one line per party
     shipments, lines = parcels(
@@ -73,7 +75,7 @@ def test_lists_update_with_a_store_prints_only_real_changes(tmp_path: Path, monk
     )
     pcsv.write_csv(shipments, tmp_path / "shipments.csv")
     pcsv.write_csv(lines, tmp_path / "lines.csv")
-    db = tmp_path / "store.duckdb"
+    db = store_target
     with Store.open(db) as store:
         for name in ("shipments", "lines"):
             ingest_file(store, tmp_path / f"{name}.csv", rejects_dir=None)
@@ -86,7 +88,7 @@ def test_lists_update_with_a_store_prints_only_real_changes(tmp_path: Path, monk
     register(app)
     result = CliRunner().invoke(
         app,
-        ["lists", "update", "UFLPA", "--url", f"UFLPA={listed.as_uri()}", "--db", str(db)],
+        ["lists", "update", "UFLPA", "--url", f"UFLPA={listed.as_uri()}", "--db", db],
         terminal_width=200,
     )
     assert result.exit_code == 0, result.output

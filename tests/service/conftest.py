@@ -1,15 +1,16 @@
-"""A checked store for the workbench tests: generated once per session, copied into each test's store."""
+"""A checked store for the workbench tests: generated once per session on the suite's engine, copied into each
+test's store."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from parcelaudit.store import is_url, open_store
+from parcelaudit.store import open_store
+from tests.support import clone_store
 
 PASSWORD = "correct horse battery"
 # name -> role; two of each deciding role so that four-eyes can be exercised.
@@ -37,10 +38,12 @@ def build_checked_store(target: str | Path, folder: Path, parcels: int = 1500) -
 
 
 @pytest.fixture(scope="session")
-def checked_template(tmp_path_factory) -> Path:
+def checked_template(tmp_path_factory, session_target) -> str:
+    """The checked store every workbench test starts from (tests copy it, never change it)."""
     folder = tmp_path_factory.mktemp("checked")
-    build_checked_store(folder / "store.duckdb", folder)
-    return folder / "store.duckdb"
+    target = session_target("checked")
+    build_checked_store(target, folder)
+    return target
 
 
 @dataclass
@@ -61,14 +64,11 @@ class Bench:
         return response.json()["items"]
 
 
-def prepare_store(target: str, checked_template: Path, folder: Path) -> dict[str, str]:
-    """Copy the checked store to target (or build it there on a server) and add USERS; returns their keys."""
+def prepare_store(target: str, checked_template: str) -> dict[str, str]:
+    """Copy the checked store to target and add USERS; returns their keys."""
     from parcelaudit.service.accounts import add_user
 
-    if is_url(target):
-        build_checked_store(target, folder)
-    else:
-        shutil.copyfile(checked_template, target)
+    clone_store(checked_template, target)
     keys = {}
     with open_store(target) as store:
         for name, role in USERS.items():
@@ -80,7 +80,7 @@ def prepare_store(target: str, checked_template: Path, folder: Path) -> dict[str
 def bench(store_target, checked_template, tmp_path) -> Bench:
     from parcelaudit.service import create_app, load_settings
 
-    keys = prepare_store(store_target, checked_template, tmp_path)
+    keys = prepare_store(store_target, checked_template)
     settings = load_settings(key_file=tmp_path / "log.key", checkpoint_every=5)
     app = create_app(store_target, settings)
     with TestClient(app) as client:

@@ -34,7 +34,7 @@ FLAGS = [
 
 @pytest.fixture
 def server(store_target, checked_template, tmp_path):
-    prepare_store(store_target, checked_template, tmp_path)
+    prepare_store(store_target, checked_template)
     with LiveServer(store_target, tmp_path) as live:
         yield live
 

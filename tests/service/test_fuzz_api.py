@@ -23,7 +23,7 @@ MAX_EXAMPLES = 25
 def fuzzed(store_target, checked_template, tmp_path):
     from parcelaudit.service import create_app, load_settings
 
-    keys = prepare_store(store_target, checked_template, tmp_path)
+    keys = prepare_store(store_target, checked_template)
     app = create_app(store_target, load_settings(key_file=tmp_path / "log.key", checkpoint_every=7))
     app.state.fuzz_key = keys["ada"]
     yield app

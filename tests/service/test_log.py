@@ -22,7 +22,7 @@ from tests.support import cli
 def logged(store_target, checked_template, tmp_path):
     """A store whose log holds a refresh and 12 decisions (checkpoints every 5 entries); returns (target,
     settings)."""
-    prepare_store(store_target, checked_template, tmp_path)
+    prepare_store(store_target, checked_template)
     settings = load_settings(key_file=tmp_path / "log.key", checkpoint_every=5)
     ana, sue = User(2, "ana", "analyst"), User(4, "sue", "supervisor")
     with open_store(store_target) as store:

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import httpx
 
+from parcelaudit.store import open_store
 from tests.service.live import LiveServer
-from tests.support import cli
+from tests.support import cli, clone_store
 
 
-def test_serve_prints_demo_sign_ins_that_work(checked_template, tmp_path):
-    target = tmp_path / "store.duckdb"
-    shutil.copyfile(checked_template, target)
-    with LiveServer(str(target), tmp_path, "--demo-logins") as server:
+def _stored_text(target: str) -> str:
+    """Every value of every table of the store, as text."""
+    with open_store(target, read_only=True) as store:
+        return "\n".join(str(store.read_table(table).to_pylist()) for table in store.tables())
+
+
+def test_serve_prints_demo_sign_ins_that_work(checked_template, store_target, tmp_path):
+    target = clone_store(checked_template, store_target)
+    with LiveServer(target, tmp_path, "--demo-logins") as server:
         printed = server.output()
         logins = dict(
             re.findall(
@@ -37,9 +42,8 @@ def test_serve_prints_demo_sign_ins_that_work(checked_template, tmp_path):
             assert client.get("/openapi.json").json()["info"]["title"] == "ParcelAudit review workbench"
 
 
-def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, tmp_path):
-    target = tmp_path / "store.duckdb"
-    shutil.copyfile(checked_template, target)
+def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, store_target, tmp_path):
+    target = clone_store(checked_template, store_target)
     added = subprocess.run(
         [
             sys.executable,
@@ -52,7 +56,7 @@ def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, tmp_p
             "supervisor",
             "--password-stdin",
             "--db",
-            str(target),
+            target,
         ],
         input="a long enough password\n",
         capture_output=True,
@@ -64,12 +68,12 @@ def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, tmp_p
     assert added.returncode == 0, added.stderr
     key = added.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"pa_[0-9a-f]{12}_[A-Za-z0-9_-]+", key)
-    assert key.split("_", 2)[2] not in target.read_bytes().decode("latin-1")
-    bad = cli("users", "add", "dave", "--role", "boss", "--db", str(target), cwd=tmp_path)
+    assert key.split("_", 2)[2] not in _stored_text(target)
+    bad = cli("users", "add", "dave", "--role", "boss", "--db", target, cwd=tmp_path)
     assert bad.returncode == 2 and "unknown role" in bad.stderr
-    twice = cli("users", "add", "carol", "--role", "viewer", "--db", str(target), cwd=tmp_path)
+    twice = cli("users", "add", "carol", "--role", "viewer", "--db", target, cwd=tmp_path)
     assert twice.returncode == 2 and "exists already" in twice.stderr
-    with LiveServer(str(target), tmp_path) as server:
+    with LiveServer(target, tmp_path) as server:
         me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {key}"})
         assert me.json() == {"name": "carol", "role": "supervisor"}
 

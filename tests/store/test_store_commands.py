@@ -12,9 +12,9 @@ pytestmark = pytest.mark.store
 
 
 def test_copy_duckdb_to_postgresql_and_back_keeps_every_row(both_targets, tmp_path):
-    _, pg = both_targets
-    source = generated_store(tmp_path / "gen", parcels=300)
-    there = cli("store", "copy", str(source), pg, cwd=tmp_path)
+    source, pg = both_targets
+    generated_store(tmp_path, source, parcels=300)
+    there = cli("store", "copy", source, pg, cwd=tmp_path)
     assert there.returncode == 0, there.stderr
     assert "row counts and checksums equal" in there.stdout
     back = tmp_path / "back.duckdb"

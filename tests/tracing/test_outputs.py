@@ -27,10 +27,10 @@ def _page_ink(pdf_path) -> float:
     return float((pixels < 200).mean())
 
 
-def test_cli_trace_writes_verdict_and_a_dossier_that_renders(tmp_path):
+def test_cli_trace_writes_verdict_and_a_dossier_that_renders(store_target, tmp_path):
     paths = write_chain(tmp_path / "in", "xinjiang_gin")
     out = tmp_path / "out"
-    db = tmp_path / "store.duckdb"
+    db = store_target
     result = runner.invoke(
         app,
         [
@@ -46,7 +46,7 @@ def test_cli_trace_writes_verdict_and_a_dossier_that_renders(tmp_path):
             "--sku",
             "TS-RED-M",
             "--db",
-            str(db),
+            db,
         ],
     )
     assert result.exit_code == 0, result.output
@@ -138,8 +138,8 @@ def test_demo_writes_verdict_and_dossier(tmp_path):
     assert _page_ink(written[2]) > 0.01
 
 
-def test_lines_carry_the_verdict_of_their_sku(tmp_path, traced):
-    with Store.open(tmp_path / "s.duckdb") as store:
+def test_lines_carry_the_verdict_of_their_sku(store_target, tmp_path, traced):
+    with Store.open(store_target) as store:
         save_trace_verdict(store, {**traced["xinjiang_gin"].verdict_json(), "skus": ["TS-1"]})
         save_trace_verdict(store, {**traced["clean"].verdict_json(), "product": "OTHER", "skus": ["TS-2"]})
         lines = pa.table(

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from parcelaudit.commands.common import (
     DEFAULT_DB_PATH,
+    STORE_HELP,
     DbOption,
     NewDbOption,
     console,
@@ -299,16 +300,23 @@ def demo(
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="Workbench port (with --serve).")
     ] = 8000,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help=f"Store for the demo ({STORE_HELP}); default OUT/parcelaudit.duckdb. Use a new one."
+        ),
+    ] = None,
 ) -> None:
     """Run the main job end to end on generated data: generate, ingest, check, and every report."""
     from parcelaudit.demo import run_demo
 
-    run_demo(out, parcels=parcels, seed=seed, console=console, err_console=err_console)
+    target = db or str(out / "parcelaudit.duckdb")
+    run_demo(out, parcels=parcels, seed=seed, console=console, err_console=err_console, target=target)
     if serve:
         from parcelaudit.commands.service import run_server
         from parcelaudit.service.settings import load_settings
 
-        run_server(str(out / "parcelaudit.duckdb"), "127.0.0.1", port, load_settings(), demo=True)
+        run_server(target, "127.0.0.1", port, load_settings(), demo=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -111,16 +111,13 @@ def _stored_parties(db: str) -> list[tuple[str, str | None]]:
     """Distinct (name, country) of every party role in the store."""
     from parcelaudit.rules.parties import PARTY_COLUMNS
     from parcelaudit.store import Store, store_exists
+    from parcelaudit.store.checks import stored_parties
 
     if not store_exists(db):
         raise InputError("store not found", file=str(db), hint="ingest data first, or leave out --db")
-    sql = " UNION ".join(
-        f"SELECT DISTINCT {name} AS name, nullif({country}, '') AS country FROM {source} "
-        f"WHERE coalesce({name}, '') <> ''"
-        for _, source, name, _, country, _ in PARTY_COLUMNS
-    )
+    roles = [(source, name, country) for _, source, name, _, country, _ in PARTY_COLUMNS]
     with Store.open(db, read_only=True) as store:
-        table = store.query(sql)
+        table = stored_parties(store, roles)
     return list(zip(table.column("name").to_pylist(), table.column("country").to_pylist(), strict=True))
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
-from parcelaudit.store.base import Store, utc_now
+from parcelaudit.store.base import Store, table_name, utc_now
 
 
 @dataclass(frozen=True)
@@ -240,3 +240,14 @@ def read_run(store: Store, run_id: int) -> tuple[pa.Table, pa.Table]:
         f"SELECT {', '.join(_DECISION_COLUMNS)} FROM check_decisions WHERE run_id = ?", [run_id]
     )
     return findings, decisions
+
+
+def stored_parties(store: Store, roles: list[tuple[str, str, str]]) -> pa.Table:
+    """Distinct (name, country) of the parties stored in each role, given as (table, name column, country
+    column); blank names are skipped and a blank country reads as NULL (`lists update` re-screens them)."""
+    sql = " UNION ".join(
+        f"SELECT DISTINCT {table_name(name)} AS name, nullif({table_name(country)}, '') AS country "
+        f"FROM {table_name(source)} WHERE coalesce({table_name(name)}, '') <> ''"
+        for source, name, country in roles
+    )
+    return store.query(sql)

@@ -58,15 +58,21 @@ class _Checksum:
         self._con.close()
 
 
-def table_checksum(store: Store, table: str) -> tuple[int, int]:
-    """(rows, order-independent checksum) of one table of a store."""
+def query_checksum(store: Store, sql: str, params: list | tuple | None = None) -> tuple[int, int]:
+    """(rows, order-independent checksum) of a query's result: equal on two engines when they return the same
+    rows with the same Arrow types, in whatever order."""
     checksum = _Checksum()
     try:
-        for batch in store.batches(f'SELECT * FROM "{table}"'):
+        for batch in store.batches(sql, params):
             checksum.add(batch)
         return checksum.rows, checksum.value
     finally:
         checksum.close()
+
+
+def table_checksum(store: Store, table: str) -> tuple[int, int]:
+    """(rows, order-independent checksum) of one table of a store."""
+    return query_checksum(store, f'SELECT * FROM "{table}"')
 
 
 def copy_store(
