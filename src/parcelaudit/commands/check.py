@@ -49,35 +49,72 @@ def check(
             help="Analysts' decisions CSV (screen-dispose): a false positive is no finding while its entry is unchanged.",
         ),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Judge only parcels imported after: 'last' (the latest run), a run id, or a UTC timestamp "
+            "(2025-03-01T12:00:00); the consignee-days and orders they join are judged again, and every "
+            "decision that changes is reported (changed_decisions.csv).",
+        ),
+    ] = None,
+    row_budget: Annotated[
+        int | None,
+        typer.Option(
+            "--row-budget", min=1, help="Parcels judged per partition (memory follows it); default 200,000."
+        ),
+    ] = None,
 ) -> None:
     """Judge every parcel by the rules in force on its arrival date: findings, duty, release/review/hold."""
+    from parcelaudit.store import Store
+
+    with Store.open(db) as store:
+        check_store(
+            store,
+            out,
+            date_from.date() if date_from else None,
+            date_to.date() if date_to else None,
+            policy=policy,
+            screening=screening,
+            rates=rates,
+            dispositions=dispositions,
+            since=since,
+            **({"row_budget": row_budget} if row_budget else {}),
+        )
+
+
+def check_store(store, out: Path, date_from=None, date_to=None, **options) -> object | None:
+    """One check run over an open store with a progress bar, its files written to out and its summary
+    printed; None (and a warning, nothing stored) when an incremental run finds nothing new."""
     from parcelaudit.pipeline import run_check
     from parcelaudit.reports.check_outputs import write_outputs
     from parcelaudit.rules.registry import all_rules
-    from parcelaudit.store import Store
 
-    steps = ["reading", *all_rules(), "screening", "duty and decisions"]
-    with Store.open(db) as store, progress_bar() as progress:
-        task = progress.add_task("checking", total=len(steps))
+    steps = [*all_rules(), "screening", "duty and decisions"]
+    with progress_bar() as progress:
+        task = progress.add_task("checking", total=None)
 
         def advance(step: str) -> None:
-            progress.update(task, description=f"checking: {step}", completed=steps.index(step))
+            if step.startswith("partition "):
+                done, total = (int(n) for n in step.removeprefix("partition ").split("/"))
+                progress.update(task, total=total * len(steps), completed=(done - 1) * len(steps))
+            elif step in steps:
+                progress.advance(task)
+            progress.update(task, description=f"checking: {step}")
 
-        result = run_check(
-            store,
-            date_from.date() if date_from else None,
-            date_to.date() if date_to else None,
-            policy,
-            screening=screening,
-            progress=advance,
-            rates=rates,
-            dispositions=dispositions,
-        )
-        progress.update(task, description="writing report", completed=len(steps))
+        result = run_check(store, date_from, date_to, progress=advance, **options)
+        if options.get("since") and not result.decisions.num_rows:
+            console.print(
+                f"[yellow]no parcels imported since {rich_text(options['since'])}: nothing judged, no run stored[/]"
+            )
+            return None
+        progress.update(task, description="writing report")
         paths = write_outputs(result, out, store=store)
     _summary(result)
+    _changes(result)
     for path in paths:
         console.print(f"wrote {rich_text(path)}")
+    return result
 
 
 def _summary(result) -> None:
@@ -103,6 +140,63 @@ def _summary(result) -> None:
         f"rules took {result.rules_seconds:.2f} s"
         + ("" if result.hts_complete else " (bundled HTS subset: unknown codes are unverified)")
     )
+
+
+def _changes(result) -> None:
+    """The decisions the run changed: parcel, before, after, rules added and removed (the first 20)."""
+    changed = result.changed
+    if changed is None or not changed.num_rows:
+        if result.since:
+            console.print("no earlier decision changed")
+        return
+    table = Table(title=f"{changed.num_rows:,} changed decisions (all in changed_decisions.csv)")
+    for column in ("parcel", "before", "after", "rules added", "rules removed", "duty at risk"):
+        table.add_column(column)
+    for row in changed.slice(0, 20).to_pylist():
+        table.add_row(
+            rich_text(row["shipment_id"]),
+            f"{row['before_decision']} (run {row['before_run_id']})",
+            row["after_decision"],
+            row["rules_added"] or "-",
+            row["rules_removed"] or "-",
+            f"${row['before_duty_at_risk']:,.2f} -> ${row['after_duty_at_risk']:,.2f}",
+        )
+    console.print(table)
+
+
+def history(
+    shipment_id: Annotated[str, typer.Argument(help="The parcel whose decisions to list.")],
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """Every stored decision on one parcel, run by run: decision, reasons, duty, and what changed."""
+    from parcelaudit.errors import ParcelAuditError
+    from parcelaudit.store import Store
+    from parcelaudit.store.checks import decision_history
+
+    with Store.open(db) as store:
+        rows = decision_history(store, shipment_id)
+        if not rows:
+            raise ParcelAuditError(
+                f"no check run has judged {shipment_id!r}",
+                file=store.location,
+                field="shipment_id",
+                hint="check the id, or run `parcelaudit check` first",
+            )
+    console.print(f"[bold]Decisions on {rich_text(shipment_id)}[/] ({len(rows)} runs, oldest first)")
+    for row in rows:
+        kind = f"since {row['since']}" if row["since"] else "full"
+        change = ""
+        if row["before_decision"] is not None:
+            change = (
+                f"; changed: was {row['before_decision']}, rules added {row['rules_added'] or 'none'}, "
+                f"removed {row['rules_removed'] or 'none'}"
+            )
+        console.print(
+            f"run {row['run_id']} ({rich_text(kind)}, {str(row['finished_at'])[:19]}): {row['decision']}"
+            f" ({row['reasons'] or 'no findings'}), duty owed ${row['duty_owed']:,.2f}, "
+            f"at risk ${row['duty_at_risk']:,.2f}{rich_text(change)}",
+            highlight=False,
+        )
 
 
 def explain(
@@ -248,9 +342,10 @@ def update(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `check`, `explain` and `reference update` to the app."""
+    """Add `check`, `explain`, `history` and `reference update` to the app."""
     app.command("check")(check)
     app.command("explain")(explain)
+    app.command("history")(history)
     reference = typer.Typer(help="Reference data: the tariff schedule.", no_args_is_help=True)
     reference.command("update")(update)
     app.add_typer(reference, name="reference")

@@ -43,6 +43,10 @@ class CheckResult:
     list_snapshots: list[dict] = field(default_factory=list)
     # The analysts' decisions applied (check --dispositions): source, sha256, decisions; None when none.
     dispositions_used: dict | None = None
+    # Decisions this run changed (parcel, before, after, rules added and removed; pipeline.changes).
+    changed: pa.Table | None = None
+    since: str | None = None  # an incremental run: what --since named
+    partitions: int = 1  # the partitions the run was judged in
     _summary: RunSummary | None = field(default=None, repr=False, compare=False)
 
     @property

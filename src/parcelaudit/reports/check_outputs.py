@@ -7,6 +7,7 @@ from pathlib import Path
 
 from parcelaudit.csv_safety import write_table
 from parcelaudit.outputs import begin_outputs, write_manifest
+from parcelaudit.pipeline.changes import CHANGED_COLUMNS
 from parcelaudit.pipeline.result import DECISIONS_COLUMNS, FINDINGS_COLUMNS, CheckResult, list_snapshot_rows
 from parcelaudit.reports.check_report import write_check_report
 from parcelaudit.store import Store, utc_now
@@ -16,7 +17,7 @@ from parcelaudit.store.checks import record_check_outputs
 def write_outputs(
     result: CheckResult, out_dir: Path, *, report: bool = True, store: Store | None = None
 ) -> list[Path]:
-    """Write findings.csv, decisions.csv (spreadsheet-safe), report.html (+ report.pdf) and, last,
+    """Write findings.csv, decisions.csv, changed_decisions.csv (the decisions the run changed; spreadsheet-safe), report.html (+ report.pdf) and, last,
     manifest.json with their SHA-256 into out_dir; each file whole or absent (see parcelaudit.outputs).
 
     With a store, the files and their hashes are also recorded with the run (check_outputs).
@@ -27,6 +28,10 @@ def write_outputs(
     write_table(findings_path, result.findings.select(FINDINGS_COLUMNS))
     write_table(decisions_path, result.decisions.select(DECISIONS_COLUMNS))
     paths = [findings_path, decisions_path]
+    if result.changed is not None:
+        changed_path = out_dir / "changed_decisions.csv"
+        write_table(changed_path, result.changed.select(CHANGED_COLUMNS))
+        paths.append(changed_path)
     if report:
         paths += write_check_report(result, out_dir)
     manifest = write_manifest(
