@@ -11,6 +11,7 @@ import pytest
 from parcelaudit.generate import generate_dataset
 from parcelaudit.ingest import ingest_file
 from parcelaudit.pipeline import run_check
+from parcelaudit.reports.check_outputs import write_outputs
 from parcelaudit.store import Store
 from parcelaudit.store.checks import Partition, day_counts, plan_partitions
 from tests.rules.builders import orders_for, parcels
@@ -117,7 +118,7 @@ def _stored(store: Store, run_id: int) -> dict[str, list[tuple]]:
     return out
 
 
-def test_a_partitioned_run_equals_one_pass_over_the_store(store_with_groups):
+def test_a_partitioned_run_equals_one_pass_over_the_store(store_with_groups, tmp_path):
     with Store.open(store_with_groups) as store:
         counts = day_counts(store)
         one = run_check(store, screening=False, row_budget=10**9)
@@ -139,6 +140,14 @@ def test_a_partitioned_run_equals_one_pass_over_the_store(store_with_groups):
         assert variants[("X1", "DM-SPLIT")] == "with-aggregation"
         assert "DM-AGG" in judged["X2"] and "DM-AGG" in judged["X3"]
         assert "DM-AGG" not in judged["E1"] and "DM-AGG" in judged["F1"]
+        # kept in the store only, the run's files are streamed from it: byte for byte the files of one pass
+        streamed = run_check(store, screening=False, row_budget=150, keep_results=False)
+        assert streamed.stored_only and streamed.findings.num_rows == 0
+        assert streamed.summary() == one.summary()
+        write_outputs(one, tmp_path / "one", report=False)
+        write_outputs(streamed, tmp_path / "streamed", report=False, store=store)
+    for name in ("findings.csv", "decisions.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "streamed" / name).read_bytes()
 
 
 def test_plan_partitions_packs_days_and_splits_a_large_day():

@@ -102,8 +102,8 @@ def check_store(store, out: Path, date_from=None, date_to=None, **options) -> ob
                 progress.advance(task)
             progress.update(task, description=f"checking: {step}")
 
-        result = run_check(store, date_from, date_to, progress=advance, **options)
-        if options.get("since") and not result.decisions.num_rows:
+        result = run_check(store, date_from, date_to, progress=advance, keep_results=False, **options)
+        if result.run_id is None:
             console.print(
                 f"[yellow]no parcels imported since {rich_text(options['since'])}: nothing judged, no run stored[/]"
             )
@@ -111,7 +111,7 @@ def check_store(store, out: Path, date_from=None, date_to=None, **options) -> ob
         progress.update(task, description="writing report")
         paths = write_outputs(result, out, store=store)
     _summary(result)
-    _changes(result)
+    _changes(store, result)
     for path in paths:
         console.print(f"wrote {rich_text(path)}")
     return result
@@ -142,17 +142,19 @@ def _summary(result) -> None:
     )
 
 
-def _changes(result) -> None:
+def _changes(store, result) -> None:
     """The decisions the run changed: parcel, before, after, rules added and removed (the first 20)."""
-    changed = result.changed
-    if changed is None or not changed.num_rows:
+    from parcelaudit.store.checks import read_changed_decisions
+
+    if not result.changed_count:
         if result.since:
             console.print("no earlier decision changed")
         return
-    table = Table(title=f"{changed.num_rows:,} changed decisions (all in changed_decisions.csv)")
+    changed = read_changed_decisions(store, result.run_id, limit=20)
+    table = Table(title=f"{result.changed_count:,} changed decisions (all in changed_decisions.csv)")
     for column in ("parcel", "before", "after", "rules added", "rules removed", "duty at risk"):
         table.add_column(column)
-    for row in changed.slice(0, 20).to_pylist():
+    for row in changed.to_pylist():
         table.add_row(
             rich_text(row["shipment_id"]),
             f"{row['before_decision']} (run {row['before_run_id']})",

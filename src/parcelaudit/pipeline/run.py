@@ -19,6 +19,7 @@ from parcelaudit.pipeline.changes import CHANGED_SCHEMA, changed_decisions
 from parcelaudit.pipeline.evaluate import evaluate
 from parcelaudit.pipeline.result import FINDINGS_ORDER, CheckResult, canonical_order
 from parcelaudit.pipeline.screen import RunScreener
+from parcelaudit.pipeline.summary import summary_of_figures
 from parcelaudit.reference.currency import load_rates_file
 from parcelaudit.store import Store, utc_now
 from parcelaudit.store.checks import (
@@ -33,6 +34,7 @@ from parcelaudit.store.checks import (
     newest_import,
     plan_partitions,
     read_scope_inputs,
+    run_figures,
     save_changed_decisions,
     save_check_results,
     since_condition,
@@ -68,6 +70,7 @@ def run_check(
     dispositions: Path | None = None,
     since: str | None = None,
     row_budget: int = DEFAULT_ROW_BUDGET,
+    keep_results: bool = True,
 ) -> CheckResult:
     """Check the shipments arriving in [date_from, date_to] (all when None) and store the run's results.
 
@@ -77,8 +80,12 @@ def run_check(
     ("partition 3/16") and then the steps of evaluate().
     since: judge only the parcels imported after 'last' (the latest run), a run id or an ISO timestamp, plus
     the groups they join (store.checks.judged_since); result.changed lists every decision the run changed.
+    keep_results: False keeps nothing of the partitions in memory (persist only): the result's tables are empty
+    and its summary comes from the store; outputs are then written from the store (reports.check_outputs).
     rates: a rates file (date,currency,usd_per_unit); without one, the ECB reference series (approximate).
     dispositions: an analysts' decisions CSV (screen-dispose); false positives on unchanged entries are dropped."""
+    if not (persist or keep_results):
+        raise ValueError("a run that is not stored must keep its results")
     started_at = utc_now()
     severity = policy if isinstance(policy, SeverityPolicy) else load_severity_policy(policy)
     last_import = newest_import(store)
@@ -92,6 +99,7 @@ def run_check(
         parts: dict[str, list[pa.Table]] = {"f": [], "d": [], "l": [], "s": [], "c": []}
         result = None
         timings: dict[str, float] = {}
+        changed_count = 0
         for number, unit in enumerate(units, 1):
             if progress:
                 progress(f"partition {number}/{len(units)}")
@@ -117,17 +125,22 @@ def run_check(
                 save_changed_decisions(store, run_id, changed)
             for step, seconds in result.timings.items():
                 timings[step] = timings.get(step, 0.0) + seconds
-            parts["f"].append(result.findings)
-            parts["d"].append(result.decisions)
-            parts["s"].append(_judged(result.shipments, inputs.scope))
-            parts["c"].append(changed)
+            changed_count += changed.num_rows
+            if keep_results:
+                parts["f"].append(result.findings)
+                parts["d"].append(result.decisions)
+                parts["s"].append(_judged(result.shipments, inputs.scope))
+                parts["c"].append(changed)
             if not persist:
                 parts["l"].append(result.line_duty)
         if result is None:
             result = _empty_result(store, date_from, date_to, severity, screening)
-        else:
+        elif keep_results:
             result = _combined(result, parts)
-            result.timings = timings
+        else:
+            result = _stored_only(store, result, run_id)
+        result.timings = timings or result.timings
+        result.changed_count = changed_count
         result.run_id = run_id if units or since is None else None
         result.since = since
         result.partitions = len(units)
@@ -184,6 +197,25 @@ def _combined(last: CheckResult, parts: dict[str, list[pa.Table]]) -> CheckResul
         list_snapshots=last.list_snapshots,
         changed=canonical_order(pa.concat_tables(parts["c"]), ["shipment_id"]),
     )
+
+
+def _stored_only(store: Store, last: CheckResult, run_id: int) -> CheckResult:
+    """A CheckResult whose rows are in the store only: empty tables, the summary from the stored figures."""
+    result = CheckResult(
+        findings=last.findings.slice(0, 0),
+        decisions=last.decisions.slice(0, 0),
+        line_duty=last.line_duty.slice(0, 0),
+        shipments=last.shipments.slice(0, 0),
+        policy=last.policy,
+        hts_source=last.hts_source,
+        hts_complete=last.hts_complete,
+        screening=last.screening,
+        list_snapshots=last.list_snapshots,
+        changed=CHANGED_SCHEMA.empty_table(),
+        stored_only=True,
+    )
+    result._summary = summary_of_figures(run_figures(store, run_id))
+    return result
 
 
 def _empty_result(

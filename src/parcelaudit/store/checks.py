@@ -7,6 +7,7 @@ Stages never call this module; the pipeline (parcelaudit.pipeline) and the faces
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -15,7 +16,7 @@ import pyarrow.compute as pc
 
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
-from parcelaudit.store.base import Store, utc_now
+from parcelaudit.store.base import Store, table_name, utc_now
 
 
 @dataclass(frozen=True)
@@ -467,13 +468,18 @@ def save_changed_decisions(store: Store, run_id: int, changed: pa.Table) -> None
         store.insert("check_changed_decisions", _with_run(changed, run_id, _CHANGED_COLUMNS))
 
 
-def read_changed_decisions(store: Store, run_id: int) -> pa.Table:
-    """The decisions a stored run changed, by shipment."""
+def read_changed_decisions(store: Store, run_id: int, limit: int | None = None) -> pa.Table:
+    """The decisions a stored run changed, by shipment (the first `limit` when given)."""
     return store.query(
         f"SELECT {', '.join(_CHANGED_COLUMNS)} FROM check_changed_decisions WHERE run_id = ? "
-        "ORDER BY shipment_id",
+        'ORDER BY shipment_id COLLATE "C"' + (f" LIMIT {int(limit)}" if limit is not None else ""),
         [run_id],
     )
+
+
+def count_changed_decisions(store: Store, run_id: int) -> int:
+    """How many decisions a stored run changed."""
+    return store.scalar("SELECT count(*) FROM check_changed_decisions WHERE run_id = ?", [run_id])
 
 
 def decision_history(store: Store, shipment_id: str) -> list[dict]:
@@ -487,3 +493,93 @@ def decision_history(store: Store, shipment_id: str) -> list[dict]:
            WHERE d.shipment_id = ? ORDER BY d.run_id""",
         [shipment_id],
     ).to_pylist()
+
+
+# --- a stored run read back in bounded memory (outputs of a run too large to hold) ---------------------------
+
+_TEXT_ORDER = {
+    "check_findings": [
+        ("shipment_id", True),
+        ("line_no", False),
+        ("rule_id", True),
+        ("variant", True),
+        ("severity", True),
+        ("message", True),
+        ("citation", True),
+        ("evidence", True),
+    ],
+    "check_decisions": [("shipment_id", True)],
+    "check_changed_decisions": [("shipment_id", True)],
+}
+_STREAM_COLUMNS = {
+    "check_findings": _FINDING_COLUMNS,
+    "check_decisions": _DECISION_COLUMNS,
+    "check_changed_decisions": _CHANGED_COLUMNS,
+}
+
+
+def stream_run(
+    store: Store, table: str, run_id: int, columns: list[str], rows: int = 65_536
+) -> Iterator[pa.RecordBatch]:
+    """columns of a stored run's findings, decisions or changed decisions (table: check_findings,
+    check_decisions, check_changed_decisions) in batches, in the order a CheckResult holds them (text in byte
+    order, NULL first), so files written from here are the files written from memory."""
+    unknown = set(columns) - set(_STREAM_COLUMNS[table])
+    if unknown:
+        raise ValueError(f"{table} has no column {sorted(unknown)}")
+    order = ", ".join(
+        f'{c} COLLATE "C" ASC NULLS FIRST' if text else f"{c} ASC NULLS FIRST"
+        for c, text in _TEXT_ORDER[table]
+    )
+    picked = ", ".join(columns)
+    yield from store.batches(
+        f"SELECT {picked} FROM {table_name(table)} WHERE run_id = ? ORDER BY {order}", [run_id], rows=rows
+    )
+
+
+def run_figures(store: Store, run_id: int) -> dict:
+    """A stored run in figures: shipments, findings, shipments per decision, duty owed and at risk (summed
+    exactly), findings and parcels per rule."""
+    decisions = dict(
+        store.fetch(
+            "SELECT decision, count(*) FROM check_decisions WHERE run_id = ? GROUP BY decision", [run_id]
+        )
+    )
+    owed, risk = store.fetch_one(
+        "SELECT coalesce(CAST(sum(CAST(duty_owed AS DECIMAL(38, 9))) AS DOUBLE), 0), "
+        "coalesce(CAST(sum(CAST(duty_at_risk AS DECIMAL(38, 9))) AS DOUBLE), 0) "
+        "FROM check_decisions WHERE run_id = ?",
+        [run_id],
+    )
+    per_rule = store.fetch(
+        "SELECT rule_id, count(*), count(DISTINCT shipment_id) FROM check_findings WHERE run_id = ? "
+        "GROUP BY rule_id",
+        [run_id],
+    )
+    return {
+        "shipments": sum(decisions.values()),
+        "findings": sum(r[1] for r in per_rule),
+        "decisions": decisions,
+        "duty_owed": float(owed),
+        "duty_at_risk": float(risk),
+        "findings_per_rule": {r[0]: r[1] for r in per_rule},
+        "parcels_per_rule": {r[0]: r[2] for r in per_rule},
+    }
+
+
+def read_run_for_report(store: Store, run_id: int) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """The columns the check report reads of a stored run: findings (shipment_id, rule_id, severity, variant,
+    citation), decisions, and the judged shipments (shipment_id, arrival_date, seller_name)."""
+    findings = store.query(
+        "SELECT shipment_id, rule_id, severity, variant, citation FROM check_findings WHERE run_id = ?",
+        [run_id],
+    )
+    decisions = store.query(
+        f"SELECT {', '.join(_DECISION_COLUMNS)} FROM check_decisions WHERE run_id = ?", [run_id]
+    )
+    shipments = store.query(
+        "SELECT s.shipment_id, s.arrival_date, s.seller_name FROM shipments s "
+        "JOIN check_decisions d ON d.shipment_id = s.shipment_id WHERE d.run_id = ?",
+        [run_id],
+    )
+    return findings, decisions, shipments
