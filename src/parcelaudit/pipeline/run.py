@@ -39,10 +39,13 @@ from parcelaudit.store.checks import (
     save_check_results,
     since_condition,
 )
+from parcelaudit.store.memory import capped_memory
 from parcelaudit.store.traces import read_trace_verdicts
 from parcelaudit.tracing.link import sku_verdict_table
 
 _IDS = "check_scope_ids"
+# DuckDB's own memory while a run reads its partitions and holds its uncommitted results (past it, spilled).
+CHECK_MEMORY_LIMIT = "1GB"
 # The shipment columns a run keeps for its report (the rest of each partition's context is dropped).
 _REPORT_COLUMNS = ["shipment_id", "arrival_date", "seller_name"]
 
@@ -93,7 +96,7 @@ def run_check(
     decided = _load_dispositions(dispositions) if dispositions is not None else None
     rates_table = load_rates_file(rates) if rates else None
     screener = RunScreener() if screening else None
-    with store.transaction() if persist else nullcontext():
+    with capped_memory(store, CHECK_MEMORY_LIMIT), store.transaction() if persist else nullcontext():
         units = _plan(store, date_from, date_to, since, row_budget)
         run_id = begin_check_run(store) if persist else None
         parts: dict[str, list[pa.Table]] = {"f": [], "d": [], "l": [], "s": [], "c": []}
@@ -134,11 +137,9 @@ def run_check(
             if not persist:
                 parts["l"].append(result.line_duty)
         if result is None:
-            result = _empty_result(store, date_from, date_to, severity, screening)
-        elif keep_results:
-            result = _combined(result, parts)
+            result = _empty_result(store, severity, screening)
         else:
-            result = _stored_only(store, result, run_id)
+            result = _run_result(result, parts if keep_results else None, store, run_id)
         result.timings = timings or result.timings
         result.changed_count = changed_count
         result.run_id = run_id if units or since is None else None
@@ -181,46 +182,36 @@ def _judged(shipments: pa.Table, scope: pa.ChunkedArray) -> pa.Table:
     return shipments.filter(keep).select(columns)
 
 
-def _combined(last: CheckResult, parts: dict[str, list[pa.Table]]) -> CheckResult:
-    """One CheckResult from the partitions' results (timings and sources of the last partition)."""
-    line_duty = pa.concat_tables(parts["l"]) if parts["l"] else last.line_duty.slice(0, 0)
-    return CheckResult(
-        findings=canonical_order(pa.concat_tables(parts["f"]), FINDINGS_ORDER),
-        decisions=canonical_order(pa.concat_tables(parts["d"]), ["shipment_id"]),
-        line_duty=canonical_order(line_duty, ["shipment_id", "line_no"]),
-        shipments=pa.concat_tables(parts["s"]),
-        timings=last.timings,
-        policy=last.policy,
-        hts_source=last.hts_source,
-        hts_complete=last.hts_complete,
-        screening=last.screening,
-        list_snapshots=last.list_snapshots,
-        changed=canonical_order(pa.concat_tables(parts["c"]), ["shipment_id"]),
-    )
+def _run_result(
+    last: CheckResult, parts: dict[str, list[pa.Table]] | None, store: Store, run_id: int | None
+) -> CheckResult:
+    """One CheckResult for the run (policy and sources of the last partition): the partitions' tables joined
+    in canonical order, or, with parts None (nothing kept), empty tables and the summary of the stored run."""
 
+    def joined(key: str, template: pa.Table, order: list[str]) -> pa.Table:
+        if parts is None or not parts[key]:
+            return template.slice(0, 0)
+        return canonical_order(pa.concat_tables(parts[key]), order)
 
-def _stored_only(store: Store, last: CheckResult, run_id: int) -> CheckResult:
-    """A CheckResult whose rows are in the store only: empty tables, the summary from the stored figures."""
     result = CheckResult(
-        findings=last.findings.slice(0, 0),
-        decisions=last.decisions.slice(0, 0),
-        line_duty=last.line_duty.slice(0, 0),
-        shipments=last.shipments.slice(0, 0),
+        findings=joined("f", last.findings, FINDINGS_ORDER),
+        decisions=joined("d", last.decisions, ["shipment_id"]),
+        line_duty=joined("l", last.line_duty, ["shipment_id", "line_no"]),
+        shipments=pa.concat_tables(parts["s"]) if parts else last.shipments.slice(0, 0),
         policy=last.policy,
         hts_source=last.hts_source,
         hts_complete=last.hts_complete,
         screening=last.screening,
         list_snapshots=last.list_snapshots,
-        changed=CHANGED_SCHEMA.empty_table(),
-        stored_only=True,
+        changed=joined("c", CHANGED_SCHEMA.empty_table(), ["shipment_id"]),
+        stored_only=parts is None,
     )
-    result._summary = summary_of_figures(run_figures(store, run_id))
+    if parts is None:
+        result._summary = summary_of_figures(run_figures(store, run_id))
     return result
 
 
-def _empty_result(
-    store: Store, date_from: date | None, date_to: date | None, severity: SeverityPolicy, screening: bool
-) -> CheckResult:
+def _empty_result(store: Store, severity: SeverityPolicy, screening: bool) -> CheckResult:
     """The result of a run that had nothing to judge (evaluate() over no shipments)."""
     inputs = read_scope_inputs(store, "FALSE", [])
     result = evaluate(inputs.shipments, inputs.lines, inputs.orders, policy=severity, screening=False)
