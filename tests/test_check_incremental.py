@@ -195,3 +195,26 @@ def test_check_since_cli_writes_changed_decisions_and_history_reads_them_back(st
     assert text.count("run ") == 2
     nothing = runner.invoke(app, ["check", "--since", "last", "--out", str(tmp_path / "o3"), *db])
     assert nothing.exit_code == 0 and "nothing judged, no run stored" in nothing.output
+
+
+def test_watch_ingests_new_files_and_checks_what_they_brought(store_target, tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    header = "shipment_id,entry_type,arrival_date,country_of_shipment,declared_value,consignee_name,consignee_address\n"
+    row = "{},321,2025-03-03,VN,{},Al Fox,5 Bay St Reno NV 89501\n"
+    (inbox / "a.csv").write_text(header + row.format("W1", "500.00"), encoding="utf-8")
+    command = ["watch", str(inbox), "--out", str(out), "--once", "--no-screening", "--db", str(store_target)]
+    first = CliRunner().invoke(app, command)
+    assert first.exit_code == 0, first.output
+    assert "ingested a.csv: 1 rows read" in first.output
+    (inbox / "b.csv").write_text(header + row.format("W2", "400.00"), encoding="utf-8")
+    second = CliRunner().invoke(app, command)
+    assert second.exit_code == 0, second.output
+    assert "ingested b.csv" in second.output and "already imported" in second.output
+    assert "1 changed decisions" in second.output
+    with Store.open(store_target) as store:
+        runs = store.fetch("SELECT since, shipments FROM check_runs ORDER BY run_id")
+    assert runs == [(None, 1), ("last", 2)]
+    assert len(list(out.glob("check-*/changed_decisions.csv"))) == 2
+    third = CliRunner().invoke(app, command)
+    assert third.exit_code == 0 and "check-" not in third.output

@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar, rich_text
+from parcelaudit.commands.common import (
+    DEFAULT_DB_PATH,
+    DbOption,
+    NewDbOption,
+    console,
+    progress_bar,
+    rich_text,
+)
 
 RatesOption = Annotated[
     Path | None,
@@ -115,6 +122,57 @@ def check_store(store, out: Path, date_from=None, date_to=None, **options) -> ob
     for path in paths:
         console.print(f"wrote {rich_text(path)}")
     return result
+
+
+WATCHED = (".csv", ".tsv", ".txt", ".jsonl", ".parquet", ".xlsx")
+
+
+def watch(
+    folder: Annotated[Path, typer.Argument(help="Folder to watch for new data files.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for each run's outputs (one sub-folder a run).")],
+    db: NewDbOption = DEFAULT_DB_PATH,
+    interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between looks.")] = 10.0,
+    once: Annotated[bool, typer.Option("--once", help="Look once, then stop.")] = False,
+    screening: Annotated[
+        bool, typer.Option("--screening/--no-screening", help="Screen party names against restricted lists.")
+    ] = True,
+) -> None:
+    """Ingest every new file that appears in FOLDER (oldest first), then check what it brought
+    (`check --since last`; the first run checks everything). Move finished files in (a rename), so that
+    no half-written file is read; a file already imported (same SHA-256) adds nothing."""
+    import time
+
+    from parcelaudit.ingest import ingest_file
+    from parcelaudit.store import Store, utc_now
+    from parcelaudit.store.checks import last_marked_run
+
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
+    seen: set[Path] = set()
+    with Store.open(db) as store:
+        while True:
+            new = sorted(
+                (
+                    p
+                    for p in folder.iterdir()
+                    if p.is_file() and p.suffix.lower() in WATCHED and p not in seen
+                ),
+                key=lambda p: (p.stat().st_mtime, p.name),
+            )
+            stored = 0
+            for path in new:
+                result = ingest_file(store, path, rejects_dir=out / "rejects")
+                seen.add(path)
+                said = "already imported" if result.already_imported else f"{result.rows_read:,} rows read"
+                console.print(f"ingested {rich_text(path.name)}: {said}, {result.rows_rejected:,} rejected")
+                stored += not result.already_imported
+            if stored:
+                since = "last" if last_marked_run(store) is not None else None
+                stamp = utc_now().strftime("%Y%m%dT%H%M%S%f")
+                check_store(store, out / f"check-{stamp}", since=since, screening=screening)
+            if once:
+                return
+            time.sleep(interval)
 
 
 def _summary(result) -> None:
@@ -344,10 +402,11 @@ def update(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `check`, `explain`, `history` and `reference update` to the app."""
+    """Add `check`, `explain`, `history`, `watch` and `reference update` to the app."""
     app.command("check")(check)
     app.command("explain")(explain)
     app.command("history")(history)
+    app.command("watch")(watch)
     reference = typer.Typer(help="Reference data: the tariff schedule.", no_args_is_help=True)
     reference.command("update")(update)
     app.add_typer(reference, name="reference")

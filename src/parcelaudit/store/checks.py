@@ -379,6 +379,11 @@ def newest_import(store: Store) -> int | None:
     return store.scalar("SELECT max(import_id) FROM imports")
 
 
+def last_marked_run(store: Store) -> int | None:
+    """The latest run that recorded the imports it read (what `--since last` starts from), or None."""
+    return store.scalar("SELECT max(run_id) FROM check_runs WHERE last_import_id IS NOT NULL")
+
+
 def since_condition(store: Store, since: str) -> tuple[str, list]:
     """The SQL condition on shipments selecting the parcels with data imported after `since` (the shipment,
     one of its lines, or a row of its order): 'last' (the latest run that recorded its imports), a run id, or
