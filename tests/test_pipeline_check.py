@@ -80,7 +80,14 @@ def test_outputs_are_spreadsheet_safe_with_the_contract_columns(store_path, tmp_
     with Store.open(store_path) as store:
         paths = demo_check(store, tmp_path / "out")
     names = sorted(p.name for p in paths)
-    assert names == ["decisions.csv", "findings.csv", "manifest.json", "report.html", "report.pdf"]
+    assert names == [
+        "changed_decisions.csv",
+        "decisions.csv",
+        "findings.csv",
+        "manifest.json",
+        "report.html",
+        "report.pdf",
+    ]
     with (tmp_path / "out" / "findings.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [
@@ -188,7 +195,7 @@ def test_an_empty_store_gives_empty_outputs_not_an_error(tmp_path, store_target)
         "shipment_id,decision,reasons,duty_owed,duty_at_risk"
     )
     assert "No findings." in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert len(paths) == 5  # and manifest.json
+    assert len(paths) == 6  # changed_decisions.csv and manifest.json too
 
 
 def test_a_stored_run_holds_what_evaluate_returns_on_a_generated_store(store_target, tmp_path):

@@ -59,11 +59,17 @@ def write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]])
 
 def write_table(path: Path, table: pa.Table) -> int:
     """Write an Arrow table as a spreadsheet-safe CSV, batch by batch; return the number of rows."""
+    return write_batches(path, table.column_names, table.to_batches(max_chunksize=65536))
+
+
+def write_batches(path: Path, header: Sequence[str], batches: Iterable[pa.RecordBatch]) -> int:
+    """Write Arrow record batches (columns as in header) as a spreadsheet-safe CSV; return the number of rows.
+    Only one batch is in memory at a time."""
     count = 0
     with atomic_path(path) as temporary, temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([neutralise(name) for name in table.column_names])
-        for batch in table.to_batches(max_chunksize=65536):
+        writer.writerow([neutralise(name) for name in header])
+        for batch in batches:
             columns = [column.to_pylist() for column in batch.columns]
             for row in zip(*columns, strict=True):
                 writer.writerow([neutralise("" if cell is None else cell) for cell in row])

@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar, rich_text
+from parcelaudit.commands.common import (
+    DEFAULT_DB_PATH,
+    DbOption,
+    NewDbOption,
+    console,
+    progress_bar,
+    rich_text,
+)
 
 RatesOption = Annotated[
     Path | None,
@@ -49,35 +56,123 @@ def check(
             help="Analysts' decisions CSV (screen-dispose): a false positive is no finding while its entry is unchanged.",
         ),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Judge only parcels imported after: 'last' (the latest run), a run id, or a UTC timestamp "
+            "(2025-03-01T12:00:00); the consignee-days and orders they join are judged again, and every "
+            "decision that changes is reported (changed_decisions.csv).",
+        ),
+    ] = None,
+    row_budget: Annotated[
+        int | None,
+        typer.Option(
+            "--row-budget", min=1, help="Parcels judged per partition (memory follows it); default 200,000."
+        ),
+    ] = None,
 ) -> None:
     """Judge every parcel by the rules in force on its arrival date: findings, duty, release/review/hold."""
+    from parcelaudit.store import Store
+
+    with Store.open(db) as store:
+        check_store(
+            store,
+            out,
+            date_from.date() if date_from else None,
+            date_to.date() if date_to else None,
+            policy=policy,
+            screening=screening,
+            rates=rates,
+            dispositions=dispositions,
+            since=since,
+            **({"row_budget": row_budget} if row_budget else {}),
+        )
+
+
+def check_store(store, out: Path, date_from=None, date_to=None, **options) -> object | None:
+    """One check run over an open store with a progress bar, its files written to out and its summary
+    printed; None (and a warning, nothing stored) when an incremental run finds nothing new."""
     from parcelaudit.pipeline import run_check
     from parcelaudit.reports.check_outputs import write_outputs
     from parcelaudit.rules.registry import all_rules
-    from parcelaudit.store import Store
 
-    steps = ["reading", *all_rules(), "screening", "duty and decisions"]
-    with Store.open(db) as store, progress_bar() as progress:
-        task = progress.add_task("checking", total=len(steps))
+    steps = [*all_rules(), "screening", "duty and decisions"]
+    with progress_bar() as progress:
+        task = progress.add_task("checking", total=None)
 
         def advance(step: str) -> None:
-            progress.update(task, description=f"checking: {step}", completed=steps.index(step))
+            if step.startswith("partition "):
+                done, total = (int(n) for n in step.removeprefix("partition ").split("/"))
+                progress.update(task, total=total * len(steps), completed=(done - 1) * len(steps))
+            elif step in steps:
+                progress.advance(task)
+            progress.update(task, description=f"checking: {step}")
 
-        result = run_check(
-            store,
-            date_from.date() if date_from else None,
-            date_to.date() if date_to else None,
-            policy,
-            screening=screening,
-            progress=advance,
-            rates=rates,
-            dispositions=dispositions,
-        )
-        progress.update(task, description="writing report", completed=len(steps))
+        result = run_check(store, date_from, date_to, progress=advance, keep_results=False, **options)
+        if result.run_id is None:
+            console.print(
+                f"[yellow]no parcels imported since {rich_text(options['since'])}: nothing judged, no run stored[/]"
+            )
+            return None
+        progress.update(task, description="writing report")
         paths = write_outputs(result, out, store=store)
     _summary(result)
+    _changes(store, result)
     for path in paths:
         console.print(f"wrote {rich_text(path)}")
+    return result
+
+
+WATCHED = (".csv", ".tsv", ".txt", ".jsonl", ".parquet", ".xlsx")
+
+
+def watch(
+    folder: Annotated[Path, typer.Argument(help="Folder to watch for new data files.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for each run's outputs (one sub-folder a run).")],
+    db: NewDbOption = DEFAULT_DB_PATH,
+    interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between looks.")] = 10.0,
+    once: Annotated[bool, typer.Option("--once", help="Look once, then stop.")] = False,
+    screening: Annotated[
+        bool, typer.Option("--screening/--no-screening", help="Screen party names against restricted lists.")
+    ] = True,
+) -> None:
+    """Ingest every new file that appears in FOLDER (oldest first), then check what it brought
+    (`check --since last`; the first run checks everything). Move finished files in (a rename), so that
+    no half-written file is read; a file already imported (same SHA-256) adds nothing."""
+    import time
+
+    from parcelaudit.ingest import ingest_file
+    from parcelaudit.store import Store, utc_now
+    from parcelaudit.store.checks import last_marked_run
+
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
+    seen: set[Path] = set()
+    with Store.open(db) as store:
+        while True:
+            new = sorted(
+                (
+                    p
+                    for p in folder.iterdir()
+                    if p.is_file() and p.suffix.lower() in WATCHED and p not in seen
+                ),
+                key=lambda p: (p.stat().st_mtime, p.name),
+            )
+            stored = 0
+            for path in new:
+                result = ingest_file(store, path, rejects_dir=out / "rejects")
+                seen.add(path)
+                said = "already imported" if result.already_imported else f"{result.rows_read:,} rows read"
+                console.print(f"ingested {rich_text(path.name)}: {said}, {result.rows_rejected:,} rejected")
+                stored += not result.already_imported
+            if stored:
+                since = "last" if last_marked_run(store) is not None else None
+                stamp = utc_now().strftime("%Y%m%dT%H%M%S%f")
+                check_store(store, out / f"check-{stamp}", since=since, screening=screening)
+            if once:
+                return
+            time.sleep(interval)
 
 
 def _summary(result) -> None:
@@ -103,6 +198,65 @@ def _summary(result) -> None:
         f"rules took {result.rules_seconds:.2f} s"
         + ("" if result.hts_complete else " (bundled HTS subset: unknown codes are unverified)")
     )
+
+
+def _changes(store, result) -> None:
+    """The decisions the run changed: parcel, before, after, rules added and removed (the first 20)."""
+    from parcelaudit.store.checks import read_changed_decisions
+
+    if not result.changed_count:
+        if result.since:
+            console.print("no earlier decision changed")
+        return
+    changed = read_changed_decisions(store, result.run_id, limit=20)
+    table = Table(title=f"{result.changed_count:,} changed decisions (all in changed_decisions.csv)")
+    for column in ("parcel", "before", "after", "rules added", "rules removed", "duty at risk"):
+        table.add_column(column)
+    for row in changed.to_pylist():
+        table.add_row(
+            rich_text(row["shipment_id"]),
+            f"{row['before_decision']} (run {row['before_run_id']})",
+            row["after_decision"],
+            row["rules_added"] or "-",
+            row["rules_removed"] or "-",
+            f"${row['before_duty_at_risk']:,.2f} -> ${row['after_duty_at_risk']:,.2f}",
+        )
+    console.print(table)
+
+
+def history(
+    shipment_id: Annotated[str, typer.Argument(help="The parcel whose decisions to list.")],
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """Every stored decision on one parcel, run by run: decision, reasons, duty, and what changed."""
+    from parcelaudit.errors import ParcelAuditError
+    from parcelaudit.store import Store
+    from parcelaudit.store.checks import decision_history
+
+    with Store.open(db) as store:
+        rows = decision_history(store, shipment_id)
+        if not rows:
+            raise ParcelAuditError(
+                f"no check run has judged {shipment_id!r}",
+                file=store.location,
+                field="shipment_id",
+                hint="check the id, or run `parcelaudit check` first",
+            )
+    console.print(f"[bold]Decisions on {rich_text(shipment_id)}[/] ({len(rows)} runs, oldest first)")
+    for row in rows:
+        kind = f"since {row['since']}" if row["since"] else "full"
+        change = ""
+        if row["before_decision"] is not None:
+            change = (
+                f"; changed: was {row['before_decision']}, rules added {row['rules_added'] or 'none'}, "
+                f"removed {row['rules_removed'] or 'none'}"
+            )
+        console.print(
+            f"run {row['run_id']} ({rich_text(kind)}, {str(row['finished_at'])[:19]}): {row['decision']}"
+            f" ({row['reasons'] or 'no findings'}), duty owed ${row['duty_owed']:,.2f}, "
+            f"at risk ${row['duty_at_risk']:,.2f}{rich_text(change)}",
+            highlight=False,
+        )
 
 
 def explain(
@@ -267,9 +421,11 @@ def add_edition(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `check`, `explain`, `reference update` and `reference add-edition` to the app."""
+    """Add `check`, `explain`, `history`, `watch`, `reference update` and `reference add-edition` to the app."""
     app.command("check")(check)
     app.command("explain")(explain)
+    app.command("history")(history)
+    app.command("watch")(watch)
     reference = typer.Typer(help="Reference data: the tariff schedule.", no_args_is_help=True)
     reference.command("update")(update)
     reference.command("add-edition")(add_edition)

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from parcelaudit.decide import SeverityPolicy, decide, load_severity_policy
 from parcelaudit.pipeline.result import FINDINGS_ORDER, CheckResult, canonical_order
-from parcelaudit.pipeline.screen import screen_parties
+from parcelaudit.pipeline.screen import RunScreener, screen_parties
 from parcelaudit.reference.hts import HtsSchedule
 from parcelaudit.rules.context import FINDING_SCHEMA, RuleContext
 from parcelaudit.rules.duty import line_duty_table, shipment_duty
@@ -34,14 +34,15 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
     traces: pa.Table | None = None,
     rates: pa.Table | str | None = None,
-    screener: Screener | None = None,
+    screener: Screener | RunScreener | None = None,
     dispositions: list[Disposition] | None = None,
 ) -> CheckResult:
     """Run every rule (or rule_ids), screening, duty and decisions; scope limits which shipments are reported.
 
     traces: supply-chain verdicts by SKU (parcelaudit.tracing.link.sku_verdict_table), for FL-TRACE.
     rates: exchange rates (a rates file path or table; None: the ECB reference series), see rules.values.
-    screener: the restricted-list screener (None: the downloaded or bundled lists); dispositions: analysts'
+    screener: the restricted-list screener (None: the downloaded or bundled lists; a RunScreener screens each
+    name once over the partitions of a run); dispositions: analysts'
     decisions on hits (parcelaudit.screening.dispositions), a false positive on an unchanged entry is no finding.
     """
     policy = policy or load_severity_policy()

@@ -43,6 +43,14 @@ class CheckResult:
     list_snapshots: list[dict] = field(default_factory=list)
     # The analysts' decisions applied (check --dispositions): source, sha256, decisions; None when none.
     dispositions_used: dict | None = None
+    # Decisions this run changed (parcel, before, after, rules added and removed; pipeline.changes).
+    changed: pa.Table | None = None
+    since: str | None = None  # an incremental run: what --since named
+    partitions: int = 1  # the partitions the run was judged in
+    # True: the run's findings, decisions and changes are in the store only (run_check(keep_results=False));
+    # the tables here are empty, summary() holds the stored figures, changed_count the changes.
+    stored_only: bool = False
+    changed_count: int = 0
     _summary: RunSummary | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -70,3 +70,16 @@ def summarise(findings: pa.Table, decisions: pa.Table) -> RunSummary:
         findings_per_rule=_most_first(_tally(findings["rule_id"])),
         parcels_per_rule=_most_first(_tally(pairs["rule_id"])),
     )
+
+
+def summary_of_figures(figures: dict) -> RunSummary:
+    """The summary of a stored run from its figures (store.checks.run_figures), ordered as summarise() orders."""
+    return RunSummary(
+        shipments=figures["shipments"],
+        findings=figures["findings"],
+        decisions={d: figures["decisions"].get(d, 0) for d in DECISIONS},
+        duty_owed=figures["duty_owed"],
+        duty_at_risk=figures["duty_at_risk"],
+        findings_per_rule=_most_first(figures["findings_per_rule"]),
+        parcels_per_rule=_most_first(figures["parcels_per_rule"]),
+    )

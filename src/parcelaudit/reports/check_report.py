@@ -76,12 +76,14 @@ def _hold_rate_chart(days: list[dict[str, Any]]) -> str:
     return chart_data_uri(fig)
 
 
-def report_context(result) -> dict[str, Any]:
-    """Figures and charts for the check report from a CheckResult."""
+def report_context(result, tables: tuple | None = None) -> dict[str, Any]:
+    """Figures and charts for the check report from a CheckResult, or from the (findings, decisions, shipments)
+    a stored run gives (store.checks.read_run_for_report) when its result holds no rows."""
+    findings, decisions, shipments = tables or (result.findings, result.decisions, result.shipments)
     tables = {
-        "f": result.findings,
-        "d": result.decisions,
-        "s": result.shipments.select(["shipment_id", "arrival_date", "seller_name"]),
+        "f": findings,
+        "d": decisions,
+        "s": shipments.select(["shipment_id", "arrival_date", "seller_name"]),
     }
     with ArrowSQL(tables) as con:
         by_rule = _rows(
@@ -185,11 +187,12 @@ def _source_label(source: str) -> str:
     return "bundled severity policy" if Path(source) == DEFAULT_POLICY else name
 
 
-def write_check_report(result, out_dir: Path) -> list[Path]:
-    """Write report.html (every hold) and report.pdf (the first PDF_HELD_ROWS holds); return their paths."""
+def write_check_report(result, out_dir: Path, tables: tuple | None = None) -> list[Path]:
+    """Write report.html (every hold) and report.pdf (the first PDF_HELD_ROWS holds); return their paths.
+    tables: (findings, decisions, shipments) of a stored run, when the result holds no rows."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    context = report_context(result)
+    context = report_context(result, tables)
     html_path = out_dir / "report.html"
     write_text_atomic(html_path, render_html("check_report.html", context))
     held = context["held"]

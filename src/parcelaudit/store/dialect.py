@@ -82,6 +82,11 @@ def _portable(node: exp.Expression) -> exp.Expression:
         )
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
         return exp.cast(node.copy(), exp.DataType.build("DOUBLE PRECISION"))
+    if isinstance(node, exp.RegexpExtract) and _sql(node.args.get("group") or exp.Literal.number(0)) == "0":
+        # DuckDB's regexp_extract(s, pattern): the first match ('' when none); PostgreSQL's substring(s FROM
+        # pattern) is the first match too (NULL when none).
+        text = f"COALESCE(SUBSTRING({_sql(node.this)} FROM {_sql(node.expression)}), '')"
+        return sqlglot.parse_one(text, read="postgres")
     if isinstance(node, exp.Split):
         return exp.func("STRING_TO_ARRAY", node.this, node.expression)
     if isinstance(node, exp.Round):
