@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from parcelaudit.commands.common import DEFAULT_DB_PATH, DbOption, console, progress_bar, rich_text
+from parcelaudit.commands.common import (
+    DEFAULT_DB_PATH,
+    STORE_HELP,
+    DbOption,
+    console,
+    existing_store,
+    progress_bar,
+    rich_text,
+)
 
 RatesOption = Annotated[
     Path | None,
@@ -24,9 +32,21 @@ RatesOption = Annotated[
 
 def check(
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for findings.csv, decisions.csv and report.html.")
-    ],
-    db: DbOption = DEFAULT_DB_PATH,
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for findings.csv, decisions.csv and report.html (--engine spark: for the results as "
+            "Parquet, default DIR/check).",
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help=f"Store ({STORE_HELP}); must exist. Default {DEFAULT_DB_PATH}; --engine spark: only when given.",
+            envvar="PARCELAUDIT_DB",
+        ),
+    ] = None,
     date_from: Annotated[
         datetime | None,
         typer.Option("--from", formats=["%Y-%m-%d"], help="First arrival date to check (YYYY-MM-DD)."),
@@ -49,8 +69,32 @@ def check(
             help="Analysts' decisions CSV (screen-dispose): a false positive is no finding while its entry is unchanged.",
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="duckdb: the store, in this process; spark: a folder written by export --parquet, on Spark.",
+        ),
+    ] = "duckdb",
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help="--engine spark: the partitioned folder to check.")
+    ] = None,
+    master: Annotated[
+        str | None,
+        typer.Option(
+            "--master", help="--engine spark: Spark master (default: spark-submit's, else local[*])."
+        ),
+    ] = None,
 ) -> None:
     """Judge every parcel by the rules in force on its arrival date: findings, duty, release/review/hold."""
+    if engine == "spark":
+        _check_on_spark(parquet, out, db, policy, screening, rates, dispositions, master)
+        return
+    if engine != "duckdb" or out is None or parquet is not None or master is not None:
+        raise typer.BadParameter(
+            "--engine is duckdb or spark; duckdb needs --out and takes no --parquet or --master"
+        )
+    db = existing_store(db or DEFAULT_DB_PATH)
     from parcelaudit.pipeline import run_check
     from parcelaudit.reports.check_outputs import write_outputs
     from parcelaudit.rules.registry import all_rules
@@ -78,6 +122,45 @@ def check(
     _summary(result)
     for path in paths:
         console.print(f"wrote {rich_text(path)}")
+
+
+def _check_on_spark(parquet, out, db, policy, screening, rates, dispositions, master) -> None:
+    """`check --engine spark`: the folder judged on Spark, results as Parquet and, with --db, a stored run."""
+    from parcelaudit.engines.spark import check_with_spark
+    from parcelaudit.store import Store
+
+    if parquet is None:
+        raise typer.BadParameter("--engine spark needs --parquet DIR (a folder written by export --parquet)")
+    out = out or parquet / "check"
+    with progress_bar() as progress:
+        task = progress.add_task("spark check", total=None)
+        report = lambda step: progress.update(task, description=f"spark check: {step}")  # noqa: E731
+        if db is not None:
+            with Store.open(existing_store(db)) as store:
+                check, result = check_with_spark(
+                    parquet,
+                    out,
+                    store=store,
+                    policy=policy,
+                    rates=rates,
+                    dispositions=dispositions,
+                    screening=screening,
+                    master=master,
+                    progress=report,
+                )
+        else:
+            check, result = check_with_spark(
+                parquet,
+                out,
+                policy=policy,
+                rates=rates,
+                dispositions=dispositions,
+                screening=screening,
+                master=master,
+                progress=report,
+            )
+    _summary(result)
+    console.print(f"{check.days:,} days judged on Spark ({check.master}); results under {rich_text(out)}")
 
 
 def _summary(result) -> None:
