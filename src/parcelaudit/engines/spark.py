@@ -89,7 +89,11 @@ def spark_session(master: str | None = None, app_name: str = "parcelaudit check"
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     if master or "PYSPARK_GATEWAY_PORT" not in os.environ:  # spark-submit set the master already
-        builder = builder.master(master or os.environ.get("SPARK_MASTER", "local[*]"))
+        chosen = master or os.environ.get("SPARK_MASTER", "local[*]")
+        builder = builder.master(chosen)
+        if chosen.startswith("local"):
+            # Spark's default of 200 shuffle partitions is for clusters; here each is a Python task to start.
+            builder = builder.config("spark.sql.shuffle.partitions", str(2 * _local_cores(chosen)))
     spark = (
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.showConsoleProgress", "false")
@@ -100,17 +104,30 @@ def spark_session(master: str | None = None, app_name: str = "parcelaudit check"
     return spark
 
 
+def _local_cores(master: str) -> int:
+    """The cores of a local[N] / local[*] master."""
+    inside = master.partition("[")[2].partition("]")[0].split(",")[0]
+    return (os.cpu_count() or 1) if inside in ("", "*") else int(inside)
+
+
+def check_folder(root: Path) -> None:
+    """Refuse a folder that is not a partitioned export (before Spark starts): each table the check reads
+    must have day folders with Parquet files."""
+    for table in ("shipments", "lines", "orders"):
+        folder = Path(root) / table
+        if not any(folder.glob(f"{PARTITION_KEY}=*/*.parquet")):
+            raise InputError(
+                f"no {table} Parquet files under {PARTITION_KEY}=YYYY-MM-DD folders",
+                file=str(folder),
+                hint="write the folder with: parcelaudit export --parquet DIR",
+            )
+
+
 def _read(spark, root: Path, table: str):
     """One table of a partitioned export as a DataFrame, its day folder as a date column."""
     from pyspark.sql import functions as F
 
     folder = root / table
-    if not any(folder.glob(f"{PARTITION_KEY}=*/*.parquet")):
-        raise InputError(
-            f"no {table} Parquet files under {PARTITION_KEY}=YYYY-MM-DD folders",
-            file=str(folder),
-            hint="write the folder with: parcelaudit export --parquet DIR",
-        )
     frame = spark.read.option("basePath", str(folder)).parquet(str(folder))
     return frame.withColumn(PARTITION_KEY, F.to_date(F.col(PARTITION_KEY)))
 
@@ -240,15 +257,13 @@ def run_spark_check(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    check_folder(root)
     step = progress or (lambda _: None)
     step("starting Spark")
     spark = spark_session(master)
     step("reading the partitions")
     parcels, others = build_units(spark, Path(root))
-    days = parcels.select(UNIT_DAY).distinct().count()
-    if days == 0:
-        raise InputError("no parcel with an arrival day", file=str(Path(root) / "shipments"))
-    step(f"judging {days:,} days")
+    step("judging the days")
     results = judge(parcels, others, settings).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         schemas = write_results(results, Path(out))
@@ -258,7 +273,9 @@ def run_spark_check(
         ]
     finally:
         results.unpersist()
-    check = SparkCheck(out=Path(out), days=days, master=spark.sparkContext.master)
+    if not metas:
+        raise InputError("no parcel with an arrival day", file=str(Path(root) / "shipments"))
+    check = SparkCheck(out=Path(out), days=len(metas), master=spark.sparkContext.master)
     _merge_meta(check, metas)
     step("reading the results back")
     check.tables = read_results(Path(out), schemas)
