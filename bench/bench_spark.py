@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.generated import generator_version
+from bench.generated import generated_store
 from bench.memory import measure
 
 PARCELS = int(os.environ.get("PARCELAUDIT_BENCH_SPARK_PARCELS", "4000000"))
@@ -31,26 +31,18 @@ DAYS = int(os.environ.get("PARCELAUDIT_BENCH_SPARK_DAYS", "1"))
 CORES = [int(n) for n in os.environ.get("PARCELAUDIT_BENCH_SPARK_CORES", "1,2").split(",")]
 # Before the 2025 suspensions, so the de minimis group rules (DM-AGG, DM-SPLIT) have work to do.
 DAY, SEED = date(2025, 3, 3), 7
-TABLES = ("shipments", "lines", "orders", "payments")
 
 
 def _source(work_dir: Path) -> tuple[Path, Path]:
     """The generated days as a store and as its partitioned export, built once per generator version and size."""
-    from parcelaudit.generate import generate_dataset
-    from parcelaudit.ingest import ingest_file
     from parcelaudit.partitioned.export import export_parquet
     from parcelaudit.store import Store
 
-    folder = work_dir / f"days_{PARCELS}_{DAYS}_{generator_version()}"
-    db, parquet = folder / "source.duckdb", folder / "parquet"
-    if not (folder / "done").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        generate_dataset(folder / "data", parcels=PARCELS, days=DAYS, start=DAY, seed=SEED)
-        with Store.open(str(db)) as store:
-            for name in TABLES:
-                ingest_file(store, folder / "data" / f"{name}.csv", rejects_dir=None)
+    db = generated_store(work_dir, PARCELS, DAYS, DAY, SEED)
+    parquet = db.parent / "parquet"
+    if not (parquet / "manifest.json").exists():
+        with Store.open(str(db), read_only=True) as store:
             export_parquet(store, parquet)
-        (folder / "done").write_text("")
     return db, parquet
 
 

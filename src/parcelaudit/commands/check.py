@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -132,33 +133,20 @@ def _check_on_spark(parquet, out, db, policy, screening, rates, dispositions, ma
     if parquet is None:
         raise typer.BadParameter("--engine spark needs --parquet DIR (a folder written by export --parquet)")
     out = out or parquet / "check"
-    with progress_bar() as progress:
+    opened = Store.open(existing_store(db)) if db is not None else contextlib.nullcontext()
+    with opened as store, progress_bar() as progress:
         task = progress.add_task("spark check", total=None)
-        report = lambda step: progress.update(task, description=f"spark check: {step}")  # noqa: E731
-        if db is not None:
-            with Store.open(existing_store(db)) as store:
-                check, result = check_with_spark(
-                    parquet,
-                    out,
-                    store=store,
-                    policy=policy,
-                    rates=rates,
-                    dispositions=dispositions,
-                    screening=screening,
-                    master=master,
-                    progress=report,
-                )
-        else:
-            check, result = check_with_spark(
-                parquet,
-                out,
-                policy=policy,
-                rates=rates,
-                dispositions=dispositions,
-                screening=screening,
-                master=master,
-                progress=report,
-            )
+        check, result = check_with_spark(
+            parquet,
+            out,
+            store=store,
+            policy=policy,
+            rates=rates,
+            dispositions=dispositions,
+            screening=screening,
+            master=master,
+            progress=lambda step: progress.update(task, description=f"spark check: {step}"),
+        )
     _summary(result)
     console.print(f"{check.days:,} days judged on Spark ({check.master}); results under {rich_text(out)}")
 

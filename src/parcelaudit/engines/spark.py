@@ -39,14 +39,12 @@ from parcelaudit.engines.units import (
     to_ipc,
 )
 from parcelaudit.errors import InputError, ParcelAuditError
-from parcelaudit.hashing import file_sha256
 from parcelaudit.partitioned.layout import PARTITION_KEY
 from parcelaudit.pipeline.result import CheckResult
-from parcelaudit.pipeline.run import _run_record as run_record
+from parcelaudit.pipeline.run import dispositions_record, store_result
 from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
 from parcelaudit.screening.dispositions import load_dispositions
 from parcelaudit.store import Store, utc_now
-from parcelaudit.store.checks import save_check_run
 from parcelaudit.store.traces import read_trace_verdicts
 from parcelaudit.tracing.link import sku_verdict_table
 
@@ -335,21 +333,9 @@ def check_with_spark(
         list_snapshots=check.list_snapshots,
     )
     if dispositions is not None:
-        result.dispositions_used = {
-            "source": str(Path(dispositions).resolve()),
-            "sha256": file_sha256(Path(dispositions)),
-            "decisions": len(load_dispositions(Path(dispositions))),
-        }
+        result.dispositions_used = dispositions_record(dispositions, load_dispositions(Path(dispositions)))
     if store is not None:
         if progress:
             progress("storing the check run")
-        result.run_id = save_check_run(
-            store,
-            run_record(result, started_at, None, None),
-            result.findings,
-            result.decisions,
-            result.line_duty,
-            result.list_snapshots,
-            result.dispositions_used,
-        )
+        result.run_id = store_result(store, result, started_at, None, None)
     return check, result

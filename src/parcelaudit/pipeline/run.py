@@ -53,22 +53,31 @@ def run_check(
         dispositions=decided,
     )
     if dispositions is not None:
-        result.dispositions_used = {
-            "source": str(Path(dispositions).resolve()),
-            "sha256": file_sha256(Path(dispositions)),
-            "decisions": len(decided or []),
-        }
+        result.dispositions_used = dispositions_record(dispositions, decided or [])
     if persist:
-        result.run_id = save_check_run(
-            store,
-            _run_record(result, started_at, date_from, date_to),
-            result.findings,
-            result.decisions,
-            result.line_duty,
-            result.list_snapshots,
-            result.dispositions_used,
-        )
+        result.run_id = store_result(store, result, started_at, date_from, date_to)
     return result
+
+
+def dispositions_record(path: Path, decided: list) -> dict:
+    """What a run records of the dispositions file it applied: its path, SHA-256 and number of decisions."""
+    return {"source": str(Path(path).resolve()), "sha256": file_sha256(Path(path)), "decisions": len(decided)}
+
+
+def store_result(
+    store: Store, result: CheckResult, started_at, date_from: date | None, date_to: date | None
+) -> int:
+    """Save a result as one check run (check_runs and its findings, decisions, duty lines, list snapshots and
+    dispositions, store.checks.save_check_run); its run id."""
+    return save_check_run(
+        store,
+        _run_record(result, started_at, date_from, date_to),
+        result.findings,
+        result.decisions,
+        result.line_duty,
+        result.list_snapshots,
+        result.dispositions_used,
+    )
 
 
 def _load_dispositions(path: Path) -> list:
