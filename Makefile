@@ -13,7 +13,7 @@ SHARED ?= $(abspath ../shared/data)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,spark]'
 	touch $(STAMP)
 
 $(COMPILED): $(STAMP) $(addprefix src/,$(HOT))

@@ -13,7 +13,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from bench.generated import generator_version
+from bench.generated import generated_store
 from bench.memory import measure
 
 PARCELS = int(os.environ.get("PARCELAUDIT_BENCH_PARCELS", "200000"))
@@ -24,20 +24,7 @@ TABLES = ("shipments", "lines", "orders", "payments")
 
 def _source_store(work_dir: Path) -> Path:
     """The generated store, built once per generator version and size."""
-    from parcelaudit.generate import generate_dataset
-    from parcelaudit.ingest import ingest_file
-    from parcelaudit.store import Store
-
-    folder = work_dir / f"source_{PARCELS}_{DAYS}_{generator_version()}"
-    db = folder / "source.duckdb"
-    if not (folder / "done").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        generate_dataset(folder / "data", parcels=PARCELS, days=DAYS, start=START, seed=SEED)
-        with Store.open(str(db)) as store:
-            for name in TABLES:
-                ingest_file(store, folder / "data" / f"{name}.csv", rejects_dir=None)
-        (folder / "done").write_text("")
-    return db
+    return generated_store(work_dir, PARCELS, DAYS, START, SEED)
 
 
 def _export(db: str, out: str) -> dict:

@@ -23,3 +23,24 @@ def generator_version() -> str:
     for path in generator_inputs():
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:10]
+
+
+def generated_store(work_dir: Path, parcels: int, days: int, start, seed: int) -> Path:
+    """A DuckDB store of `parcels` generated parcels over `days` from `start` (every table ingested from the
+    generator's CSVs), built once per generator version and size under work_dir; its path."""
+    import shutil
+
+    from parcelaudit.generate import generate_dataset
+    from parcelaudit.ingest import ingest_file
+    from parcelaudit.store import Store
+
+    folder = work_dir / f"source_{parcels}_{days}_{generator_version()}"
+    db = folder / "source.duckdb"
+    if not (folder / "done").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate_dataset(folder / "data", parcels=parcels, days=days, start=start, seed=seed)
+        with Store.open(str(db)) as store:
+            for name in ("shipments", "lines", "orders", "payments"):
+                ingest_file(store, folder / "data" / f"{name}.csv", rejects_dir=None)
+        (folder / "done").write_text("")
+    return db

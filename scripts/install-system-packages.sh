@@ -4,6 +4,7 @@
 #   a CJK font       Chinese names in PDF reports (WenQuanYi Micro Hei, a small one)
 #   LibreOffice Calc the audit workpaper test recomputes the workbook's formulas with it (the test skips without)
 #   Chromium         the workbench's browser tests drive Debian's chromium (they skip without it)
+#   a Java runtime   check --engine spark runs PySpark, which needs Java 17+ (the Spark tests skip without it)
 # Run by `make test`, `make demo` and .ci/run. Without root or apt-get it says what is missing and goes on:
 # PDF reports need Pango (install it yourself there); the workpaper test skips without LibreOffice.
 set -uo pipefail
@@ -13,6 +14,7 @@ ldconfig -p 2>/dev/null | grep -q libpango-1.0 || missing+=(libpango-1.0-0 libpa
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+command -v java >/dev/null 2>&1 || [ -x "${JAVA_HOME:-/nonexistent}/bin/java" ] || missing+=(openjdk-17-jre-headless)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

