@@ -78,13 +78,14 @@ def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, store
         assert me.json() == {"name": "carol", "role": "supervisor"}
 
 
-def test_users_revoke_key_and_rotate_key_from_the_command_line(checked_template, tmp_path, monkeypatch):
+def test_users_revoke_key_and_rotate_key_from_the_command_line(
+    checked_template, store_target, tmp_path, monkeypatch
+):
     from parcelaudit.service.accounts import add_user, new_key
     from parcelaudit.store import open_store
 
     monkeypatch.setenv("PARCELAUDIT_LOG_KEY_FILE", str(tmp_path / "log.key"))
-    target = tmp_path / "store.duckdb"
-    shutil.copyfile(checked_template, target)
+    target = clone_store(checked_template, store_target)
     with open_store(target) as store:
         first = add_user(store, "erin", "analyst")[1]
         second = new_key(store, "erin")
