@@ -69,11 +69,17 @@ def clone_store(template: str, target: str) -> str:
 
 def store_as_of(target: str, version: int, fill: Callable[[Store], None] | None = None) -> str:
     """Make the store at target (any engine) as a ParcelAudit whose newest migration was `version` left it:
-    every table and sequence dropped, the migrations up to version applied, then fill(store) writes the old
+    every view, table and sequence dropped, the migrations up to version applied, then fill(store) writes the old
     rows; return target. The next `Store.open` upgrades it, as it would a user's old store."""
     from parcelaudit.store import open_store
 
     with open_store(target) as store, store.transaction():
+        views = store.fetch(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_type = 'VIEW' AND table_schema = current_schema()"
+        )
+        for (view,) in views:
+            store.execute(f'DROP VIEW "{view}"')
         for table in store.tables():
             store.execute(f'DROP TABLE "{table}"')
         for sequence in store.sequences():

@@ -27,7 +27,6 @@ from parcelaudit.store.checks import (
     CheckRunRecord,
     begin_check_run,
     current_judgements,
-    date_window,
     day_counts,
     finish_check_run,
     judged_since,
@@ -39,6 +38,7 @@ from parcelaudit.store.checks import (
     save_check_results,
     save_check_run,
     since_condition,
+    staged_scope_condition,
 )
 from parcelaudit.store.memory import capped_memory
 from parcelaudit.store.traces import read_trace_verdicts
@@ -135,7 +135,6 @@ def run_check(
                 parts["d"].append(result.decisions)
                 parts["s"].append(_judged(result.shipments, inputs.scope))
                 parts["c"].append(changed)
-            if not persist:
                 parts["l"].append(result.line_duty)
         if result is None:
             result = _empty_result(store, severity, screening)
@@ -163,9 +162,8 @@ def _plan(
         judged = judged_since(store, new_sql, params)
         if judged.num_rows == 0:
             return []
-        window, window_params = date_window(date_from, date_to)
-        sql = f"shipment_id IN (SELECT shipment_id FROM {_IDS}) AND {window}"
-        return [_Unit("new parcels and their groups", sql, window_params, judged)]
+        sql, params = staged_scope_condition(_IDS, date_from, date_to)
+        return [_Unit("new parcels and their groups", sql, params, judged)]
     plan = plan_partitions(day_counts(store, date_from, date_to), row_budget)
     return [_Unit(f"{p.first_day}..{p.last_day}", *p.condition()) for p in plan]
 

@@ -62,6 +62,13 @@ def date_window(
     return (" AND ".join(terms) or f"{column} IS NOT NULL"), params
 
 
+def staged_scope_condition(staged: str, date_from: date | None, date_to: date | None) -> tuple[str, list]:
+    """The SQL condition on shipments selecting those whose ids are staged in the table `staged`
+    (Store.staged) and that arrive in [date_from, date_to], with its parameters."""
+    window, params = date_window(date_from, date_to)
+    return f"shipment_id IN (SELECT shipment_id FROM {table_name(staged)}) AND {window}", params
+
+
 @dataclass(frozen=True)
 class Partition:
     """A self-contained unit of a check: the parcels arriving in [first_day, last_day] whose house-number
