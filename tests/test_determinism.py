@@ -83,7 +83,15 @@ def test_two_checks_of_one_store_in_fresh_processes_are_byte_identical(tmp_path)
         outputs.append(
             {p.name: p.read_bytes() for p in (tmp_path / f"out{run}").iterdir() if p.name != MANIFEST}
         )
-    assert set(outputs[0]) == {"findings.csv", "decisions.csv", "report.html", "report.pdf"}
+    assert set(outputs[0]) == {
+        "findings.csv",
+        "decisions.csv",
+        "changed_decisions.csv",
+        "report.html",
+        "report.pdf",
+    }
+    # the second run judges the same store the same way: it changes no decision of the first
+    assert outputs[1]["changed_decisions.csv"].count(b"\n") == 1
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], f"{name} differs between two runs"
     first, second = _stored(db, 1), _stored(db, 2)
