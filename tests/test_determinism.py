@@ -98,6 +98,8 @@ def test_two_checks_of_one_store_in_fresh_processes_are_byte_identical(store_tar
         "report.html",
         "report.pdf",
     }
+    # the second run judges the same store the same way: it changes no decision of the first
+    assert outputs[1]["changed_decisions.csv"].count(b"\n") == 1
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], f"{name} differs between two runs"
     first, second = _stored(db, 1), _stored(db, 2)

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from parcelaudit.decide import SeverityPolicy, load_severity_policy
 from parcelaudit.hashing import file_sha256
@@ -53,9 +54,8 @@ _REPORT_COLUMNS = ["shipment_id", "arrival_date", "seller_name"]
 
 @dataclass(frozen=True)
 class _Unit:
-    """One partition of a run: a label for progress and the SQL condition on shipments selecting its scope."""
+    """One partition of a run: the SQL condition on shipments selecting the parcels it judges."""
 
-    label: str
     sql: str
     params: list
     ids: pa.Table | None = None  # staged as check_scope_ids while the unit runs (incremental runs)
@@ -80,8 +80,8 @@ def run_check(
 
     The store is judged in partitions of about row_budget parcels (whole days, or a large day split by
     consignee house number), each with the context its group rules need, so memory follows the budget and not
-    the store; the results are the same as one pass over the window. progress receives each partition's label
-    ("partition 3/16") and then the steps of evaluate().
+    the store; the results are the same as one pass over the window. progress receives "partition 3/16" as
+    each partition starts, then the steps of evaluate().
     since: judge only the parcels imported after 'last' (the latest run), a run id or an ISO timestamp, plus
     the groups they join (store.checks.judged_since); result.changed lists every decision the run changed.
     keep_results: False keeps nothing of the partitions in memory (persist only): the result's tables are empty
@@ -163,15 +163,13 @@ def _plan(
         if judged.num_rows == 0:
             return []
         sql, params = staged_scope_condition(_IDS, date_from, date_to)
-        return [_Unit("new parcels and their groups", sql, params, judged)]
+        return [_Unit(sql, params, judged)]
     plan = plan_partitions(day_counts(store, date_from, date_to), row_budget)
-    return [_Unit(f"{p.first_day}..{p.last_day}", *p.condition()) for p in plan]
+    return [_Unit(*p.condition()) for p in plan]
 
 
 def _judged(shipments: pa.Table, scope: pa.ChunkedArray) -> pa.Table:
     """The report's columns of the shipments a partition judged (its context dropped)."""
-    import pyarrow.compute as pc
-
     keep = pc.is_in(shipments["shipment_id"], value_set=scope.combine_chunks())
     columns = [c for c in [*_REPORT_COLUMNS, "value_basis"] if c in shipments.column_names]
     return shipments.filter(keep).select(columns)
