@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -175,3 +176,21 @@ def test_without_java_spark_says_what_to_install(monkeypatch):
 def test_the_local_check_still_needs_out(tmp_path):
     result = cli("check", cwd=tmp_path)
     assert result.returncode == 2 and "--out" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_folder_without_orders_is_judged_as_the_local_check_judges_it(exported, store_target, tmp_path):
+    """A manifest without marketplace orders (no orders folder): the order rules have nothing to join, on
+    both engines alike."""
+    _spark_or_skip()
+    from parcelaudit.engines.spark import check_with_spark
+
+    folder = tmp_path / "no-orders"
+    shutil.copytree(exported, folder, ignore=shutil.ignore_patterns("orders", "manifest.json"))
+    with Store.open(store_target) as store:
+        assert all(r.rows_rejected == 0 for _, r in ingest_partitioned(store, folder, rejects_dir=None))
+        assert store.scalar("SELECT count(*) FROM orders") == 0
+        run_check(store, screening=False)
+        check_with_spark(folder, tmp_path / "out", store=store, screening=False, master="local[2]")
+        for table in COLUMNS:
+            assert _run(store, table, 2) == _run(store, table, 1), table

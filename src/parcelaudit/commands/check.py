@@ -38,7 +38,7 @@ def check(
         typer.Option(
             "--out",
             help="Folder for findings.csv, decisions.csv and report.html (--engine spark: for the results as "
-            "Parquet, default DIR/check).",
+            "Parquet, default DIR/_check).",
         ),
     ] = None,
     db: Annotated[
@@ -225,7 +225,7 @@ def _check_on_spark(parquet, out, db, policy, screening, rates, dispositions, ma
 
     if parquet is None:
         raise typer.BadParameter("--engine spark needs --parquet DIR (a folder written by export --parquet)")
-    out = out or parquet / "check"
+    out = out or parquet / "_check"  # a `_` folder: ingest and Spark readers skip it
     opened = Store.open(existing_store(db)) if db is not None else contextlib.nullcontext()
     with opened as store, progress_bar() as progress:
         task = progress.add_task("spark check", total=None)

@@ -42,7 +42,7 @@ from parcelaudit.errors import InputError, ParcelAuditError
 from parcelaudit.partitioned.layout import PARTITION_KEY
 from parcelaudit.pipeline.result import CheckResult
 from parcelaudit.pipeline.run import dispositions_record, store_result
-from parcelaudit.schema import LINES, ORDERS, SHIPMENTS
+from parcelaudit.schema import LINES, ORDERS, SHIPMENTS, Table
 from parcelaudit.screening.dispositions import load_dispositions
 from parcelaudit.store import Store, utc_now
 from parcelaudit.store.traces import read_trace_verdicts
@@ -109,25 +109,36 @@ def _local_cores(master: str) -> int:
 
 
 def check_folder(root: Path) -> None:
-    """Refuse a folder that is not a partitioned export (before Spark starts): each table the check reads
-    must have day folders with Parquet files."""
-    for table in ("shipments", "lines", "orders"):
-        folder = Path(root) / table
-        if not any(folder.glob(f"{PARTITION_KEY}=*/*.parquet")):
-            raise InputError(
-                f"no {table} Parquet files under {PARTITION_KEY}=YYYY-MM-DD folders",
-                file=str(folder),
-                hint="write the folder with: parcelaudit export --parquet DIR",
-            )
+    """Refuse a folder that is not a partitioned export (before Spark starts): the shipments must have day
+    folders with Parquet files (lines and orders may be absent: a manifest without marketplace orders)."""
+    folder = Path(root) / "shipments"
+    if not _has_parts(folder):
+        raise InputError(
+            f"no shipments Parquet files under {PARTITION_KEY}=YYYY-MM-DD folders",
+            file=str(folder),
+            hint="write the folder with: parcelaudit export --parquet DIR",
+        )
 
 
-def _read(spark, root: Path, table: str):
-    """One table of a partitioned export as a DataFrame, its day folder as a date column."""
+def _has_parts(folder: Path) -> bool:
+    return any(folder.glob(f"{PARTITION_KEY}=*/*.parquet"))
+
+
+def _read(spark, root: Path, table: Table):
+    """One table of a partitioned export as a DataFrame of its canonical columns (and, when the table has no
+    such field, its day folder as a date column); an empty frame when the folder holds no files."""
     from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
 
-    folder = root / table
-    frame = spark.read.option("basePath", str(folder)).parquet(str(folder))
-    return frame.withColumn(PARTITION_KEY, F.to_date(F.col(PARTITION_KEY)))
+    folder = root / table.name
+    if not _has_parts(folder):
+        return spark.createDataFrame([], from_arrow_schema(table.arrow_schema))
+    # The schema is given, not inferred: no job reading every footer, and the day folder read as text.
+    files = pa.schema([f for f in table.arrow_schema if f.name != PARTITION_KEY])
+    schema = from_arrow_schema(files.append(pa.field(PARTITION_KEY, pa.string())))
+    frame = spark.read.schema(schema).option("basePath", str(folder)).parquet(str(folder))
+    frame = frame.withColumn(PARTITION_KEY, F.to_date(F.col(PARTITION_KEY)))
+    return frame.select(*table.names)
 
 
 def build_units(spark, root: Path):
@@ -136,7 +147,7 @@ def build_units(spark, root: Path):
     from pyspark.sql import functions as F
 
     names = SHIPMENTS.names
-    shipments = _read(spark, Path(root), "shipments").select(*names)
+    shipments = _read(spark, Path(root), SHIPMENTS)
     keyed = shipments.withColumn(
         "_house", F.coalesce(F.regexp_extract("consignee_address", "[0-9]+", 0), F.lit(""))
     )
@@ -165,8 +176,8 @@ def build_units(spark, root: Path):
     )
     parcels = home.select(UNIT_DAY, *names).withColumn(IN_SCOPE, F.lit(True)).unionByName(context)
     ids = parcels.select(UNIT_DAY, "shipment_id")
-    lines = _read(spark, Path(root), "lines").drop(PARTITION_KEY)
-    orders = _read(spark, Path(root), "orders").drop(PARTITION_KEY)
+    lines = _read(spark, Path(root), LINES)
+    orders = _read(spark, Path(root), ORDERS)
     unit_lines = ids.join(lines, "shipment_id").select(
         UNIT_DAY, *[F.col(n).alias(LINE_PREFIX + n) for n in LINES.names]
     )
@@ -252,7 +263,6 @@ def run_spark_check(
     progress: Callable[[str], None] | None = None,
 ) -> SparkCheck:
     """Judge every arrival day of the partitioned folder root on Spark; results as Parquet under out."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     check_folder(root)
@@ -262,15 +272,19 @@ def run_spark_check(
     step("reading the partitions")
     parcels, others = build_units(spark, Path(root))
     step("judging the days")
-    results = judge(parcels, others, settings).persist(StorageLevel.MEMORY_AND_DISK)
+    # The units' rows are staged once on disk, so each day is judged exactly once whatever reads them after
+    # (a cached frame can be recomputed when Spark evicts it); `_` hides the folder from readers.
+    staged = Path(out) / "_units"
+    judge(parcels, others, settings).write.mode("overwrite").parquet(str(staged))
     try:
+        results = spark.read.parquet(str(staged))
+        step("writing the results by day")
         schemas = write_results(results, Path(out))
-        step("collecting the units' reports")
         metas = [
             pickle.loads(r["data"]) for r in results.where(F.col("result") == "meta").select("data").collect()
         ]
     finally:
-        results.unpersist()
+        shutil.rmtree(staged, ignore_errors=True)
     if not metas:
         raise InputError("no parcel with an arrival day", file=str(Path(root) / "shipments"))
     check = SparkCheck(out=Path(out), days=len(metas), master=spark.sparkContext.master)
