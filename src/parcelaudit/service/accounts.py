@@ -111,15 +111,14 @@ def revoke_keys(
     KEY_CACHE_SECONDS."""
     with store.lock("wb_users"), store.transaction():
         revoked = _revoke(store, _user_row(store, name), key_id)
-        ledger.append(
-            store,
-            settings,
-            actor=actor.name,
-            role=actor.role,
-            action="revoke_key",
-            subject=f"user:{name}",
-            detail={"keys": revoked},
-        )
+        if not revoked:
+            which = f"key {key_id!r}" if key_id else "key"
+            raise NoActiveKey(
+                f"user {name!r} has no active {which}",
+                field="--key-id" if key_id else "name",
+                hint="`parcelaudit users rotate-key NAME` issues a new one",
+            )
+        _log_key_change(store, settings, actor, "revoke_key", name, {"keys": revoked})
     return revoked
 
 
@@ -128,35 +127,35 @@ def rotate_key(store: Store, settings: WorkbenchSettings, actor: User, name: str
     once) and the key ids revoked."""
     with store.lock("wb_users"), store.transaction():
         row = _user_row(store, name)
-        revoked = [k["key_id"] for k in sql.user_keys(store, row["user_id"]) if k["revoked_at"] is None]
-        for old in revoked:
-            sql.revoke_key(store, old, utc_now())
+        revoked = _revoke(store, row, None)
         key = _new_key(store, row["user_id"])
-        ledger.append(
-            store,
-            settings,
-            actor=actor.name,
-            role=actor.role,
-            action="rotate_key",
-            subject=f"user:{name}",
-            detail={"revoked": revoked, "new_key": key.split("_")[1]},
+        _log_key_change(
+            store, settings, actor, "rotate_key", name, {"revoked": revoked, "new_key": key.split("_")[1]}
         )
     return key, revoked
 
 
 def _revoke(store: Store, row: dict, key_id: str | None) -> list[str]:
+    """Revoke the user's active keys (only key_id when given); returns their ids (maybe none)."""
     active = [k["key_id"] for k in sql.user_keys(store, row["user_id"]) if k["revoked_at"] is None]
     chosen = [k for k in active if key_id is None or k == key_id]
-    if not chosen:
-        which = f"key {key_id!r}" if key_id else "key"
-        raise NoActiveKey(
-            f"user {row['name']!r} has no active {which}",
-            field="--key-id" if key_id else "name",
-            hint="`parcelaudit users rotate-key NAME` issues a new one",
-        )
     for revoked in chosen:
         sql.revoke_key(store, revoked, utc_now())
     return chosen
+
+
+def _log_key_change(
+    store: Store, settings: WorkbenchSettings, actor: User, action: str, name: str, detail: dict
+) -> None:
+    ledger.append(
+        store,
+        settings,
+        actor=actor.name,
+        role=actor.role,
+        action=action,
+        subject=f"user:{name}",
+        detail=detail,
+    )
 
 
 def set_password(store: Store, name: str, password: str) -> None:
