@@ -533,7 +533,8 @@ def summarize(result: dict) -> str:
             f"- person negatives vs SDN+UN: **{un['negative_false_positives']}** false positives of "
             f"{un['negatives']} ({un['negative_fp_rate']:.2%}; target <= 0.1%)",
             f"- Chinese pairs: P {_fmt(zh['precision'])} R {_fmt(zh['recall'])} F1 {_fmt(zh['f1'])}; hard negatives "
-            f"matched: {zh['false_pairs_matched']}/{zh['false_pairs']}",
+            f"matched: {zh['false_pairs_matched']}/{zh['false_pairs']}; with the list's Chinese aliases from the "
+            f"supplement F1 {_fmt(zh['with_supplement']['f1'])} (FP {zh['with_supplement']['fp']})",
             f"- speed (SDN+aliases, UN, UFLPA: {fast['listed_names']} names; target >= 20,000/s per core): "
             f"**{fast['clean_screens_per_second_cpu']:.0f} screens/s per core** on {fast['clean_queries']} names on no "
             f"list, {fast['hit_screens_per_second_cpu']:.0f}/s on {fast['hit_queries']} names meant to hit, "
@@ -560,6 +561,11 @@ def summarize(result: dict) -> str:
                 f"{_fmt(zh['recall'])}) | {_fmt(fz['f1'])} ({_fmt(fz['precision'])} / {_fmt(fz['recall'])}); "
                 f"pinyin names R {_fmt(fz['by_kind'].get('pinyin', {}).get('recall'))}, translated names R "
                 f"{_fmt(fz['by_kind'].get('translated', {}).get('recall'))} | >= 0.90 |",
+                f"| the same with the list's Chinese aliases (supplement), F1 (P / R); pairs on a supplemented "
+                f"entry | {_fmt(zh['with_supplement']['f1'])} ({_fmt(zh['with_supplement']['precision'])} / "
+                f"{_fmt(zh['with_supplement']['recall'])}); {zh['pairs_on_a_supplemented_entry']}/{zh['n']} | "
+                f"{_fmt(fz['with_supplement']['f1'])} ({_fmt(fz['with_supplement']['precision'])} / "
+                f"{_fmt(fz['with_supplement']['recall'])}); {fz['pairs_on_a_supplemented_entry']}/{fz['n']} | >= 0.90 |",
                 f"| Chinese hard negatives matched | {zh['false_pairs_matched']}/{zh['false_pairs']} | "
                 f"{fz['false_pairs_matched']}/{fz['false_pairs']} | 0 |",
                 f"| innocent persons hit (SDN + UN) | {un['negative_false_positives']}/{un['negatives']} "

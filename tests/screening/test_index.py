@@ -128,3 +128,20 @@ def test_a_very_long_token_gets_no_typo_keys_and_screens(screener: Screener) -> 
     assert 0 < len(deletion_keys(at_bound, twice=True)) <= MAX_TYPO_TOKEN**2
     for query in (long_word, " ".join([long_word[:7]] * 500), f"Fitiwi {long_word}"):
         assert screener.screen(query) == [] or screener.screen(query)[0].score < 1.0
+
+
+def test_listed_tokens_lookups_are_built_with_the_index_and_kept_by_clear_caches() -> None:
+    # Issue 13 speed: a query token some list has is looked up in what the index precomputed (frozen with it,
+    # so the garbage collector does not walk it), not again after clear_caches; the answer is the same.
+    screener = Screener([RestrictedList("SDN", "SDN", [Entry("SDN", "1", "FITIWI, Abdurazak")], source="t")])
+    index = screener.index
+    before = index._token_hits("fitiwi", False)
+    screener.clear_caches()
+    assert index._token_hits("fitiwi", False)[0] is before[0] and before[0] == {0}
+    assert index._token_hits("fitiwj", False)[0] == {0}  # one edit off: computed at query time, same names
+
+
+def test_the_arabic_script_pass_is_compiled_with_the_hot_path() -> None:
+    assert HOT_MODULES.index("transliteration") < HOT_MODULES.index("scoring")
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text(encoding="utf-8")
+    assert "transliteration.py" in makefile

@@ -222,3 +222,25 @@ def test_arabic_and_persian_script_against_latin_transliterations() -> None:
     assert compare("محمد احمدی", "Mohammad Mahmoudi") < MATCH_THRESHOLD
     assert compare("قاسم سلیمانی", "Qasim Salman") < MATCH_THRESHOLD
     assert compare("محمد علی", "Ahmad Ali") < MATCH_THRESHOLD
+
+
+def test_pinyin_words_read_as_pypinyin_reads_them() -> None:
+    # Issue 13 speed: one converter and each segment's reading remembered, with lazy_pinyin's answers (phrases
+    # decide a character with two readings: 长城 changcheng, 长大 zhangda).
+    from pypinyin import Style, lazy_pinyin
+
+    from parcelaudit.screening.text import pinyin_word
+
+    for chars in ("王建国", "长城", "长大", "绿洲", "吕", "新疆利华棉业", "重庆", "银行", "行走"):
+        assert pinyin_word(chars) == "".join(lazy_pinyin(chars, style=Style.NORMAL, v_to_u=True)).replace(
+            "ü", "u"
+        )
+
+
+def test_doubled_letters_fold_as_before() -> None:
+    from parcelaudit.screening.text import collapse_doubled, has_doubled
+
+    assert (
+        collapse_doubled("Joonng") == "Jong" and collapse_doubled("aaa") == "a" and collapse_doubled("") == ""
+    )
+    assert has_doubled("Abbas") and not has_doubled("Abas") and not has_doubled("a")

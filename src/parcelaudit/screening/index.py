@@ -15,7 +15,6 @@ they cannot make a match on their own."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
 
 from rapidfuzz.distance import OSA
 
@@ -156,24 +155,38 @@ class CandidateIndex:
                 by_length[len(token)].add(name_id)
         self._long_by_length = {length: frozenset(ids) for length, ids in by_length.items()}
         self._fitting_memo: dict[int, frozenset[int]] = {}
-        self._two_edits: dict[str, tuple[int, ...]] = {}
+        self._two_edits: dict[str, frozenset[int]] = {}
         self._long_neighbours = {
-            token: frozenset(self._two_edit_hits(token)) for tokens in self.long_tokens for token in tokens
+            token: self._two_edit_hits(token) for tokens in self.long_tokens for token in tokens
         }
         self._two_edits.clear()
-        # Lookups remembered as tuples, not sets: they outlive many screens, and the cyclic garbage collector
-        # walks every element of a set it finds young again and again, while it stops tracking a tuple of
-        # numbers the first time it sees one (measured: set traversal was 7% of the time on names on no list).
-        self._hits: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-        self._strict_hits: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self._hits: dict[str, tuple[set[int], frozenset[int]]] = {}
+        self._strict_hits: dict[str, tuple[set[int], frozenset[int]]] = {}
+        # Precomputed with the index, and kept by clear_memos: the lookup of every listed key token (a query
+        # token on some list, Maria or Mohammad, has the largest hit sets) and the names fitting each long-token
+        # length. Remembered during screening instead, these large sets were young objects that the cyclic
+        # garbage collector walked element by element (measured: a tenth of the time on names on no list);
+        # built here, they are frozen with the index (Screener), at about 0.3 s and some 50 MiB more.
+        self._listed_hits: dict[str, tuple[set[int], frozenset[int]]] = {}
+        for name in names:
+            for token, cls in zip(name.tokens, name.classes, strict=True):
+                if cls in KEY_CLASSES and len(token) >= 2 and token not in self._listed_hits:
+                    self._listed_hits[token] = self._token_hits(token, False)
+        self._hits.clear()
+        for length in range(LONG_TOKEN, MAX_TYPO_TOKEN + 1):
+            self._fitting(length)
 
-    def _token_hits(self, token: str, strict: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    def _token_hits(self, token: str, strict: bool) -> tuple[set[int], frozenset[int]]:
         """Names holding this token or, unless strict, a token within one edit of it; and of those, the names
-        where it met two adjacent tokens written as one (each name once).
+        where it met two adjacent tokens written as one. The sets returned are shared: do not change them.
 
         Only pairs whose shorter token has at least MIN_DELETE_LEN letters are looked for: shorter tokens
         must match exactly when scored, so other keys would only bring in candidates that cannot match.
         """
+        if not strict:
+            listed = self._listed_hits.get(token)
+            if listed is not None:
+                return listed
         memo = self._strict_hits if strict else self._hits
         cached = memo.get(token)
         if cached is not None:
@@ -210,10 +223,10 @@ class CandidateIndex:
             found |= joined
         if len(memo) > 200_000:
             memo.clear()
-        result = memo[token] = (tuple(found), tuple(joined) if joined else _NONE)
+        result = memo[token] = (found, frozenset(joined) if joined else _EMPTY)
         return result
 
-    def _two_edit_hits(self, token: str) -> tuple[int, ...]:
+    def _two_edit_hits(self, token: str) -> frozenset[int]:
         """Names holding a token two edits from this one, both having LONG_TOKEN letters or more."""
         cached = self._two_edits.get(token)
         if cached is not None:
@@ -236,7 +249,7 @@ class CandidateIndex:
                         found.update(entry[0])  # two letters shorter
         if len(self._two_edits) > 100_000:
             self._two_edits.clear()
-        result = self._two_edits[token] = tuple(found)
+        result = self._two_edits[token] = frozenset(found)
         return result
 
     def _leftovers_pair(self, name_id: int, query_tokens: list[str]) -> bool:
@@ -267,7 +280,7 @@ class CandidateIndex:
         # Generic words (Shenzhen, Technology) bring in candidates only when the name has nothing rarer.
         specific = not all(k[3] for k in usable)
         merged: set[int] = set()  # met where a query token is two listed tokens written as one
-        token_hits: list[tuple[float, str, Collection[int]]] = []
+        token_hits: list[tuple[float, str, set[int]]] = []
         alone: set[int] = set()  # met at a token heavy enough to carry a match alone
         met: set[int] = set()  # met at a token after which enough weight remains for a second pair
         again: set[int] = set()  # met at two tokens or more
@@ -287,21 +300,20 @@ class CandidateIndex:
                 # Nothing met so far, and this token may bring no name in: it has nothing to add to.
                 long_seen += weight if long else 0.0
                 continue
-            hit: Collection[int]
             hit, via_joined = self._token_hits(token, strict)
             if via_joined:
-                merged.update(via_joined)
+                merged |= via_joined
             if long and admits_alone:
-                hit = set(hit).union(self._two_edit_hits(token))  # heavy enough to carry a match alone
+                hit = hit | self._two_edit_hits(token)  # heavy enough to carry a match alone
                 long = False
             if hit or long:
                 token_hits.append((weight, token, hit))
                 if met:
-                    again.update(met.intersection(hit))
+                    again |= hit & met
                 if admits_alone:
-                    alone.update(hit)
+                    alone |= hit
                 if admits and ahead > weight + 1e-9 and ahead >= needed_forgiving:
-                    met.update(hit)
+                    met |= hit
                 if long:
                     long_tokens.append(len(token_hits) - 1)
                     long_seen += weight
@@ -332,7 +344,7 @@ class CandidateIndex:
 
     def _widen_long_tokens(
         self,
-        token_hits: list[tuple[float, str, Collection[int]]],
+        token_hits: list[tuple[float, str, set[int]]],
         long_tokens: list[int],
         met_once: set[int],
         crowded: bool,
@@ -356,12 +368,12 @@ class CandidateIndex:
             else:
                 fitting = pool & self._fitting(len(token))
                 if len(fitting) > TWO_EDIT_CHECK_LIMIT:
-                    near = fitting.intersection(self._two_edit_hits(token))
+                    near = fitting & self._two_edit_hits(token)
                 else:
                     near = self._two_edits_among(token, fitting) if fitting else fitting
-            near.difference_update(hit)
+            near -= hit
             if near:
-                token_hits[position] = (weight, token, (*hit, *near))
+                token_hits[position] = (weight, token, hit | near)
                 widened |= near
         return widened
 
@@ -394,7 +406,7 @@ class CandidateIndex:
         self,
         query: PreparedName,
         ids: set[int],
-        token_hits: list[tuple[float, str, Collection[int]]],
+        token_hits: list[tuple[float, str, set[int]]],
         joined_weight: dict[int, float],
         merged: set[int],
         lowest: float,
@@ -424,21 +436,15 @@ class CandidateIndex:
         def met_tokens(name_id: int) -> set[str]:
             return {token for _, token, hit in token_hits if name_id in hit}
 
-        # Key weight each name shares, token by token in query order (the hits are tuples: walked, not probed);
-        # each listed token pairs with one query token at most (Song Jong meets Dong only once).
-        shared_of: dict[int, float] = {}
-        pairs_of: dict[int, int] = {}
-        for weight, _, hit in token_hits:
-            for name_id in hit:
-                if name_id in ids:
-                    pairs = pairs_of.get(name_id, 0)
-                    if pairs < keyed_count[name_id]:
-                        shared_of[name_id] = shared_of.get(name_id, joined_weight.get(name_id, 0.0)) + weight
-                        pairs_of[name_id] = pairs + 1
         kept = []
         for name_id in ids:
-            shared = shared_of.get(name_id, joined_weight.get(name_id, 0.0))
-            pairs = pairs_of.get(name_id, 0)
+            shared, pairs = joined_weight.get(name_id, 0.0), 0
+            # Each listed token pairs with one query token at most (Song Jong meets Dong only once).
+            room = keyed_count[name_id]
+            for weight, _, hit in token_hits:
+                if name_id in hit and pairs < room:
+                    shared += weight
+                    pairs += 1
             if shared < lowest:
                 continue
             pairs += name_id in joined_weight or name_id in merged

@@ -9,6 +9,7 @@ from rapidfuzz.distance import OSA
 
 from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, known_in, prepare, read_by_meaning
 from parcelaudit.screening.settings import setting
+from parcelaudit.screening.text import collapse_doubled, has_doubled
 from parcelaudit.screening.transliteration import has_arabic_script, merge_toward, skeleton_reading
 from parcelaudit.screening.vocabulary import name_variants, pinyin_syllables
 
@@ -62,23 +63,6 @@ def token_similarity(x: str, y: str) -> float:
         if distance <= budget:
             return 1.0 - (distance + 0.5) / longest
     return 0.0
-
-
-def has_doubled(token: str) -> bool:
-    """Whether the token has a letter written twice in a row."""
-    # Compiled, this loop is several times faster than a regular expression on these short tokens.
-    return any(token[k] == token[k - 1] for k in range(1, len(token)))
-
-
-def collapse_doubled(token: str) -> str:
-    """The token with every run of one letter written once (Joonng -> Jong)."""
-    if not has_doubled(token):
-        return token
-    kept = [token[0]]
-    for k in range(1, len(token)):
-        if token[k] != token[k - 1]:
-            kept.append(token[k])
-    return "".join(kept)
 
 
 @dataclass(frozen=True, slots=True)

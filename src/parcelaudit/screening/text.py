@@ -60,9 +60,31 @@ def place_typo(token: str) -> str | None:
         return None
     if not token.isalpha():
         return None
-    # The smallest matching key decides, so the answer does not depend on set order; no sort of the candidates.
-    found = [key for key in {token} | _deletions(token) if key in _PLACE_TYPO_KEYS]
-    return _PLACE_TYPO_KEYS[min(found)] if found else None
+    # The smallest matching key decides, so the answer does not depend on set order; the keys are looked up
+    # one by one, without building the set of them.
+    best = token if token in _PLACE_TYPO_KEYS else None
+    for k in range(len(token)):
+        key = token[:k] + token[k + 1 :]
+        if key in _PLACE_TYPO_KEYS and (best is None or key < best):
+            best = key
+    return _PLACE_TYPO_KEYS[best] if best is not None else None
+
+
+def has_doubled(token: str) -> bool:
+    """Whether the token has a letter written twice in a row."""
+    # Compiled, this loop is several times faster than a regular expression on these short tokens.
+    return any(token[k] == token[k - 1] for k in range(1, len(token)))
+
+
+def collapse_doubled(token: str) -> str:
+    """The token with every run of one letter written once (Joonng -> Jong)."""
+    if not has_doubled(token):
+        return token
+    kept = [token[0]]
+    for k in range(1, len(token)):
+        if token[k] != token[k - 1]:
+            kept.append(token[k])
+    return "".join(kept)
 
 
 def _fold(token: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from parcelaudit.screening.names import PreparedName
 from parcelaudit.screening.settings import setting
+from parcelaudit.screening.text import collapse_doubled
 
 _COMMON_WEIGHT = setting("weight_common")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -26,7 +27,6 @@ _DIGRAPHS = (("kh", "x"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("
 _FINAL_I = ("i", "y", "ee", "ie", "ey")
 _LETTERS = str.maketrans({"q": "k", "c": "k", "v": "w", "p": "b", "z": "z"})
 _DROP = re.compile(r"[aeiouyw'`]")
-_RUNS = re.compile(r"(.)\1+")
 _ARTICLES = frozenset({"al", "el", "ul"})
 
 
@@ -43,14 +43,14 @@ def skeleton(token: str) -> str:
     for digraph, symbol in _DIGRAPHS:
         text = text.replace(digraph, symbol)
     text = _DROP.sub("", text.translate(_LETTERS))
-    text = _RUNS.sub(r"\1", text)
+    text = collapse_doubled(text)
     text = text[:-1] if len(text) > 1 and text.endswith("h") else text
     return text + "i" if final_i and text else text
 
 
 def adjacent_joins(name: PreparedName) -> list[str]:
     """Each two neighbouring skeleton words written together (عبد الله -> bd l -> bdl, as in Abdullah)."""
-    return [_RUNS.sub(r"\1", a + b) for a, b in zip(name.tokens, name.tokens[1:], strict=False)]
+    return [collapse_doubled(a + b) for a, b in zip(name.tokens, name.tokens[1:], strict=False)]
 
 
 def merge_toward(name: PreparedName, other: PreparedName) -> PreparedName:
@@ -60,7 +60,7 @@ def merge_toward(name: PreparedName, other: PreparedName) -> PreparedName:
     tokens, classes, weights = list(name.tokens), list(name.classes), list(name.weights)
     i = 0
     while i < len(tokens) - 1:
-        joined = _RUNS.sub(r"\1", tokens[i] + tokens[i + 1])
+        joined = collapse_doubled(tokens[i] + tokens[i + 1])
         if joined in wanted and tokens[i] not in wanted and tokens[i + 1] not in wanted:
             tokens[i : i + 2] = [joined]
             weights[i : i + 2] = [weights[i] + weights[i + 1]]
