@@ -139,9 +139,11 @@ def read_scope_inputs(store: Store, scope_sql: str, params: list) -> CheckInputs
     VAL-UNDER, duty at transaction value) and every parcel in the (day, house) block of any of those
     (consignee-day rules; DM-SPLIT's with-aggregation looks at the consignee-days of the order's parcels).
     Parcels of the context outside the scope are read, not reported. Their lines and orders come with them."""
-    mates = f"""SELECT shipment_id, arrival_date, {_house()} AS house FROM shipments
-        WHERE ({scope_sql}) OR order_id IN (SELECT order_id FROM shipments WHERE ({scope_sql})
-                                             AND order_id IS NOT NULL)"""
+    # A UNION, not `scope OR order_id IN (...)`: under OR, PostgreSQL cannot make the IN a join and, once the
+    # scope's orders outgrow work_mem, scans them once per shipment outside the scope (quadratic in the store).
+    mates = f"""SELECT shipment_id, arrival_date, {_house()} AS house FROM shipments WHERE ({scope_sql})
+        UNION SELECT shipment_id, arrival_date, {_house()} AS house FROM shipments
+        WHERE order_id IN (SELECT order_id FROM shipments WHERE ({scope_sql}) AND order_id IS NOT NULL)"""
     context = f"""SELECT shipment_id FROM ({mates}) m UNION
         SELECT s.shipment_id FROM shipments s JOIN (SELECT DISTINCT arrival_date, house FROM ({mates}) m2) b
           ON s.arrival_date = b.arrival_date AND {_house("s")} = b.house"""

@@ -368,7 +368,7 @@ class _Scratch:
             store.execute(f"""CREATE TEMP TABLE {clash} AS
                 SELECT {columns}, s.source_row, s.row_hash = o.row_hash AS same, o.import_id AS stored_by
                 FROM {own} s JOIN {earlier} o ON {join}
-                WHERE s.source_row NOT IN (SELECT source_row FROM {excluded})""")
+                WHERE NOT EXISTS (SELECT 1 FROM {excluded} x WHERE x.source_row = s.source_row)""")
             store.execute(f"""INSERT INTO {self._rejects}
                 SELECT source_row, '{key_label}', {shown_key},
                        'this {key_label} is already stored with different content (import ' || stored_by
