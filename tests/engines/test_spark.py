@@ -103,7 +103,7 @@ def _add_split_order_joining_a_later_consignee_day(data: Path) -> None:
 
 def _run(store: Store, table: str, run_id: int) -> list[dict]:
     return store.query(
-        f"SELECT {COLUMNS[table]} FROM {table} WHERE run_id = ? ORDER BY ALL", [run_id]
+        f"SELECT {COLUMNS[table]} FROM {table} WHERE run_id = ? ORDER BY {COLUMNS[table]}", [run_id]
     ).to_pylist()
 
 
