@@ -251,12 +251,12 @@ def test_assignment_and_bulk_actions(bench):
 
 
 def test_a_false_positive_stays_decided_until_the_list_entry_changes(bench):
-    hit = [
-        h
-        for h in bench.items(kind="hit")
-        if "SCREEN-UFLPA" not in h["reasons"] and "SCREEN-SDN" not in h["reasons"]
-    ]
-    hit = (hit or bench.items(kind="hit"))[0]
+    # A party whose only hit this is: with the Chinese-name supplement one company's name can hit its WRO and
+    # its UFLPA entry, and a decision on one entry does not decide the other.
+    hits = bench.items(kind="hit")
+    once = [h for h in hits if sum(1 for o in hits if o["party_name"] == h["party_name"]) == 1] or hits
+    hit = [h for h in once if "SCREEN-UFLPA" not in h["reasons"] and "SCREEN-SDN" not in h["reasons"]]
+    hit = (hit or once)[0]
     url = f"/api/v1/items/{hit['id']}"
     response = bench.client.post(
         url + "/decision",
