@@ -57,7 +57,12 @@ def main(argv: list[str], suffix: str = "") -> int:
             "machine": _machine(),
             **result,
         }
-        (RESULTS_DIR / f"{name}{suffix}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        kept = RESULTS_DIR / f"{name}{suffix}.json"
+        if "skipped" in result and kept.is_file() and "skipped" not in json.loads(kept.read_text()):
+            # A bench that could not run (no ../shared/data, no server) must not replace measured figures.
+            print(f"warning: bench {name} skipped ({result['skipped']}); kept the earlier result {kept}")
+            continue
+        kept.write_text(json.dumps(result, indent=2, default=str) + "\n")
         summary = module.summarize(result) if hasattr(module, "summarize") else json.dumps(result, indent=2)
         (RESULTS_DIR / f"{name}{suffix}.md").write_text(f"## {name}{suffix}\n\n{summary}\n")
         print(summary, flush=True)
