@@ -90,10 +90,14 @@ class AssignIn(BaseModel):
     assignee: str | None = Field(None, max_length=64)
 
 
+# An item id as the store keeps it (BIGINT): a larger number is a 422, never a failed query.
+ItemId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class BulkIn(BaseModel):
     """A supervisor's bulk assignment or decision."""
 
-    ids: list[int] = Field(..., min_length=1, max_length=1000)
+    ids: list[ItemId] = Field(..., min_length=1, max_length=1000)
     op: Literal["assign", "decision"]
     action: Action | None = None
     reason: str | None = Field(None, max_length=4000)
