@@ -78,6 +78,31 @@ def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, store
         assert me.json() == {"name": "carol", "role": "supervisor"}
 
 
+def test_users_disable_and_enable_from_the_command_line(checked_template, store_target, tmp_path, monkeypatch):
+    from parcelaudit.service.accounts import add_user, user_for_key
+    from parcelaudit.store import open_store
+
+    monkeypatch.setenv("PARCELAUDIT_LOG_KEY_FILE", str(tmp_path / "log.key"))
+    target = clone_store(checked_template, store_target)
+    with open_store(target) as store:
+        key = add_user(store, "erin", "analyst")[1]
+        add_user(store, "root", "admin")
+    off = cli("users", "disable", "erin", "--db", str(target), cwd=tmp_path)
+    assert off.returncode == 0 and "erin disabled" in off.stdout, off.stderr
+    with open_store(target, read_only=True) as store:
+        assert user_for_key(store, key) is None
+    twice = cli("users", "disable", "erin", "--db", str(target), cwd=tmp_path)
+    assert twice.returncode == 0 and "already disabled" in twice.stdout
+    last = cli("users", "disable", "root", "--db", str(target), cwd=tmp_path)
+    assert last.returncode == 2 and "last enabled admin" in last.stderr
+    on = cli("users", "enable", "erin", "--db", str(target), cwd=tmp_path)
+    assert on.returncode == 0 and "erin enabled" in on.stdout, on.stderr
+    with open_store(target, read_only=True) as store:
+        assert user_for_key(store, key).name == "erin"
+        actions = store.fetch("SELECT action FROM wb_log WHERE subject = 'user:erin' ORDER BY seq")
+    assert [a for (a,) in actions] == ["disable_user", "enable_user"]
+
+
 def test_users_revoke_key_and_rotate_key_from_the_command_line(
     checked_template, store_target, tmp_path, monkeypatch
 ):

@@ -173,6 +173,35 @@ def users_rotate_key(
     print(key)
 
 
+def _set_disabled(name: str, db: str | None, disabled: bool) -> None:
+    from parcelaudit.service.accounts import User, set_disabled
+    from parcelaudit.store import open_store
+
+    with open_store(_target(db)) as store:
+        changed = set_disabled(store, _settings(None), User(0, *CLI_ACTOR), name, disabled)
+    state = "disabled" if disabled else "enabled"
+    console.print(f"{rich_text(name)} {state}" if changed else f"{rich_text(name)} was already {state}")
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(help="The user to disable.")],
+    db: StoreOption = None,
+) -> None:
+    """Disable a user: their API keys and browser sessions stop working (a running server on a PostgreSQL
+    store within 5 s; on DuckDB use POST /api/v1/users/NAME/disable); nothing is deleted; logged."""
+    _set_disabled(name, db, True)
+
+
+@users_app.command("enable")
+def users_enable(
+    name: Annotated[str, typer.Argument(help="The user to enable again.")],
+    db: StoreOption = None,
+) -> None:
+    """Enable a disabled user again (their unrevoked keys work again; they sign in anew); logged."""
+    _set_disabled(name, db, False)
+
+
 @log_app.command("export")
 def log_export(
     out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],

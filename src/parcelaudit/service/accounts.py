@@ -158,6 +158,34 @@ def _log_key_change(
     )
 
 
+class LastAdmin(ParcelAuditError):
+    """Disabling this user would leave no enabled admin."""
+
+
+def set_disabled(store: Store, settings: WorkbenchSettings, actor: User, name: str, disabled: bool) -> bool:
+    """Disable a user (their keys get 401 and their sessions end; nothing of theirs is deleted, so the log's
+    references stay meaningful) or enable them again, recorded in the log. Returns False when the user was
+    already in that state (nothing logged). The last enabled admin cannot be disabled."""
+    action = "disable_user" if disabled else "enable_user"
+    with store.lock("wb_users"), store.transaction():
+        row = _user_row(store, name)
+        if bool(row["disabled"]) == disabled:
+            return False
+        if disabled and row["role"] == "admin":
+            admins = [u for u in sql.list_users(store) if u["role"] == "admin" and not u["disabled"]]
+            if len(admins) <= 1:
+                raise LastAdmin(
+                    f"{name!r} is the last enabled admin",
+                    field="name",
+                    hint="add or enable another admin first",
+                )
+        sql.set_user_disabled(store, row["user_id"], disabled)
+        if disabled:
+            sql.end_user_sessions(store, row["user_id"], utc_now())
+        _log_key_change(store, settings, actor, action, name, {"disabled": disabled})
+    return True
+
+
 def set_password(store: Store, name: str, password: str) -> None:
     """Give an existing user a new browser-login password; every session of theirs ends."""
     if len(password) < MIN_PASSWORD:

@@ -344,14 +344,15 @@ class RevokeIn(BaseModel):
 
 
 def _key_change(request: Request, change):
-    """Run a key revocation or rotation: 404 for no such user, 409 for no active key; the server forgets every
-    key it remembered, so the revoked key gets 401 from the next request on."""
+    """Run a key revocation, rotation or a user's disabling: 404 for no such user, 409 for no active key or the
+    last admin; the server forgets every key and session it remembered, so a revoked key or a disabled user
+    gets 401 from the next request on."""
     try:
         with _store(request) as store:
             return change(store)
     except accounts.NoSuchUser as error:
         raise HTTPException(404, str(error)) from error
-    except accounts.NoActiveKey as error:
+    except (accounts.NoActiveKey, accounts.LastAdmin) as error:
         raise HTTPException(409, str(error)) from error
     finally:
         request.app.state.cache.forget()
@@ -380,3 +381,31 @@ def rotate_key(request: Request, user: Admin, name: str) -> dict:
         request, lambda store: accounts.rotate_key(store, _settings(request), user, name)
     )
     return {"name": name, "api_key": key, "revoked": revoked}
+
+
+@router.post(
+    "/users/{name}/disable",
+    summary="Disable a user (admins): their keys get 401 and their sessions end; logged",
+    responses={
+        **ERRORS,
+        404: {"description": "no such user"},
+        409: {"description": "the last enabled admin"},
+    },
+)
+def disable_user(request: Request, user: Admin, name: str) -> dict:
+    changed = _key_change(
+        request, lambda store: accounts.set_disabled(store, _settings(request), user, name, True)
+    )
+    return {"name": name, "disabled": True, "changed": changed}
+
+
+@router.post(
+    "/users/{name}/enable",
+    summary="Enable a disabled user again (admins); logged",
+    responses={**ERRORS, 404: {"description": "no such user"}},
+)
+def enable_user(request: Request, user: Admin, name: str) -> dict:
+    changed = _key_change(
+        request, lambda store: accounts.set_disabled(store, _settings(request), user, name, False)
+    )
+    return {"name": name, "disabled": False, "changed": changed}

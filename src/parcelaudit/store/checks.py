@@ -440,9 +440,12 @@ def since_condition(store: Store, since: str) -> tuple[str, list]:
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC).replace(tzinfo=None)
         after, params = "import_id IN (SELECT import_id FROM imports WHERE finished_at > ?)", [moment]
+    # One IN over a UNION, not `new OR id IN (...) OR ...`: PostgreSQL plans an IN under OR as a per-row
+    # subplan once the new rows outgrow work_mem (tests/store/test_pg_plans.py).
     sql = (
-        f"{after} OR shipment_id IN (SELECT shipment_id FROM lines WHERE {after}) "
-        f"OR order_id IN (SELECT order_id FROM orders WHERE {after})"
+        f"shipment_id IN (SELECT shipment_id FROM shipments WHERE {after} "
+        f"UNION SELECT shipment_id FROM lines WHERE {after} "
+        f"UNION SELECT shipment_id FROM shipments WHERE order_id IN (SELECT order_id FROM orders WHERE {after}))"
     )
     return sql, params * 3
 

@@ -118,6 +118,11 @@ def set_password_hash(store: Store, name: str, password_hash: str) -> None:
     store.execute("UPDATE wb_users SET password_hash = ? WHERE name = ?", [password_hash, name])
 
 
+def set_user_disabled(store: Store, user_id: int, disabled: bool) -> None:
+    """Disable a user (every key and session stops working) or enable them again."""
+    store.execute("UPDATE wb_users SET disabled = ? WHERE user_id = ?", [disabled, user_id])
+
+
 def list_users(store: Store) -> list[dict]:
     """Every user (without password hashes), by name."""
     columns = ("user_id", "name", "role", "created_at", "disabled")
@@ -186,7 +191,7 @@ def end_session(store: Store, session_sha256: str, now: datetime) -> None:
 
 
 def end_user_sessions(store: Store, user_id: int, now: datetime) -> None:
-    """End every open session of a user (a new password)."""
+    """End every open session of a user (a new password, a disabled user)."""
     store.execute(
         "UPDATE wb_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", [now, user_id]
     )
