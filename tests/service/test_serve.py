@@ -78,7 +78,9 @@ def test_users_add_prints_a_key_once_and_stores_its_hash(checked_template, store
         assert me.json() == {"name": "carol", "role": "supervisor"}
 
 
-def test_users_disable_and_enable_from_the_command_line(checked_template, store_target, tmp_path, monkeypatch):
+def test_users_disable_and_enable_from_the_command_line(
+    checked_template, store_target, tmp_path, monkeypatch
+):
     from parcelaudit.service.accounts import add_user, user_for_key
     from parcelaudit.store import open_store
 
@@ -138,3 +140,31 @@ def test_users_revoke_key_and_rotate_key_from_the_command_line(
         for key, status in ((first, 401), (second, 401), (new, 200)):
             me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {key}"})
             assert me.status_code == status, (key, me.text)
+
+
+def _failed_sign_ins(server, forwarded_for: list[str]) -> list[int]:
+    """A bad password for a new name per attempt, each claiming another client in X-Forwarded-For."""
+    statuses = []
+    with httpx.Client(base_url=server.url) as client:
+        for n, address in enumerate(forwarded_for):
+            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+            answer = client.post(
+                "/login",
+                data={"csrf_token": token, "name": f"nobody{n}", "password": "guess"},
+                headers={"X-Forwarded-For": address},
+            )
+            statuses.append(answer.status_code)
+    return statuses
+
+
+def test_forwarded_for_counts_only_from_a_trusted_proxy(checked_template, store_target, tmp_path):
+    target = clone_store(checked_template, store_target)
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[sign_in]\nmax_failures_per_client = 3\n", encoding="utf-8")
+    spoofed = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
+    with LiveServer(target, tmp_path, "--policy", str(policy)) as server:
+        # a local client cannot choose the address the per-client limit counts
+        assert _failed_sign_ins(server, spoofed) == [401, 401, 401, 429]
+    with LiveServer(target, tmp_path, "--policy", str(policy), "--trusted-proxy", "127.0.0.1") as server:
+        # behind a proxy on 127.0.0.1, each forwarded client is counted on its own
+        assert _failed_sign_ins(server, ["198.51.100.9"] * 2 + spoofed[:2]) == [401, 401, 401, 401]

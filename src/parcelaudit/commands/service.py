@@ -65,17 +65,40 @@ def serve(
             "--demo-logins", help="Create one user per role with a new random password and print them."
         ),
     ] = False,
+    trusted_proxy: Annotated[
+        str | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="Address of a reverse proxy whose X-Forwarded-For/-Proto headers name the client "
+            "(default: none; the client is the connection's address, so no one can choose theirs).",
+        ),
+    ] = None,
 ) -> None:
     """Run the review workbench: pages at /, the API under /api/v1, OpenAPI at /openapi.json."""
     run_server(
-        _target(db), host, port, _settings(policy, key_file), secure_cookies=secure_cookies, demo=demo_logins
+        _target(db),
+        host,
+        port,
+        _settings(policy, key_file),
+        secure_cookies=secure_cookies,
+        demo=demo_logins,
+        trusted_proxy=trusted_proxy,
     )
 
 
 def run_server(
-    target: str, host: str, port: int, settings, *, secure_cookies: bool = False, demo: bool = False
+    target: str,
+    host: str,
+    port: int,
+    settings,
+    *,
+    secure_cookies: bool = False,
+    demo: bool = False,
+    trusted_proxy: str | None = None,
 ) -> None:
-    """Serve the workbench over target until interrupted (printing the demo sign-ins first when asked)."""
+    """Serve the workbench over target until interrupted (printing the demo sign-ins first when asked).
+    Forwarding headers are honoured only from trusted_proxy: uvicorn's default trusts them from 127.0.0.1, which
+    would let any local client pick the address the sign-in limit counts."""
     from dataclasses import replace
 
     import uvicorn
@@ -100,7 +123,14 @@ def run_server(
         console.print(table)
     app = create_app(target, settings)
     console.print(f"workbench on http://{host}:{port}/ (store {rich_text(target)}); Ctrl-C stops it")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=trusted_proxy is not None,
+        forwarded_allow_ips=trusted_proxy or "",
+    )
 
 
 @users_app.command("add")
