@@ -195,6 +195,36 @@ def test_chinese_words_read_by_their_meaning_in_cc_cedict() -> None:
     assert compare("建国 张", "Nation Building") < MATCH_THRESHOLD
 
 
+def test_chinese_trade_name_runs_cut_where_the_other_name_knows_a_part() -> None:
+    # Issue 13 #1 (fourth round): characters in no dictionary word were one pinyin word (天宏钢 -> tianhonggang),
+    # so a trade name followed by an untranslated industry character, or a name abbreviated with its industry
+    # character (鞍钢 Angang Steel), never met its English name. The run is cut on syllable boundaries where the
+    # other name has the pinyin as a word, single characters read by meaning where it has that meaning.
+    for chinese, english in (
+        ("阜康天宏钢有限公司", "Fukang Tianhong Steel Co., Ltd."),
+        ("新疆宏达果茶有限公司", "Xinjiang Hongda Fruit Tea Co., Ltd."),
+        ("鞍钢股份有限公司", "Angang Steel Company Limited"),
+    ):
+        assert compare(chinese, english) >= MATCH_THRESHOLD, (chinese, english)
+        assert compare(english, chinese) == compare(chinese, english)
+    # The pinyin part must still be exact, and a name without it does not match on the industry word.
+    assert compare("阜康天宏钢有限公司", "Fukang Tianlong Steel Co., Ltd.") < MATCH_THRESHOLD
+    assert compare("新疆宏达果茶有限公司", "Xinjiang Hengda Fruit Tea Co., Ltd.") < MATCH_THRESHOLD
+    assert compare("鞍钢股份有限公司", "Angong Steel Company Limited") < MATCH_THRESHOLD
+    assert compare("阜康天宏钢有限公司", "Fukang Tianhong Co., Ltd.") < MATCH_THRESHOLD
+
+
+def test_postal_romanisations_and_word_forms_fold() -> None:
+    # Postal spellings of Chinese places still used in English names (Kweichow Moutai, Tsingtao Brewery) fold to
+    # the pinyin; sporting / sports goods are one industry.
+    assert compare("贵州天一贸易有限公司", "Kweichow Tianyi Trading Co., Ltd.") >= MATCH_THRESHOLD
+    assert compare("贵州天一贸易有限公司", "Kweichow Tianer Trading Co., Ltd.") < MATCH_THRESHOLD
+    assert compare("Tsingtao Huaxin Trading", "Qingdao Huaxin Trading") >= MATCH_THRESHOLD
+    assert (
+        compare("李宁（中国）体育用品有限公司", "Li Ning (China) Sports Goods Co., Ltd.") >= MATCH_THRESHOLD
+    )
+
+
 def test_near_identical_companies_differ_by_their_short_name() -> None:
     # Issue 13 #3: BTX / BAX Industries scored 0.94 (written together, one letter apart): two companies.
     assert compare("BTX Industries, Inc.", "BAX Industries, Inc.") < MATCH_THRESHOLD
