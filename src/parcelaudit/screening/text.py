@@ -14,6 +14,7 @@ from pypinyin.core import Pinyin
 from zhconv import convert
 
 from parcelaudit.screening.vocabulary import (
+    char_meanings,
     chinese_glosses,
     chinese_word_max_len,
     chinese_words,
@@ -341,13 +342,14 @@ def split_known_run(
     if n < 2:
         return None
     # best[i]: (characters covered, -parts) for chars[:i], with the parts.
-    best: list[tuple[int, int, list[tuple[str, bool, bool]]]] = [(0, 0, [])] + [(-1, 0, [])] * n
+    none: list[tuple[str, bool, bool]] = []
+    best: list[tuple[int, int, list[tuple[str, bool, bool]]]] = [(0, 0, none)] + [(-1, 0, none)] * n
     for i in range(n):
         covered, count, parts = best[i]
         if covered < 0:
             continue
         steps: list[tuple[int, int, tuple[str, bool, bool]]] = [(i + 1, 0, (chars[i], True, False))]
-        options = gloss_options(chars[i])
+        options = char_meanings().get(chars[i], ()) + gloss_options(chars[i])
         meaning = choose(options) if options else None
         if meaning:
             steps.append((i + 1, 1, (" ".join(meaning), False, True)))
@@ -377,7 +379,7 @@ def split_known_run(
     if loose:
         out.append((pinyin_word("".join(loose)), True))
     if len(parts) == 1 and parts[0][1]:
-        last = gloss_options(chars[-1])
+        last = char_meanings().get(chars[-1], ()) + gloss_options(chars[-1])
         meaning = choose(last) if last else None
         if meaning:
             out.append((" ".join(meaning), False))

@@ -48,6 +48,16 @@ def chinese_words() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def char_meanings() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Meanings of single characters that stand for an industry or for China in abbreviated company names
+    (棉 cotton, 钢 steel, 中 china), each as its words: read only against another name (text.split_known_run)."""
+    return {
+        row["char"]: tuple(tuple(option.split()) for option in row["english"].split("|"))
+        for row in _rows("zh_char_meanings.csv")
+    }
+
+
+@lru_cache(maxsize=1)
 def latin_spellings() -> dict[str, str]:
     """Map a word to the tokens it is compared as: abbreviations expanded (Ind. -> industry), other spellings
     of Chinese places folded to their pinyin (Kashgar -> kashi)."""
