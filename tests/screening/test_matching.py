@@ -236,6 +236,13 @@ def test_industry_words_of_the_later_uflpa_batches_and_single_industry_character
     assert compare("新疆中泰化学股份有限公司", "Xinjiang Zhongtai Chemical Co., Ltd.") >= MATCH_THRESHOLD
 
 
+def test_ould_is_walad() -> None:
+    # Fresh labelled pairs (UN aliases, STRONG): the Hassaniya "son of" is written Ould or Walad for one person.
+    assert compare("MAHFOUZ OULD AL-WALID", "Mafouz Walad Al-Walid") >= MATCH_THRESHOLD
+    assert compare("Ahmed Ould Salem", "Ahmed Walad Salem") >= MATCH_THRESHOLD
+    assert compare("Ahmed Ould Salem", "Ahmed Ould Hamid") < MATCH_THRESHOLD
+
+
 def test_postal_romanisations_and_word_forms_fold() -> None:
     # Postal spellings of Chinese places still used in English names (Kweichow Moutai, Tsingtao Brewery) fold to
     # the pinyin; sporting / sports goods are one industry.
