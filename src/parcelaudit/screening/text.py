@@ -175,11 +175,28 @@ def tokenize(name: str) -> tuple[str, ...]:
     """
     words = (name or "").split()
     if len(words) == 1:
-        return _tokenize_word(words[0])
-    return tuple(token for word in words for token in _tokenize_word(word))
+        return _word_tokens(words[0])
+    out: list[str] = []
+    for word in words:
+        out.extend(_word_tokens(word))
+    return tuple(out)
 
 
-@lru_cache(maxsize=200_000)
+# Each word's tokens, remembered in a plain dict (emptied when full) that compiled code reads directly.
+_WORD_TOKENS: dict[str, tuple[str, ...]] = {}
+WORD_CACHE = 200_000
+
+
+def _word_tokens(word: str) -> tuple[str, ...]:
+    found = _WORD_TOKENS.get(word)
+    if found is None:
+        found = _tokenize_word(word)
+        if len(_WORD_TOKENS) >= WORD_CACHE:
+            _WORD_TOKENS.clear()
+        _WORD_TOKENS[word] = found
+    return found
+
+
 def _tokenize_word(text: str) -> tuple[str, ...]:
     # One whitespace-separated word: names share most of their words, so words are converted once.
     if not text.isascii():
@@ -326,6 +343,7 @@ _COMPANY_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{4,}")
 
 def clear_text_caches() -> None:
     """Forget tokenised names and words, transliterations and strict tokens."""
-    for cached in (_tokenize_word, han_to_latin, strict_tokens, gloss_segments):
+    for cached in (han_to_latin, strict_tokens, gloss_segments):
         cached.cache_clear()
+    _WORD_TOKENS.clear()
     _SEGMENT_PINYIN.clear()
