@@ -70,6 +70,17 @@ def _joined_pairs(name: PreparedName) -> list[tuple[int, str]]:
     ]
 
 
+def _added(held: set[int], owned: bool, hit: set[int]) -> tuple[set[int], bool]:
+    """held with hit added, and whether the set returned is held's own: hit itself while held is empty (not
+    copied, so never to be changed), a new set the first time a second one adds to it, held itself after."""
+    if not held:
+        return hit, False
+    if owned:
+        held |= hit
+        return held, True
+    return held | hit, True
+
+
 class CandidateIndex:
     """Inverted index from token keys to the ids of the prepared names holding them."""
 
@@ -324,19 +335,9 @@ class CandidateIndex:
                 if met:
                     again |= hit & met
                 if admits_alone:
-                    if not alone:
-                        alone = hit
-                    elif alone_owned:
-                        alone |= hit
-                    else:
-                        alone, alone_owned = alone | hit, True
+                    alone, alone_owned = _added(alone, alone_owned, hit)
                 if admits and ahead > weight + 1e-9 and ahead >= needed_forgiving:
-                    if not met:
-                        met = hit
-                    elif met_owned:
-                        met |= hit
-                    else:
-                        met, met_owned = met | hit, True
+                    met, met_owned = _added(met, met_owned, hit)
                 if long:
                     long_tokens.append(len(token_hits) - 1)
                     long_seen += weight

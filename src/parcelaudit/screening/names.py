@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from parcelaudit.screening.settings import setting
 from parcelaudit.screening.text import (
@@ -22,8 +22,8 @@ from parcelaudit.screening.vocabulary import generic_words, legal_form_max_len, 
 DISTINCTIVE = "distinctive"
 LEGAL = "legal"
 # Classes whose tokens are index keys: anything but particles and legal forms.
-KEY_CLASSES = frozenset({DISTINCTIVE, "common", "place", "org", "patronymic"})
-GENERIC_CLASSES = frozenset({"place", "org"})
+KEY_CLASSES: Final = frozenset({DISTINCTIVE, "common", "place", "org", "patronymic"})
+GENERIC_CLASSES: Final = frozenset({"place", "org"})
 
 _CLASS_WEIGHT = {
     DISTINCTIVE: setting("weight_distinctive"),
@@ -171,20 +171,23 @@ def _prepare(name: str) -> PreparedName:
     else:
         strict = strict_tokens(name)
         flags = tuple(t in strict for t in tokens)
+    token_tuple, class_tuple, weight_tuple = tuple(tokens), tuple(classes), tuple(weights)
     return PreparedName(
         name,
-        tuple(tokens),
-        tuple(classes),
-        tuple(weights),
+        token_tuple,
+        class_tuple,
+        weight_tuple,
         flags,
         sum(weights),
-        _keyed(tokens, classes, weights, flags),
+        _keyed(token_tuple, class_tuple, weight_tuple, flags),
     )
 
 
 def _keyed(
-    tokens: Sequence[str], classes: Sequence[str], weights: Sequence[float], flags: Sequence[bool]
+    tokens: tuple[str, ...], classes: tuple[str, ...], weights: tuple[float, ...], flags: tuple[bool, ...]
 ) -> tuple[tuple[float, str, bool, bool], ...]:
+    # Tuples, not Sequence: compiled, indexing them is direct, where a Sequence goes through the generic
+    # item lookup.
     # Heaviest first, as sorted(reverse=True) orders the tuples; by insertion, as a name has a few key tokens
     # and the compiled comparisons below cost a fraction of a generic sort's.
     keyed: list[tuple[float, str, bool, bool]] = []
