@@ -310,3 +310,46 @@ def test_doubled_letters_fold_as_before() -> None:
         collapse_doubled("Joonng") == "Jong" and collapse_doubled("aaa") == "a" and collapse_doubled("") == ""
     )
     assert has_doubled("Abbas") and not has_doubled("Abas") and not has_doubled("a")
+
+
+def test_to_ascii_writes_every_script_as_anyascii_does() -> None:
+    # The per-character table in compiled code must give anyascii's own text, astral characters included.
+    from anyascii import anyascii
+
+    from parcelaudit.screening.text import clear_text_caches, to_ascii
+
+    samples = [
+        "Йосиф Сталін",
+        "محمد احمدی",
+        "김성호",
+        "Väänänen",
+        "ह रजिता",
+        "𠀋𡈽 x",
+        "ﾃｽﾄ",
+        "Ǆ",
+        "\u0378",
+        "abc",
+    ]
+    samples += ["".join(map(chr, range(start, start + 64))) for start in range(0x80, 0x3000, 0x40)]
+    clear_text_caches()
+    for text in samples:
+        assert to_ascii(text) == anyascii(text), repr(text)
+
+
+def test_place_typo_start_filter_keeps_edits_at_the_front() -> None:
+    # place_typo looks for a place's key only when the token's first letters can start one: typos in those
+    # letters (deleted, swapped, replaced, added) must still fold to the pinyin.
+    for typo in (
+        "Ashgar",
+        "Akshgar",
+        "Kshgar",
+        "Kasgar",
+        "Xashgar",
+        "Akashgar",
+        "Kashgra",
+        "Utrpan",
+        "Trupan",
+    ):
+        folded = tokenize(typo)[0]
+        assert folded == ("kashi" if "g" in typo else "tulufan"), typo
+    assert tokenize("Kashmir")[0] == "kashmir"

@@ -70,6 +70,17 @@ def _joined_pairs(name: PreparedName) -> list[tuple[int, str]]:
     ]
 
 
+def _added(held: set[int], owned: bool, hit: set[int]) -> tuple[set[int], bool]:
+    """held with hit added, and whether the set returned is held's own: hit itself while held is empty (not
+    copied, so never to be changed), a new set the first time a second one adds to it, held itself after."""
+    if not held:
+        return hit, False
+    if owned:
+        held |= hit
+        return held, True
+    return held | hit, True
+
+
 class CandidateIndex:
     """Inverted index from token keys to the ids of the prepared names holding them."""
 
@@ -213,12 +224,19 @@ class CandidateIndex:
                 found.update(entry[1])  # a listed token one letter longer
                 joined.update(entry[4])
             long_enough = len(token) > MIN_DELETE_LEN
-            for entry in filter(None, map(postings.get, _deletions(token))):
-                found.update(entry[1])  # one letter different or swapped
-                joined.update(entry[4])
+            for k in range(len(token) if len(token) <= MAX_TYPO_TOKEN else 0):  # as _deletions
+                entry = postings.get(token[:k] + token[k + 1 :])
+                if entry is None:
+                    continue
+                if entry[1]:
+                    found.update(entry[1])  # one letter different or swapped
+                if entry[4]:
+                    joined.update(entry[4])
                 if long_enough:
-                    found.update(entry[0])  # a listed token one letter shorter
-                    joined.update(entry[3])
+                    if entry[0]:
+                        found.update(entry[0])  # a listed token one letter shorter
+                    if entry[3]:
+                        joined.update(entry[3])
         if joined:
             found |= joined
         if len(memo) > 200_000:
@@ -236,8 +254,10 @@ class CandidateIndex:
         entry = postings.get(token)
         if entry:
             found.update(entry[2])  # two letters longer
-        for entry in filter(None, map(postings.get, _deletions(token))):
-            found.update(entry[2])  # one letter longer and one different
+        for k in range(len(token) if len(token) <= MAX_TYPO_TOKEN else 0):  # as _deletions
+            entry = postings.get(token[:k] + token[k + 1 :])
+            if entry is not None and entry[2]:
+                found.update(entry[2])  # one letter longer and one different
         size = len(token)
         for variant in _double_deletions(token):
             entry = postings.get(variant)
@@ -284,6 +304,10 @@ class CandidateIndex:
         alone: set[int] = set()  # met at a token heavy enough to carry a match alone
         met: set[int] = set()  # met at a token after which enough weight remains for a second pair
         again: set[int] = set()  # met at two tokens or more
+        # alone and met start as the first token's hits themselves, shared with the lookup memo (most names
+        # bring candidates in at one token only), and become sets of their own when a second one adds to
+        # them: copying a common name's hits cost more than the rest of the lookup (measured).
+        alone_owned = met_owned = False
         long_tokens: list[int] = []  # positions in token_hits of long tokens that may pair beyond one edit
         long_seen = 0.0
         for weight, token, strict, generic in usable:
@@ -311,9 +335,9 @@ class CandidateIndex:
                 if met:
                     again |= hit & met
                 if admits_alone:
-                    alone |= hit
+                    alone, alone_owned = _added(alone, alone_owned, hit)
                 if admits and ahead > weight + 1e-9 and ahead >= needed_forgiving:
-                    met |= hit
+                    met, met_owned = _added(met, met_owned, hit)
                 if long:
                     long_tokens.append(len(token_hits) - 1)
                     long_seen += weight
@@ -323,6 +347,8 @@ class CandidateIndex:
             for name_id in self._joined_hits(joined):
                 joined_weight[name_id] = joined_weight.get(name_id, 0.0) + pair_weight
         if joined_weight:
+            if not alone_owned:
+                alone = set(alone)
             if remaining_start >= needed_forgiving:
                 alone.update(joined_weight)
             else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -36,9 +35,31 @@ def allowed_edits(length: int) -> int:
     return 3
 
 
-@lru_cache(maxsize=500_000)
+# Token similarities remembered in a plain dict (emptied when full), read by compiled callers without the
+# call through functools.lru_cache's wrapper.
+_SIMILARITY: dict[tuple[str, str], float] = {}
+SIMILARITY_CACHE = 500_000
+
+
 def token_similarity(x: str, y: str) -> float:
     """Similarity of two tokens: 1 when equal, lower with each edit, an initial against its name, else 0."""
+    key = (x, y)
+    found = _SIMILARITY.get(key)
+    if found is not None:
+        return found
+    sim = _token_similarity(x, y)
+    if len(_SIMILARITY) >= SIMILARITY_CACHE:
+        _SIMILARITY.clear()
+    _SIMILARITY[key] = sim
+    return sim
+
+
+def clear_similarity_cache() -> None:
+    """Forget the token similarities remembered."""
+    _SIMILARITY.clear()
+
+
+def _token_similarity(x: str, y: str) -> float:
     if x == y:
         return 1.0
     variant = _VARIANTS.get(x)

@@ -18,7 +18,7 @@ from parcelaudit.screening.names import (
     prepare,
     read_by_meaning,
 )
-from parcelaudit.screening.scoring import Alignment, align, explain, token_similarity
+from parcelaudit.screening.scoring import Alignment, align, clear_similarity_cache, explain
 from parcelaudit.screening.settings import MATCH_THRESHOLD, setting
 from parcelaudit.screening.supplement import (
     SUPPLEMENT_FILE,
@@ -244,7 +244,7 @@ class Screener:
     def clear_caches(self) -> None:
         """Forget what earlier screens remembered (prepared names, token lookups), so the next start cold."""
         clear_name_caches()
-        token_similarity.cache_clear()
+        clear_similarity_cache()
         self.index.clear_memos()
 
     def _common_subset(self, query: PreparedName, listed: PreparedName, alignment: Alignment) -> bool:

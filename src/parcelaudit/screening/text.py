@@ -55,9 +55,23 @@ for _spelling, _pinyin in sorted(_PLACE_OTHERS.items()):
             _PLACE_TYPO_KEYS.setdefault(_key, _pinyin)
 
 
+# The first three letters of every key: a token one deletion from a key starts with one of four three-letter
+# runs of its own (the first three letters, or them with the first, second or third letter deleted), so a
+# token none of whose runs starts a key is no place's typo (most words: no deletions are built for them).
+_PLACE_TYPO_STARTS = frozenset(_key[:3] for _key in _PLACE_TYPO_KEYS)
+
+
 def place_typo(token: str) -> str | None:
     """The pinyin of the place whose other romanisation the token misspells by one edit, if any."""
     if len(token) < PLACE_TYPO_MIN or len(token) not in _PLACE_TYPO_LENGTHS or token in _PLACE_SPELLINGS:
+        return None
+    starts = _PLACE_TYPO_STARTS
+    if (
+        token[:3] not in starts
+        and token[1:4] not in starts
+        and token[0] + token[2:4] not in starts
+        and token[:2] + token[3] not in starts
+    ):
         return None
     if not token.isalpha():
         return None
@@ -126,13 +140,27 @@ def pinyin_word(chars: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=100_000)
+# Runs of Chinese characters already turned into words, in a plain dict (emptied when full) that compiled
+# callers read without a call through functools.lru_cache's wrapper.
+_HAN_WORDS: dict[str, str] = {}
+
+
 def han_to_latin(run: str) -> str:
     """Turn a run of Chinese characters into words: vocabulary words in English, the rest as joined pinyin.
 
     Characters between vocabulary words form one word written as one pinyin token (大全 -> daquan), the
     way Chinese names are romanised in English company names.
     """
+    found = _HAN_WORDS.get(run)
+    if found is None:
+        found = _han_to_latin(run)
+        if len(_HAN_WORDS) >= 100_000:
+            _HAN_WORDS.clear()
+        _HAN_WORDS[run] = found
+    return found
+
+
+def _han_to_latin(run: str) -> str:
     vocab = chinese_words()
     longest = chinese_word_max_len()
     out: list[str] = []
@@ -162,6 +190,28 @@ def han_to_latin(run: str) -> str:
     return " ".join(out)
 
 
+# Each character's ASCII form as anyascii gives it. anyascii maps a string character by character, in Python;
+# looked up here per character, in compiled code, a word costs a fraction of it (the same text results).
+_ASCII_CHARS: dict[str, str] = {}
+
+
+def to_ascii(text: str) -> str:
+    """The text in ASCII, as anyascii writes it."""
+    if text.isascii():
+        return text
+    out: list[str] = []
+    table = _ASCII_CHARS
+    for char in text:
+        if char.isascii():
+            out.append(char)
+            continue
+        latin = table.get(char)
+        if latin is None:
+            latin = table[char] = anyascii(char)
+        out.append(latin)
+    return "".join(out)
+
+
 def _fix_token(token: str) -> str:
     # Digits inside a word are usually look-alike letters (Ig0r Sech1n); pure numbers stay numbers.
     if token.isdigit() or not any(ch.isdigit() for ch in token):
@@ -176,18 +226,35 @@ def tokenize(name: str) -> tuple[str, ...]:
     """
     words = (name or "").split()
     if len(words) == 1:
-        return _tokenize_word(words[0])
-    return tuple(token for word in words for token in _tokenize_word(word))
+        return _word_tokens(words[0])
+    out: list[str] = []
+    for word in words:
+        out.extend(_word_tokens(word))
+    return tuple(out)
 
 
-@lru_cache(maxsize=200_000)
+# Each word's tokens, remembered in a plain dict (emptied when full) that compiled code reads directly.
+_WORD_TOKENS: dict[str, tuple[str, ...]] = {}
+WORD_CACHE = 200_000
+
+
+def _word_tokens(word: str) -> tuple[str, ...]:
+    found = _WORD_TOKENS.get(word)
+    if found is None:
+        found = _tokenize_word(word)
+        if len(_WORD_TOKENS) >= WORD_CACHE:
+            _WORD_TOKENS.clear()
+        _WORD_TOKENS[word] = found
+    return found
+
+
 def _tokenize_word(text: str) -> tuple[str, ...]:
     # One whitespace-separated word: names share most of their words, so words are converted once.
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-        if _HAN.search(text):
-            text = _HAN.sub(lambda m: f" {han_to_latin(m.group(0))} ", text)
-        text = anyascii(text)
+        if _HAN.search(text) is not None:
+            text = _han_runs_to_latin(text)
+        text = to_ascii(text)
     text = text.lower().replace("&", " and ")
     if "'" in text or "`" in text or not text.isascii():
         text = _APOSTROPHES.sub("", text)
@@ -199,6 +266,19 @@ def _tokenize_word(text: str) -> tuple[str, ...]:
     if _DIGIT.search(text):
         tokens = [_fix_token(t) for t in tokens]
     return tuple(tokens)
+
+
+def _han_runs_to_latin(text: str) -> str:
+    """Each run of Chinese characters in the text replaced by its words, set off by spaces (a loop rather
+    than a regular expression's substitution, whose Python callback cost more than the conversion)."""
+    pieces: list[str] = []
+    last = 0
+    for match in _HAN.finditer(text):
+        pieces.append(text[last : match.start()])
+        pieces.append(f" {han_to_latin(match.group(0))} ")
+        last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 # Every block that is, or that NFKC folds into, Chinese characters, Hangul or kana (radicals, enclosed and
@@ -228,7 +308,7 @@ def strict_tokens(name: str) -> frozenset[str]:
     for run in _HAN.findall(text):
         found.update(t for t in han_to_latin(run).split() if t not in vocab_tokens)
     for run in _SYLLABIC.findall(text):
-        found.update(t for t in _NON_WORD.split(anyascii(run).lower()) if t)
+        found.update(t for t in _NON_WORD.split(to_ascii(run).lower()) if t)
     return frozenset(found)
 
 
@@ -401,6 +481,9 @@ _COMPANY_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{4,}")
 
 def clear_text_caches() -> None:
     """Forget tokenised names and words, transliterations and strict tokens."""
-    for cached in (_tokenize_word, han_to_latin, strict_tokens, gloss_segments):
+    for cached in (strict_tokens, gloss_segments):
         cached.cache_clear()
+    _WORD_TOKENS.clear()
+    _HAN_WORDS.clear()
+    _ASCII_CHARS.clear()
     _SEGMENT_PINYIN.clear()
