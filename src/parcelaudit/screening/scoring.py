@@ -9,7 +9,7 @@ from rapidfuzz.distance import OSA
 from parcelaudit.screening.names import DISTINCTIVE, LEGAL, PreparedName, known_in, prepare, read_by_meaning
 from parcelaudit.screening.settings import setting
 from parcelaudit.screening.text import collapse_doubled, has_doubled
-from parcelaudit.screening.transliteration import has_arabic_script, merge_toward, skeleton_reading
+from parcelaudit.screening.transliteration import has_arabic_script, merge_toward, skeleton, skeleton_reading
 from parcelaudit.screening.vocabulary import name_variants, pinyin_syllables
 
 _INITIAL_SIM = setting("initial_similarity")
@@ -22,6 +22,9 @@ _SYLLABLES = pinyin_syllables()
 _VARIANTS = name_variants()
 _VARIANT_SIM = setting("variant_similarity")
 _TRANSLITERATED = setting("transliterated_similarity")
+_SKELETON_SIM = setting("skeleton_similarity")
+_SKELETON_LETTERS = 5  # shorter tokens (Maria / Mario) share skeletons too easily
+_SKELETON_CONSONANTS = 3
 
 
 def allowed_edits(length: int) -> int:
@@ -83,7 +86,19 @@ def _token_similarity(x: str, y: str) -> float:
         distance = OSA.distance(cx, cy, score_cutoff=budget)
         if distance <= budget:
             return 1.0 - (distance + 0.5) / longest
-    return 0.0
+    return _skeleton_similarity(x, y)
+
+
+def _skeleton_similarity(x: str, y: str) -> float:
+    """Two romanisations of one name differ in their vowels and digraphs (Moustfa / Mustafa, Rahim / Rachim,
+    Djamel / Djamal) more than a typo budget allows; they meet on their consonant skeleton. Only for longer
+    Latin tokens with the same first letter and a skeleton of three or more consonants."""
+    if min(len(x), len(y)) < _SKELETON_LETTERS or x[0] != y[0] or not (x.isascii() and y.isascii()):
+        return 0.0
+    shape = skeleton(x)
+    if len(shape) < _SKELETON_CONSONANTS or shape != skeleton(y):
+        return 0.0
+    return _SKELETON_SIM
 
 
 @dataclass(frozen=True, slots=True)

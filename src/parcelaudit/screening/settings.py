@@ -36,6 +36,12 @@ SETTINGS: tuple[Setting, ...] = (
         "variant_similarity", 0.95, "Similarity of two listed spellings of one name (Hezbollah / Hizballah)."
     ),
     Setting(
+        "skeleton_similarity",
+        0.85,
+        "Similarity of two Latin spellings of one transliterated name with the same consonant skeleton "
+        "(Moustfa / Mustafa, Rahim / Rachim): tokens of 5+ letters, same first letter, 3+ consonants.",
+    ),
+    Setting(
         "transliterated_similarity",
         0.85,
         "Factor on the score of an Arabic-script name against a Latin one compared by consonant skeletons.",
