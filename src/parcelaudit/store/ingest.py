@@ -219,14 +219,14 @@ class _Scratch:
             pairs = ", ".join(
                 f"{_sql_text(c)}, {_sql_name(c)}" for c in extras.column_names if c != "source_row"
             )
-            with store.staged("_extras", extras):
+            with store.staged("_extras", extras, once=True):
                 store.execute(
                     f"INSERT INTO source_extras SELECT {self.import_id}, source_row, "
                     f"{_json_object(store, pairs)} FROM _extras"
                 )
         for target, good, rejects in zip(self.targets, batch.accepted, batch.rejects, strict=True):
             names = target.table.names
-            with store.staged("_batch", good):
+            with store.staged("_batch", good, once=True):
                 store.execute(
                     f"INSERT INTO {target.table.name} ({', '.join(names)}, row_hash, import_id, source_row) "
                     f"SELECT {', '.join(names)}, {_hash_expression(target.table, store.engine)}, "
@@ -234,7 +234,7 @@ class _Scratch:
                     "FROM _batch"
                 )
             if rejects.num_rows:
-                with store.staged("_rej", rejects):
+                with store.staged("_rej", rejects, once=True):
                     store.execute(f"INSERT INTO {self._rejects} SELECT DISTINCT * FROM _rej")
 
     def add_malformed(self, rows: pa.Table | None) -> None:
