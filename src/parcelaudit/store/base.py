@@ -158,8 +158,9 @@ class Store(ABC):
         """Append Arrow rows to a table (columns: the table's columns they fill, default data's names)."""
 
     @abstractmethod
-    def staged(self, name: str, data: pa.Table) -> AbstractContextManager[str]:
-        """A temporary relation called name holding data, usable in SQL inside the block."""
+    def staged(self, name: str, data: pa.Table, once: bool = False) -> AbstractContextManager[str]:
+        """A temporary relation called name holding data, usable in SQL inside the block.
+        once: one statement reads it, once (the engine may then stream it and keep nothing of it)."""
 
     @abstractmethod
     def next_id(self, sequence: str) -> int:

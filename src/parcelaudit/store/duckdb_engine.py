@@ -208,7 +208,7 @@ class DuckDBStore(Store):
         """Append Arrow rows to a table (columns: the table's columns they fill, default data's names)."""
         columns = columns or data.column_names
         names = ", ".join(f'"{c}"' for c in columns)
-        with self.staged("_insert_rows", data):
+        with self.staged("_insert_rows", data, once=True):
             self.con.execute(
                 f"INSERT INTO {table_name(table)} ({names}) SELECT {', '.join(data.column_names)} "
                 "FROM _insert_rows"
@@ -216,8 +216,15 @@ class DuckDBStore(Store):
         return data.num_rows
 
     @contextmanager
-    def staged(self, name: str, data: pa.Table) -> Iterator[str]:
-        """A temporary relation called name holding data (DuckDB reads the Arrow table in place)."""
+    def staged(self, name: str, data: pa.Table, once: bool = False) -> Iterator[str]:
+        """A temporary relation called name holding data (DuckDB reads the Arrow table in place).
+
+        once: read by one statement only; it is then handed over as a stream of batches. A registered table
+        stays alive until the transaction ends, even once unregistered (DuckDB 2.0), so a long transaction
+        that stages a table per batch or partition (a check run, a large import) would hold every one of
+        them; a stream's batches are released as they are read."""
+        if once:
+            data = pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
         self.con.register(table_name(name), data)
         try:
             yield name

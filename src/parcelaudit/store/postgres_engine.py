@@ -279,7 +279,7 @@ class PostgresStore(Store):
         return data.num_rows
 
     @contextmanager
-    def staged(self, name: str, data: pa.Table) -> Iterator[str]:
+    def staged(self, name: str, data: pa.Table, once: bool = False) -> Iterator[str]:
         """A temporary table called name holding data (created, filled by COPY, dropped after the block).
 
         A read-only store may stage data too: outside a transaction, the temporary table is made in a
