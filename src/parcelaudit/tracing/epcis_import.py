@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from sys import intern
 from typing import Any
@@ -48,7 +49,13 @@ BTT_TO_DOCUMENT = {
 
 def _term(value: Any) -> str:
     """The bare term of a CBV value written as a word, a CBV URI or a CURIE."""
-    text = str(value or "")
+    text = value if value.__class__ is str else str(value or "")
+    return _text_term(text)
+
+
+@lru_cache(maxsize=4096)
+def _text_term(text: str) -> str:
+    # Every event names a few of the same CBV values: each is worked out once (bounded cache).
     for separator in ("BizStep-", "Disp-", "SDT-", "BTT-", "bizstep:", "disp:", "sdt:", "btt:"):
         if separator in text:
             return text.split(separator, 1)[1]
@@ -61,7 +68,11 @@ def _term(value: Any) -> str:
 
 def _document_type(btt: Any) -> str:
     """The model's document type of a bizTransaction type (CBV term, or an extension by its local name)."""
-    term = _term(btt)
+    return _term_document_type(_term(btt))
+
+
+@lru_cache(maxsize=4096)
+def _term_document_type(term: str) -> str:
     if term in BTT_TO_DOCUMENT:
         return BTT_TO_DOCUMENT[term]
     local = re.split(r"[:/#]", term.rstrip("/"))[-1].lower()

@@ -159,9 +159,12 @@ class Chain:
 
     def document(self, document_id: str, doc_type: str) -> Document:
         """Return the document with this id, creating it when first referenced."""
-        if document_id not in self.documents:
-            self.documents[document_id] = Document(document_id, doc_type, number=_short_number(document_id))
-        return self.documents[document_id]
+        doc = self.documents.get(document_id)
+        if doc is None:
+            doc = self.documents[document_id] = Document(
+                document_id, doc_type, number=_short_number(document_id)
+            )
+        return doc
 
     def add_transformation(self, event: Transformation) -> None:
         """Record a transformation, and where (and as what material) each output lot was first made."""
@@ -207,7 +210,9 @@ class Chain:
 
 
 def _short_number(document_id: str) -> str:
-    return re.split(r"[/:]", document_id.rstrip("/"))[-1]
+    """The part after the last '/' or ':' (a trailing '/' ignored)."""
+    text = document_id.rstrip("/")
+    return text[max(text.rfind("/"), text.rfind(":")) + 1 :]
 
 
 _DL_GTIN = re.compile(r"/01/(\d{14})(?:/|$)")
