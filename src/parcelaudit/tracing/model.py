@@ -116,8 +116,9 @@ class Movement:
     source: str = ""
     kind: str = "movement"
     event_ids: list[str] = field(default_factory=list)
-    from_ids: set[str] = field(default_factory=set)
-    to_ids: set[str] = field(default_factory=set)
+    # Immutable and shared: most movements name the same few sites (a season has hundreds of thousands).
+    from_ids: frozenset[str] = frozenset()
+    to_ids: frozenset[str] = frozenset()
     to_is_location: bool = False  # the destination is a location (not only a party)
 
     def __post_init__(self) -> None:
