@@ -20,7 +20,7 @@ from typing import Any
 from parcelaudit.csv_safety import write_rows
 from parcelaudit.hashing import file_sha256
 from parcelaudit.text_safety import mpl_text
-from parcelaudit.tracing.records import DocumentIndex, record_steps, requirements, uncopied_documents
+from parcelaudit.tracing.records import DocumentIndex, Step, record_steps, requirements, uncopied_documents
 from parcelaudit.tracing.verdict import EXPOSING, TraceResult
 
 _COLOURS = {"exposed": "#c62828", "review": "#ef6c00", "clear": "#2e7d32"}
@@ -218,25 +218,44 @@ def _index(result: TraceResult) -> DocumentIndex:
     return result.document_index or DocumentIndex(result.chain)
 
 
-def _checklist(result: TraceResult) -> list[dict]:
-    """Every expected record per step (repeated steps once, with their count), present or missing."""
+def _checklist(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
+    """Every expected record per step (repeated steps once, with their count), present or missing, as
+    (how many rows, a function giving them in order): a season has hundreds of thousands of steps, so the
+    rows are made as they are written rather than held."""
     chain, up = result.chain, result.upstream
-    index = _index(result)
-    rows = []
-    for step in result.record_steps or record_steps(up):
-        facility = chain.facilities.get(step.facility_id or "")
-        docs = index.find(set(step.lots), step.event_ids)
+    steps = result.record_steps or record_steps(up)
+    rules_for: dict[tuple[str, str], list[dict[str, str]]] = {}
+
+    def applicable(step: Step) -> tuple[str, list[dict[str, str]]]:
         material = chain.materials.get(min(step.lots), "") if step.lots else ""
-        for rule in requirements():
-            applies = rule["scope"] == step.scope or (
-                rule["scope"] == "material" and rule["applies_to"] == material and step.scope == "movement"
-            )
-            if not applies:
+        key = (step.scope, material)
+        if key not in rules_for:
+            rules_for[key] = [
+                rule
+                for rule in requirements()
+                if rule["scope"] == step.scope
+                or (
+                    rule["scope"] == "material"
+                    and rule["applies_to"] == material
+                    and step.scope == "movement"
+                )
+            ]
+        return material, rules_for[key]
+
+    total = sum(len(applicable(step)[1]) for step in steps)
+
+    def rows() -> Iterator[dict]:
+        index = _index(result)
+        for step in steps:
+            material, rules = applicable(step)
+            if not rules:
                 continue
-            match = [d for d in docs if d.doc_type == rule["doc_type"]]
-            shown = ", ".join(sorted(d.number for d in match)[:_NUMBERS_SHOWN])
-            rows.append(
-                {
+            facility = chain.facilities.get(step.facility_id or "")
+            docs = index.find(set(step.lots), step.event_ids)
+            for rule in rules:
+                match = [d for d in docs if d.doc_type == rule["doc_type"]]
+                shown = ", ".join(sorted(d.number for d in match)[:_NUMBERS_SHOWN])
+                yield {
                     "step": f"{step.scope} {material}".strip()
                     + (f" (x{step.count:,})" if step.count > 1 else ""),
                     "where": facility.name if facility and facility.name else step.facility_id or "?",
@@ -247,8 +266,8 @@ def _checklist(result: TraceResult) -> list[dict]:
                     "hashed": all(d.sha256 for d in match) and bool(match),
                     "why": rule["why"],
                 }
-            )
-    return rows
+
+    return total, rows
 
 
 def _input_files(result: TraceResult) -> list[dict]:
@@ -371,6 +390,7 @@ def dossier_tables(result: TraceResult) -> dict[str, Table]:
     """Every table of the dossier, bounded (the full rows are made again for the annex)."""
     uncopied = uncopied_documents(result.upstream, result.chain)
     stages, stage_rows = _stages(result)
+    checklist, checklist_rows = _checklist(result)
 
     def uncopied_rows() -> Iterator[dict]:
         for d in uncopied:
@@ -381,7 +401,7 @@ def dossier_tables(result: TraceResult) -> dict[str, Table]:
         "stages": Table("stages", stage_rows, total=stages),
         "steps": Table("steps", lambda: _step_rows(result), total=len(result.steps)),
         "facilities": Table("facilities", _facility_rows(result)),
-        "checklist": Table("checklist", _checklist(result)),
+        "checklist": Table("checklist", checklist_rows, total=checklist),
         "uncopied": Table("uncopied", uncopied_rows, total=len(uncopied)),
         "files": Table("files", _input_files(result)),
         "documents": Table("documents", _document_rows(result), total=len(result.chain.documents)),

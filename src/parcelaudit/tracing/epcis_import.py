@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from sys import intern
 from typing import Any
@@ -48,7 +49,13 @@ BTT_TO_DOCUMENT = {
 
 def _term(value: Any) -> str:
     """The bare term of a CBV value written as a word, a CBV URI or a CURIE."""
-    text = str(value or "")
+    text = value if value.__class__ is str else str(value or "")
+    return _text_term(text)
+
+
+@lru_cache(maxsize=4096)
+def _text_term(text: str) -> str:
+    # Every event names a few of the same CBV values: each is worked out once (bounded cache).
     for separator in ("BizStep-", "Disp-", "SDT-", "BTT-", "bizstep:", "disp:", "sdt:", "btt:"):
         if separator in text:
             return text.split(separator, 1)[1]
@@ -61,18 +68,29 @@ def _term(value: Any) -> str:
 
 def _document_type(btt: Any) -> str:
     """The model's document type of a bizTransaction type (CBV term, or an extension by its local name)."""
-    term = _term(btt)
+    return _term_document_type(_term(btt))
+
+
+@lru_cache(maxsize=4096)
+def _term_document_type(term: str) -> str:
     if term in BTT_TO_DOCUMENT:
         return BTT_TO_DOCUMENT[term]
     local = re.split(r"[:/#]", term.rstrip("/"))[-1].lower()
     return BTT_TO_DOCUMENT.get(local, "other") if local in ("payment", "affidavit") else "other"
 
 
+_ZONES: dict[tzinfo, tzinfo] = {}  # one object per UTC offset, shared by every event time that has it
+
+
 def _time(value: Any) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(value)) if value else None
+        when = datetime.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
+    if when is None or when.tzinfo is None or len(_ZONES) >= 4096:
+        return when
+    shared = _ZONES.setdefault(when.tzinfo, when.tzinfo)
+    return when if shared is when.tzinfo else when.replace(tzinfo=shared)
 
 
 def _place(event: dict) -> str | None:
@@ -128,6 +146,12 @@ class _Mapper:
     def __init__(self, chain: Chain, label: str) -> None:
         self.chain = chain
         self.label = label
+        self._id_sets: dict[frozenset[str], frozenset[str]] = {}
+
+    def ids(self, found: set[str]) -> frozenset[str]:
+        """The ids as an immutable set shared by every movement naming the same ones."""
+        key = frozenset(found)
+        return self._id_sets.setdefault(key, key)
 
     def facility(self, facility_id: str | None) -> str | None:
         if facility_id and facility_id not in self.chain.facilities:
@@ -179,8 +203,8 @@ class _Mapper:
                 event_id, lots, self.facility(source or place), self.facility(target), when, None, self.label
             )
             movement.kind, movement.to_is_location = "shipping", located
-            movement.from_ids = source_ids | ({place} if place else set())
-            movement.to_ids = target_ids
+            movement.from_ids = self.ids(source_ids | ({place} if place else set()))
+            movement.to_ids = self.ids(target_ids)
             self.chain.movements.append(movement)
         elif step in RECEIVE_STEPS:
             source, _, source_ids = _ends(event, "sourceList")
@@ -189,7 +213,8 @@ class _Mapper:
                 event_id, lots, self.facility(source), self.facility(place or target), None, when, self.label
             )
             movement.kind, movement.to_is_location = "receiving", bool(place) or located
-            movement.from_ids, movement.to_ids = source_ids, target_ids | ({place} if place else set())
+            movement.from_ids = self.ids(source_ids)
+            movement.to_ids = self.ids(target_ids | ({place} if place else set()))
             self.chain.movements.append(movement)
 
     def event(self, event: dict, index: int) -> None:

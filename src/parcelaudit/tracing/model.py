@@ -116,8 +116,9 @@ class Movement:
     source: str = ""
     kind: str = "movement"
     event_ids: list[str] = field(default_factory=list)
-    from_ids: set[str] = field(default_factory=set)
-    to_ids: set[str] = field(default_factory=set)
+    # Immutable and shared: most movements name the same few sites (a season has hundreds of thousands).
+    from_ids: frozenset[str] = frozenset()
+    to_ids: frozenset[str] = frozenset()
     to_is_location: bool = False  # the destination is a location (not only a party)
 
     def __post_init__(self) -> None:
@@ -159,9 +160,12 @@ class Chain:
 
     def document(self, document_id: str, doc_type: str) -> Document:
         """Return the document with this id, creating it when first referenced."""
-        if document_id not in self.documents:
-            self.documents[document_id] = Document(document_id, doc_type, number=_short_number(document_id))
-        return self.documents[document_id]
+        doc = self.documents.get(document_id)
+        if doc is None:
+            doc = self.documents[document_id] = Document(
+                document_id, doc_type, number=_short_number(document_id)
+            )
+        return doc
 
     def add_transformation(self, event: Transformation) -> None:
         """Record a transformation, and where (and as what material) each output lot was first made."""
@@ -207,7 +211,9 @@ class Chain:
 
 
 def _short_number(document_id: str) -> str:
-    return re.split(r"[/:]", document_id.rstrip("/"))[-1]
+    """The part after the last '/' or ':' (a trailing '/' ignored)."""
+    text = document_id.rstrip("/")
+    return text[max(text.rfind("/"), text.rfind(":")) + 1 :]
 
 
 _DL_GTIN = re.compile(r"/01/(\d{14})(?:/|$)")

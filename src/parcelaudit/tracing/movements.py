@@ -85,9 +85,11 @@ def _absorb(shipment: Movement, receipt: Movement) -> None:
     if receipt.to_facility and receipt.to_is_location and not shipment.to_is_location:
         shipment.to_facility, shipment.to_is_location = receipt.to_facility, True
     shipment.to_facility = shipment.to_facility or receipt.to_facility
-    shipment.to_ids |= receipt.to_ids
+    if not receipt.to_ids <= shipment.to_ids:
+        shipment.to_ids = shipment.to_ids | receipt.to_ids
     shipment.from_facility = shipment.from_facility or receipt.from_facility
-    shipment.from_ids |= receipt.from_ids
+    if not receipt.from_ids <= shipment.from_ids:
+        shipment.from_ids = shipment.from_ids | receipt.from_ids
 
 
 def pair_movements(chain: Chain) -> None:

@@ -91,13 +91,17 @@ class DocumentIndex:
     def __init__(self, chain: Chain) -> None:
         self.by_lot: dict[str, list[Document]] = defaultdict(list)
         self.by_event: dict[str, list[Document]] = defaultdict(list)
-        self.types_by_lot: dict[str, set[str]] = defaultdict(set)
         for doc in chain.documents.values():
             for lot in doc.lots:
                 self.by_lot[lot].append(doc)
-                self.types_by_lot[lot].add(doc.doc_type)
             for event in doc.events:
                 self.by_event[event].append(doc)
+        # One shared set per combination of types (a season has few combinations and many lots).
+        shared: dict[frozenset[str], frozenset[str]] = {}
+        self.types_by_lot: dict[str, frozenset[str]] = {}
+        for lot, docs in self.by_lot.items():
+            types = frozenset(doc.doc_type for doc in docs)
+            self.types_by_lot[lot] = shared.setdefault(types, types)
 
     def find(
         self, lots: set[str], event_ids: tuple[str, ...] = (), limit: int | None = None
@@ -116,7 +120,7 @@ class DocumentIndex:
         """The document types linked to the lots or the events."""
         have: set[str] = set()
         for lot in lots:
-            have |= self.types_by_lot.get(lot, set())
+            have |= self.types_by_lot.get(lot, frozenset())
         for event in event_ids:
             have.update(d.doc_type for d in self.by_event.get(event, ()))
         return have
