@@ -65,18 +65,23 @@ def map_figure(result: TraceResult) -> Any:
     from parcelaudit.reports.render import new_figure
 
     up, chain = result.upstream, result.chain
+    # Nodes and edges go in sorted: the layout follows insertion order, and the tiers and movements come out of
+    # set walks whose order changes with Python's per-process string hashing (tests/tracing/test_map_determinism).
     graph = nx.DiGraph()
-    for facility_id, tier in up.facility_tiers.items():
+    for facility_id, tier in sorted(up.facility_tiers.items(), key=lambda item: (-item[1], item[0])):
         graph.add_node(facility_id, layer=up.depth - tier)
+    flows: dict[tuple[str, str], tuple[set[str], float]] = {}
     for movement in up.movements:
         if movement.from_facility and movement.to_facility:
-            material = chain.materials.get(movement.lots[0].lot) or "goods"
-            kg = sum(q.kg or 0 for q in movement.lots)
-            graph.add_edge(
-                movement.from_facility,
-                movement.to_facility,
-                label=chart_text(f"{material}\n{kg:,.0f} kg" if kg else material),
+            materials, kg = flows.get((movement.from_facility, movement.to_facility), (set(), 0.0))
+            materials.add(chain.materials.get(movement.lots[0].lot) or "goods")
+            flows[(movement.from_facility, movement.to_facility)] = (
+                materials,
+                kg + sum(q.kg or 0 for q in movement.lots),
             )
+    for (source, target), (materials, kg) in sorted(flows.items()):
+        material = ", ".join(sorted(materials))
+        graph.add_edge(source, target, label=chart_text(f"{material}\n{kg:,.0f} kg" if kg else material))
     fig, ax = new_figure(9.5, 3.6)
     ax.axis("off")
     if not graph.nodes:
@@ -91,7 +96,11 @@ def map_figure(result: TraceResult) -> Any:
             fontsize=9,
         )
         return fig
-    positions = nx.multipartite_layout(graph, subset_key="layer", align="vertical")
+    layers: dict[int, list[str]] = {}
+    for node, layer in graph.nodes(data="layer"):
+        layers.setdefault(layer, []).append(node)
+    # Each layer's nodes as an ordered list: given the attribute name, networkx groups them in sets.
+    positions = nx.multipartite_layout(graph, subset_key=layers, align="vertical")
     state = _facility_state(result)
     colours = [_COLOURS[state.get(node, "review")] for node in graph.nodes]
     nx.draw_networkx_nodes(graph, positions, ax=ax, node_color=colours, node_size=900, alpha=0.9)
