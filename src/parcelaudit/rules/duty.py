@@ -20,7 +20,7 @@ line's duty. Money is float64 dollars holding exact cents.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
@@ -31,7 +31,7 @@ from parcelaudit.duty import Component, quote
 from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, entry_fees
 from parcelaudit.duty.money import as_decimal
 from parcelaudit.duty.quote import POSTAL_METHOD_MAX, change_dates, de_minimis_thresholds
-from parcelaudit.duty.tables import load_tables
+from parcelaudit.duty.tables import OPEN_END, load_tables
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.rules.context import RuleContext
 from parcelaudit.rules.derived import order_totals
@@ -359,8 +359,8 @@ def _postal_duty_at_transaction_value(ctx: RuleContext, factors: pa.Table) -> pa
 
 
 def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> pa.Table:
-    """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim) and duty_at_risk (owed but left
-    unpaid), from the line duty (line_duty_table) and the run's findings (rule ids).
+    """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim), duty_at_risk (owed but left
+    unpaid) and fees (its entry's fees, `_shipment_fees`; 0 for a valid de minimis claim), from the line duty (line_duty_table) and the run's findings (rule ids).
 
     duty_at_risk is the duty on the transaction value the declaration avoids: all of it when a de minimis
     claim is invalid (any DM-* finding, or an undervalued claim whose transaction value is over the
@@ -375,7 +375,7 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
     """,
         order_totals=order_totals(ctx),
     )
-    return ctx.query(
+    duty = ctx.query(
         f"""
         WITH ld AS (
             SELECT shipment_id, {exact_sum("duty")} AS duty FROM line_duty GROUP BY 1
@@ -384,6 +384,9 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
                round(CASE WHEN d.shipment_id IS NOT NULL AND b.shipment_id IS NULL
                           AND (d.threshold IS NULL OR s.declared_value * coalesce(f.factor, 1) <= d.threshold)
                      THEN 0.0 ELSE coalesce(ld.duty, 0.0) END, 2) AS duty_owed,
+               d.shipment_id IS NOT NULL AND b.shipment_id IS NULL AND s.entry_type IN ({_DM_TYPES})
+                   AND (d.threshold IS NULL OR s.declared_value * coalesce(f.factor, 1) <= d.threshold)
+                   AS claim_stands,
                round(CASE
                  WHEN d.shipment_id IS NOT NULL AND (b.shipment_id IS NOT NULL
                       OR s.declared_value * coalesce(f.factor, 1) > d.threshold)
@@ -403,3 +406,69 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
         duty_factors=factors,
         postal_at_tv=_postal_duty_at_transaction_value(ctx, factors),
     )
+    return ctx.query(
+        "SELECT d.* EXCLUDE (claim_stands), coalesce(f.fees, 0.0) AS fees FROM fee_duty d "
+        "LEFT JOIN fee_parcels f USING (shipment_id)",
+        fee_duty=duty,
+        fee_parcels=_shipment_fees(ctx, duty),
+    )
+
+
+def _shipment_fees(ctx: RuleContext, duty: pa.Table) -> pa.Table:
+    """shipment_id, fees: the fees of each parcel's entry (`parcel_entry_fees`, the one fee computation) for
+    the rows of duty (shipment_id, duty_owed, claim_stands); none where the de minimis claim stands or the
+    parcel has no declared value or arrival date (as `explain` shows them).
+
+    Fees change only on the fee table's dates and depend on the value only for a formal entry (MPF within
+    its minimum and maximum) or ocean cargo (HMF), so parcel_entry_fees is asked once per (fee period, mode,
+    entry type, filer type, dutiable, over $2,500, value when it matters) and the amounts joined back.
+    """
+    rows = load_tables().fees
+    days = sorted({f.start for f in rows} | {f.end + timedelta(days=1) for f in rows if f.end < OPEN_END})
+    changes = pa.table(
+        {"day": pa.array(days, pa.date32()), "seg": pa.array(range(1, len(days) + 1), pa.int64())}
+    )
+    key = "seg, mode, entry_type, filer_type, dutiable, formal, vkey"
+    with ctx.session(
+        fee_duty=duty.select(["shipment_id", "duty_owed", "claim_stands"]), fee_changes=changes
+    ) as session:
+        session.create(
+            "fee_keys",
+            f"""
+            SELECT d.shipment_id, s.arrival_date, s.declared_value, s.mode, s.entry_type, s.filer_type,
+                   coalesce(c.seg, 0) AS seg, d.duty_owed > 0 AS dutiable, s.declared_value > {FORMAL_OVER} AS formal,
+                   CASE WHEN s.declared_value > {FORMAL_OVER} OR s.entry_type = '01' OR ({_mode_sql("s")}) = 'cargo'
+                        THEN CAST(s.declared_value AS VARCHAR) END AS vkey
+            FROM fee_duty d JOIN shipments s USING (shipment_id)
+            ASOF LEFT JOIN fee_changes c ON s.arrival_date >= c.day
+            WHERE NOT coalesce(d.claim_stands, false) AND s.declared_value IS NOT NULL
+                  AND s.arrival_date IS NOT NULL
+            """,
+        )
+        keys = session.query(
+            f"SELECT {key}, min(arrival_date) AS first_day, min(declared_value) AS value FROM fee_keys GROUP BY ALL"
+        ).to_pylist()
+        amounts = [
+            sum(
+                (
+                    f.amount
+                    for f in parcel_entry_fees(
+                        k["first_day"],
+                        k["value"],
+                        k["mode"],
+                        k["entry_type"],
+                        k["filer_type"],
+                        int(k["dutiable"]),
+                    )
+                ),
+                Decimal(0),
+            )
+            for k in keys
+        ]
+        found = session.query("SELECT * FROM fee_keys LIMIT 0").schema
+        columns = {n: pa.array([k[n] for k in keys], found.field(n).type) for n in key.split(", ")}
+        session.register("fee_amounts", pa.table({**columns, "amount": pa.array(amounts, CENTS)}))
+        joins = " AND ".join(f"a.{n} IS NOT DISTINCT FROM k.{n}" for n in key.split(", "))
+        return session.query(
+            f"SELECT k.shipment_id, CAST(a.amount AS DOUBLE) AS fees FROM fee_keys k JOIN fee_amounts a ON {joins}"
+        )
