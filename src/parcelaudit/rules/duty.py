@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from parcelaudit.arrow_sql import exact_sum
 from parcelaudit.duty import Component, quote
-from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, entry_fees
+from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, FeeSchedule, fee_schedule
 from parcelaudit.duty.money import as_decimal
 from parcelaudit.duty.quote import POSTAL_METHOD_MAX, change_dates, de_minimis_thresholds
 from parcelaudit.duty.tables import OPEN_END, load_tables
@@ -90,10 +90,23 @@ def parcel_entry_fees(
     informal, formal within its per-entry minimum and maximum, or express per waybill; dutiable mail fee;
     harbor maintenance fee), for its USD value, transport mode, entry type and duty. A de minimis claim is
     priced as the entry it becomes when the claim fails (whether it stands is the caller's to judge)."""
+    return parcel_fee_schedule(on, value, mode, entry_type, filer_type, duty).charges(as_decimal(value or 0))
+
+
+def parcel_fee_schedule(
+    on: date,
+    value: float | Decimal,
+    mode: str | None,
+    entry_type: str | None,
+    filer_type: str | None,
+    duty: float | Decimal,
+) -> FeeSchedule:
+    """The fee schedule (`duty.fees.fee_schedule`) of a parcel's entry: the same for every parcel of the same
+    fee period, transport mode, entry, filer type and dutiability on the same side of the $2,500 limit."""
     amount = as_decimal(value or 0)
     kind = duty_entry_type(entry_type, float(amount)) or ("01" if amount > FORMAL_OVER else "11")
     quoted = duty_mode(mode, entry_type, filer_type)
-    return entry_fees(load_tables(), on, amount, quoted, kind, as_decimal(duty or 0))
+    return fee_schedule(load_tables(), on, quoted, kind, as_decimal(duty or 0) > 0)
 
 
 def _mode_sql(s: str) -> str:
@@ -415,13 +428,14 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
 
 
 def _shipment_fees(ctx: RuleContext, duty: pa.Table) -> pa.Table:
-    """shipment_id, fees: the fees of each parcel's entry (`parcel_entry_fees`, the one fee computation) for
-    the rows of duty (shipment_id, duty_owed, claim_stands); none where the de minimis claim stands or the
-    parcel has no declared value or arrival date (as `explain` shows them).
+    """shipment_id, fees: the fees of each parcel's entry (`parcel_fee_schedule`, i.e. duty/fees.py, the one
+    fee computation `parcel_entry_fees` and `explain` use) for the rows of duty (shipment_id, duty_owed,
+    claim_stands); none where the de minimis claim stands or the parcel has no declared value or arrival
+    date (as `explain` shows them).
 
     Fees change only on the fee table's dates and depend on the value only for a formal entry (MPF within
-    its minimum and maximum) or ocean cargo (HMF), so parcel_entry_fees is asked once per (fee period, mode,
-    entry type, filer type, dutiable, over $2,500, value when it matters) and the amounts joined back.
+    its minimum and maximum) or ocean cargo (HMF): one schedule per (fee period, mode, entry type, filer type,
+    dutiable, over $2,500), charged once per distinct value where the value matters, the amounts joined back.
     """
     rows = load_tables().fees
     days = sorted({f.start for f in rows} | {f.end + timedelta(days=1) for f in rows if f.end < OPEN_END})
@@ -438,7 +452,7 @@ def _shipment_fees(ctx: RuleContext, duty: pa.Table) -> pa.Table:
             SELECT d.shipment_id, s.arrival_date, s.declared_value, s.mode, s.entry_type, s.filer_type,
                    coalesce(c.seg, 0) AS seg, d.duty_owed > 0 AS dutiable, s.declared_value > {FORMAL_OVER} AS formal,
                    CASE WHEN s.declared_value > {FORMAL_OVER} OR s.entry_type = '01' OR ({_mode_sql("s")}) = 'cargo'
-                        THEN CAST(s.declared_value AS VARCHAR) END AS vkey
+                        THEN s.declared_value END AS vkey
             FROM fee_duty d JOIN shipments s USING (shipment_id)
             ASOF LEFT JOIN fee_changes c ON s.arrival_date >= c.day
             WHERE NOT coalesce(d.claim_stands, false) AND s.declared_value IS NOT NULL
@@ -448,23 +462,21 @@ def _shipment_fees(ctx: RuleContext, duty: pa.Table) -> pa.Table:
         keys = session.query(
             f"SELECT {key}, min(arrival_date) AS first_day, min(declared_value) AS value FROM fee_keys GROUP BY ALL"
         ).to_pylist()
-        amounts = [
-            sum(
-                (
-                    f.amount
-                    for f in parcel_entry_fees(
-                        k["first_day"],
-                        k["value"],
-                        k["mode"],
-                        k["entry_type"],
-                        k["filer_type"],
-                        int(k["dutiable"]),
-                    )
-                ),
-                Decimal(0),
-            )
-            for k in keys
-        ]
+        schedules: dict[tuple, FeeSchedule] = {}
+        amounts = []
+        for k in keys:
+            group = (k["seg"], k["mode"], k["entry_type"], k["filer_type"], k["dutiable"], k["formal"])
+            if group not in schedules:
+                schedules[group] = parcel_fee_schedule(
+                    k["first_day"],
+                    k["value"],
+                    k["mode"],
+                    k["entry_type"],
+                    k["filer_type"],
+                    int(k["dutiable"]),
+                )
+            charges = schedules[group].charges(as_decimal(k["value"]))
+            amounts.append(sum((f.amount for f in charges), Decimal(0)))
         found = session.query("SELECT * FROM fee_keys LIMIT 0").schema
         columns = {n: pa.array([k[n] for k in keys], found.field(n).type) for n in key.split(", ")}
         session.register("fee_amounts", pa.table({**columns, "amount": pa.array(amounts, CENTS)}))
