@@ -158,6 +158,13 @@ def test_each_parcel_carries_its_entry_fees_once_none_where_the_de_minimis_claim
             "declared_value": 100.0,
             "lines": [{**tee, "value": 100.0}],
         },
+        {
+            "arrival_date": on,
+            "entry_type": "01",
+            "declared_value": 200000.0,
+            "lines": [{**tee, "value": 200000.0}],
+            "mode": "truck",
+        },
     )
     duty = _shipment_duty(shipments, lines)
     assert duty["S1"]["fees"] == 0.0  # the claim stands: no entry, no fee
@@ -166,3 +173,4 @@ def test_each_parcel_carries_its_entry_fees_once_none_where_the_de_minimis_claim
     assert duty["S4"]["fees"] == pytest.approx(651.50 + 250.00)  # maximum MPF, HMF 0.125% of $200,000
     assert duty["S5"]["fees"] == 7.39  # dutiable mail (Section 122 period: 10% on postal items)
     assert duty["S6"]["fees"] == 1.27  # FY2024 express MPF (CBP Dec. 23-08)
+    assert duty["S7"]["fees"] == 651.50  # by truck: no port, no HMF (19 CFR 24.24)

@@ -83,9 +83,12 @@ def _charge(part, value: Decimal) -> FeeCharge:
     return FeeCharge("HMF", cents(value * row.amount), row.citation, row.status, note)
 
 
-def fee_schedule(tables: DutyTables, on: date, mode: str, entry_type: str, dutiable: bool) -> FeeSchedule:
+def fee_schedule(
+    tables: DutyTables, on: date, mode: str, entry_type: str, dutiable: bool, vessel: bool = True
+) -> FeeSchedule:
     """The fee schedule of entries of this mode and entry type on a date (rows looked up once, so many
-    values can be charged: the checks price every parcel of a fee period through one schedule)."""
+    values can be charged: the checks price every parcel of a fee period through one schedule). vessel:
+    False for cargo that crosses by truck or rail, which uses no port and pays no HMF (19 CFR 24.24(b))."""
     if entry_type in DE_MINIMIS_ENTRY_TYPES:
         return FeeSchedule(())
     parts: list = []
@@ -103,7 +106,7 @@ def fee_schedule(tables: DutyTables, on: date, mode: str, entry_type: str, dutia
         parts.append(_fixed(tables, "MPF-EXPRESS", on))
     else:
         parts.append(_fixed(tables, "MPF-INFORMAL", on))
-    if mode == "cargo":
+    if mode == "cargo" and vessel:
         row = _row(tables, "HMF-RATE", on)
         parts.append(_missing("HMF", on) if row is None else ("hmf", row))
     return FeeSchedule(tuple(parts))

@@ -60,6 +60,7 @@ LINE_DUTY_SCHEMA = pa.schema(
 # none of the postal treatments (free mail up to $800, the postal duty methods) the data does not show.
 TRANSPORT_MODES = {"mail": "postal", "air": "express", "ocean": "cargo", "truck": "cargo", "rail": "cargo"}
 UNKNOWN_MODE = "express"
+LAND_MODES = ("truck", "rail")
 _DM_TYPES = ", ".join(f"'{t}'" for t in DE_MINIMIS_ENTRY_TYPES)
 
 
@@ -106,7 +107,8 @@ def parcel_fee_schedule(
     amount = as_decimal(value or 0)
     kind = duty_entry_type(entry_type, float(amount)) or ("01" if amount > FORMAL_OVER else "11")
     quoted = duty_mode(mode, entry_type, filer_type)
-    return fee_schedule(load_tables(), on, quoted, kind, as_decimal(duty or 0) > 0)
+    vessel = mode not in LAND_MODES  # truck and rail cargo uses no port: no HMF (19 CFR 24.24)
+    return fee_schedule(load_tables(), on, quoted, kind, as_decimal(duty or 0) > 0, vessel)
 
 
 def _mode_sql(s: str) -> str:
