@@ -15,9 +15,10 @@ from parcelaudit.errors import ReferenceDataError
 from parcelaudit.generate import generate_dataset
 from parcelaudit.ingest import ingest_file
 from parcelaudit.pipeline import FINDINGS_ORDER, canonical_order, evaluate, explain_shipment, run_check
+from parcelaudit.pipeline.summary import summary_of_figures
 from parcelaudit.reference.hts import download_hts
 from parcelaudit.store import Store
-from parcelaudit.store.checks import read_check_inputs, read_run
+from parcelaudit.store.checks import read_check_inputs, read_run, run_figures
 from tests.rules.builders import orders_for, parcels
 from tests.rules.store_support import store_file
 
@@ -69,6 +70,23 @@ def test_run_check_persists_a_run_and_judges_each_parcel(store_path):
         assert run == [(5, 2, 1)]
 
 
+def test_a_stored_check_carries_each_entrys_fees_as_explain_shows_them(store_path):
+    # express MPF per waybill (19 CFR 24.23(b)(4)): $1.27 in FY2024 (CBP Dec. 23-08), $1.31 in FY2025 (89 FR
+    # 59126); every de minimis claim here fails (over $800, a split order, a suspended origin), so each parcel
+    # is an entry that pays its fee once
+    with Store.open(store_path) as store:
+        result = run_check(store, screening=False)
+        stored = dict(
+            store.fetch("SELECT shipment_id, fees FROM check_decisions WHERE run_id = ?", [result.run_id])
+        )
+        shown = {
+            s: float(sum(f["amount"] for f in explain_shipment(store, s)["fees"])) for s in sorted(stored)
+        }
+        figures = summary_of_figures(run_figures(store, result.run_id))
+    assert stored == {"S1": 1.27, "S2": 1.27, "S3": 1.27, "S4": 1.27, "S5": 1.31} == shown
+    assert result.summary().fees == pytest.approx(6.39) and figures.fees == pytest.approx(6.39)
+
+
 def test_a_date_window_keeps_group_context_but_reports_only_its_parcels(store_path):
     with Store.open(store_path) as store:
         result = run_check(store, date(2024, 5, 4), date(2024, 5, 4), screening=False, persist=False)
@@ -103,7 +121,7 @@ def test_outputs_are_spreadsheet_safe_with_the_contract_columns(store_path, tmp_
     assert desc["message"].startswith("description")
     with (tmp_path / "out" / "decisions.csv").open(encoding="utf-8") as handle:
         decisions = list(csv.DictReader(handle))
-    assert list(decisions[0]) == ["shipment_id", "decision", "reasons", "duty_owed", "duty_at_risk"]
+    assert list(decisions[0]) == ["shipment_id", "decision", "reasons", "duty_owed", "duty_at_risk", "fees"]
     assert {d["shipment_id"]: d["reasons"] for d in decisions}["S5"].startswith("DM-ELIG")
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64") == 4
@@ -192,7 +210,7 @@ def test_an_empty_store_gives_empty_outputs_not_an_error(tmp_path, store_target)
     with Store.open(store_target) as store:
         paths = demo_check(store, tmp_path / "out")
     assert (tmp_path / "out" / "decisions.csv").read_text(encoding="utf-8").strip() == (
-        "shipment_id,decision,reasons,duty_owed,duty_at_risk"
+        "shipment_id,decision,reasons,duty_owed,duty_at_risk,fees"
     )
     assert "No findings." in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert len(paths) == 6  # changed_decisions.csv and manifest.json too

@@ -94,7 +94,8 @@ def decide(
     """Assign severities to findings and decide each shipment; return (findings with severity, decisions).
 
     decisions: shipment_id, decision, reasons (';'-separated rule ids, most severe first), duty_owed,
-    duty_at_risk. duty (shipment_id, duty_owed, duty_at_risk) may be None (zeros); shipment_ids None decides
+    duty_at_risk, fees (the entry's fees, USD). duty (shipment_id, duty_owed, duty_at_risk and optionally
+    fees) may be None (zeros); shipment_ids None decides
     every shipment of duty (one row each). session: an open in-process session to work in (the check
     context's), else one is opened for the call.
     """
@@ -104,8 +105,11 @@ def decide(
                 "shipment_id": pa.array([], pa.string()),
                 "duty_owed": pa.array([], pa.float64()),
                 "duty_at_risk": pa.array([], pa.float64()),
+                "fees": pa.array([], pa.float64()),
             }
         )
+    elif "fees" not in duty.column_names:
+        duty = duty.append_column("fees", pa.array([0.0] * duty.num_rows, pa.float64()))
     tables = {
         "f": findings,
         "duty": duty,
@@ -153,7 +157,8 @@ def _decide(
                 FROM per_rule p JOIN severity_ranks k USING (rank) GROUP BY shipment_id
             )
             SELECT i.shipment_id, coalesce(p.decision, 'release') AS decision, coalesce(p.reasons, '') AS reasons,
-                   coalesce({d}.duty_owed, 0.0) AS duty_owed, coalesce({d}.duty_at_risk, 0.0) AS duty_at_risk
+                   coalesce({d}.duty_owed, 0.0) AS duty_owed, coalesce({d}.duty_at_risk, 0.0) AS duty_at_risk,
+                   coalesce({d}.fees, 0.0) AS fees
             FROM {ids} i LEFT JOIN per_shipment p USING (shipment_id) {duty_join}
         """)
         return scope.query("SELECT * FROM rated_findings"), decisions

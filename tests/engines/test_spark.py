@@ -24,7 +24,7 @@ from tests.support import cli
 
 COLUMNS = {
     "check_findings": "shipment_id, line_no, rule_id, severity, variant, message, citation, evidence",
-    "check_decisions": "shipment_id, decision, reasons, duty_owed, duty_at_risk",
+    "check_decisions": "shipment_id, decision, reasons, duty_owed, duty_at_risk, fees",
     "check_duty_lines": "shipment_id, line_no, hts, origin, rate, duty, verified, components",
 }
 

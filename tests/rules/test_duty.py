@@ -111,3 +111,66 @@ def test_an_undervalued_postal_parcel_risks_the_duty_of_its_transaction_value():
     )
     duty = _shipment_duty(shipments, lines, orders_for(shipments, {"O1": 900.0}))
     assert duty["S1"]["duty_owed"] == 0.0 and duty["S1"]["duty_at_risk"] == pytest.approx(148.5)
+
+
+def test_each_parcel_carries_its_entry_fees_once_none_where_the_de_minimis_claim_stands():
+    # fees of FY2026 (CBP Dec. 25-10, 90 FR 34665): express MPF $1.34 per waybill, formal MPF 0.3464% within
+    # $33.58-$651.50, dutiable mail $7.39 (unverified row), HMF 0.125% of ocean cargo (19 CFR 24.24)
+    tee = {"hts_code": "6109100012", "country_of_origin": "VN"}
+    on = date(2026, 3, 2)
+    shipments, lines = parcels(
+        {
+            "arrival_date": on,
+            "entry_type": "321",
+            "declared_value": 100.0,
+            "lines": [{**tee, "value": 100.0}],
+        },
+        {
+            "arrival_date": on,
+            "entry_type": "11",
+            "declared_value": 100.0,
+            "lines": [{**tee, "value": 60.0}, {**tee, "value": 40.0}],
+        },
+        {
+            "arrival_date": on,
+            "entry_type": "01",
+            "declared_value": 3000.0,
+            "lines": [{**tee, "value": 3000.0}],
+        },
+        {
+            "arrival_date": on,
+            "entry_type": "01",
+            "declared_value": 200000.0,
+            "lines": [{**tee, "value": 200000.0}],
+            "mode": "ocean",
+        },
+        {
+            "arrival_date": on,
+            "entry_type": "postal",
+            "mode": "mail",
+            "filer_type": "postal",
+            "declared_value": 100.0,
+            "lines": [{**tee, "value": 100.0}],
+        },
+        {
+            "arrival_date": date(2024, 3, 1),
+            "entry_type": "11",
+            "declared_value": 100.0,
+            "lines": [{**tee, "value": 100.0}],
+        },
+        {
+            "arrival_date": on,
+            "entry_type": "01",
+            "declared_value": 200000.0,
+            "lines": [{**tee, "value": 200000.0}],
+            "mode": "truck",
+        },
+    )
+    duty = _shipment_duty(shipments, lines)
+    assert duty["S1"]["fees"] == 0.0  # the claim stands: no entry, no fee
+    assert duty["S2"]["fees"] == 1.34  # once per waybill, not per line
+    assert duty["S3"]["fees"] == 33.58  # 0.3464% of $3,000 = $10.39, raised to the minimum
+    assert duty["S4"]["fees"] == pytest.approx(651.50 + 250.00)  # maximum MPF, HMF 0.125% of $200,000
+    assert duty["S5"]["fees"] == 7.39  # dutiable mail (Section 122 period: 10% on postal items)
+    assert duty["S6"]["fees"] == 1.27  # FY2024 express MPF (CBP Dec. 23-08)
+    assert duty["S7"]["fees"] == 651.50  # by truck: no port, no HMF (19 CFR 24.24)

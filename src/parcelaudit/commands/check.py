@@ -264,7 +264,7 @@ def _summary(result) -> None:
     console.print(rules)
     console.print(
         f"duty owed ${summary.duty_owed:,.2f}; duty at risk ${summary.duty_at_risk:,.2f}; "
-        f"rules took {result.rules_seconds:.2f} s"
+        f"fees ${summary.fees:,.2f}; rules took {result.rules_seconds:.2f} s"
         + ("" if result.hts_complete else " (bundled HTS subset: unknown codes are unverified)")
     )
 

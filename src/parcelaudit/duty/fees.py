@@ -49,38 +49,64 @@ def entry_fees(
     tables: DutyTables, on: date, value: Decimal, mode: str, entry_type: str, duty: Decimal
 ) -> tuple[FeeCharge, ...]:
     """The fees an entry of this value, mode and entry type pays on a date (none for a de minimis release)."""
+    return fee_schedule(tables, on, mode, entry_type, duty > 0).charges(value)
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """The fees of the entries of one date, mode, entry type and dutiability, as a function of their value:
+    fixed charges, or ("formal", rate, minimum, maximum) / ("hmf", rate) rows applied to the value, in order."""
+
+    parts: tuple
+
+    def charges(self, value: Decimal) -> tuple[FeeCharge, ...]:
+        """The fee charges of an entry of this value."""
+        return tuple(_charge(part, value) for part in self.parts)
+
+
+def _charge(part, value: Decimal) -> FeeCharge:
+    if isinstance(part, FeeCharge):
+        return part
+    if part[0] == "formal":
+        rate, low, high = part[1:]
+        amount = min(max(value * rate.amount, low.amount), high.amount)
+        status = "verified" if all(r.status == "verified" for r in (rate, low, high)) else "unverified"
+        return FeeCharge(
+            "MPF-FORMAL",
+            cents(amount),
+            f"{rate.citation}; minimum and maximum: {low.citation}",
+            status,
+            f"0.3464% of value within ${low.amount}-${high.amount}",
+        )
+    row = part[1]
+    note = "assumes ocean cargo unloaded at a port listed in 19 CFR 24.24(b)"
+    return FeeCharge("HMF", cents(value * row.amount), row.citation, row.status, note)
+
+
+def fee_schedule(
+    tables: DutyTables, on: date, mode: str, entry_type: str, dutiable: bool, vessel: bool = True
+) -> FeeSchedule:
+    """The fee schedule of entries of this mode and entry type on a date (rows looked up once, so many
+    values can be charged: the checks price every parcel of a fee period through one schedule). vessel:
+    False for cargo that crosses by truck or rail, which uses no port and pays no HMF (19 CFR 24.24(b))."""
     if entry_type in DE_MINIMIS_ENTRY_TYPES:
-        return ()
-    charges: list[FeeCharge] = []
+        return FeeSchedule(())
+    parts: list = []
     if mode == "postal":
-        if duty > 0:
-            charges.append(_fixed(tables, "MAIL-FEE", on))
-        return tuple(charges)
+        if dutiable:
+            parts.append(_fixed(tables, "MAIL-FEE", on))
+        return FeeSchedule(tuple(parts))
     if entry_type == "01":
         rate, low, high = (_row(tables, name, on) for name in ("MPF-RATE", "MPF-MIN", "MPF-MAX"))
         if rate is None or low is None or high is None:
-            charges.append(_missing("MPF-FORMAL", on))
+            parts.append(_missing("MPF-FORMAL", on))
         else:
-            amount = min(max(value * rate.amount, low.amount), high.amount)
-            status = "verified" if all(r.status == "verified" for r in (rate, low, high)) else "unverified"
-            charges.append(
-                FeeCharge(
-                    "MPF-FORMAL",
-                    cents(amount),
-                    f"{rate.citation}; minimum and maximum: {low.citation}",
-                    status,
-                    f"0.3464% of value within ${low.amount}-${high.amount}",
-                )
-            )
+            parts.append(("formal", rate, low, high))
     elif mode == "express":
-        charges.append(_fixed(tables, "MPF-EXPRESS", on))
+        parts.append(_fixed(tables, "MPF-EXPRESS", on))
     else:
-        charges.append(_fixed(tables, "MPF-INFORMAL", on))
-    if mode == "cargo":
+        parts.append(_fixed(tables, "MPF-INFORMAL", on))
+    if mode == "cargo" and vessel:
         row = _row(tables, "HMF-RATE", on)
-        if row is None:
-            charges.append(_missing("HMF", on))
-        else:
-            note = "assumes ocean cargo unloaded at a port listed in 19 CFR 24.24(b)"
-            charges.append(FeeCharge("HMF", cents(value * row.amount), row.citation, row.status, note))
-    return tuple(charges)
+        parts.append(_missing("HMF", on) if row is None else ("hmf", row))
+    return FeeSchedule(tuple(parts))

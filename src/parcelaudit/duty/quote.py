@@ -395,7 +395,11 @@ def _additional(
     claimed: str | None,
     value: Decimal = Decimal(1),
     metal_value: Decimal | None = None,
+    applied: Component | None = None,
 ) -> list[Component]:
+    """The additional components of a line. applied: the MFN component when a preference claim stands; a
+    top-up then counts the special rate the entry pays as its column 1 rate (CBP CSMS 67045953: 'column 1
+    general or special')."""
     matched = _matches(tables, code, origin, on)
     charged = {p for p, m in matched.items() if m.rate > 0 or m.topup is not None}
     parts: list[Component] = []
@@ -426,7 +430,9 @@ def _additional(
         refundable = program.refundable_from is not None
         status, rate, citation, notes = measure.status, measure.rate, measure.citation, [measure.note]
         if measure.topup is not None:
-            column1, known = _column1(code, on)
+            column1, known = (
+                (applied.rate, applied.status == "verified") if applied is not None else _column1(code, on)
+            )
             rate = max(Decimal(0), measure.topup - (column1 or Decimal(0)))
             notes.append(
                 f"top-up to {measure.topup * 100:g}% over the column 1 rate ({(column1 or 0) * 100:g}%)"
@@ -723,6 +729,7 @@ def quote(
             preference.upper() if claimed and preference else None,
             amount_value,
             None if metal_value is None else as_decimal(metal_value),
+            mfn if claimed else None,
         ),
     ]
     if mode == "postal" and parcel_value <= POSTAL_METHOD_MAX:

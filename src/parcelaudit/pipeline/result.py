@@ -11,7 +11,7 @@ from parcelaudit.decide import SeverityPolicy
 from parcelaudit.pipeline.summary import RunSummary, summarise
 
 FINDINGS_COLUMNS = ["shipment_id", "line_no", "rule_id", "severity", "message", "citation", "evidence"]
-DECISIONS_COLUMNS = ["shipment_id", "decision", "reasons", "duty_owed", "duty_at_risk"]
+DECISIONS_COLUMNS = ["shipment_id", "decision", "reasons", "duty_owed", "duty_at_risk", "fees"]
 # Findings are ordered by every column, so no two distinct findings tie and the order is total.
 FINDINGS_ORDER = [
     "shipment_id",

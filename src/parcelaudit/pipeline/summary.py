@@ -23,6 +23,7 @@ class RunSummary:
     decisions: dict[str, int]  # hold / review / release -> shipments
     duty_owed: float
     duty_at_risk: float
+    fees: float  # the entries' fees (MPF, dutiable mail fee, HMF; none where a de minimis claim stands)
     findings_per_rule: dict[str, int]  # most first, ties by rule id
     parcels_per_rule: dict[str, int]  # shipments with a finding of the rule, most first, ties by rule id
 
@@ -56,9 +57,9 @@ def summarise(findings: pa.Table, decisions: pa.Table) -> RunSummary:
     """The summary of a run from its findings (shipment_id, rule_id ...) and decisions (decision, duty_*)."""
     found = _tally(decisions["decision"])
     duty = run_sql(
-        f"SELECT coalesce({exact_sum('duty_owed')}, 0) AS owed, coalesce({exact_sum('duty_at_risk')}, 0) AS risk "
-        "FROM d",
-        {"d": decisions.select(["duty_owed", "duty_at_risk"])},
+        f"SELECT coalesce({exact_sum('duty_owed')}, 0) AS owed, coalesce({exact_sum('duty_at_risk')}, 0) AS risk, "
+        f"coalesce({exact_sum('fees')}, 0) AS fees FROM d",
+        {"d": decisions.select(["duty_owed", "duty_at_risk", "fees"])},
     ).to_pylist()[0]
     pairs = findings.select(["shipment_id", "rule_id"]).group_by(["rule_id", "shipment_id"]).aggregate([])
     return RunSummary(
@@ -67,6 +68,7 @@ def summarise(findings: pa.Table, decisions: pa.Table) -> RunSummary:
         decisions={d: found.get(d, 0) for d in DECISIONS},
         duty_owed=duty["owed"],
         duty_at_risk=duty["risk"],
+        fees=duty["fees"],
         findings_per_rule=_most_first(_tally(findings["rule_id"])),
         parcels_per_rule=_most_first(_tally(pairs["rule_id"])),
     )
@@ -80,6 +82,7 @@ def summary_of_figures(figures: dict) -> RunSummary:
         decisions={d: figures["decisions"].get(d, 0) for d in DECISIONS},
         duty_owed=figures["duty_owed"],
         duty_at_risk=figures["duty_at_risk"],
+        fees=figures["fees"],
         findings_per_rule=_most_first(figures["findings_per_rule"]),
         parcels_per_rule=_most_first(figures["parcels_per_rule"]),
     )

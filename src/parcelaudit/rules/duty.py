@@ -20,7 +20,7 @@ line's duty. Money is float64 dollars holding exact cents.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
@@ -28,10 +28,10 @@ import pyarrow.compute as pc
 
 from parcelaudit.arrow_sql import exact_sum
 from parcelaudit.duty import Component, quote
-from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, entry_fees
+from parcelaudit.duty.fees import FORMAL_OVER, FeeCharge, FeeSchedule, fee_schedule
 from parcelaudit.duty.money import as_decimal
 from parcelaudit.duty.quote import POSTAL_METHOD_MAX, change_dates, de_minimis_thresholds
-from parcelaudit.duty.tables import load_tables
+from parcelaudit.duty.tables import OPEN_END, load_tables
 from parcelaudit.errors import ParcelAuditError
 from parcelaudit.rules.context import RuleContext
 from parcelaudit.rules.derived import order_totals
@@ -60,6 +60,7 @@ LINE_DUTY_SCHEMA = pa.schema(
 # none of the postal treatments (free mail up to $800, the postal duty methods) the data does not show.
 TRANSPORT_MODES = {"mail": "postal", "air": "express", "ocean": "cargo", "truck": "cargo", "rail": "cargo"}
 UNKNOWN_MODE = "express"
+LAND_MODES = ("truck", "rail")
 _DM_TYPES = ", ".join(f"'{t}'" for t in DE_MINIMIS_ENTRY_TYPES)
 
 
@@ -90,10 +91,24 @@ def parcel_entry_fees(
     informal, formal within its per-entry minimum and maximum, or express per waybill; dutiable mail fee;
     harbor maintenance fee), for its USD value, transport mode, entry type and duty. A de minimis claim is
     priced as the entry it becomes when the claim fails (whether it stands is the caller's to judge)."""
+    return parcel_fee_schedule(on, value, mode, entry_type, filer_type, duty).charges(as_decimal(value or 0))
+
+
+def parcel_fee_schedule(
+    on: date,
+    value: float | Decimal,
+    mode: str | None,
+    entry_type: str | None,
+    filer_type: str | None,
+    duty: float | Decimal,
+) -> FeeSchedule:
+    """The fee schedule (`duty.fees.fee_schedule`) of a parcel's entry: the same for every parcel of the same
+    fee period, transport mode, entry, filer type and dutiability on the same side of the $2,500 limit."""
     amount = as_decimal(value or 0)
     kind = duty_entry_type(entry_type, float(amount)) or ("01" if amount > FORMAL_OVER else "11")
     quoted = duty_mode(mode, entry_type, filer_type)
-    return entry_fees(load_tables(), on, amount, quoted, kind, as_decimal(duty or 0))
+    vessel = mode not in LAND_MODES  # truck and rail cargo uses no port: no HMF (19 CFR 24.24)
+    return fee_schedule(load_tables(), on, quoted, kind, as_decimal(duty or 0) > 0, vessel)
 
 
 def _mode_sql(s: str) -> str:
@@ -359,8 +374,8 @@ def _postal_duty_at_transaction_value(ctx: RuleContext, factors: pa.Table) -> pa
 
 
 def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> pa.Table:
-    """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim) and duty_at_risk (owed but left
-    unpaid), from the line duty (line_duty_table) and the run's findings (rule ids).
+    """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim), duty_at_risk (owed but left
+    unpaid) and fees (its entry's fees, `_shipment_fees`; 0 for a valid de minimis claim), from the line duty (line_duty_table) and the run's findings (rule ids).
 
     duty_at_risk is the duty on the transaction value the declaration avoids: all of it when a de minimis
     claim is invalid (any DM-* finding, or an undervalued claim whose transaction value is over the
@@ -375,7 +390,7 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
     """,
         order_totals=order_totals(ctx),
     )
-    return ctx.query(
+    duty = ctx.query(
         f"""
         WITH ld AS (
             SELECT shipment_id, {exact_sum("duty")} AS duty FROM line_duty GROUP BY 1
@@ -384,6 +399,9 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
                round(CASE WHEN d.shipment_id IS NOT NULL AND b.shipment_id IS NULL
                           AND (d.threshold IS NULL OR s.declared_value * coalesce(f.factor, 1) <= d.threshold)
                      THEN 0.0 ELSE coalesce(ld.duty, 0.0) END, 2) AS duty_owed,
+               d.shipment_id IS NOT NULL AND b.shipment_id IS NULL AND s.entry_type IN ({_DM_TYPES})
+                   AND (d.threshold IS NULL OR s.declared_value * coalesce(f.factor, 1) <= d.threshold)
+                   AS claim_stands,
                round(CASE
                  WHEN d.shipment_id IS NOT NULL AND (b.shipment_id IS NOT NULL
                       OR s.declared_value * coalesce(f.factor, 1) > d.threshold)
@@ -403,3 +421,68 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
         duty_factors=factors,
         postal_at_tv=_postal_duty_at_transaction_value(ctx, factors),
     )
+    return ctx.query(
+        "SELECT d.* EXCLUDE (claim_stands), coalesce(f.fees, 0.0) AS fees FROM fee_duty d "
+        "LEFT JOIN fee_parcels f USING (shipment_id)",
+        fee_duty=duty,
+        fee_parcels=_shipment_fees(ctx, duty),
+    )
+
+
+def _shipment_fees(ctx: RuleContext, duty: pa.Table) -> pa.Table:
+    """shipment_id, fees: the fees of each parcel's entry (`parcel_fee_schedule`, i.e. duty/fees.py, the one
+    fee computation `parcel_entry_fees` and `explain` use) for the rows of duty (shipment_id, duty_owed,
+    claim_stands); none where the de minimis claim stands or the parcel has no declared value or arrival
+    date (as `explain` shows them).
+
+    Fees change only on the fee table's dates and depend on the value only for a formal entry (MPF within
+    its minimum and maximum) or ocean cargo (HMF): one schedule per (fee period, mode, entry type, filer type,
+    dutiable, over $2,500), charged once per distinct value where the value matters, the amounts joined back.
+    """
+    rows = load_tables().fees
+    days = sorted({f.start for f in rows} | {f.end + timedelta(days=1) for f in rows if f.end < OPEN_END})
+    changes = pa.table(
+        {"day": pa.array(days, pa.date32()), "seg": pa.array(range(1, len(days) + 1), pa.int64())}
+    )
+    key = "seg, mode, entry_type, filer_type, dutiable, formal, vkey"
+    with ctx.session(
+        fee_duty=duty.select(["shipment_id", "duty_owed", "claim_stands"]), fee_changes=changes
+    ) as session:
+        session.create(
+            "fee_keys",
+            f"""
+            SELECT d.shipment_id, s.arrival_date, s.declared_value, s.mode, s.entry_type, s.filer_type,
+                   coalesce(c.seg, 0) AS seg, d.duty_owed > 0 AS dutiable, s.declared_value > {FORMAL_OVER} AS formal,
+                   CASE WHEN s.declared_value > {FORMAL_OVER} OR s.entry_type = '01' OR ({_mode_sql("s")}) = 'cargo'
+                        THEN s.declared_value END AS vkey
+            FROM fee_duty d JOIN shipments s USING (shipment_id)
+            ASOF LEFT JOIN fee_changes c ON s.arrival_date >= c.day
+            WHERE NOT coalesce(d.claim_stands, false) AND s.declared_value IS NOT NULL
+                  AND s.arrival_date IS NOT NULL
+            """,
+        )
+        keys = session.query(
+            f"SELECT {key}, min(arrival_date) AS first_day, min(declared_value) AS value FROM fee_keys GROUP BY ALL"
+        ).to_pylist()
+        schedules: dict[tuple, FeeSchedule] = {}
+        amounts = []
+        for k in keys:
+            group = (k["seg"], k["mode"], k["entry_type"], k["filer_type"], k["dutiable"], k["formal"])
+            if group not in schedules:
+                schedules[group] = parcel_fee_schedule(
+                    k["first_day"],
+                    k["value"],
+                    k["mode"],
+                    k["entry_type"],
+                    k["filer_type"],
+                    int(k["dutiable"]),
+                )
+            charges = schedules[group].charges(as_decimal(k["value"]))
+            amounts.append(sum((f.amount for f in charges), Decimal(0)))
+        found = session.query("SELECT * FROM fee_keys LIMIT 0").schema
+        columns = {n: pa.array([k[n] for k in keys], found.field(n).type) for n in key.split(", ")}
+        session.register("fee_amounts", pa.table({**columns, "amount": pa.array(amounts, CENTS)}))
+        joins = " AND ".join(f"a.{n} IS NOT DISTINCT FROM k.{n}" for n in key.split(", "))
+        return session.query(
+            f"SELECT k.shipment_id, CAST(a.amount AS DOUBLE) AS fees FROM fee_keys k JOIN fee_amounts a ON {joins}"
+        )

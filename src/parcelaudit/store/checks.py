@@ -219,7 +219,7 @@ _FINDING_COLUMNS = [
     "citation",
     "evidence",
 ]
-_DECISION_COLUMNS = ["shipment_id", "decision", "reasons", "duty_owed", "duty_at_risk"]
+_DECISION_COLUMNS = ["shipment_id", "decision", "reasons", "duty_owed", "duty_at_risk", "fees"]
 # check_duty_lines.components holds the line duty's `measures`.
 _DUTY_COLUMNS = {
     "shipment_id": "shipment_id",
@@ -578,16 +578,17 @@ def stream_run(
 
 
 def run_figures(store: Store, run_id: int) -> dict:
-    """A stored run in figures: shipments, findings, shipments per decision, duty owed and at risk (summed
-    exactly), findings and parcels per rule."""
+    """A stored run in figures: shipments, findings, shipments per decision, duty owed and at risk, fees
+    (summed exactly), findings and parcels per rule."""
     decisions = dict(
         store.fetch(
             "SELECT decision, count(*) FROM check_decisions WHERE run_id = ? GROUP BY decision", [run_id]
         )
     )
-    owed, risk = store.fetch_one(
+    owed, risk, fees = store.fetch_one(
         "SELECT coalesce(CAST(sum(CAST(duty_owed AS DECIMAL(38, 9))) AS DOUBLE), 0), "
-        "coalesce(CAST(sum(CAST(duty_at_risk AS DECIMAL(38, 9))) AS DOUBLE), 0) "
+        "coalesce(CAST(sum(CAST(duty_at_risk AS DECIMAL(38, 9))) AS DOUBLE), 0), "
+        "coalesce(CAST(sum(CAST(fees AS DECIMAL(38, 9))) AS DOUBLE), 0) "
         "FROM check_decisions WHERE run_id = ?",
         [run_id],
     )
@@ -602,6 +603,7 @@ def run_figures(store: Store, run_id: int) -> dict:
         "decisions": decisions,
         "duty_owed": float(owed),
         "duty_at_risk": float(risk),
+        "fees": float(fees),
         "findings_per_rule": {r[0]: r[1] for r in per_rule},
         "parcels_per_rule": {r[0]: r[2] for r in per_rule},
     }
