@@ -175,6 +175,10 @@ def test_fees_by_fiscal_year_and_entry_kind():
     assert informal["MPF-INFORMAL"].amount == Decimal("2.22")
     missing = {f.fee: f for f in quote(TEE, "VN", date(2021, 1, 15), 100).fees}
     assert missing["MPF-EXPRESS"].status == "unverified"  # FY2021 express fee not loaded: said, not guessed
+    # FY2027 (from 2026-10-01): no adjustment notice found, FY2026 amounts stand, said to be unverified
+    today = {f.fee: f for f in quote(TEE, "VN", date(2026, 12, 7), 100).fees}
+    assert today["MPF-EXPRESS"].amount == Decimal("1.34") and today["MPF-EXPRESS"].status == "unverified"
+    assert "carried forward" in today["MPF-EXPRESS"].citation
 
 
 def test_money_is_exact_rounded_once_half_up_and_order_free():
