@@ -77,7 +77,6 @@ def check_dates(up: Upstream) -> list[Finding]:
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def requirements() -> tuple[dict[str, str], ...]:
     """The documents expected per movement, transformation and material, with why (read once; every
     step of a season consults it)."""
