@@ -118,7 +118,7 @@ def revoke_keys(
                 field="--key-id" if key_id else "name",
                 hint="`parcelaudit users rotate-key NAME` issues a new one",
             )
-        _log_key_change(store, settings, actor, "revoke_key", name, {"keys": revoked})
+        _log_user_change(store, settings, actor, "revoke_key", name, {"keys": revoked})
     return revoked
 
 
@@ -129,7 +129,7 @@ def rotate_key(store: Store, settings: WorkbenchSettings, actor: User, name: str
         row = _user_row(store, name)
         revoked = _revoke(store, row, None)
         key = _new_key(store, row["user_id"])
-        _log_key_change(
+        _log_user_change(
             store, settings, actor, "rotate_key", name, {"revoked": revoked, "new_key": key.split("_")[1]}
         )
     return key, revoked
@@ -144,7 +144,7 @@ def _revoke(store: Store, row: dict, key_id: str | None) -> list[str]:
     return chosen
 
 
-def _log_key_change(
+def _log_user_change(
     store: Store, settings: WorkbenchSettings, actor: User, action: str, name: str, detail: dict
 ) -> None:
     ledger.append(
@@ -182,7 +182,7 @@ def set_disabled(store: Store, settings: WorkbenchSettings, actor: User, name: s
         sql.set_user_disabled(store, row["user_id"], disabled)
         if disabled:
             sql.end_user_sessions(store, row["user_id"], utc_now())
-        _log_key_change(store, settings, actor, action, name, {"disabled": disabled})
+        _log_user_change(store, settings, actor, action, name, {"disabled": disabled})
     return True
 
 
