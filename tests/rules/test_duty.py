@@ -64,8 +64,9 @@ def test_valid_de_minimis_owes_nothing_invalid_claim_puts_duty_at_risk():
     )
     duty = _shipment_duty(shipments, lines)
     assert duty["S1"]["duty_owed"] == 0.0 and duty["S1"]["duty_at_risk"] == 0.0
+    # the denied claim also leaves the express MPF of the entry it becomes unpaid ($1.27, FY2024, 88 FR 48900)
     assert duty["S2"]["duty_owed"] == pytest.approx(148.5) and duty["S2"]["duty_at_risk"] == pytest.approx(
-        148.5
+        148.5 + 1.27
     )
     assert duty["S3"]["duty_owed"] == pytest.approx(16.5) and duty["S3"]["duty_at_risk"] == 0.0
 
@@ -110,7 +111,8 @@ def test_an_undervalued_postal_parcel_risks_the_duty_of_its_transaction_value():
         {**mail, "arrival_date": date(2024, 6, 1), "lines": [{"hts_code": "6109100012", "value": 50.0}]}
     )
     duty = _shipment_duty(shipments, lines, orders_for(shipments, {"O1": 900.0}))
-    assert duty["S1"]["duty_owed"] == 0.0 and duty["S1"]["duty_at_risk"] == pytest.approx(148.5)
+    # and the dutiable mail fee it left unpaid ($6.97, FY2024, CBP Dec. 23-08, 88 FR 48900)
+    assert duty["S1"]["duty_owed"] == 0.0 and duty["S1"]["duty_at_risk"] == pytest.approx(148.5 + 6.97)
 
 
 def test_each_parcel_carries_its_entry_fees_once_none_where_the_de_minimis_claim_stands():
@@ -174,3 +176,36 @@ def test_each_parcel_carries_its_entry_fees_once_none_where_the_de_minimis_claim
     assert duty["S5"]["fees"] == 7.39  # dutiable mail (Section 122 period: 10% on postal items)
     assert duty["S6"]["fees"] == 1.27  # FY2024 express MPF (CBP Dec. 23-08)
     assert duty["S7"]["fees"] == 651.50  # by truck: no port, no HMF (19 CFR 24.24)
+
+
+def test_duty_at_risk_adds_the_fees_the_declared_entry_left_unpaid():
+    # 19 U.S.C. 1592(c) loss of revenue counts lawful duties, taxes and fees. Fees of FY2024 (CBP Dec. 23-08,
+    # 88 FR 48900): express MPF $1.27 per waybill, formal MPF 0.3464% within $31.67-$614.35, mail fee $6.97;
+    # HMF 0.125% of ocean cargo (19 CFR 24.24). Vietnamese T-shirts, MFN 16.5%, on 2024-03-01.
+    tee = {"hts_code": "6109100012", "country_of_origin": "VN"}
+    mail = {"entry_type": "postal", "mode": "mail", "filer_type": "postal"}
+    shipments, lines = parcels(
+        # a denied $900 de minimis claim: the express entry it becomes owes its MPF too
+        {"entry_type": "321", "declared_value": 900.0, "lines": [{**tee, "value": 900.0}]},
+        # an informal entry declared $2,000 worth $4,000: a formal entry's MPF ($31.67 min -> 0.3464% of
+        # $4,000 = $13.86 -> $31.67) less the express MPF paid ($1.27)
+        {"entry_type": "11", "declared_value": 2000.0, "lines": [{**tee, "value": 2000.0}]},
+        # ocean cargo declared $10,000 worth $20,000: MPF $34.64 -> $69.28 and HMF $12.50 -> $25.00
+        {"entry_type": "01", "mode": "ocean", "declared_value": 10000.0, "lines": [{**tee, "value": 10000.0}]},
+        # the same by truck: no HMF (19 CFR 24.24), MPF only
+        {"entry_type": "01", "mode": "truck", "declared_value": 10000.0, "lines": [{**tee, "value": 10000.0}]},
+        # free mail declared $50 worth $900: dutiable mail owes the mail fee
+        {**mail, "declared_value": 50.0, "lines": [{**tee, "value": 50.0}]},
+        # express, undervalued but the MPF per waybill is the same: nothing more at risk than duty
+        {"entry_type": "11", "declared_value": 50.0, "lines": [{**tee, "value": 50.0}]},
+    )
+    orders = orders_for(shipments, {"O2": 4000.0, "O3": 20000.0, "O4": 20000.0, "O5": 900.0, "O6": 100.0})
+    duty = _shipment_duty(shipments, lines, orders)
+    assert duty["S1"]["duty_at_risk"] == pytest.approx(148.5 + 1.27)
+    assert duty["S2"]["duty_at_risk"] == pytest.approx(330.0 + 31.67 - 1.27)
+    assert duty["S3"]["duty_at_risk"] == pytest.approx(1650.0 + (69.28 - 34.64) + (25.00 - 12.50))
+    assert duty["S4"]["duty_at_risk"] == pytest.approx(1650.0 + (69.28 - 34.64))
+    assert duty["S5"]["duty_at_risk"] == pytest.approx(148.5 + 6.97)
+    assert duty["S6"]["duty_at_risk"] == pytest.approx(8.25)
+    # fees stay the fees of the entry as declared
+    assert [duty[s]["fees"] for s in ("S2", "S3", "S5")] == [1.27, pytest.approx(34.64 + 12.50), 0.0]

@@ -374,14 +374,18 @@ def _postal_duty_at_transaction_value(ctx: RuleContext, factors: pa.Table) -> pa
 
 
 def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> pa.Table:
-    """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim), duty_at_risk (owed but left
-    unpaid) and fees (its entry's fees, `_shipment_fees`; 0 for a valid de minimis claim), from the line duty (line_duty_table) and the run's findings (rule ids).
+    """Per shipment: shipment_id, duty_owed (0 for a valid de minimis claim), duty_at_risk (the duty and fees
+    owed but left unpaid: the loss of revenue of 19 U.S.C. 1592) and fees (its entry's fees, `_entry_fees`;
+    0 for a valid de minimis claim), from the line duty (line_duty_table) and the run's findings (rule ids).
 
-    duty_at_risk is the duty on the transaction value the declaration avoids: all of it when a de minimis
+    The duty at risk is the duty on the transaction value the declaration avoids: all of it when a de minimis
     claim is invalid (any DM-* finding, or an undervalued claim whose transaction value is over the
     threshold), else the duty on the gap between declared and transaction value. The duty at transaction
     value is the line duty scaled by the order's factor, except for a postal parcel, whose lines are quoted
-    again at transaction value (its rates depend on its value).
+    again at transaction value (its rates depend on its value). The fees at risk are the fees of the entry
+    at transaction value (a denied claim priced as the entry it becomes, an informal entry over $2,500 as a
+    formal one, dutiable when it owes duty) less the fees the declared entry pays (none for a de minimis
+    claim), never below 0.
     """
     factors = ctx.query(
         """
@@ -394,46 +398,71 @@ def shipment_duty(ctx: RuleContext, line_duty: pa.Table, findings: pa.Table) -> 
         f"""
         WITH ld AS (
             SELECT shipment_id, {exact_sum("duty")} AS duty FROM line_duty GROUP BY 1
-        ), dm_bad AS (SELECT DISTINCT shipment_id FROM findings WHERE rule_id LIKE 'DM-%')
-        SELECT s.shipment_id,
-               round(CASE WHEN d.shipment_id IS NOT NULL AND b.shipment_id IS NULL
-                          AND (d.threshold IS NULL OR s.declared_value * coalesce(f.factor, 1) <= d.threshold)
-                     THEN 0.0 ELSE coalesce(ld.duty, 0.0) END, 2) AS duty_owed,
-               d.shipment_id IS NOT NULL AND b.shipment_id IS NULL AND s.entry_type IN ({_DM_TYPES})
-                   AND (d.threshold IS NULL OR s.declared_value * coalesce(f.factor, 1) <= d.threshold)
-                   AS claim_stands,
-               round(CASE
-                 WHEN d.shipment_id IS NOT NULL AND (b.shipment_id IS NOT NULL
-                      OR s.declared_value * coalesce(f.factor, 1) > d.threshold)
-                   THEN coalesce(tv.duty, coalesce(ld.duty, 0.0) * coalesce(f.factor, 1))
-                 WHEN d.shipment_id IS NOT NULL THEN 0.0
-                 WHEN tv.shipment_id IS NOT NULL THEN greatest(0.0, tv.duty - coalesce(ld.duty, 0.0))
-                 ELSE coalesce(ld.duty, 0.0) * (coalesce(f.factor, 1) - 1) END, 2) AS duty_at_risk
-        FROM shipments s
-        LEFT JOIN ld USING (shipment_id)
-        LEFT JOIN dm d USING (shipment_id)
-        LEFT JOIN dm_bad b USING (shipment_id)
-        LEFT JOIN duty_factors f USING (shipment_id)
-        LEFT JOIN postal_at_tv tv USING (shipment_id)
+        ), dm_bad AS (SELECT DISTINCT shipment_id FROM findings WHERE rule_id LIKE 'DM-%'),
+        judged AS (
+            SELECT s.shipment_id, s.declared_value, s.entry_type, d.shipment_id IS NOT NULL AS claimed,
+                   coalesce(f.factor, 1) AS factor, coalesce(ld.duty, 0.0) AS duty,
+                   coalesce(tv.duty, coalesce(ld.duty, 0.0) * coalesce(f.factor, 1)) AS tv_duty,
+                   tv.shipment_id IS NOT NULL AS requoted,
+                   d.shipment_id IS NOT NULL AND (b.shipment_id IS NOT NULL
+                      OR s.declared_value * coalesce(f.factor, 1) > d.threshold) AS denied,
+                   d.shipment_id IS NOT NULL AND b.shipment_id IS NULL
+                      AND (d.threshold IS NULL OR s.declared_value * coalesce(f.factor, 1) <= d.threshold) AS stands
+            FROM shipments s
+            LEFT JOIN ld USING (shipment_id)
+            LEFT JOIN dm d USING (shipment_id)
+            LEFT JOIN dm_bad b USING (shipment_id)
+            LEFT JOIN duty_factors f USING (shipment_id)
+            LEFT JOIN postal_at_tv tv USING (shipment_id)
+        )
+        SELECT shipment_id, declared_value, entry_type, claimed, factor, tv_duty,
+               round(CASE WHEN stands THEN 0.0 ELSE duty END, 2) AS duty_owed,
+               stands AND entry_type IN ({_DM_TYPES}) AS claim_stands,
+               round(CASE WHEN denied THEN tv_duty WHEN claimed THEN 0.0
+                          WHEN requoted THEN greatest(0.0, tv_duty - duty)
+                          ELSE duty * (factor - 1) END, 2) AS duty_at_risk,
+               coalesce(denied OR (NOT claimed AND factor > 1), false) AS fees_at_risk
+        FROM judged
     """,
         line_duty=line_duty,
         findings=findings.select(["shipment_id", "rule_id"]),
         duty_factors=factors,
         postal_at_tv=_postal_duty_at_transaction_value(ctx, factors),
     )
+    declared = ctx.query(
+        "SELECT shipment_id, declared_value AS value, entry_type, duty_owed > 0 AS dutiable FROM d "
+        "WHERE NOT coalesce(claim_stands, false)",
+        d=duty,
+    )
+    owed = ctx.query(
+        f"""
+        SELECT shipment_id, declared_value * factor AS value,
+               CASE WHEN entry_type = '11' AND declared_value * factor > {FORMAL_OVER} THEN '01'
+                    ELSE entry_type END AS entry_type, round(tv_duty, 2) > 0 AS dutiable
+        FROM d WHERE fees_at_risk
+        """,
+        d=duty,
+    )
     return ctx.query(
-        "SELECT d.* EXCLUDE (claim_stands), coalesce(f.fees, 0.0) AS fees FROM fee_duty d "
-        "LEFT JOIN fee_parcels f USING (shipment_id)",
+        """
+        SELECT d.shipment_id, d.duty_owed,
+               CASE WHEN d.fees_at_risk THEN round(d.duty_at_risk + greatest(0.0, coalesce(o.fees, 0.0)
+                    - CASE WHEN d.claimed THEN 0.0 ELSE coalesce(f.fees, 0.0) END), 2)
+                    ELSE d.duty_at_risk END AS duty_at_risk,
+               coalesce(f.fees, 0.0) AS fees
+        FROM fee_duty d LEFT JOIN fee_parcels f USING (shipment_id) LEFT JOIN fee_owed o USING (shipment_id)
+        """,
         fee_duty=duty,
-        fee_parcels=_shipment_fees(ctx, duty),
+        fee_parcels=_entry_fees(ctx, declared),
+        fee_owed=_entry_fees(ctx, owed),
     )
 
 
-def _shipment_fees(ctx: RuleContext, duty: pa.Table) -> pa.Table:
-    """shipment_id, fees: the fees of each parcel's entry (`parcel_fee_schedule`, i.e. duty/fees.py, the one
-    fee computation `parcel_entry_fees` and `explain` use) for the rows of duty (shipment_id, duty_owed,
-    claim_stands); none where the de minimis claim stands or the parcel has no declared value or arrival
-    date (as `explain` shows them).
+def _entry_fees(ctx: RuleContext, entries: pa.Table) -> pa.Table:
+    """shipment_id, fees: the fees of each entry of entries (shipment_id, value, entry_type, dutiable), with the
+    parcel's date, transport mode and filer type, by `parcel_fee_schedule` (i.e. duty/fees.py, the one fee
+    computation `parcel_entry_fees` and `explain` use); none for an entry without a value or arrival date
+    (as `explain` shows them).
 
     Fees change only on the fee table's dates and depend on the value only for a formal entry (MPF within
     its minimum and maximum) or ocean cargo (HMF): one schedule per (fee period, mode, entry type, filer type,
@@ -445,24 +474,21 @@ def _shipment_fees(ctx: RuleContext, duty: pa.Table) -> pa.Table:
         {"day": pa.array(days, pa.date32()), "seg": pa.array(range(1, len(days) + 1), pa.int64())}
     )
     key = "seg, mode, entry_type, filer_type, dutiable, formal, vkey"
-    with ctx.session(
-        fee_duty=duty.select(["shipment_id", "duty_owed", "claim_stands"]), fee_changes=changes
-    ) as session:
+    with ctx.session(fee_entries=entries, fee_changes=changes) as session:
         session.create(
             "fee_keys",
             f"""
-            SELECT d.shipment_id, s.arrival_date, s.declared_value, s.mode, s.entry_type, s.filer_type,
-                   coalesce(c.seg, 0) AS seg, d.duty_owed > 0 AS dutiable, s.declared_value > {FORMAL_OVER} AS formal,
-                   CASE WHEN s.declared_value > {FORMAL_OVER} OR s.entry_type = '01' OR ({_mode_sql("s")}) = 'cargo'
-                        THEN s.declared_value END AS vkey
-            FROM fee_duty d JOIN shipments s USING (shipment_id)
+            SELECT e.shipment_id, s.arrival_date, e.value, s.mode, e.entry_type, s.filer_type,
+                   coalesce(c.seg, 0) AS seg, e.dutiable, e.value > {FORMAL_OVER} AS formal,
+                   CASE WHEN e.value > {FORMAL_OVER} OR e.entry_type = '01' OR ({_mode_sql("s")}) = 'cargo'
+                        THEN e.value END AS vkey
+            FROM fee_entries e JOIN shipments s USING (shipment_id)
             ASOF LEFT JOIN fee_changes c ON s.arrival_date >= c.day
-            WHERE NOT coalesce(d.claim_stands, false) AND s.declared_value IS NOT NULL
-                  AND s.arrival_date IS NOT NULL
+            WHERE e.value IS NOT NULL AND s.arrival_date IS NOT NULL
             """,
         )
         keys = session.query(
-            f"SELECT {key}, min(arrival_date) AS first_day, min(declared_value) AS value FROM fee_keys GROUP BY ALL"
+            f"SELECT {key}, min(arrival_date) AS first_day, min(value) AS value FROM fee_keys GROUP BY ALL"
         ).to_pylist()
         schedules: dict[tuple, FeeSchedule] = {}
         amounts = []
