@@ -87,3 +87,25 @@ def test_duty_judges_the_postal_limit_on_the_parcel_value():
     in_parcel = json.loads(runner.invoke(app, [*line, "--shipment-value", "900", "--json"]).output)
     # a $50 mail item is free (19 CFR 145.31); the same line in a $900 parcel pays MFN and Section 301
     assert alone["amount"] == "0.00" and in_parcel["amount"] == "12.00"
+
+
+def test_duty_cargo_by_truck_pays_no_harbor_maintenance_fee():
+    # HMF only on cargo unloaded from a vessel at a port (19 CFR 24.24); MPF 0.3464% of $10,000 (19 CFR 24.23)
+    args = [
+        "duty",
+        "6109100012",
+        "--origin",
+        "VN",
+        "--date",
+        "2025-10-15",
+        "--value",
+        "10000",
+        "--mode",
+        "cargo",
+    ]
+    ocean = runner.invoke(app, args)
+    truck = runner.invoke(app, [*args, "--transport", "truck"])
+    assert ocean.exit_code == 0 and truck.exit_code == 0, truck.output
+    assert "HMF" in ocean.output and "HMF" not in truck.output and "34.64" in truck.output
+    bad = runner.invoke(app, [*args, "--transport", "pipeline"])
+    assert bad.exit_code != 0 and "transport" in str(bad.exception)

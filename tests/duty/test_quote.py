@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from parcelaudit.duty import coverage_rows, coverage_summary, quote
+from parcelaudit.duty.entry import quote_entry
 from parcelaudit.duty.quote import special_rates
 from parcelaudit.duty.tables import load_tables
 from parcelaudit.errors import ParcelAuditError
@@ -284,3 +285,18 @@ def test_reciprocal_duty_reaches_the_content_section_232_leaves():
     whole = {c.program: c for c in quote("7418100000", "VN", date(2025, 9, 1), 100).components}
     assert whole["S232-COPPER"].rate == Decimal("0.5") and whole["S232-COPPER"].status == "unverified"
     assert whole["IEEPA-RECIP"].rate == 0
+
+
+def test_land_and_air_cargo_pay_no_harbor_maintenance_fee():
+    # HMF is charged on commercial cargo loaded on or unloaded from a commercial vessel at a listed port
+    # (19 CFR 24.24(a), (b); 26 U.S.C. 4461): a truck, train or aircraft uses no port
+    on = date(2025, 10, 15)
+    ocean = {f.fee for f in quote(TEE, "VN", on, 100_000, mode="cargo").fees}
+    assert ocean == {"MPF-FORMAL", "HMF"}
+    for transport in ("truck", "rail", "air"):
+        fees = {f.fee: f for f in quote(TEE, "VN", on, 100_000, mode="cargo", transport=transport).fees}
+        assert set(fees) == {"MPF-FORMAL"} and fees["MPF-FORMAL"].amount == Decimal("346.40")
+    entry = quote_entry([{"hts": TEE, "origin": "VN", "value": 100_000}], on, mode="cargo", transport="truck")
+    assert [f.fee for f in entry.fees] == ["MPF-FORMAL"]
+    with pytest.raises(ParcelAuditError, match="transport"):
+        quote(TEE, "VN", on, 100, mode="cargo", transport="pipeline")

@@ -191,9 +191,19 @@ def test_duty_at_risk_adds_the_fees_the_declared_entry_left_unpaid():
         # $4,000 = $13.86 -> $31.67) less the express MPF paid ($1.27)
         {"entry_type": "11", "declared_value": 2000.0, "lines": [{**tee, "value": 2000.0}]},
         # ocean cargo declared $10,000 worth $20,000: MPF $34.64 -> $69.28 and HMF $12.50 -> $25.00
-        {"entry_type": "01", "mode": "ocean", "declared_value": 10000.0, "lines": [{**tee, "value": 10000.0}]},
+        {
+            "entry_type": "01",
+            "mode": "ocean",
+            "declared_value": 10000.0,
+            "lines": [{**tee, "value": 10000.0}],
+        },
         # the same by truck: no HMF (19 CFR 24.24), MPF only
-        {"entry_type": "01", "mode": "truck", "declared_value": 10000.0, "lines": [{**tee, "value": 10000.0}]},
+        {
+            "entry_type": "01",
+            "mode": "truck",
+            "declared_value": 10000.0,
+            "lines": [{**tee, "value": 10000.0}],
+        },
         # free mail declared $50 worth $900: dutiable mail owes the mail fee
         {**mail, "declared_value": 50.0, "lines": [{**tee, "value": 50.0}]},
         # express, undervalued but the MPF per waybill is the same: nothing more at risk than duty

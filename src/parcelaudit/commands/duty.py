@@ -53,6 +53,12 @@ def duty(
             help="USD value of the whole parcel (default: the line's): de minimis and the $800 postal limit.",
         ),
     ] = None,
+    transport: Annotated[
+        str,
+        typer.Option(
+            "--transport", help="Cargo's conveyance: ocean, air, truck or rail (only ocean pays HMF)."
+        ),
+    ] = "ocean",
     as_json: Annotated[bool, typer.Option("--json", help="Print the quote as JSON.")] = False,
 ) -> None:
     """Quote the duty and fees on one line: every component with its rate, amount, source and status."""
@@ -70,6 +76,7 @@ def duty(
         postal_method=postal_method,
         metal_value=metal_value,
         shipment_value=shipment_value,
+        transport=transport,
     )
     if as_json:
         payload = q.to_dict()

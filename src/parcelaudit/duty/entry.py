@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from parcelaudit.duty.fees import FeeCharge, entry_fees
 from parcelaudit.duty.money import Exact, as_decimal, cents
-from parcelaudit.duty.quote import Quote, quote
+from parcelaudit.duty.quote import Quote, check_transport, quote
 from parcelaudit.duty.tables import load_tables
 from parcelaudit.errors import ParcelAuditError
 
@@ -91,12 +91,15 @@ def quote_entry(
     mode: str = "express",
     entry_type: str | None = None,
     postal_method: str = "ad_valorem",
+    transport: str = "ocean",
 ) -> EntryQuote:
     """Duty of each line and the fees of the entry as a whole.
 
     `lines`: mappings with hts, origin, value (USD) and optionally quantity, preference, metal_value. The
     entry's value (the sum of the lines) decides the entry type when none is given (formal above $2,500,
-    19 CFR 143.21(a)) and the limits that belong to a shipment; the fees are charged once on it."""
+    19 CFR 143.21(a)) and the limits that belong to a shipment; the fees are charged once on it.
+    `transport`: the conveyance of cargo (only ocean cargo pays HMF; see `quote`)."""
+    vessel = check_transport(transport)
     given = [_line(number, line) for number, line in enumerate(lines, 1)]
     if not given:
         raise ParcelAuditError(
@@ -123,5 +126,7 @@ def quote_entry(
     first = quotes[0]
     duty = cents(sum((q.amount for q in quotes), Decimal(0)))
     released = all(c.measure == "DE-MINIMIS" for q in quotes for c in q.components)
-    fees = () if released else entry_fees(load_tables(), first.on, total, mode, first.entry_type, duty)
+    fees = (
+        () if released else entry_fees(load_tables(), first.on, total, mode, first.entry_type, duty, vessel)
+    )
     return EntryQuote(first.on, mode, first.entry_type, quotes, fees)

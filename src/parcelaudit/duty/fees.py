@@ -46,10 +46,17 @@ def _fixed(tables: DutyTables, fee: str, on: date, count: int = 1) -> FeeCharge:
 
 
 def entry_fees(
-    tables: DutyTables, on: date, value: Decimal, mode: str, entry_type: str, duty: Decimal
+    tables: DutyTables,
+    on: date,
+    value: Decimal,
+    mode: str,
+    entry_type: str,
+    duty: Decimal,
+    vessel: bool = True,
 ) -> tuple[FeeCharge, ...]:
-    """The fees an entry of this value, mode and entry type pays on a date (none for a de minimis release)."""
-    return fee_schedule(tables, on, mode, entry_type, duty > 0).charges(value)
+    """The fees an entry of this value, mode and entry type pays on a date (none for a de minimis release);
+    vessel: whether cargo arrives by vessel (`fee_schedule`)."""
+    return fee_schedule(tables, on, mode, entry_type, duty > 0, vessel).charges(value)
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ def fee_schedule(
 ) -> FeeSchedule:
     """The fee schedule of entries of this mode and entry type on a date (rows looked up once, so many
     values can be charged: the checks price every parcel of a fee period through one schedule). vessel:
-    False for cargo that crosses by truck or rail, which uses no port and pays no HMF (19 CFR 24.24(b))."""
+    False for cargo that comes by truck, rail or air, which uses no port and pays no HMF (19 CFR 24.24)."""
     if entry_type in DE_MINIMIS_ENTRY_TYPES:
         return FeeSchedule(())
     parts: list = []

@@ -25,6 +25,8 @@ from parcelaudit.schema import DE_MINIMIS_ENTRY_TYPES
 
 MODES = ("express", "postal", "cargo")
 POSTAL_METHODS = ("ad_valorem", "specific")
+# Conveyance of cargo: only a vessel uses a port, so only ocean cargo pays HMF (19 CFR 24.24(a), (b))
+TRANSPORTS = ("ocean", "air", "truck", "rail")
 STATUSES = ("verified", "unverified", "refundable")
 # Preference programs by name -> the special-program indicators of the HTS column 1 special.
 PREFERENCES: dict[str, tuple[str, ...]] = {
@@ -188,6 +190,15 @@ def _check_inputs(
     if quantity < 1:
         raise ParcelAuditError(f"quantity {quantity} is below 1", field="quantity", hint="count items")
     return code, country
+
+
+def check_transport(transport: str) -> bool:
+    """Whether cargo of this conveyance arrives by vessel (pays HMF); an unknown conveyance is an error."""
+    if transport not in TRANSPORTS:
+        raise ParcelAuditError(
+            f"unknown transport {transport!r}", field="transport", hint=" or ".join(TRANSPORTS)
+        )
+    return transport == "ocean"
 
 
 def _parse_rate(text: str) -> Decimal | None:
@@ -696,6 +707,7 @@ def quote(
     with_fees: bool = True,
     metal_value: float | int | str | Decimal | None = None,
     shipment_value: float | int | str | Decimal | None = None,
+    transport: str = "ocean",
 ) -> Quote:
     """Duty and fees owed on one line of `value` USD, of HTS `hts` and origin `origin`, entered on `on`.
 
@@ -703,8 +715,11 @@ def quote(
     (from 2025-06-04); without it the full value is assumed and the component is unverified.
     `shipment_value`: USD value of the whole shipment the line travels in (default: the line's value, a
     one-line shipment). The limits that belong to a shipment are judged on it: the de minimis threshold,
-    the $800 limit of the postal duty methods and the $2,500 informal-entry limit; duty is on `value`."""
+    the $800 limit of the postal duty methods and the $2,500 informal-entry limit; duty is on `value`.
+    `transport`: the conveyance of cargo (ocean, air, truck, rail); only ocean cargo pays the harbor
+    maintenance fee (19 CFR 24.24), the other modes ignore it."""
     on = _as_date(on)
+    vessel = check_transport(transport)
     code, country = _check_inputs(hts, origin, mode, value, quantity, postal_method)
     for name, given in (("metal_value", metal_value), ("shipment_value", shipment_value)):
         if given is not None and as_decimal(given) < 0:
@@ -751,5 +766,5 @@ def quote(
         for c in parts
     )
     duty = Quote(code, country, on, amount_value, mode, quantity, kind, priced).amount
-    fees = entry_fees(tables, on, amount_value, mode, kind, duty) if with_fees else ()
+    fees = entry_fees(tables, on, amount_value, mode, kind, duty, vessel) if with_fees else ()
     return Quote(code, country, on, amount_value, mode, quantity, kind, priced, fees)
