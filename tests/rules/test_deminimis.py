@@ -332,3 +332,20 @@ def test_the_all_country_suspension_does_not_reach_informational_materials(flagg
         r for r in load_policy().table("suspension_exemptions").to_pylist() if r["category"] == "donations"
     ]
     assert donations and "NOT APPLIED" in donations[0]["note"] and "1702(b)(2)" in donations[0]["citation"]
+
+
+def test_the_china_and_hong_kong_window_does_not_reach_informational_materials(flagged):
+    # EO 14256 (90 FR 14899) ended de minimis for goods of China and Hong Kong from 2025-05-02 under IEEPA,
+    # whose authority excludes informational materials (50 U.S.C. 1702(b)(3)); the EO 14195 duties exempt
+    # them (HTS 9903.01.22, "articles the product of China and Hong Kong that are informational materials",
+    # from 2025-02-04: USITC tariff database 2025)
+    day = date(2025, 6, 10)
+    book = {"hts_code": "4901990093", "description": "Printed novel", "country_of_origin": "CN", "value": 30.0}
+    shirt = {"hts_code": "6109100012", "description": "Cotton T-shirt", "country_of_origin": "CN", "value": 30.0}
+    cn = {"entry_type": "321", "arrival_date": day, "country_of_shipment": "CN", "declared_value": 30.0}
+    shipments, lines = parcels(
+        {**cn, "lines": [book]},
+        {**cn, "lines": [shirt]},
+        {**cn, "country_of_shipment": "HK", "lines": [{**book, "country_of_origin": "HK"}]},
+    )
+    assert flagged("DM-ELIG", shipments, lines) == ["S2"]

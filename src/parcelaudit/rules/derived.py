@@ -61,7 +61,8 @@ def claims(session: ArrowSQL) -> pa.Table:
         # without lines, the country of shipment; basis 'shipment' rows look at the country of shipment).
         # Suspended claims are judged by DM-ELIG alone: with duty-free de minimis unavailable there is no
         # threshold to compare against. Lines whose goods a suspension does not reach (50 U.S.C. 1702(b):
-        # informational materials) do not make the claim suspended; 'declaration' rows (donations) need a
+        # informational materials) do not make the claim suspended (a line may be outside several suspensions
+        # in force on a date, e.g. the China and Hong Kong ones); 'declaration' rows (donations) need a
         # field the schema lacks: not applied.
         return scope.query("""
             WITH lines_of AS (
@@ -69,11 +70,12 @@ def claims(session: ArrowSQL) -> pa.Table:
                        coalesce(l.origin, d.country_of_shipment) AS origin
                 FROM dm_all d LEFT JOIN ln l USING (shipment_id)
             ), exempt AS (
-                SELECT DISTINCT o.shipment_id, o.line_no, e.measure_id FROM lines_of o
+                SELECT o.shipment_id, o.line_no, list(DISTINCT e.measure_id) AS measures FROM lines_of o
                 JOIN suspension_exemptions e ON e.basis = 'hts' AND starts_with(o.hts, e.hts_prefix)
                  AND o.arrival_date BETWEEN e.effective_from AND e.effective_to
+                GROUP BY o.shipment_id, o.line_no
             ), origins AS (
-                SELECT o.*, x.measure_id AS exempt_from FROM lines_of o
+                SELECT o.*, coalesce(x.measures, []) AS exempt_from FROM lines_of o
                 LEFT JOIN exempt x ON x.shipment_id = o.shipment_id AND x.line_no IS NOT DISTINCT FROM o.line_no
             ), suspended AS (
                 SELECT o.shipment_id, min(m.measure_id) AS suspended_by, min(m.citation) AS suspension_citation,
@@ -85,7 +87,7 @@ def claims(session: ArrowSQL) -> pa.Table:
                   ON (m.country = '*' OR m.country = CASE m.basis WHEN 'shipment' THEN o.country_of_shipment
                                                                   ELSE o.origin END)
                  AND o.arrival_date BETWEEN m.effective_from AND m.effective_to
-                WHERE NOT (m.gifts_exempt AND o.gift) AND o.exempt_from IS DISTINCT FROM m.measure_id
+                WHERE NOT (m.gifts_exempt AND o.gift) AND NOT list_contains(o.exempt_from, m.measure_id)
                 GROUP BY o.shipment_id
             )
             SELECT a.*, s.suspended_by, s.suspension_citation, s.suspended_origins, s.suspension_measures
