@@ -340,8 +340,18 @@ def test_the_china_and_hong_kong_window_does_not_reach_informational_materials(f
     # them (HTS 9903.01.22, "articles the product of China and Hong Kong that are informational materials",
     # from 2025-02-04: USITC tariff database 2025)
     day = date(2025, 6, 10)
-    book = {"hts_code": "4901990093", "description": "Printed novel", "country_of_origin": "CN", "value": 30.0}
-    shirt = {"hts_code": "6109100012", "description": "Cotton T-shirt", "country_of_origin": "CN", "value": 30.0}
+    book = {
+        "hts_code": "4901990093",
+        "description": "Printed novel",
+        "country_of_origin": "CN",
+        "value": 30.0,
+    }
+    shirt = {
+        "hts_code": "6109100012",
+        "description": "Cotton T-shirt",
+        "country_of_origin": "CN",
+        "value": 30.0,
+    }
     cn = {"entry_type": "321", "arrival_date": day, "country_of_shipment": "CN", "declared_value": 30.0}
     shipments, lines = parcels(
         {**cn, "lines": [book]},
