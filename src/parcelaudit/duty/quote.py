@@ -46,8 +46,40 @@ PREFERENCES: dict[str, tuple[str, ...]] = {
     "MOROCCO": ("MA",),
     "BAHRAIN": ("BH",),
     "OMAN": ("OM",),
+    # NAFTA's special indicators were CA and MX; the loaded 2025 edition carries USMCA's S instead, so a NAFTA
+    # claim reads S there (the MFN component is unverified for dates without their own edition).
+    "NAFTA": ("CA", "MX", "S", "S+"),
 }
-PREFERENCE_COUNTRIES = {"USMCA": frozenset({"CA", "MX"})}
+PREFERENCE_COUNTRIES = {"USMCA": frozenset({"CA", "MX"}), "NAFTA": frozenset({"CA", "MX"})}
+# When a program can be claimed (first and last day of entry; None = open). GSP expired after 2020-12-31 and
+# GSP-eligible goods pay column 1 from 2021-01-01 (CBP CSMS 45244051; no renewal found through 2026:
+# unverified); USMCA replaced NAFTA on 2020-07-01 (Proclamation 10053 of 2020-06-29; FR page unverified).
+PREFERENCE_WINDOWS: dict[str, tuple[date | None, date | None]] = {
+    "GSP": (None, date(2020, 12, 31)),
+    "NAFTA": (None, date(2020, 6, 30)),
+    "USMCA": (date(2020, 7, 1), None),
+}
+# Beneficiaries removed from a program, from the day they lose it: India from 2019-06-05 (proclamation of
+# 2019-05-31 terminating its GSP designation) and Turkey from 2019-05-17 (Proclamation 9887, 84 FR, 2019-05-21).
+PREFERENCE_REMOVED: dict[tuple[str, str], date] = {
+    ("GSP", "IN"): date(2019, 6, 5),
+    ("GSP", "TR"): date(2019, 5, 17),
+}
+# Countries whose goods pay the column 2 rates instead of column 1 (general or special), from when: Cuba and
+# North Korea (HTSUS general note 3(b)); Russia and Belarus from 2022-04-09 (Suspending Normal Trade Relations
+# with Russia and Belarus Act, Pub. L. 117-110; CBP CSMS 51575437).
+COLUMN2_FROM: dict[str, date] = {
+    "CU": date.min,
+    "KP": date.min,
+    "RU": date(2022, 4, 9),
+    "BY": date(2022, 4, 9),
+}
+COLUMN2_CITATION = {
+    "CU": "HTSUS general note 3(b)",
+    "KP": "HTSUS general note 3(b)",
+    "RU": "Pub. L. 117-110 (column 2 from 2022-04-09; CBP CSMS 51575437)",
+    "BY": "Pub. L. 117-110 (column 2 from 2022-04-09; CBP CSMS 51575437)",
+}
 # The postal duty methods (EO 14256, EO 14324, the order of 2026-02-20) apply to postal shipments that would
 # otherwise qualify for de minimis (19 U.S.C. 1321(a)(2)(C): $800); dearer mail is entered like other goods.
 POSTAL_METHOD_MAX = Decimal("800")
@@ -241,13 +273,36 @@ def _mfn(code: str, origin: str, on: date, preference: str | None) -> tuple[Comp
     rate = Decimal(repr(line.mfn_ad_valorem))
     citation = f"{edition}, {code[:8]} column 1 general ({line.rate_text})"
     claimed = False
+    if origin in COLUMN2_FROM and on >= COLUMN2_FROM[origin]:
+        column2 = _parse_rate(line.column2_text) if line.column2_text else None
+        if column2 is None:
+            status = "unverified"
+            notes.append(
+                f"column 2 applies to {origin} ({line.column2_text or 'no column 2 rate loaded'}); not counted"
+            )
+        else:
+            rate = column2
+            citation = f"{edition}, {code[:8]} column 2 ({line.column2_text}); {COLUMN2_CITATION[origin]}"
+        if preference:
+            notes.append(f"{preference} claim not available: {origin} goods pay column 2")
+        return Component("MFN", "MFN", rate, Decimal("0.00"), citation, status, note="; ".join(notes)), False
     if preference:
-        indicators = PREFERENCES.get(preference.upper(), (preference,))
-        allowed = PREFERENCE_COUNTRIES.get(preference.upper())
+        program = preference.upper()
+        indicators = PREFERENCES.get(program, (preference,))
+        allowed = PREFERENCE_COUNTRIES.get(program)
         special = special_rates(line.special_text)
         found = next((special[i] for i in indicators if i in special), None)
+        first, last = PREFERENCE_WINDOWS.get(program, (None, None))
+        removed = PREFERENCE_REMOVED.get((program, origin))
         if allowed is not None and origin not in allowed:
             notes.append(f"{preference} claim not available for origin {origin}")
+        elif (first is not None and on < first) or (last is not None and on > last):
+            span = f"{first or 'its start'} to {last or 'now'}"
+            notes.append(f"{preference} claim not available on {on}: the program applies {span}")
+        elif removed is not None and on >= removed:
+            notes.append(
+                f"{preference} claim not available: {origin} removed from the program from {removed}"
+            )
         elif found is None:
             notes.append(f"{preference} claim: no special rate for this line in the schedule")
         else:

@@ -46,6 +46,7 @@ class HtsLine:
     verified: bool
     begin: date | None = None  # when this line's current text and rate took effect (begin_effect_date)
     special_text: str = ""  # column 1 special, e.g. "Free (AU,BH,...,S,SG)"
+    column2_text: str = ""  # column 2 (countries without normal trade relations), e.g. "90%"
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ def parse_usitc_csv(text: str, source: str, complete: bool) -> HtsSchedule:
             verified,
             begin if begin != date.min else None,
             (row.get("col1_special_text") or "").strip(),
+            (row.get("col2_text_rate") or "").strip(),
         )
     if not lines:
         raise ReferenceDataError("the tariff file has no lines", file=source)
