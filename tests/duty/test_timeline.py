@@ -14,14 +14,25 @@ from parcelaudit.duty import quote
 from parcelaudit.paths import shared_data_dir
 from parcelaudit.reference.hts import load_hts, normalise_hts
 
-CASES = list(csv.DictReader((Path(__file__).parent / "timeline_cases.csv").open(encoding="utf-8")))
+
+def load_cases(name: str) -> list[dict[str, str]]:
+    """The rows of a timeline table in tests/duty."""
+    return list(csv.DictReader((Path(__file__).parent / name).open(encoding="utf-8")))
+
+
+def check_width(rows: list[dict[str, str]]) -> None:
+    """At least 40 cases spanning 2016 to 2027, in every mode, each with its source."""
+    years = {row["date"][:4] for row in rows}
+    assert len(rows) >= 40 and {"2016", "2027"} <= years
+    assert {row["mode"] for row in rows} == {"express", "postal", "cargo"}
+    assert all(row["source"].strip() for row in rows)
+
+
+CASES = load_cases("timeline_cases.csv")
 
 
 def test_the_table_is_wide_enough():
-    years = {row["date"][:4] for row in CASES}
-    assert len(CASES) >= 40 and {"2016", "2027"} <= years
-    assert {row["mode"] for row in CASES} == {"express", "postal", "cargo"}
-    assert all(row["source"].strip() for row in CASES)
+    check_width(CASES)
 
 
 def check_case(case: dict[str, str]) -> None:
