@@ -393,3 +393,9 @@ def test_a_listed_name_with_one_more_given_name_in_front_is_a_relative() -> None
         )
         >= MATCH_THRESHOLD
     )
+
+
+def test_doubled_letters_and_another_first_letter_are_two_names() -> None:
+    # Fresh innocent person: Corrales / Morales is a doubled letter and another first letter, two surnames.
+    assert compare("Luis Miguel Corrales", "MARTINEZ MORALES, Luis Miguel") < MATCH_THRESHOLD
+    assert compare("Joonng Chol", "Jong Chol") >= MATCH_THRESHOLD

@@ -82,8 +82,9 @@ def _token_similarity(x: str, y: str) -> float:
         distance = OSA.distance(x, y, score_cutoff=budget)
         if distance <= budget:
             return 1.0 - distance / longest
-    # Doubled letters are a common slip (Joonng / Jong); compare with runs collapsed, at a small cost.
-    if doubled:
+    # Doubled letters are a common slip (Joonng / Jong); compare with runs collapsed, at a small cost; not
+    # with another first letter as well (Corrales / Morales: two slips, two surnames).
+    if doubled and x[0] == y[0]:
         cx, cy = collapse_doubled(x), collapse_doubled(y)
         distance = OSA.distance(cx, cy, score_cutoff=budget)
         if distance <= budget:
