@@ -377,6 +377,7 @@ def test_masculine_and_feminine_forms_of_a_name_are_two_people() -> None:
     assert compare("Daniela Sá", "DANIEL") < MATCH_THRESHOLD
     assert compare("Дмитрий Дмитриева", "DMITRIEV, Dmitriy Alekseyevich") < MATCH_THRESHOLD
     assert compare("Roberta Bianchi", "Roberto Bianchi") < MATCH_THRESHOLD
+    assert compare("Александра Тимофеев", "TYMOFEEV, Oleksandr Yuriyovich") < MATCH_THRESHOLD
     # a typo elsewhere in the name is still a typo
     assert compare("Daniel Bianchi", "Danel Bianchi") >= MATCH_THRESHOLD
 

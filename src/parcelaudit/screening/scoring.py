@@ -96,6 +96,7 @@ def _token_similarity(x: str, y: str) -> float:
 # Aleksandra, Dmitriev / Dmitrieva (East Slavic surnames), Roberto / Roberta, Kowalski / Kowalska.
 _MASCULINE_ENDINGS = ("o", "i", "y")
 _GENDER_STEM = 4
+_GENDER_FUZZY_STEM = 8
 
 
 def other_gender(x: str, y: str) -> bool:
@@ -106,7 +107,12 @@ def other_gender(x: str, y: str) -> bool:
     if not y.endswith("a") or len(x) < _GENDER_STEM + 1 or not (x.isascii() and y.isascii()):
         return False
     if len(y) == len(x) + 1:
-        return y.startswith(x) and x[-1] not in "aeiouyh"  # not Abdullah(a): an Arabic h
+        if x[-1] in "aeiouyh":  # not Abdullah(a): an Arabic h
+            return False
+        # A long stem may also be spelled another way (Oleksandr / Aleksandra: Ukrainian and Russian).
+        return y.startswith(x) or (
+            len(x) >= _GENDER_FUZZY_STEM and OSA.distance(x, y[:-1], score_cutoff=1) <= 1
+        )
     return len(y) == len(x) and x[-1] in _MASCULINE_ENDINGS and x[:-1] == y[:-1]
 
 
