@@ -361,3 +361,42 @@ def test_place_typo_start_filter_keeps_edits_at_the_front() -> None:
         folded = tokenize(typo)[0]
         assert folded == ("kashi" if "g" in typo else "tulufan"), typo
     assert tokenize("Kashmir")[0] == "kashmir"
+
+
+def test_an_unmatched_particle_does_not_make_the_other_sides_extra_word_a_conflict() -> None:
+    # Fresh UN alias pair (STRONG): the acronym is the only extra word; "The" on the other side is a particle.
+    assert (
+        compare("SPECIAL PURPOSE ISLAMIC REGIMENT (SPIR)", "The Islamic Special Purpose Regiment")
+        >= MATCH_THRESHOLD
+    )
+    # two legal forms that differ still conflict
+    assert compare("ANO Iskusstvo Krasoty", "LIMITED LIABILITY COMPANY ISKUSSTVO KRASOTY") < MATCH_THRESHOLD
+
+
+def test_masculine_and_feminine_forms_of_a_name_are_two_people() -> None:
+    assert compare("Daniela Sá", "DANIEL") < MATCH_THRESHOLD
+    assert compare("Дмитрий Дмитриева", "DMITRIEV, Dmitriy Alekseyevich") < MATCH_THRESHOLD
+    assert compare("Roberta Bianchi", "Roberto Bianchi") < MATCH_THRESHOLD
+    assert compare("Александра Тимофеев", "TYMOFEEV, Oleksandr Yuriyovich") < MATCH_THRESHOLD
+    # a typo elsewhere in the name is still a typo
+    assert compare("Daniel Bianchi", "Danel Bianchi") >= MATCH_THRESHOLD
+
+
+def test_a_listed_name_with_one_more_given_name_in_front_is_a_relative() -> None:
+    # Arabic names chain the father's name after one's own: Hala, daughter of Saddam Hussein al-Tikriti.
+    for child in ("HALA SADDAM HUSSEIN AL-TIKRITI", "ALI SADDAM HUSSEIN AL-TIKRITI"):
+        assert compare("SADDAM HUSSEIN AL-TIKRITI", child) < MATCH_THRESHOLD, child
+    # a title in front is not a given name, and a place in front of a company is not a relative
+    assert compare("HAFIZ ABDUL SALAM BHUTTAVI", "Abdul Salam Bhattwi") >= MATCH_THRESHOLD
+    assert (
+        compare(
+            "KOREA RYONHA MACHINERY JOINT VENTURE CORPORATION", "Ryonhwa Machinery Joint Venture Corporation"
+        )
+        >= MATCH_THRESHOLD
+    )
+
+
+def test_doubled_letters_and_another_first_letter_are_two_names() -> None:
+    # Fresh innocent person: Corrales / Morales is a doubled letter and another first letter, two surnames.
+    assert compare("Luis Miguel Corrales", "MARTINEZ MORALES, Luis Miguel") < MATCH_THRESHOLD
+    assert compare("Joonng Chol", "Jong Chol") >= MATCH_THRESHOLD

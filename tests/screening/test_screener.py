@@ -205,3 +205,20 @@ def test_an_arabic_script_name_meets_its_listed_latin_spelling() -> None:
     assert [h.entry_id for h in screener.screen("حسن نصر الله")] == ["2"]
     assert [h.entry_id for h in screener.screen("قاسم سلیمانی")] == ["3"]
     assert screener.screen("قاسم سلمان") == []
+
+
+def test_a_persons_common_names_on_a_company_or_vessel_need_corroboration() -> None:
+    # Fresh innocent persons (issue 13) that hit companies and vessels named like people.
+    listed = [
+        Entry("SDN", "C1", "GOMEZ MARIN LTDA.", kind="entity", countries=("CO",)),
+        Entry("SDN", "V1", "HAO FAN 2", kind="vessel"),
+        Entry("SDN", "V2", "SILVIA I", kind="vessel"),
+    ]
+    screener = Screener([RestrictedList("SDN", "SDN", listed, source="test")])
+    for name in ("Martin Gomez", "帆 郝", "Silvia Irizarry"):
+        assert screener.screen(name) == [], name
+        near = screener.screen(name, min_score=0.0)
+        assert near and "needs corroboration" in near[0].explanation, name
+    # the company's own name, word for word, and a corroborated one still hit
+    assert screener.screen("Gomez Marin Ltda")[0].entry_id == "C1"
+    assert screener.screen("Martin Gomez", country="CO")[0].entry_id == "C1"

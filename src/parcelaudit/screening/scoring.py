@@ -71,6 +71,8 @@ def _token_similarity(x: str, y: str) -> float:
     if len(x) == 1 or len(y) == 1:
         short, other = (x, y) if len(x) == 1 else (y, x)
         return _INITIAL_SIM if other.startswith(short) and len(other) > 1 else 0.0
+    if other_gender(x, y):
+        return 0.0  # Daniel / Daniela, Dmitriev / Dmitrieva: one letter apart, two people
     longest = max(len(x), len(y))
     budget = allowed_edits(min(len(x), len(y)))
     doubled = has_doubled(x) or has_doubled(y)
@@ -80,13 +82,51 @@ def _token_similarity(x: str, y: str) -> float:
         distance = OSA.distance(x, y, score_cutoff=budget)
         if distance <= budget:
             return 1.0 - distance / longest
-    # Doubled letters are a common slip (Joonng / Jong); compare with runs collapsed, at a small cost.
-    if doubled:
+    # Doubled letters are a common slip (Joonng / Jong); compare with runs collapsed, at a small cost; not
+    # with another first letter as well (Corrales / Morales: two slips, two surnames).
+    if doubled and x[0] == y[0]:
         cx, cy = collapse_doubled(x), collapse_doubled(y)
         distance = OSA.distance(cx, cy, score_cutoff=budget)
         if distance <= budget:
             return 1.0 - (distance + 0.5) / longest
     return _skeleton_similarity(x, y)
+
+
+# Endings that make a masculine name or surname feminine, on the same stem: Daniel / Daniela, Aleksandr /
+# Aleksandra, Dmitriev / Dmitrieva (East Slavic surnames), Roberto / Roberta, Kowalski / Kowalska.
+_MASCULINE_ENDINGS = ("o", "i", "y")
+_GENDER_STEM = 4
+_GENDER_FUZZY_STEM = 8
+
+
+def other_gender(x: str, y: str) -> bool:
+    """Whether two Latin tokens are the masculine and feminine forms of one name (a stem of four letters or
+    more, the one ending in a, the other in a consonant but h, or in o, i, y): different people, however close."""
+    if len(x) > len(y) or (len(x) == len(y) and x.endswith("a")):
+        x, y = y, x
+    if not y.endswith("a") or len(x) < _GENDER_STEM + 1 or not (x.isascii() and y.isascii()):
+        return False
+    if len(y) == len(x) + 1:
+        if x[-1] in "aeiouyh":  # not Abdullah(a): an Arabic h
+            return False
+        # A long stem may also be spelled another way (Oleksandr / Aleksandra: Ukrainian and Russian).
+        return y.startswith(x) or (
+            len(x) >= _GENDER_FUZZY_STEM and OSA.distance(x, y[:-1], score_cutoff=1) <= 1
+        )
+    return len(y) == len(x) and x[-1] in _MASCULINE_ENDINGS and x[:-1] == y[:-1]
+
+
+def _gender_pair_left(a: PreparedName, b: PreparedName, pairs: tuple) -> bool:
+    """Whether an unmatched token of a and one of b are two gender forms of one name."""
+    seen_a = {i for ia, _, _ in pairs for i in ia}
+    seen_b = {j for _, ib, _ in pairs for j in ib}
+    return any(
+        other_gender(x, y)
+        for i, x in enumerate(a.tokens)
+        if i not in seen_a
+        for j, y in enumerate(b.tokens)
+        if j not in seen_b
+    )
 
 
 def _skeleton_similarity(x: str, y: str) -> float:
@@ -247,6 +287,8 @@ def _compact(a: PreparedName, b: PreparedName, result: Alignment) -> Alignment:
         # A company's short rare token spelled differently (BTX / BAX Industries, one letter apart written
         # together) is another company, however long the rest.
         return result
+    if _gender_pair_left(a, b, result.pairs):
+        return result  # Roberta Bianchi / Roberto Bianchi: one letter apart written together, two people
     longest = max(len(joined_a), len(joined_b))
     budget = 1 if longest < 16 else 2
     distance = OSA.distance(joined_a, joined_b, score_cutoff=budget)
@@ -288,10 +330,14 @@ def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
             distinctive_pairs += 1
     left_a, left_b = a.total - covered_a, b.total - covered_b
     # Extra tokens are forgiven only when two or more rare tokens agree: "Lee Baxter" is not "BAXTER".
-    if left_a > 1e-9 and left_b > 1e-9:
+    if left_a > 1e-9 and left_b > 1e-9 and _names_left(a, pairs, 0) and _names_left(b, pairs, 1):
         against = left_a + left_b
     elif distinctive_pairs < 2:
         against = max(left_a, left_b)
+    elif _child_of(a, b, pairs, 0) or _child_of(b, a, pairs, 1):
+        # HALA SADDAM HUSSEIN AL-TIKRITI is Hala, daughter of SADDAM HUSSEIN AL-TIKRITI: a listed name with
+        # one given name put in front names another person (a relative), not the same one.
+        against = max(left_a, left_b, 1.0)  # a given name, however common (Ali), is a whole name
     else:
         against = _EXTRA * max(left_a, left_b, 0.0)
     denominator = matched + shortfall + against
@@ -306,6 +352,61 @@ def _score(a: PreparedName, b: PreparedName, pairs: tuple) -> Alignment:
         score = _GENERIC_CAP
     cov = (covered_a / a.total if a.total else 0.0, covered_b / b.total if b.total else 0.0)
     return Alignment(round(min(score, 1.0), 4), pairs, cov, capped)
+
+
+# Honorifics and ranks written before a name (Hafiz Abdul Salam, Mullah Gul Agha): not a given name.
+_TITLES = frozenset(
+    [
+        "haji",
+        "hajji",
+        "hafiz",
+        "mullah",
+        "maulavi",
+        "mawlawi",
+        "maulana",
+        "mawlana",
+        "qari",
+        "mufti",
+        "sheikh",
+        "shaikh",
+        "imam",
+        "sayed",
+        "sayyid",
+        "syed",
+        "pahlawan",
+        "doctor",
+        "dr",
+        "colonel",
+        "general",
+        "commander",
+    ]
+)
+
+
+_PERSONAL = (DISTINCTIVE, "common", "patronymic")
+
+
+def _names_left(name: PreparedName, pairs: tuple, side: int) -> bool:
+    """Whether the name has a token left unmatched that is more than a particle (an unmatched "the" on one
+    side does not make the other side's extra word a conflict; a legal form does: ANO / LLC)."""
+    seen = {k for pair in pairs for k in pair[side]}
+    return any(k not in seen and c != "particle" for k, c in enumerate(name.classes))
+
+
+def _child_of(longer: PreparedName, shorter: PreparedName, pairs: tuple, side: int) -> bool:
+    """Whether longer is shorter with one more given name in front, every other word matched in order
+    (Arabic names chain a father's name after one's own: HALA SADDAM HUSSEIN AL-TIKRITI)."""
+    if (
+        len(longer.tokens) != len(shorter.tokens) + 1
+        or longer.classes[0] not in _PERSONAL
+        or longer.tokens[0] in _TITLES
+        or any(c not in _PERSONAL and c != "particle" for c in longer.classes)
+    ):
+        return False
+    order = sorted((pair[side], pair[1 - side]) for pair in pairs)
+    if len(order) != len(shorter.tokens) or any(len(x) != 1 or len(y) != 1 for x, y in order):
+        return False
+    return [(x[0], y[0]) for x, y in order] == [(k + 1, k) for k in range(len(shorter.tokens))]
 
 
 # A rare token this short (BTX, CVS) is the company's name only when spelled exactly.

@@ -13,6 +13,7 @@ from parcelaudit.screening.model import Entry, RestrictedList
 from parcelaudit.screening.names import (
     DISTINCTIVE,
     KEY_CLASSES,
+    LEGAL,
     PreparedName,
     clear_name_caches,
     prepare,
@@ -273,6 +274,11 @@ class Screener:
             if k not in matched
         ):
             return False
+        return self._all_common(query, listed, alignment)
+
+    def _all_common(self, query: PreparedName, listed: PreparedName, alignment: Alignment) -> bool:
+        """Whether every matched pair is a common personal name on one side or the other (Rodrigues ~
+        RODRIGUEZ: either spelling may be the common one)."""
         df = self.person_df
 
         def common(name: PreparedName, positions: tuple[int, ...]) -> bool:
@@ -283,8 +289,25 @@ class Screener:
                 if name.classes[k] in (DISTINCTIVE, "common")
             )
 
-        # Each matched pair is common when either side's spelling is (Rodrigues ~ RODRIGUEZ).
         return all(common(query, ia) or common(listed, ib) for ia, ib, _ in alignment.pairs)
+
+    def _person_on_a_company(self, query: PreparedName, listed: PreparedName, alignment: Alignment) -> bool:
+        """Whether a name that reads as a person's (no legal form, no industry word) matches a company or
+        vessel only through common personal names, not word for word (Martin Gomez / GOMEZ MARIN LTDA.,
+        郝帆 / HAO FAN 2): a person named like the company, until something corroborates it."""
+        if any(c == LEGAL or c == "org" for c in query.classes):
+            return False
+        if min(alignment.coverage) >= 0.999 and all(sim >= 1.0 for _, _, sim in alignment.pairs):
+            return False
+        # A company or a vessel has no initials: a letter there (SILVIA I) is a number or a code, so a name
+        # matched against it as an initial (Silvia Irizarry) is a person's.
+        for ia, ib, sim in alignment.pairs:
+            if sim < 1.0 and (
+                (len(ia) == 1 and len(query.tokens[ia[0]]) == 1)
+                or (len(ib) == 1 and len(listed.tokens[ib[0]]) == 1)
+            ):
+                return True
+        return self._all_common(query, listed, alignment)
 
     def _adjust(self, entry: Entry, country: str | None, address: str | None) -> tuple[float, str]:
         delta, notes = 0.0, []
@@ -356,19 +379,20 @@ class Screener:
         for entry_no, (score, name_id, alignment, query, listed) in best.items():
             entry = self.entries[entry_no]
             delta, note = self._adjust(entry, country, address)
-            if entry.kind == "person" and delta <= 0.0 and self._common_subset(query, listed, alignment):
+            capped = self.threshold - _UNCORROBORATED
+            if score > capped and delta <= 0.0:
                 # Uncorroborated: only common names, and only part of the listed name (Carlos Hernandez /
-                # HERNANDEZ, Juan Carlos); it stays below the threshold, in the review band, unless the
-                # country agrees.
-                capped = self.threshold - _UNCORROBORATED
-                if score > capped:
+                # HERNANDEZ, Juan Carlos), or a person's name on a company's (Martin Gomez / GOMEZ MARIN
+                # LTDA.); it stays below the threshold, in the review band, unless the country agrees.
+                if entry.kind == "person":
+                    weak = self._common_subset(query, listed, alignment)
+                    why_capped = "common names, part of the listed name"
+                else:
+                    weak = self._person_on_a_company(query, listed, alignment)
+                    why_capped = f"a person's common names on a {entry.kind}'s name"
+                if weak:
                     note = "; ".join(
-                        p
-                        for p in (
-                            note,
-                            f"common names, part of the listed name: needs corroboration (capped at {capped:.2f})",
-                        )
-                        if p
+                        p for p in (note, f"{why_capped}: needs corroboration (capped at {capped:.2f})") if p
                     )
                     score = capped
             final = max(0.0, min(1.0, score + delta))
