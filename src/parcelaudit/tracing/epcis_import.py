@@ -9,8 +9,10 @@ linked document; certificationInfo becomes a certificate. Lot material comes fro
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
@@ -269,6 +271,23 @@ class _Mapper:
         self.documents(event, event_id, lots)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a chain is built (restored after, even on error).
+
+    A season's chain is millions of small acyclic objects; each full collection while it grows walks all
+    of them again, which made loading a million events about a tenth slower. Nothing a chain holds is a
+    cycle, so reference counting still frees everything; the collector runs again as soon as this ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_epcis(path: Path, use_schema: bool = True, progress: Callable[[int], None] | None = None) -> Chain:
     """Validate and import one EPCIS 2.0 JSON / JSON-LD file as it streams (memory does not grow with the
     file, only with the chain it describes); invalid documents raise InputError naming the first problem.
@@ -280,11 +299,12 @@ def read_epcis(path: Path, use_schema: bool = True, progress: Callable[[int], No
     checker = DocumentChecker(outline.header, use_schema, outline.body_is_object)
     chain = Chain(inputs=[str(path)])
     mapper = _Mapper(chain, path.name)
-    for index, event in enumerate(iter_events(path, outline)):
-        if checker.check(index, event) and not checker.count and isinstance(event, dict):
-            mapper.event(event, index)
-        if progress is not None and index % 10_000 == 9_999:
-            progress(index + 1)
+    with collector_paused():
+        for index, event in enumerate(iter_events(path, outline)):
+            if checker.check(index, event) and not checker.count and isinstance(event, dict):
+                mapper.event(event, index)
+            if progress is not None and index % 10_000 == 9_999:
+                progress(index + 1)
     if checker.count:
         first = checker.problems[0]
         more = f" (and {checker.count - 1:,} more problem(s))" if checker.count > 1 else ""
@@ -294,5 +314,6 @@ def read_epcis(path: Path, use_schema: bool = True, progress: Callable[[int], No
             field=first.field,
             hint="fix the event named; `parcelaudit trace-validate FILE` lists every problem",
         )
-    pair_movements(chain)
+    with collector_paused():
+        pair_movements(chain)
     return chain

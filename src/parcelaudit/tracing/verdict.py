@@ -13,7 +13,7 @@ from pathlib import Path
 
 from parcelaudit.errors import InputError
 from parcelaudit.tracing.csv_templates import attach_copies, read_documents, read_facilities, read_flows
-from parcelaudit.tracing.epcis_import import read_epcis
+from parcelaudit.tracing.epcis_import import collector_paused, read_epcis
 from parcelaudit.tracing.exposure import (
     FacilityExposure,
     ScreenFunction,
@@ -82,8 +82,9 @@ def load_chain(
             chain.merge(read_epcis(path, use_schema=use_schema))
         else:
             chain.merge(readers[_csv_kind(path)](path))
-    pair_movements(chain)
-    _join_documents(chain)
+    with collector_paused():
+        pair_movements(chain)
+        _join_documents(chain)
     if documents_dir is not None:
         attach_copies(chain, Path(documents_dir))
     return chain
