@@ -294,17 +294,20 @@ def read_epcis(path: Path, use_schema: bool = True, progress: Callable[[int], No
 
     progress, when given, is called with the number of events read so far (every 10,000 events).
     """
-    path = Path(path)
+    with collector_paused():
+        return _read_epcis(Path(path), use_schema, progress)
+
+
+def _read_epcis(path: Path, use_schema: bool, progress: Callable[[int], None] | None) -> Chain:
     outline = read_outline(path)
     checker = DocumentChecker(outline.header, use_schema, outline.body_is_object)
     chain = Chain(inputs=[str(path)])
     mapper = _Mapper(chain, path.name)
-    with collector_paused():
-        for index, event in enumerate(iter_events(path, outline)):
-            if checker.check(index, event) and not checker.count and isinstance(event, dict):
-                mapper.event(event, index)
-            if progress is not None and index % 10_000 == 9_999:
-                progress(index + 1)
+    for index, event in enumerate(iter_events(path, outline)):
+        if checker.check(index, event) and not checker.count and isinstance(event, dict):
+            mapper.event(event, index)
+        if progress is not None and index % 10_000 == 9_999:
+            progress(index + 1)
     if checker.count:
         first = checker.problems[0]
         more = f" (and {checker.count - 1:,} more problem(s))" if checker.count > 1 else ""
@@ -314,6 +317,5 @@ def read_epcis(path: Path, use_schema: bool = True, progress: Callable[[int], No
             field=first.field,
             hint="fix the event named; `parcelaudit trace-validate FILE` lists every problem",
         )
-    with collector_paused():
-        pair_movements(chain)
+    pair_movements(chain)
     return chain

@@ -73,16 +73,16 @@ def load_chain(
     Shipping and receiving events of one movement, in whichever files, become one movement; copies in
     `documents_dir` are matched to referenced records by number and hashed.
     """
-    chain = Chain()
-    readers = {"flows": read_flows, "documents": read_documents, "facilities": read_facilities}
-    for path in [Path(f) for f in files] + ([Path(facilities)] if facilities else []):
-        if not path.is_file():
-            raise InputError("file not found", file=str(path))
-        if path.suffix.lower() in (".json", ".jsonld"):
-            chain.merge(read_epcis(path, use_schema=use_schema))
-        else:
-            chain.merge(readers[_csv_kind(path)](path))
-    with collector_paused():
+    with collector_paused():  # a season's chain is millions of objects: see collector_paused
+        chain = Chain()
+        readers = {"flows": read_flows, "documents": read_documents, "facilities": read_facilities}
+        for path in [Path(f) for f in files] + ([Path(facilities)] if facilities else []):
+            if not path.is_file():
+                raise InputError("file not found", file=str(path))
+            if path.suffix.lower() in (".json", ".jsonld"):
+                chain.merge(read_epcis(path, use_schema=use_schema))
+            else:
+                chain.merge(readers[_csv_kind(path)](path))
         pair_movements(chain)
         _join_documents(chain)
     if documents_dir is not None:
