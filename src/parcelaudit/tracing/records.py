@@ -169,7 +169,8 @@ def record_steps(up: Upstream) -> list[Step]:
     steps = []
     for key, members in groups.items():
         scope, lots, facility_id, label = firsts[key]
-        event_ids = tuple(e for member in members for e in member)
+        # One member (the usual case): its tuple is the step's ids, not a copy (a season has a million).
+        event_ids = members[0] if len(members) == 1 else tuple(e for member in members for e in member)
         steps.append(Step(scope, event_ids, lots, facility_id, label, tuple(members)))
     return steps
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from parcelaudit.errors import InputError
 from parcelaudit.tracing.csv_templates import attach_copies, read_documents, read_facilities, read_flows
-from parcelaudit.tracing.epcis_import import read_epcis
+from parcelaudit.tracing.epcis_import import collector_paused, read_epcis
 from parcelaudit.tracing.exposure import (
     FacilityExposure,
     ScreenFunction,
@@ -73,17 +73,18 @@ def load_chain(
     Shipping and receiving events of one movement, in whichever files, become one movement; copies in
     `documents_dir` are matched to referenced records by number and hashed.
     """
-    chain = Chain()
-    readers = {"flows": read_flows, "documents": read_documents, "facilities": read_facilities}
-    for path in [Path(f) for f in files] + ([Path(facilities)] if facilities else []):
-        if not path.is_file():
-            raise InputError("file not found", file=str(path))
-        if path.suffix.lower() in (".json", ".jsonld"):
-            chain.merge(read_epcis(path, use_schema=use_schema))
-        else:
-            chain.merge(readers[_csv_kind(path)](path))
-    pair_movements(chain)
-    _join_documents(chain)
+    with collector_paused():  # a season's chain is millions of objects: see collector_paused
+        chain = Chain()
+        readers = {"flows": read_flows, "documents": read_documents, "facilities": read_facilities}
+        for path in [Path(f) for f in files] + ([Path(facilities)] if facilities else []):
+            if not path.is_file():
+                raise InputError("file not found", file=str(path))
+            if path.suffix.lower() in (".json", ".jsonld"):
+                chain.merge(read_epcis(path, use_schema=use_schema))
+            else:
+                chain.merge(readers[_csv_kind(path)](path))
+        pair_movements(chain)
+        _join_documents(chain)
     if documents_dir is not None:
         attach_copies(chain, Path(documents_dir))
     return chain
@@ -107,20 +108,33 @@ def _join_documents(chain: Chain) -> None:
             epcis_doc.doc_type = doc.doc_type if epcis_doc.doc_type == "other" else epcis_doc.doc_type
             del chain.documents[key]
     # Flows named in documents.csv link their lots: what a transformation made, what a movement carried.
+    # Lot sets are shared (the events of one lot name the same lots): a season has a million events.
+    shared: dict[frozenset[str], frozenset[str]] = {}
     event_lots: dict[str, frozenset[str]] = {}
     for event in chain.transformations:
-        event_lots[event.event_id] = event_lots.get(event.event_id, frozenset()).union(
-            q.lot for q in event.outputs
-        )
+        lots = frozenset(q.lot for q in event.outputs)
+        if event.event_id in event_lots:
+            lots = lots | event_lots[event.event_id]
+        event_lots[event.event_id] = shared.setdefault(lots, lots)
     for movement in chain.movements:
         lots = frozenset(q.lot for q in movement.lots)
+        lots = shared.setdefault(lots, lots)
         for event_id in movement.event_ids:
-            event_lots[event_id] = event_lots[event_id] | lots if event_id in event_lots else lots
+            if event_id in event_lots:
+                both = event_lots[event_id] | lots
+                event_lots[event_id] = shared.setdefault(both, both)
+            else:
+                event_lots[event_id] = lots
+    unions: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = {}
     for doc in chain.documents.values():
         for flow in doc.events:
             extra = event_lots.get(flow)
             if extra and not extra <= doc.lots:
-                doc.lots = doc.lots | extra
+                key = (doc.lots, extra)
+                union = unions.get(key)
+                if union is None:
+                    union = unions[key] = doc.lots | extra
+                doc.lots = union
 
 
 @dataclass
