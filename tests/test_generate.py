@@ -38,7 +38,6 @@ def test_same_seed_same_files_other_seed_other_files(dataset, tmp_path):
     assert _digest(out / "lines.csv") != _digest(other / "lines.csv")
 
 
-
 def test_files_are_the_same_whatever_the_chunk(dataset, tmp_path):
     """The generator writes a few thousand parcels at a time (memory follows the chunk); the files are the
     bytes of one pass, whatever the chunk, including one that splits orders and leaves a short last chunk."""
@@ -48,6 +47,7 @@ def test_files_are_the_same_whatever_the_chunk(dataset, tmp_path):
     assert [_digest(out / f) for f in FILES] == [_digest(chunked / f) for f in FILES]
     with pytest.raises(ValueError, match="chunk must be 1 or more"):
         generate_dataset(tmp_path / "none", parcels=10, chunk=0)
+
 
 def test_every_kind_is_injected_and_labelled(dataset):
     out, summary = dataset
