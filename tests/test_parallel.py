@@ -48,6 +48,15 @@ def test_an_error_in_a_worker_is_raised_to_the_caller():
         parallel_map(_fails_on_seven, list(range(20)))
 
 
+def _exits(x: int) -> int:
+    os._exit(3)
+
+
+def test_a_worker_that_dies_is_a_clear_error():
+    with worker_pool(2, min_items=1), pytest.raises(RuntimeError, match="worker process stopped"):
+        parallel_map(_exits, list(range(10)))
+
+
 def test_bad_worker_counts_are_refused(monkeypatch):
     with pytest.raises(ValueError, match="1 or more"):
         check_workers(0)

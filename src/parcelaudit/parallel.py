@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -93,8 +94,15 @@ def parallel_map(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
     pool.used += 1
     out: list[R] = []
-    for part in pool.executor.map(_apply, [func] * len(chunks), chunks):
-        out.extend(part)
+    try:
+        for part in pool.executor.map(_apply, [func] * len(chunks), chunks):
+            out.extend(part)
+    except BrokenProcessPool as error:
+        raise RuntimeError(
+            "a check worker process stopped before it answered: a script that runs a check must start it "
+            "under `if __name__ == '__main__':` (workers are spawned and import the script), or set "
+            "PARCELAUDIT_WORKERS=1"
+        ) from error
     return out
 
 

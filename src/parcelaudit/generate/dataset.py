@@ -77,18 +77,8 @@ def _pick(values: Sequence[str], indices: np.ndarray) -> pa.Array:
     return pa.array(list(values), pa.string()).take(pa.array(indices))
 
 
-# The order-line columns a payment is built from (one payment per order, see _Generator._payments).
-_PAYMENT_INPUTS = [
-    "order_id",
-    "order_date",
-    "buyer_name",
-    "marketplace_name",
-    "unit_price",
-    "quantity",
-    "shipping_price",
-]
 # Parcels generated and written at a time: memory follows it, not the number of parcels.
-CHUNK_PARCELS = 250_000
+CHUNK_PARCELS = 100_000
 
 
 def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
@@ -400,7 +390,6 @@ class _Generator:
         self.draw_table_columns()
         counts = dict.fromkeys(("shipments", "lines", "orders"), 0)
         writers: dict[str, pacsv.CSVWriter] = {}
-        paying: list[pa.Table] = []  # the order columns payments are built from
         try:
             for start in range(0, self.P, chunk):
                 for name, table in self.chunk_tables(blanks, start, min(start + chunk, self.P)).items():
@@ -408,22 +397,57 @@ class _Generator:
                         writers[name] = pacsv.CSVWriter(out_dir / f"{name}.csv", table.schema)
                     writers[name].write_table(table)
                     counts[name] += table.num_rows
-                    if name == "orders":
-                        paying.append(table.select(_PAYMENT_INPUTS))
+                pa.default_memory_pool().release_unused()  # the chunk's buffers back to the system
         finally:
             for writer in writers.values():
                 writer.close()
-        payments = self._payments(pa.concat_tables(paying).combine_chunks())
-        del paying
+        payments = self._payments(blanks)
         pacsv.write_csv(payments, out_dir / "payments.csv")
         counts["payments"] = payments.num_rows
         return counts
 
-    def _payments(self, orders: pa.Table) -> pa.Table:
+    def _payments(self, blanks: dict[str, np.ndarray]) -> pa.Table:
+        """One payment per order: its order lines grouped by (order id, order date, buyer, marketplace), in
+        the order of their first line. The keys are grouped as integer codes (equal strings, equal codes), so
+        a day's payments need no string column of every order line."""
         rng = self.rng
-        totals = orders.group_by(
-            ["order_id", "order_date", "buyer_name", "marketplace_name"], use_threads=False
-        ).aggregate([("unit_price", "list"), ("quantity", "list"), ("shipping_price", "sum")])
+        lp = self.l_parcel
+        encoded_names = pc.dictionary_encode(self.consignee_names)
+        names_code = encoded_names.indices.to_numpy(zero_copy_only=False)
+        buyer = names_code[self.consignee].astype(np.int64)
+        if "consignee_name" in blanks:
+            buyer[blanks["consignee_name"]] = -1
+        market_names = pa.array([m[0] for m in names.MARKETPLACES], pa.string())
+        market_code = pc.dictionary_encode(market_names).indices.to_numpy(zero_copy_only=False)
+        market = market_code[self.parties.seller_marketplace[self.seller]].astype(np.int64)
+        order_day = self.order_day.astype("datetime64[D]").astype(np.int64)
+        shipping = np.where(self.l_no == 1, self.shipping[lp], 0.0)
+        keyed = pa.table(
+            {
+                "order": self.order[lp],
+                "order_date": order_day[lp],
+                "buyer": buyer[lp],
+                "market": market[lp],
+                "unit_price": self.l_price,
+                "quantity": self.l_qty.astype(float),
+                "shipping_price": shipping,
+                "line": np.arange(len(lp)),
+            }
+        )
+        totals = (
+            keyed.group_by(["order", "order_date", "buyer", "market"], use_threads=False)
+            .aggregate(
+                [("unit_price", "list"), ("quantity", "list"), ("shipping_price", "sum"), ("line", "min")]
+            )
+            .sort_by("line_min")
+        )
+        del keyed
+        dictionary = encoded_names.dictionary
+        buyer_codes = totals["buyer"].to_numpy()
+        payer = dictionary.take(pa.array(np.where(buyer_codes < 0, 0, buyer_codes)))
+        payer = pc.if_else(pa.array(buyer_codes < 0), pa.scalar(None, pa.string()), payer)
+        payee = pc.dictionary_encode(market_names).dictionary.take(totals["market"].combine_chunks())
+        order_dates = totals["order_date"].to_numpy().astype("datetime64[D]")
         qty = pc.list_flatten(totals["quantity_list"])
         price = pc.list_flatten(totals["unit_price_list"])
         parents = pc.list_parent_indices(totals["quantity_list"])
@@ -433,16 +457,16 @@ class _Generator:
         amount = np.round(amount + totals["shipping_price_sum"].to_numpy(), 2)
         n = totals.num_rows
         seconds = rng.integers(0, 86_400, size=n).astype("timedelta64[s]")
-        paid = totals["order_date"].to_numpy().astype("datetime64[s]") + seconds
+        paid = order_dates.astype("datetime64[s]") + seconds
         return pa.table(
             {
                 "payment_id": _numbered("PAY", np.arange(n), 9),
-                "order_id": totals["order_id"],
+                "order_id": _numbered(f"ORD{self.seed % 1000:03d}-", totals["order"].to_numpy(), 8),
                 "paid_at": pa.array(paid, pa.timestamp("s")),
                 "amount": pa.array(amount),
                 "currency": pa.array(np.full(n, "USD")),
-                "payer_name": totals["buyer_name"],
-                "payee_name": totals["marketplace_name"],
+                "payer_name": payer,
+                "payee_name": payee,
                 "method": pa.array(
                     rng.choice(["card", "paypal", "wallet", "bank_transfer"], n, p=[0.6, 0.25, 0.1, 0.05])
                 ),
