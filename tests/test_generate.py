@@ -49,7 +49,6 @@ def test_files_are_the_same_whatever_the_chunk(dataset, tmp_path):
         generate_dataset(tmp_path / "none", parcels=10, chunk=0)
 
 
-
 def test_payments_follow_the_orders_first_lines(dataset):
     """One payment per order, numbered in the order of each order's first line in orders.csv."""
     out, _ = dataset
@@ -57,6 +56,7 @@ def test_payments_follow_the_orders_first_lines(dataset):
     payments = pacsv.read_csv(out / "payments.csv")
     assert payments["order_id"].to_pylist() == list(dict.fromkeys(orders))
     assert payments["payment_id"].to_pylist() == sorted(payments["payment_id"].to_pylist())
+
 
 def test_every_kind_is_injected_and_labelled(dataset):
     out, summary = dataset

@@ -40,17 +40,18 @@ _open: _Pool | None = None
 
 
 def default_workers() -> int:
-    """Workers for a run: PARCELAUDIT_WORKERS if set, else the cores this process may use (at most 2)."""
+    """Workers for a run: PARCELAUDIT_WORKERS if set, else 1 (no pool). Measured on the shared 2-core machine
+    (docs/scale.md, "Both cores"), two workers were slower than one: opt in where cores are free."""
     configured = os.environ.get("PARCELAUDIT_WORKERS", "").strip()
-    if configured:
-        try:
-            workers = int(configured)
-        except ValueError:
-            raise ValueError(
-                f"PARCELAUDIT_WORKERS must be a whole number of processes, not {configured!r}"
-            ) from None
-        return check_workers(workers)
-    return max(1, min(2, len(os.sched_getaffinity(0))))
+    if not configured:
+        return 1
+    try:
+        workers = int(configured)
+    except ValueError:
+        raise ValueError(
+            f"PARCELAUDIT_WORKERS must be a whole number of processes, not {configured!r}"
+        ) from None
+    return check_workers(workers)
 
 
 def check_workers(workers: int) -> int:

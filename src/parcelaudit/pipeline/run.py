@@ -90,8 +90,8 @@ def run_check(
     and its summary comes from the store; outputs are then written from the store (reports.check_outputs).
     rates: a rates file (date,currency,usd_per_unit); without one, the ECB reference series (approximate).
     dispositions: an analysts' decisions CSV (screen-dispose); false positives on unchanged entries are dropped.
-    workers: processes for the run's CPU-bound steps (parcelaudit.parallel; None: PARCELAUDIT_WORKERS, else up
-    to 2 cores); the results are the same for any number."""
+    workers: processes for the run's CPU-bound steps (parcelaudit.parallel; None: PARCELAUDIT_WORKERS, else 1);
+    the results are the same for any number."""
     if not (persist or keep_results):
         raise ValueError("a run that is not stored must keep its results")
     started_at = utc_now()
