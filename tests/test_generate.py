@@ -38,6 +38,26 @@ def test_same_seed_same_files_other_seed_other_files(dataset, tmp_path):
     assert _digest(out / "lines.csv") != _digest(other / "lines.csv")
 
 
+def test_files_are_the_same_whatever_the_chunk(dataset, tmp_path):
+    """The generator writes a few thousand parcels at a time (memory follows the chunk); the files are the
+    bytes of one pass, whatever the chunk, including one that splits orders and leaves a short last chunk."""
+    out, _ = dataset
+    chunked = tmp_path / "chunked"
+    generate_dataset(chunked, parcels=6000, days=240, start=date(2025, 3, 1), seed=3, rate=0.002, chunk=701)
+    assert [_digest(out / f) for f in FILES] == [_digest(chunked / f) for f in FILES]
+    with pytest.raises(ValueError, match="chunk must be 1 or more"):
+        generate_dataset(tmp_path / "none", parcels=10, chunk=0)
+
+
+def test_payments_follow_the_orders_first_lines(dataset):
+    """One payment per order, numbered in the order of each order's first line in orders.csv."""
+    out, _ = dataset
+    orders = pacsv.read_csv(out / "orders.csv")["order_id"].to_pylist()
+    payments = pacsv.read_csv(out / "payments.csv")
+    assert payments["order_id"].to_pylist() == list(dict.fromkeys(orders))
+    assert payments["payment_id"].to_pylist() == sorted(payments["payment_id"].to_pylist())
+
+
 def test_every_kind_is_injected_and_labelled(dataset):
     out, summary = dataset
     truth = pacsv.read_csv(out / "truth.csv").to_pylist()

@@ -27,10 +27,12 @@ class IndexedColumn:
     def __setitem__(self, row: int, value: str) -> None:
         self.overrides[int(row)] = value
 
-    def to_arrow(self) -> pa.Array:
-        """The whole column as an Arrow string array."""
-        rows = np.fromiter(self.overrides, dtype=np.int64, count=len(self.overrides))
-        indices = self.indices.astype(np.int64, copy=True)
+    def to_arrow(self, start: int = 0, stop: int | None = None) -> pa.Array:
+        """The column's rows [start, stop) (the whole column by default) as an Arrow string array."""
+        indices = self.indices[start:stop].astype(np.int64, copy=True)
+        stop = len(self.indices) if stop is None else stop
+        overrides = [(row, value) for row, value in self.overrides.items() if start <= row < stop]
+        rows = np.fromiter((row - start for row, _ in overrides), dtype=np.int64, count=len(overrides))
         indices[rows] = len(self.values) + np.arange(len(rows))
-        dictionary = pa.array(self.values + list(self.overrides.values()), pa.string())
+        dictionary = pa.array(self.values + [value for _, value in overrides], pa.string())
         return dictionary.take(pa.array(indices))

@@ -77,6 +77,10 @@ def _pick(values: Sequence[str], indices: np.ndarray) -> pa.Array:
     return pa.array(list(values), pa.string()).take(pa.array(indices))
 
 
+# Parcels generated and written at a time: memory follows it, not the number of parcels.
+CHUNK_PARCELS = 100_000
+
+
 def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """Identifiers: prefix + each number zero-padded to width digits."""
     digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
@@ -247,64 +251,87 @@ class _Generator:
         return self.blanks
 
     # -- tables --------------------------------------------------------------------------------------
-    def tables(self, blanks: dict[str, np.ndarray]) -> dict[str, pa.Table]:
+    def draw_table_columns(self) -> None:
+        """The random draws the tables need, for every parcel at once and in a fixed order (so the files do
+        not depend on how many parcels are written at a time)."""
         rng, P, parties = self.rng, self.P, self.parties
+        extra_name, extra_address = consignee_columns(rng, self.fresh_consignees)
+        self.consignee_names = pa.concat_arrays([parties.consignee_name, extra_name])
+        self.consignee_addresses = pa.concat_arrays([parties.consignee_address, extra_address])
+        truck = np.isin(parties.ship_from[self.seller], ("MX", "CA")) & (rng.random(P) < 0.6)
+        ocean = rng.random(P) < 0.05
+        self.mode_index = np.where(self.mail, 3, np.where(truck, 2, np.where(ocean, 1, 0)))
+        self.filer_index = np.where(self.mail, 3, rng.choice(3, P, p=[0.5, 0.35, 0.15]))
+        self.port_index = rng.integers(0, len(PORTS), P)
+        lead = rng.integers(2, 12, size=P)
+        order_day = self.dates(self.day - lead)
+        # A split order was placed once: every parcel of it carries the first parcel's order date.
+        first_of_order = np.full(P, -1)
+        first_of_order[self.order[::-1]] = np.arange(P)[::-1]
+        self.order_day = order_day[first_of_order[self.order]]
+        self.shipping = np.round(rng.choice([0, 0, 2.99, 4.99, 7.99], P), 2)
+        self.line_start = np.concatenate([[0], np.cumsum(self.n_lines)])
+
+    def chunk_tables(self, blanks: dict[str, np.ndarray], start: int, stop: int) -> dict[str, pa.Table]:
+        """Shipments, lines and orders of parcels [start, stop) (draw_table_columns first)."""
+        parties = self.parties
+        parcels = slice(start, stop)
+        seller = self.seller[parcels]
 
         def blank(array: pa.Array, field_name: str) -> pa.Array:
             mask = blanks.get(field_name)
-            return array if mask is None else pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), array)
+            if mask is None:
+                return array
+            return pc.if_else(pa.array(mask[parcels]), pa.scalar(None, pa.string()), array)
 
-        shipment_id = _numbered(self.prefix, np.arange(P), 8)
-        order_id = _numbered(f"ORD{self.seed % 1000:03d}-", self.order, 8)
-        ship_from = _pick(parties.ship_from.astype(str), self.seller)
-        seller_name = self.seller_name.to_arrow()
-        extra_name, extra_address = consignee_columns(rng, self.fresh_consignees)
-        consignee = pa.array(self.consignee)
-        consignee_name = pa.concat_arrays([parties.consignee_name, extra_name]).take(consignee)
-        consignee_address = pa.concat_arrays([parties.consignee_address, extra_address]).take(consignee)
-        market = parties.seller_marketplace[self.seller]
+        shipment_id = _numbered(self.prefix, np.arange(start, stop), 8)
+        ship_from = _pick(parties.ship_from.astype(str), seller)
+        seller_name = self.seller_name.to_arrow(start, stop)
+        consignee = pa.array(self.consignee[parcels])
+        market = parties.seller_marketplace[seller]
         market_urls = [m[1] for m in names.MARKETPLACES]
-        truck = np.isin(parties.ship_from[self.seller], ("MX", "CA")) & (rng.random(P) < 0.6)
-        ocean = rng.random(P) < 0.05
-        mode_index = np.where(self.mail, 3, np.where(truck, 2, np.where(ocean, 1, 0)))
-        filer_index = np.where(self.mail, 3, rng.choice(3, P, p=[0.5, 0.35, 0.15]))
+        day = self.day[parcels]
         master = pc.binary_join_element_wise(
-            "MB-", ship_from, "-", pc.cast(pa.array(self.day + 1000 * (self.seller % 7)), pa.string()), ""
+            "MB-", ship_from, "-", pc.cast(pa.array(day + 1000 * (seller % 7)), pa.string()), ""
         )
+        n = stop - start
         shipments = pa.table(
             {
                 "shipment_id": shipment_id,
                 "master_bill": master,
-                "entry_type": pa.array(self.entry, pa.string()),
-                "filer_type": _pick(("marketplace", "carrier", "broker", "postal"), filer_index),
-                "mode": _pick(("air", "ocean", "truck", "mail"), mode_index),
-                "port_of_entry": _pick(PORTS, rng.integers(0, len(PORTS), P)),
-                "arrival_date": pa.array(self.dates(self.day).astype("datetime64[D]"), pa.date32()),
+                "entry_type": pa.array(self.entry[parcels], pa.string()),
+                "filer_type": _pick(
+                    ("marketplace", "carrier", "broker", "postal"), self.filer_index[parcels]
+                ),
+                "mode": _pick(("air", "ocean", "truck", "mail"), self.mode_index[parcels]),
+                "port_of_entry": _pick(PORTS, self.port_index[parcels]),
+                "arrival_date": pa.array(self.dates(day).astype("datetime64[D]"), pa.date32()),
                 "country_of_shipment": ship_from,
                 "seller_name": blank(seller_name, "seller_name"),
-                "seller_address": blank(self.seller_address.to_arrow(), "seller_address"),
-                "seller_country": _pick(parties.seller_country.astype(str), self.seller),
+                "seller_address": blank(self.seller_address.to_arrow(start, stop), "seller_address"),
+                "seller_country": _pick(parties.seller_country.astype(str), seller),
                 "shipper_name": seller_name,
-                "shipper_address": _pick(parties.seller_address, self.seller),
+                "shipper_address": _pick(parties.seller_address, seller),
                 "shipper_country": ship_from,
-                "consignee_name": blank(consignee_name, "consignee_name"),
-                "consignee_address": blank(consignee_address, "consignee_address"),
-                "consignee_country": _pick(("US",), np.zeros(P, dtype=np.int64)),
+                "consignee_name": blank(self.consignee_names.take(consignee), "consignee_name"),
+                "consignee_address": blank(self.consignee_addresses.take(consignee), "consignee_address"),
+                "consignee_country": _pick(("US",), np.zeros(n, dtype=np.int64)),
                 "marketplace_name": _pick([m[0] for m in names.MARKETPLACES], market),
                 "marketplace_url": _pick(market_urls, market),
-                "order_id": order_id,
-                "currency": _pick(("USD",), np.zeros(P, dtype=np.int64)),
-                "declared_value": pa.array(self.declared),
-                "gift": pa.array(self.gift),
+                "order_id": _numbered(f"ORD{self.seed % 1000:03d}-", self.order[parcels], 8),
+                "currency": _pick(("USD",), np.zeros(n, dtype=np.int64)),
+                "declared_value": pa.array(self.declared[parcels]),
+                "gift": pa.array(self.gift[parcels]),
             }
         )
-        lp = self.l_parcel
-        product = self.l_product
+        rows = slice(self.line_start[start], self.line_start[stop])
+        lp = self.l_parcel[rows]
+        product = self.l_product[rows]
         sku = pc.binary_join_element_wise(
             _pick(parties.seller_code, self.seller[lp]), _pick([p.code for p in ALL_PRODUCTS], product), "-"
         )
-        url = _pick(market_urls, market[lp])
-        hts = self.l_hts.to_arrow()
+        url = _pick(market_urls, parties.seller_marketplace[self.seller[lp]])
+        hts = self.l_hts.to_arrow(rows.start, rows.stop)
         dotted = pc.binary_join_element_wise(
             pc.utf8_slice_codeunits(hts, 0, 4),
             pc.utf8_slice_codeunits(hts, 4, 6),
@@ -314,59 +341,113 @@ class _Generator:
         descriptions = _pick([p.description for p in ALL_PRODUCTS], product)
         lines = pa.table(
             {
-                "shipment_id": shipment_id.take(pa.array(lp)),
-                "line_no": pa.array(self.l_no),
+                "shipment_id": shipment_id.take(pa.array(lp - start)),
+                "line_no": pa.array(self.l_no[rows]),
                 "description": descriptions,
-                "hts_code": pc.if_else(pa.array(self.hts_dotted), dotted, hts),
-                "quantity": pa.array(self.l_qty.astype(float)),
+                "hts_code": pc.if_else(pa.array(self.hts_dotted[rows]), dotted, hts),
+                "quantity": pa.array(self.l_qty[rows].astype(float)),
                 "unit": _pick([p.unit for p in ALL_PRODUCTS], product),
-                "value": pa.array(self.l_value),
-                "country_of_origin": self.l_origin.to_arrow(),
-                "manufacturer_name": self.l_mfr_name.to_arrow(),
-                "manufacturer_address": self.l_mfr_address.to_arrow(),
-                "manufacturer_country": self.l_mfr_country.to_arrow(),
+                "value": pa.array(self.l_value[rows]),
+                "country_of_origin": self.l_origin.to_arrow(rows.start, rows.stop),
+                "manufacturer_name": self.l_mfr_name.to_arrow(rows.start, rows.stop),
+                "manufacturer_address": self.l_mfr_address.to_arrow(rows.start, rows.stop),
+                "manufacturer_country": self.l_mfr_country.to_arrow(rows.start, rows.stop),
                 "sku": sku,
                 "listing_url": pc.binary_join_element_wise(url, "/item/", sku, ""),
                 "image_url": pc.binary_join_element_wise(url, "/img/", sku, ".jpg", ""),
             }
         )
-        orders = self._orders(shipments, lp, sku, descriptions)
-        return {"shipments": shipments, "lines": lines, "orders": orders, "payments": self._payments(orders)}
+        orders = self._orders(shipments, lp - start, rows, sku, descriptions)
+        return {"shipments": shipments, "lines": lines, "orders": orders}
 
-    def _orders(self, shipments: pa.Table, lp: np.ndarray, sku: pa.Array, descriptions: pa.Array) -> pa.Table:
-        rng = self.rng
-        order_id = shipments["order_id"].combine_chunks().take(pa.array(lp))
-        lead = rng.integers(2, 12, size=self.P)
-        order_day = self.dates(self.day - lead)
-        # A split order was placed once: every parcel of it carries the first parcel's order date.
-        first_of_order = np.full(self.P, -1)
-        first_of_order[self.order[::-1]] = np.arange(self.P)[::-1]
-        order_day = order_day[first_of_order[self.order]]
-        shipping = np.where(
-            self.l_no == 1, np.round(rng.choice([0, 0, 2.99, 4.99, 7.99], self.P)[lp], 2), 0.0
-        )
+    def _orders(
+        self, shipments: pa.Table, local: np.ndarray, rows: slice, sku: pa.Array, descriptions: pa.Array
+    ) -> pa.Table:
+        """The order lines of a chunk's shipments (local: each line's parcel within the chunk)."""
+        at = pa.array(local)
+        lp = self.l_parcel[rows]
+        shipping = np.where(self.l_no[rows] == 1, self.shipping[lp], 0.0)
         return pa.table(
             {
-                "order_id": order_id,
-                "order_date": pa.array(order_day[lp].astype("datetime64[D]"), pa.date32()),
-                "marketplace_name": shipments["marketplace_name"].combine_chunks().take(pa.array(lp)),
+                "order_id": shipments["order_id"].take(at),
+                "order_date": pa.array(self.order_day[lp].astype("datetime64[D]"), pa.date32()),
+                "marketplace_name": shipments["marketplace_name"].take(at),
                 "seller_name": _pick(self.parties.seller_name, self.seller[lp]),
-                "buyer_name": shipments["consignee_name"].combine_chunks().take(pa.array(lp)),
-                "buyer_address": shipments["consignee_address"].combine_chunks().take(pa.array(lp)),
+                "buyer_name": shipments["consignee_name"].take(at),
+                "buyer_address": shipments["consignee_address"].take(at),
                 "sku": sku,
                 "description": descriptions,
-                "quantity": pa.array(self.l_qty.astype(float)),
-                "unit_price": pa.array(self.l_price),
+                "quantity": pa.array(self.l_qty[rows].astype(float)),
+                "unit_price": pa.array(self.l_price[rows]),
                 "currency": pa.array(np.full(len(lp), "USD")),
                 "shipping_price": pa.array(shipping),
             }
         )
 
-    def _payments(self, orders: pa.Table) -> pa.Table:
+    def write_tables(self, blanks: dict[str, np.ndarray], out_dir: Path, chunk: int) -> dict[str, int]:
+        """Write shipments, lines, orders and payments CSVs, `chunk` parcels at a time (so memory follows the
+        chunk, not the day; the bytes are the same for any chunk); the rows written per table."""
+        self.draw_table_columns()
+        counts = dict.fromkeys(("shipments", "lines", "orders"), 0)
+        writers: dict[str, pacsv.CSVWriter] = {}
+        try:
+            for start in range(0, self.P, chunk):
+                for name, table in self.chunk_tables(blanks, start, min(start + chunk, self.P)).items():
+                    if name not in writers:
+                        writers[name] = pacsv.CSVWriter(out_dir / f"{name}.csv", table.schema)
+                    writers[name].write_table(table)
+                    counts[name] += table.num_rows
+                pa.default_memory_pool().release_unused()  # the chunk's buffers back to the system
+        finally:
+            for writer in writers.values():
+                writer.close()
+        payments = self._payments(blanks)
+        pacsv.write_csv(payments, out_dir / "payments.csv")
+        counts["payments"] = payments.num_rows
+        return counts
+
+    def _payments(self, blanks: dict[str, np.ndarray]) -> pa.Table:
+        """One payment per order: its order lines grouped by (order id, order date, buyer, marketplace), in
+        the order of their first line. The keys are grouped as integer codes (equal strings, equal codes), so
+        a day's payments need no string column of every order line."""
         rng = self.rng
-        totals = orders.group_by(
-            ["order_id", "order_date", "buyer_name", "marketplace_name"], use_threads=False
-        ).aggregate([("unit_price", "list"), ("quantity", "list"), ("shipping_price", "sum")])
+        lp = self.l_parcel
+        encoded_names = pc.dictionary_encode(self.consignee_names)
+        names_code = encoded_names.indices.to_numpy(zero_copy_only=False)
+        buyer = names_code[self.consignee].astype(np.int64)
+        if "consignee_name" in blanks:
+            buyer[blanks["consignee_name"]] = -1
+        market_names = pa.array([m[0] for m in names.MARKETPLACES], pa.string())
+        market_code = pc.dictionary_encode(market_names).indices.to_numpy(zero_copy_only=False)
+        market = market_code[self.parties.seller_marketplace[self.seller]].astype(np.int64)
+        order_day = self.order_day.astype("datetime64[D]").astype(np.int64)
+        shipping = np.where(self.l_no == 1, self.shipping[lp], 0.0)
+        keyed = pa.table(
+            {
+                "order": self.order[lp],
+                "order_date": order_day[lp],
+                "buyer": buyer[lp],
+                "market": market[lp],
+                "unit_price": self.l_price,
+                "quantity": self.l_qty.astype(float),
+                "shipping_price": shipping,
+                "line": np.arange(len(lp)),
+            }
+        )
+        totals = (
+            keyed.group_by(["order", "order_date", "buyer", "market"], use_threads=False)
+            .aggregate(
+                [("unit_price", "list"), ("quantity", "list"), ("shipping_price", "sum"), ("line", "min")]
+            )
+            .sort_by("line_min")
+        )
+        del keyed
+        dictionary = encoded_names.dictionary
+        buyer_codes = totals["buyer"].to_numpy()
+        payer = dictionary.take(pa.array(np.where(buyer_codes < 0, 0, buyer_codes)))
+        payer = pc.if_else(pa.array(buyer_codes < 0), pa.scalar(None, pa.string()), payer)
+        payee = pc.dictionary_encode(market_names).dictionary.take(totals["market"].combine_chunks())
+        order_dates = totals["order_date"].to_numpy().astype("datetime64[D]")
         qty = pc.list_flatten(totals["quantity_list"])
         price = pc.list_flatten(totals["unit_price_list"])
         parents = pc.list_parent_indices(totals["quantity_list"])
@@ -376,16 +457,16 @@ class _Generator:
         amount = np.round(amount + totals["shipping_price_sum"].to_numpy(), 2)
         n = totals.num_rows
         seconds = rng.integers(0, 86_400, size=n).astype("timedelta64[s]")
-        paid = totals["order_date"].to_numpy().astype("datetime64[s]") + seconds
+        paid = order_dates.astype("datetime64[s]") + seconds
         return pa.table(
             {
                 "payment_id": _numbered("PAY", np.arange(n), 9),
-                "order_id": totals["order_id"],
+                "order_id": _numbered(f"ORD{self.seed % 1000:03d}-", totals["order"].to_numpy(), 8),
                 "paid_at": pa.array(paid, pa.timestamp("s")),
                 "amount": pa.array(amount),
                 "currency": pa.array(np.full(n, "USD")),
-                "payer_name": totals["buyer_name"],
-                "payee_name": totals["marketplace_name"],
+                "payer_name": payer,
+                "payee_name": payee,
                 "method": pa.array(
                     rng.choice(["card", "paypal", "wallet", "bank_transfer"], n, p=[0.6, 0.25, 0.1, 0.05])
                 ),
@@ -411,8 +492,14 @@ def generate_dataset(
     start: date | str = date(2025, 3, 1),
     seed: int = 7,
     rate: float = 0.001,
+    chunk: int = CHUNK_PARCELS,
 ) -> dict:
-    """Write shipments/lines/orders/payments/truth CSVs for `parcels` parcels; return a summary."""
+    """Write shipments/lines/orders/payments/truth CSVs for `parcels` parcels; return a summary.
+
+    chunk: parcels turned into rows and written at a time (memory follows it; the files are the same for
+    any chunk)."""
+    if chunk < 1:
+        raise ValueError(f"chunk must be 1 or more parcels, not {chunk}")
     started = time.perf_counter()
     start = date.fromisoformat(start) if isinstance(start, str) else start
     out_dir = Path(out_dir)
@@ -424,12 +511,10 @@ def generate_dataset(
     gen.set_values(injections)
     gen.set_entry_types(injections)
     blanks = gen.inject_fields(injections)
-    tables = gen.tables(blanks)
-    tables["truth"] = gen.truth_table()
-    counts = {}
-    for name, table in tables.items():
-        pacsv.write_csv(table, out_dir / f"{name}.csv")
-        counts[name] = table.num_rows
+    counts = gen.write_tables(blanks, out_dir, chunk)
+    truth = gen.truth_table()
+    pacsv.write_csv(truth, out_dir / "truth.csv")
+    counts["truth"] = truth.num_rows
     summary = {
         "parcels": parcels,
         "days": days,

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from parcelaudit.decide import SeverityPolicy, load_severity_policy
 from parcelaudit.hashing import file_sha256
+from parcelaudit.parallel import worker_pool
 from parcelaudit.pipeline.changes import CHANGED_SCHEMA, changed_decisions
 from parcelaudit.pipeline.evaluate import evaluate
 from parcelaudit.pipeline.result import FINDINGS_ORDER, CheckResult, canonical_order
@@ -75,6 +76,7 @@ def run_check(
     since: str | None = None,
     row_budget: int = DEFAULT_ROW_BUDGET,
     keep_results: bool = True,
+    workers: int | None = None,
 ) -> CheckResult:
     """Check the shipments arriving in [date_from, date_to] (all when None) and store the run's results.
 
@@ -87,7 +89,9 @@ def run_check(
     keep_results: False keeps nothing of the partitions in memory (persist only): the result's tables are empty
     and its summary comes from the store; outputs are then written from the store (reports.check_outputs).
     rates: a rates file (date,currency,usd_per_unit); without one, the ECB reference series (approximate).
-    dispositions: an analysts' decisions CSV (screen-dispose); false positives on unchanged entries are dropped."""
+    dispositions: an analysts' decisions CSV (screen-dispose); false positives on unchanged entries are dropped.
+    workers: processes for the run's CPU-bound steps (parcelaudit.parallel; None: PARCELAUDIT_WORKERS, else 1);
+    the results are the same for any number."""
     if not (persist or keep_results):
         raise ValueError("a run that is not stored must keep its results")
     started_at = utc_now()
@@ -97,7 +101,11 @@ def run_check(
     decided = _load_dispositions(dispositions) if dispositions is not None else None
     rates_table = load_rates_file(rates) if rates else None
     screener = RunScreener() if screening else None
-    with capped_memory(store, CHECK_MEMORY_LIMIT), store.transaction() if persist else nullcontext():
+    with (
+        worker_pool(workers),
+        capped_memory(store, CHECK_MEMORY_LIMIT),
+        store.transaction() if persist else nullcontext(),
+    ):
         units = _plan(store, date_from, date_to, since, row_budget)
         run_id = begin_check_run(store) if persist else None
         parts: dict[str, list[pa.Table]] = {"f": [], "d": [], "l": [], "s": [], "c": []}

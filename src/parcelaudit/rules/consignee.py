@@ -5,7 +5,8 @@ written in USPS Publication 28 form (street suffixes, unit designators, directio
 maintained `usaddress-scourgify` package; an address it cannot parse falls back to upper case without
 punctuation (`key_method` 'fallback'). The key is `NAME | ADDRESS` and appears in the evidence.
 
-Parsing costs about a millisecond per distinct address, so only parcels that could aggregate are parsed:
+Parsing costs about a millisecond per distinct address (spread over a check run's worker processes,
+parcelaudit.parallel), so only parcels that could aggregate are parsed:
 de minimis claims sharing an arrival day and a house number (the first run of digits) with another claim
 whose combined value exceeds the threshold. Every other parcel keeps the cheap key; two parcels with the
 same cheap key share day and house number, so they are always parsed together or not at all.
@@ -19,6 +20,7 @@ from functools import lru_cache
 
 import pyarrow as pa
 
+from parcelaudit.parallel import parallel_map
 from parcelaudit.rules.context import RuleContext
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
@@ -70,9 +72,13 @@ def _consignee_keys(ctx: RuleContext) -> pa.Table:
                 SELECT (arrival_date, house) FROM dm_blocked GROUP BY arrival_date, house
                 HAVING count(*) > 1 AND sum(declared_value) > any_value(general_threshold))
         """)
+        # Parsing is the costly part (most of a large day's check): each distinct address once, in the run's
+        # worker processes when it has several (parcelaudit.parallel; the same keys whatever their number).
+        addresses = list(dict.fromkeys(address for _, address in candidates))
+        parsed = dict(zip(addresses, parallel_map(normalise_address, addresses), strict=True))
         keyed = []
         for name, address in candidates:
-            normal, method = normalise_address(address)
+            normal, method = parsed[address]
             keyed.append((name, address, f"{normalise_name(name)} | {normal}", method))
         session.register(
             "parsed_consignees",
