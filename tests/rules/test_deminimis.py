@@ -188,6 +188,40 @@ def test_address_variants_of_one_consignee_aggregate_and_the_key_is_in_the_evide
     assert evidence["key_methods"] == ["usps-pub28"] and evidence["total"] == 1050.0
 
 
+def test_only_addresses_of_one_name_at_one_house_number_are_parsed():
+    """Neighbours at one house number (a national day has thousands per number) are not parsed unless one name
+    recurs there: parsing costs a millisecond an address. Accented and plain spellings share a block."""
+    neighbours = [
+        {
+            "entry_type": "321",
+            "declared_value": 500.0,
+            "arrival_date": date(2024, 5, 2),
+            "consignee_name": name,
+            "consignee_address": f"12 {street} Ave, Reno, NV 89501",
+        }
+        for name, street in [("Ann Lee", "Elm"), ("Bo Chen", "Oak"), ("Cy Diaz", "Ash")]
+    ]
+    same = [
+        {
+            "entry_type": "321",
+            "declared_value": 500.0,
+            "arrival_date": date(2024, 5, 2),
+            "consignee_name": name,
+            "consignee_address": address,
+        }
+        for name, address in [
+            ("José Peña", "12 Pine Street, Reno, NV 89501"),
+            ("JOSE PENA", "12 Pine St., Reno NV 89501"),
+        ]
+    ]
+    shipments, lines = parcels(*neighbours, *same)
+    normalise_address.cache_clear()
+    found = run_rule("DM-AGG", shipments, lines)
+    assert [f["shipment_id"] for f in found] == ["S4", "S5"]
+    assert json.loads(found[0]["evidence"])["consignee_key"] == "JOSE PENA | 12 PINE ST RENO NV 89501"
+    assert normalise_address.cache_info().misses == 2  # the two Pine Street spellings, no neighbour
+
+
 def test_names_normalise_accents_case_and_punctuation():
     assert normalise_name("  José  O'Neil-Pérez ") == normalise_name("JOSE O NEIL PEREZ")
     assert normalise_address("no street here at all")[1] == "fallback"

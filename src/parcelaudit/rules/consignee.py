@@ -6,10 +6,16 @@ maintained `usaddress-scourgify` package; an address it cannot parse falls back 
 punctuation (`key_method` 'fallback'). The key is `NAME | ADDRESS` and appears in the evidence.
 
 Parsing costs about a millisecond per distinct address (spread over a check run's worker processes,
-parcelaudit.parallel), so only parcels that could aggregate are parsed:
-de minimis claims sharing an arrival day and a house number (the first run of digits) with another claim
-whose combined value exceeds the threshold. Every other parcel keeps the cheap key; two parcels with the
-same cheap key share day and house number, so they are always parsed together or not at all.
+parcelaudit.parallel), so only parcels that could aggregate are parsed: de minimis claims sharing an arrival
+day, a house number (the first run of digits) and the normalised name with another claim, whose combined
+value exceeds the threshold. Two parcels whose keys are equal share all three (a key starts with the
+normalised name, and a parsed address keeps its house number), so a group over the threshold lies inside such
+a block and every parcel of it is parsed. Every other parcel keeps the cheap key, the normalised name and the
+address in upper case without punctuation: two parcels with equal cheap keys share the block too, so they
+are parsed together or not at all, and a cheap key never joins a group over the threshold.
+
+Blocking by name as well as house number matters at volume: on a national day nearly every house number
+recurs among thousands of consignees, while a name recurs at one house number only where a group may form.
 """
 
 from __future__ import annotations
@@ -24,11 +30,11 @@ from parcelaudit.parallel import parallel_map
 from parcelaudit.rules.context import RuleContext
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
-# The cheap key (SQL) for parcels that cannot aggregate: case, punctuation and spacing removed.
-CHEAP_KEY = (
-    "nullif(trim(regexp_replace(upper(coalesce(consignee_name, '') || ' | ' || coalesce(consignee_address, '')),"
-    " '[^A-Z0-9|]+', ' ', 'g')), '|')"
-)
+# normalise_name in SQL, exact for names of ASCII characters only (the others are normalised in Python).
+_ASCII_NAME_KEY = "trim(regexp_replace(upper(coalesce(consignee_name, '')), '[^A-Z0-9]+', ' ', 'g'))"
+# The cheap key (SQL) for parcels that cannot aggregate: the normalised name, and the address with case,
+# punctuation and spacing removed.
+_CHEAP_ADDRESS = "trim(regexp_replace(upper(coalesce(consignee_address, '')), '[^A-Z0-9]+', ' ', 'g'))"
 
 
 def normalise_name(name: str | None) -> str:
@@ -59,21 +65,45 @@ def normalise_address(address: str | None) -> tuple[str, str]:
 def _consignee_keys(ctx: RuleContext) -> pa.Table:
     with ctx.session() as session:
         session.create(
+            "dm_claims",
+            """
+            SELECT shipment_id, arrival_date, consignee_name, consignee_address, declared_value, general_threshold,
+                   coalesce(regexp_extract(consignee_address, '[0-9]+'), '') AS house,
+                   consignee_name IS NULL OR NOT regexp_matches(consignee_name, '[^\\x00-\\x7F]') AS ascii_name
+            FROM dm WHERE suspended_by IS NULL
+              AND regexp_matches(upper(coalesce(consignee_name, '') || ' ' || coalesce(consignee_address, '')),
+                                 '[A-Z0-9]')
+            """,
+        )
+        other = [
+            name
+            for (name,) in session.rows("SELECT DISTINCT consignee_name FROM dm_claims WHERE NOT ascii_name")
+        ]
+        session.register(
+            "name_keys",
+            pa.table(
+                {
+                    "consignee_name": pa.array(other, pa.string()),
+                    "name_key": pa.array([normalise_name(n) for n in other], pa.string()),
+                }
+            ),
+        )
+        session.create(
             "dm_blocked",
             f"""
-            SELECT shipment_id, arrival_date, consignee_name, consignee_address, declared_value, general_threshold,
-                   coalesce(regexp_extract(consignee_address, '[0-9]+'), '') AS house
-            FROM dm WHERE suspended_by IS NULL AND {CHEAP_KEY} IS NOT NULL
+            SELECT c.*, CASE WHEN c.ascii_name THEN {_ASCII_NAME_KEY.replace("consignee_", "c.consignee_")}
+                             ELSE n.name_key END AS name_key
+            FROM dm_claims c LEFT JOIN name_keys n ON NOT c.ascii_name AND n.consignee_name = c.consignee_name
             """,
         )
         candidates = session.rows("""
             SELECT DISTINCT consignee_name, consignee_address FROM dm_blocked
-            WHERE (arrival_date, house) IN (
-                SELECT (arrival_date, house) FROM dm_blocked GROUP BY arrival_date, house
+            WHERE (arrival_date, house, name_key) IN (
+                SELECT (arrival_date, house, name_key) FROM dm_blocked GROUP BY arrival_date, house, name_key
                 HAVING count(*) > 1 AND sum(declared_value) > any_value(general_threshold))
         """)
-        # Parsing is the costly part (most of a large day's check): each distinct address once, in the run's
-        # worker processes when it has several (parcelaudit.parallel; the same keys whatever their number).
+        # Parsing is the costly part: each distinct address once, in the run's worker processes when it has
+        # several (parcelaudit.parallel; the same keys whatever their number).
         addresses = list(dict.fromkeys(address for _, address in candidates))
         parsed = dict(zip(addresses, parallel_map(normalise_address, addresses), strict=True))
         keyed = []
@@ -92,7 +122,8 @@ def _consignee_keys(ctx: RuleContext) -> pa.Table:
             ),
         )
         return session.query(f"""
-            SELECT b.shipment_id, coalesce(p.consignee_key, {CHEAP_KEY.replace("consignee_", "b.consignee_")})
+            SELECT b.shipment_id,
+                   coalesce(p.consignee_key, b.name_key || ' | ' || {_CHEAP_ADDRESS.replace("consignee_", "b.consignee_")})
                      AS consignee_key,
                    coalesce(p.key_method, 'plain') AS key_method
             FROM dm_blocked b LEFT JOIN parsed_consignees p
