@@ -162,3 +162,20 @@ def test_the_last_enabled_admin_cannot_be_disabled(bench):
     assert refused.status_code == 409 and "last enabled admin" in refused.json()["detail"]
     assert _me(bench, bench.keys["ada"]) == 200
     assert _log_actions(bench, "user:ada") == []
+
+
+def test_a_stranger_filling_a_names_count_does_not_lock_its_owner_out_of_a_known_address(bench):
+    from starlette.testclient import TestClient
+
+    limit = bench.settings.max_failures_per_name
+    assert _try(bench.client, "ann", PASSWORD).status_code == 200  # ann has signed in from this address
+    stranger = TestClient(bench.client.app, client=("203.0.113.9", 4000))
+    for _ in range(limit):
+        assert _try(stranger, "ann", "guess").status_code == 401
+    assert _try(stranger, "ann", "guess").status_code == 429  # guesses from elsewhere stay limited by name
+    owner = TestClient(bench.client.app)  # the address ann signed in from, with no session yet
+    assert _try(owner, "ann", "typo").status_code == 401  # not 429: the stranger's failures do not count here
+    assert _try(owner, "ann", PASSWORD).status_code == 200
+    for _ in range(limit):  # ... but failures sent from the known address itself still do
+        assert _try(owner, "ann", "typo").status_code == 401
+    assert _try(owner, "ann", PASSWORD).status_code == 429

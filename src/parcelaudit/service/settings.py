@@ -41,6 +41,7 @@ class WorkbenchSettings:
     max_failures_per_name: int = 5  # failed sign-ins per name within the window before 429
     max_failures_per_client: int = 20  # ... and per client address
     sign_in_window_minutes: float = 15.0
+    known_client_days: float = 30.0  # sign-ins from an address used this recently escape the name lockout
 
     def sla_for(self, kind: str, reasons: list[str]) -> float:
         """Hours until an item of this kind carrying these reasons is due."""
@@ -106,6 +107,9 @@ def load_settings(
         ),
         "sign_in_window_minutes": _number(
             sign_in.get("window_minutes", 15), path, "sign_in.window_minutes", 0.1
+        ),
+        "known_client_days": _number(
+            sign_in.get("known_client_days", 30), path, "sign_in.known_client_days", 0
         ),
         "policy_source": str(path),
         "policy_sha256": hashlib.sha256(raw).hexdigest(),

@@ -6,8 +6,12 @@ succeeds), so that guesses sent together count as they arrive. When a name has `
 failures within the window, or a client address `max_failures_per_client`, the next attempt is refused
 without checking the password (SignInThrottled: 429 with Retry-After) until the oldest of them leaves the
 window. The per-name limit also holds for names nobody has, so the answer does not tell which names exist.
-A lockout by name can be provoked by anyone who knows the name: that is the price of stopping guesses
-spread over many addresses (OWASP Authentication Cheat Sheet, "Account lockout").
+
+Anyone who knows a name can use up its per-name limit. So that this does not lock its owner out, an address
+from which the user signed in within `known_client_days` is not held to the name's count: there only the name's
+failures *from that address* count against the same limit (and the address's own limit still holds). Guesses
+spread over many addresses stay limited by the name; an address the user works from is locked only by
+failures sent from it (OWASP Authentication Cheat Sheet, "Account lockout").
 
 Sessions: the cookie carries a random session id (signed, with the CSRF token); the store keeps only its
 SHA-256 (wb_sessions) with the user, expiry and end. Signing out, or a new password, ends the row, and a
@@ -53,9 +57,10 @@ def sign_in(access, settings: WorkbenchSettings, name: str, password: str, clien
     now = utc_now()
     window = timedelta(minutes=settings.sign_in_window_minutes)
     with access() as store, store.transaction():
-        by_name, by_client = sql.sign_in_failures(store, name, client, now - window)
+        by_name, by_client, by_pair = sql.sign_in_failures(store, name, client, now - window)
+        known = sql.signed_in_from(store, name, client, now - timedelta(days=settings.known_client_days))
         wait = max(
-            _wait(by_name, settings.max_failures_per_name, window, now),
+            _wait(by_pair if known else by_name, settings.max_failures_per_name, window, now),
             _wait(by_client, settings.max_failures_per_client, window, now),
         )
         if not wait:

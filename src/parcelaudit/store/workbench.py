@@ -204,14 +204,26 @@ def insert_sign_in_failure(store: Store, name: str, client: str, now: datetime) 
     )
 
 
-def sign_in_failures(store: Store, name: str, client: str, since: datetime) -> tuple[list, list]:
-    """Times of the failed sign-ins since `since`: for this name, and from this client; oldest first."""
+def sign_in_failures(store: Store, name: str, client: str, since: datetime) -> tuple[list, list, list]:
+    """Times of the failed sign-ins since `since`: for this name, from this client, and for this name from this
+    client; oldest first."""
     rows = store.fetch(
         "SELECT name = ?, client = ?, failed_at FROM wb_sign_in_failures "
         "WHERE failed_at >= ? AND (name = ? OR client = ?) ORDER BY failed_at",
         [name, client, since, name, client],
     )
-    return [r[2] for r in rows if r[0]], [r[2] for r in rows if r[1]]
+    return [r[2] for r in rows if r[0]], [r[2] for r in rows if r[1]], [r[2] for r in rows if r[0] and r[1]]
+
+
+def signed_in_from(store: Store, name: str, client: str, since: datetime) -> bool:
+    """Whether the user called `name` started a session from this client address since `since`."""
+    return bool(
+        store.scalar(
+            "SELECT count(*) FROM wb_sessions s JOIN wb_users u ON u.user_id = s.user_id "
+            "WHERE u.name = ? AND s.client = ? AND s.created_at >= ?",
+            [name, client, since],
+        )
+    )
 
 
 def forget_sign_in_failures(store: Store, name: str | None, before: datetime | None = None) -> None:
