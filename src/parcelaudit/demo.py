@@ -77,7 +77,9 @@ def check_summary(store: Store) -> Table:
     for label, count in (("hold", summary.held), ("review", summary.reviewed), ("release", summary.released)):
         table.add_row(label, f"{count:,} ({count / max(shipments, 1):.1%})")
     table.add_row("duty owed", f"${summary.duty_owed:,.2f}")
-    table.add_row("duty and fees at risk (undervaluation, invalid de minimis claims)", f"${summary.duty_at_risk:,.2f}")
+    table.add_row(
+        "duty and fees at risk (undervaluation, invalid de minimis claims)", f"${summary.duty_at_risk:,.2f}"
+    )
     table.add_row("fees (MPF, mail fee, HMF; once per entry)", f"${summary.fees:,.2f}")
     for rule_id, parcels in summary.parcels_per_rule.items():
         table.add_row(f"  {rule_id}", f"{parcels:,}")

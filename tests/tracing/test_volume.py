@@ -46,7 +46,9 @@ def test_the_collector_runs_again_after_a_refused_document(tmp_path):
     season = tmp_path / "season.json"
     write_season(season, 10 * EVENTS_PER_LOT)
     text = season.read_text(encoding="utf-8")
-    season.write_text(text.replace('"bizStep":"shipping"', '"bizStep":"shipping-by-owl"', 1), encoding="utf-8")
+    season.write_text(
+        text.replace('"bizStep":"shipping"', '"bizStep":"shipping-by-owl"', 1), encoding="utf-8"
+    )
     with pytest.raises(InputError, match="invalid EPCIS document"):
         load_chain([season])
     assert gc.isenabled()
