@@ -300,3 +300,33 @@ def test_land_and_air_cargo_pay_no_harbor_maintenance_fee():
     assert [f.fee for f in entry.fees] == ["MPF-FORMAL"]
     with pytest.raises(ParcelAuditError, match="transport"):
         quote(TEE, "VN", on, 100, mode="cargo", transport="pipeline")
+
+
+def test_section_201_safeguards_are_charged_or_flagged_by_product_and_date():
+    # CSPV modules: charged, but unverified (bifacial and small-panel exclusions, developing countries)
+    module = _parts(quote("8541430010", "KR", date(2025, 3, 1), 100))["S201-CSPV-MOD-Y8"]
+    assert (
+        module.rate == Decimal("0.14") and module.status == "unverified" and "87 FR 7357" in module.citation
+    )
+    # cells: the quota fill is not known per parcel, so 0% unverified rather than a silent nothing
+    cells = _parts(quote("8541420010", "KR", date(2025, 3, 1), 100))["S201-CSPV-CELLS-TRQ"]
+    assert cells.rate == 0 and cells.status == "unverified"
+    # other CSPV products of note 18(c) are flagged, and nothing is left after the safeguard expired
+    assert (
+        _parts(quote("8501710000", "KR", date(2025, 3, 1), 100))["S201-CSPV-NOT-COVERED"].status
+        == "unverified"
+    )
+    assert not any(m.startswith("S201") for m in _parts(quote("8541430010", "KR", date(2026, 2, 7), 100)))
+    # Canada: suspended from 2022-02-01 (USTR MOU), a verified zero
+    assert (
+        _parts(quote("8541430010", "CA", date(2022, 2, 1), 100))["S201-CSPV-CA-EXEMPT"].status == "verified"
+    )
+    # washers: Canada exempt, every other origin flagged not covered from 2018-02-07 to 2023-02-07
+    assert (
+        _parts(quote("8450200000", "CA", date(2019, 6, 1), 100))["S201-WASHERS-CA-EXEMPT"].status
+        == "verified"
+    )
+    washer = _parts(quote("8450200000", "KR", date(2023, 2, 7), 100))
+    assert washer["S201-WASHERS-NOT-COVERED"].status == "unverified"
+    assert "S201-WASHERS-NOT-COVERED" not in _parts(quote("8450200000", "KR", date(2023, 2, 8), 100))
+    assert "S201-WASHERS-NOT-COVERED" not in _parts(quote("8450200000", "KR", date(2018, 2, 6), 100))
