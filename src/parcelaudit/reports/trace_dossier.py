@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -310,15 +311,11 @@ DOCUMENT_COLUMNS = ("type", "number", "date", "issuer", "file", "sha256", "id")
 def _document_rows(result: TraceResult) -> Callable[[], Iterator[tuple]]:
     """Every record the chain references, in (type, number) order, cells as in DOCUMENT_COLUMNS, made as they
     are written."""
-    ordered = sorted(
-        result.chain.documents,
-        key=lambda key: (result.chain.documents[key].doc_type, result.chain.documents[key].number),
-    )
+    # Sorted stably, so documents of the same type and number keep the chain's order.
+    ordered = sorted(result.chain.documents.values(), key=attrgetter("doc_type", "number"))
 
     def rows() -> Iterator[tuple]:
-        documents = result.chain.documents
-        for key in ordered:
-            d = documents[key]
+        for d in ordered:
             yield (
                 d.doc_type,
                 d.number,
@@ -384,7 +381,7 @@ def _step_rows(result: TraceResult) -> Iterator[tuple]:
     )
 
 
-ANNEX_BATCH = 65_536  # rows of an annex held at once, as columns
+ANNEX_BATCH = 8_192  # rows of an annex held at once, as columns
 
 
 class Table:
