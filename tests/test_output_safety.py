@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from parcelaudit.csv_safety import neutralise, write_rows
+from parcelaudit.csv_safety import neutralise, write_column_batches, write_rows
 from parcelaudit.pipeline import run_check
 from parcelaudit.reports.check_outputs import write_outputs
 from parcelaudit.store import Store
@@ -77,6 +77,45 @@ def test_no_escape_byte_reaches_a_csv_cell(tmp_path):
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [["name", "head\\x1b[2J"], [terminal_text(ANSI_NAME), "1"]]
+
+
+# One awkward cell each, in a column of clean strings: the column writer's whole-column checks must find it.
+AWKWARD_CELLS = [
+    "=1+2",
+    "+1",
+    "-x",
+    "-3.5",
+    "@sum",
+    "\tx",
+    "\rx",
+    ANSI_NAME,
+    "a,b",
+    'say "hi"',
+    "x\ny",
+    "",
+    "中文 (xīnjiāng)",
+    1,
+    2.5,
+    1e-7,
+    float("nan"),
+    None,
+    True,
+    False,
+    "'quoted",
+]
+
+
+@pytest.mark.parametrize("cell", AWKWARD_CELLS, ids=repr)
+@pytest.mark.parametrize("width", [1, 3])
+def test_a_csv_written_by_columns_is_byte_for_byte_the_one_written_by_rows(tmp_path, cell, width):
+    rows = [[f"clean {i}-{j}" for j in range(width)] for i in range(5)]
+    rows[3][width - 1] = cell
+    header = [f"c{j}" for j in range(width)]
+    write_rows(tmp_path / "rows.csv", header, rows)
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    batches = [[column[:2] for column in columns], [column[2:] for column in columns]]
+    assert write_column_batches(tmp_path / "columns.csv", header, batches) == 5
+    assert (tmp_path / "columns.csv").read_bytes() == (tmp_path / "rows.csv").read_bytes()
 
 
 def test_check_and_explain_print_hostile_names_as_data(hostile_store, tmp_path):

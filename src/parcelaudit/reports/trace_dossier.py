@@ -14,12 +14,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from parcelaudit.csv_safety import write_rows
+from parcelaudit.csv_safety import write_column_batches
 from parcelaudit.hashing import file_sha256
 from parcelaudit.text_safety import mpl_text
+from parcelaudit.tracing.epcis_import import collector_paused
 from parcelaudit.tracing.records import DocumentIndex, Step, record_steps, requirements, uncopied_documents
 from parcelaudit.tracing.verdict import EXPOSING, TraceResult
 
@@ -169,10 +171,26 @@ def _lot_text(q: Any) -> str:
     return short_lot(q.lot) + (f" ({q.quantity:g} {q.uom})" if q.quantity is not None else "")
 
 
-def _stages(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
+STAGE_COLUMNS = (
+    "tier",
+    "stage",
+    "supplier",
+    "address",
+    "facility_type",
+    "identifiers",
+    "date",
+    "repeats",
+    "inputs",
+    "outputs",
+    "shipped_to",
+    "documents",
+)
+
+
+def _stages(result: TraceResult) -> tuple[int, Callable[[], Iterator[tuple]]]:
     """The CBP-style summary tracing report: one row per step (repeats counted) from raw material on, as
-    (how many rows, a function giving them in order): a season has hundreds of thousands of steps, so the
-    rows are made as they are written rather than held."""
+    (how many rows, a function giving them in order, cells as in STAGE_COLUMNS): a season has hundreds of
+    thousands of steps, so the rows are made as they are written rather than held."""
     chain, up = result.chain, result.upstream
     moved_to: dict[str, set[str]] = defaultdict(set)
     for m in up.movements:
@@ -192,7 +210,7 @@ def _stages(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
         key=lambda repeats: -min((up.tiers.get(q.lot, 0) for q in repeats[0].outputs), default=0),
     )
 
-    def rows() -> Iterator[dict]:
+    def rows() -> Iterator[tuple]:
         index = _index(result)
         for repeats in ordered:
             t = repeats[0]
@@ -202,22 +220,20 @@ def _stages(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
                 lots, tuple(r.event_id for r in repeats[:_NUMBERS_SHOWN]), limit=_NUMBERS_SHOWN + 1
             )
             numbers = sorted(f"{d.doc_type.replace('_', ' ')} {d.number}" for d in docs[:_NUMBERS_SHOWN])
-            yield {
-                "tier": min((up.tiers.get(lot, 0) for lot in lots), default=0),
-                "stage": t.material or "unknown",
-                "supplier": facility.name if facility and facility.name else t.facility_id,
-                "address": f"{facility.address}, {facility.country}" if facility else "",
-                "facility_type": facility.facility_type if facility else "",
-                "identifiers": "; ".join(
-                    f"{k}={v}" for k, v in (facility.identifiers if facility else {}).items()
-                ),
-                "date": t.when.date().isoformat() if t.when else "?",
-                "repeats": len(repeats),
-                "inputs": [_lot_text(q) for q in t.inputs[:_NUMBERS_SHOWN]],
-                "outputs": [_lot_text(q) for q in t.outputs[:_NUMBERS_SHOWN]],
-                "shipped_to": sorted(set().union(*(moved_to.get(lot, set()) for lot in lots))),
-                "documents": numbers + (["..."] if len(docs) > _NUMBERS_SHOWN else []),
-            }
+            yield (
+                min((up.tiers.get(lot, 0) for lot in lots), default=0),
+                t.material or "unknown",
+                facility.name if facility and facility.name else t.facility_id,
+                f"{facility.address}, {facility.country}" if facility else "",
+                facility.facility_type if facility else "",
+                "; ".join(f"{k}={v}" for k, v in (facility.identifiers if facility else {}).items()),
+                t.when.date().isoformat() if t.when else "?",
+                len(repeats),
+                [_lot_text(q) for q in t.inputs[:_NUMBERS_SHOWN]],
+                [_lot_text(q) for q in t.outputs[:_NUMBERS_SHOWN]],
+                sorted(set().union(*(moved_to.get(lot, set()) for lot in lots))),
+                numbers + (["..."] if len(docs) > _NUMBERS_SHOWN else []),
+            )
 
     return len(ordered), rows
 
@@ -227,10 +243,13 @@ def _index(result: TraceResult) -> DocumentIndex:
     return result.document_index or DocumentIndex(result.chain)
 
 
-def _checklist(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
+CHECKLIST_COLUMNS = ("step", "where", "document", "present", "numbers", "hashed", "why")
+
+
+def _checklist(result: TraceResult) -> tuple[int, Callable[[], Iterator[tuple]]]:
     """Every expected record per step (repeated steps once, with their count), present or missing, as
-    (how many rows, a function giving them in order): a season has hundreds of thousands of steps, so the
-    rows are made as they are written rather than held."""
+    (how many rows, a function giving them in order, cells as in CHECKLIST_COLUMNS): a season has hundreds
+    of thousands of steps, so the rows are made as they are written rather than held."""
     chain, up = result.chain, result.upstream
     steps = result.record_steps or record_steps(up)
     rules_for: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -253,7 +272,7 @@ def _checklist(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
 
     total = sum(len(applicable(step)[1]) for step in steps)
 
-    def rows() -> Iterator[dict]:
+    def rows() -> Iterator[tuple]:
         index = _index(result)
         for step in steps:
             material, rules = applicable(step)
@@ -264,17 +283,16 @@ def _checklist(result: TraceResult) -> tuple[int, Callable[[], Iterator[dict]]]:
             for rule in rules:
                 match = [d for d in docs if d.doc_type == rule["doc_type"]]
                 shown = ", ".join(sorted(d.number for d in match)[:_NUMBERS_SHOWN])
-                yield {
-                    "step": f"{step.scope} {material}".strip()
-                    + (f" (x{step.count:,})" if step.count > 1 else ""),
-                    "where": facility.name if facility and facility.name else step.facility_id or "?",
-                    "document": rule["doc_type"],
-                    "present": bool(match),
-                    "numbers": shown
+                yield (
+                    f"{step.scope} {material}".strip() + (f" (x{step.count:,})" if step.count > 1 else ""),
+                    facility.name if facility and facility.name else step.facility_id or "?",
+                    rule["doc_type"],
+                    bool(match),
+                    shown
                     + (f" and {len(match) - _NUMBERS_SHOWN:,} more" if len(match) > _NUMBERS_SHOWN else ""),
-                    "hashed": all(d.sha256 for d in match) and bool(match),
-                    "why": rule["why"],
-                }
+                    all(d.sha256 for d in match) and bool(match),
+                    rule["why"],
+                )
 
     return total, rows
 
@@ -287,25 +305,26 @@ def _input_files(result: TraceResult) -> list[dict]:
     return files
 
 
-def _document_rows(result: TraceResult) -> Callable[[], Iterator[dict]]:
-    """Every record the chain references, in (type, number) order, made as they are written."""
-    ordered = sorted(
-        result.chain.documents,
-        key=lambda key: (result.chain.documents[key].doc_type, result.chain.documents[key].number),
-    )
+DOCUMENT_COLUMNS = ("type", "number", "date", "issuer", "file", "sha256", "id")
 
-    def rows() -> Iterator[dict]:
-        for key in ordered:
-            d = result.chain.documents[key]
-            yield {
-                "type": d.doc_type,
-                "number": d.number,
-                "date": d.date,
-                "issuer": d.issuer,
-                "file": d.file,
-                "sha256": d.sha256 or "(no copy provided)",
-                "id": d.document_id,
-            }
+
+def _document_rows(result: TraceResult) -> Callable[[], Iterator[tuple]]:
+    """Every record the chain references, in (type, number) order, cells as in DOCUMENT_COLUMNS, made as they
+    are written."""
+    # Sorted stably, so documents of the same type and number keep the chain's order.
+    ordered = sorted(result.chain.documents.values(), key=attrgetter("doc_type", "number"))
+
+    def rows() -> Iterator[tuple]:
+        for d in ordered:
+            yield (
+                d.doc_type,
+                d.number,
+                d.date,
+                d.issuer,
+                d.file,
+                d.sha256 or "(no copy provided)",
+                d.document_id,
+            )
 
     return rows
 
@@ -332,66 +351,100 @@ def _facility_rows(result: TraceResult) -> list[dict]:
     ]
 
 
-def _step_rows(result: TraceResult) -> Iterator[dict]:
+STEP_COLUMNS = (
+    "event_id",
+    "facility_id",
+    "input_material",
+    "output_material",
+    "input_kg",
+    "output_kg",
+    "observed",
+    "allowed",
+    "problem",
+)
+
+
+def _step_rows(result: TraceResult) -> Iterator[tuple]:
     return (
-        {
-            "event_id": s.event_id,
-            "facility_id": s.facility_id or "",
-            "input_material": s.input_material,
-            "output_material": s.output_material,
-            "input_kg": s.input_kg,
-            "output_kg": s.output_kg,
-            "observed": s.observed,
-            "allowed": f"{s.allowed.min_yield:.2f}-{s.allowed.max_yield:.2f}",
-            "problem": s.problem or "",
-        }
+        (
+            s.event_id,
+            s.facility_id or "",
+            s.input_material,
+            s.output_material,
+            s.input_kg,
+            s.output_kg,
+            s.observed,
+            f"{s.allowed.min_yield:.2f}-{s.allowed.max_yield:.2f}",
+            s.problem or "",
+        )
         for s in result.steps
     )
+
+
+ANNEX_BATCH = 8_192  # rows of an annex held at once, as columns
 
 
 class Table:
     """A dossier table: the rows shown (at most MAX_ROWS), the total, and the annex holding all rows.
 
-    rows is a list, or a function giving the rows afresh each time it is called (with total, how many it
-    gives): a large table is then never held whole, only its first rows and the annex written row by row.
+    rows is a list of dicts, or, with columns (the names of the cells), a function giving the rows as tuples
+    afresh each time it is called (with total, how many it gives): a large table is then never held whole,
+    only its first rows and the annex written a batch of columns at a time.
     """
 
     def __init__(
         self,
         name: str,
-        rows: list[dict] | Callable[[], Iterable[dict]],
+        rows: list[dict] | Callable[[], Iterable[tuple]],
         limit: int = MAX_ROWS,
         total: int | None = None,
+        columns: tuple[str, ...] | None = None,
     ) -> None:
         self.name = name
-        self._rows = rows if callable(rows) else (lambda held=rows: held)
-        self.total = len(rows) if isinstance(rows, list) else total
-        if self.total is None:
-            self.total = sum(1 for _ in self._rows())
-        self.rows = list(islice(self._rows(), limit))
+        if isinstance(rows, list):
+            held = [tuple(row.values()) for row in rows]
+            self.columns = columns or (tuple(rows[0]) if rows else ())
+            self._rows: Callable[[], Iterable[tuple]] = lambda: held
+            total = len(held)
+        else:
+            if columns is None:
+                raise ValueError(f"dossier table {name!r}: rows made by a function need their column names")
+            self.columns, self._rows = columns, rows
+        self.total = total if total is not None else sum(1 for _ in self._rows())
+        self.rows = [dict(zip(self.columns, row, strict=True)) for row in islice(self._rows(), limit)]
         self.annex = f"dossier_{name}.csv" if self.total > limit else None
 
     @property
     def all_rows(self) -> Iterator[dict]:
-        """Every row, in order (made afresh)."""
-        return iter(self._rows())
+        """Every row as a dict, in order (made afresh)."""
+        return (dict(zip(self.columns, row, strict=True)) for row in self._rows())
 
     @property
     def cut(self) -> int:
         """Rows left out of the dossier (in the annex)."""
         return self.total - len(self.rows)
 
+    def _annex_batches(self) -> Iterator[list[list]]:
+        """Every row as batches of columns, a list cell joined with "; "."""
+        rows = iter(self._rows())
+        while batch := list(islice(rows, ANNEX_BATCH)):
+            columns = [list(column) for column in zip(*batch, strict=True)]
+            yield [
+                ["; ".join(map(str, v)) if isinstance(v, list) else v for v in column]
+                if any(isinstance(v, list) for v in column[:1])
+                else column
+                for column in columns
+            ]
+
     def write_annex(self, out_dir: Path) -> Path | None:
         """Write every row as a CSV (formula-looking cells neutralised) when the table was cut."""
         if self.annex is None:
             return None
         path = Path(out_dir) / self.annex
-        header = list(self.rows[0])
-        cells = (
-            ["; ".join(map(str, v)) if isinstance(v, list) else v for v in row.values()]
-            for row in self.all_rows
-        )
-        write_rows(path, header, cells)
+        # A batch of rows is tens of thousands of new objects, each batch enough to start a full collection
+        # that walks the whole chain again: nothing here makes a cycle, so the collector waits.
+        with collector_paused():
+            write_column_batches(path, self.columns, self._annex_batches())
         return path
 
 
@@ -401,19 +454,22 @@ def dossier_tables(result: TraceResult) -> dict[str, Table]:
     stages, stage_rows = _stages(result)
     checklist, checklist_rows = _checklist(result)
 
-    def uncopied_rows() -> Iterator[dict]:
-        for d in uncopied:
-            yield {"type": d.doc_type, "number": d.number, "id": d.document_id, "issuer": d.issuer}
+    def uncopied_rows() -> Iterator[tuple]:
+        return ((d.doc_type, d.number, d.document_id, d.issuer) for d in uncopied)
 
     return {
         "reasons": Table("reasons", _reason_rows(result)),
-        "stages": Table("stages", stage_rows, total=stages),
-        "steps": Table("steps", lambda: _step_rows(result), total=len(result.steps)),
+        "stages": Table("stages", stage_rows, total=stages, columns=STAGE_COLUMNS),
+        "steps": Table("steps", lambda: _step_rows(result), total=len(result.steps), columns=STEP_COLUMNS),
         "facilities": Table("facilities", _facility_rows(result)),
-        "checklist": Table("checklist", checklist_rows, total=checklist),
-        "uncopied": Table("uncopied", uncopied_rows, total=len(uncopied)),
+        "checklist": Table("checklist", checklist_rows, total=checklist, columns=CHECKLIST_COLUMNS),
+        "uncopied": Table(
+            "uncopied", uncopied_rows, total=len(uncopied), columns=("type", "number", "id", "issuer")
+        ),
         "files": Table("files", _input_files(result)),
-        "documents": Table("documents", _document_rows(result), total=len(result.chain.documents)),
+        "documents": Table(
+            "documents", _document_rows(result), total=len(result.chain.documents), columns=DOCUMENT_COLUMNS
+        ),
     }
 
 

@@ -210,9 +210,12 @@ class _Mapper:
             )
         return out
 
-    def object_event(self, event: dict, event_id: str, when: datetime | None) -> None:
+    def object_event(
+        self, event: dict, event_id: str, when: datetime | None, named: list[LotQuantity]
+    ) -> None:
+        """Map one ObjectEvent naming the lots `named` (before pallets are expanded)."""
         step = _term(event.get("bizStep"))
-        lots = self.expand(_lots(event, "epcList", "quantityList"))
+        lots = self.expand(named)
         place = self.facility(_place(event))
         if event.get("action") == "ADD" and (step == "commissioning" or _material(event)):
             self.chain.add_transformation(
@@ -244,8 +247,10 @@ class _Mapper:
         event_id = str(event.get("eventID") or f"{self.label}#event{index + 1}")
         when = _time(event.get("eventTime"))
         if kind == "ObjectEvent":
-            self.object_event(event, event_id, when)
-            lots = _lots(event, "epcList", "quantityList")
+            lots = _lots(
+                event, "epcList", "quantityList"
+            )  # read once: expand() copies, documents() only reads
+            self.object_event(event, event_id, when, lots)
         elif kind == "TransformationEvent":
             inputs = self.expand(_lots(event, "inputEPCList", "inputQuantityList"))
             outputs = _lots(event, "outputEPCList", "outputQuantityList")

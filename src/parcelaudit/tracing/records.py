@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 
 from parcelaudit.tracing.graph import Upstream
@@ -244,5 +245,5 @@ def uncopied_documents(up: Upstream, chain: Chain) -> list[Document]:
             for doc in chain.documents.values()
             if not doc.sha256 and (doc.lots & involved or doc.events & events)
         ),
-        key=lambda d: (d.doc_type, d.number, d.document_id),
+        key=attrgetter("doc_type", "number", "document_id"),
     )
