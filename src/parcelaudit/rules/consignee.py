@@ -30,11 +30,6 @@ from parcelaudit.parallel import parallel_map
 from parcelaudit.rules.context import RuleContext
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
-# normalise_name in SQL, exact for names of ASCII characters only (the others are normalised in Python).
-_ASCII_NAME_KEY = "trim(regexp_replace(upper(coalesce(consignee_name, '')), '[^A-Z0-9]+', ' ', 'g'))"
-# The cheap key (SQL) for parcels that cannot aggregate: the normalised name, and the address with case,
-# punctuation and spacing removed.
-_CHEAP_ADDRESS = "trim(regexp_replace(upper(coalesce(consignee_address, '')), '[^A-Z0-9]+', ' ', 'g'))"
 
 
 def normalise_name(name: str | None) -> str:
@@ -64,12 +59,18 @@ def normalise_address(address: str | None) -> tuple[str, str]:
 
 def _consignee_keys(ctx: RuleContext) -> pa.Table:
     with ctx.session() as session:
+        # ascii_key is normalise_name in SQL, exact for names of ASCII characters (the others are normalised in
+        # Python below); plain_address is the address with case, punctuation and spacing removed, the cheap
+        # key's second half for parcels that cannot aggregate.
         session.create(
             "dm_claims",
             """
             SELECT shipment_id, arrival_date, consignee_name, consignee_address, declared_value, general_threshold,
                    coalesce(regexp_extract(consignee_address, '[0-9]+'), '') AS house,
-                   consignee_name IS NULL OR NOT regexp_matches(consignee_name, '[^\\x00-\\x7F]') AS ascii_name
+                   consignee_name IS NULL OR NOT regexp_matches(consignee_name, '[^\\x00-\\x7F]') AS ascii_name,
+                   trim(regexp_replace(upper(coalesce(consignee_name, '')), '[^A-Z0-9]+', ' ', 'g')) AS ascii_key,
+                   trim(regexp_replace(upper(coalesce(consignee_address, '')), '[^A-Z0-9]+', ' ', 'g'))
+                     AS plain_address
             FROM dm WHERE suspended_by IS NULL
               AND regexp_matches(upper(coalesce(consignee_name, '') || ' ' || coalesce(consignee_address, '')),
                                  '[A-Z0-9]')
@@ -90,41 +91,36 @@ def _consignee_keys(ctx: RuleContext) -> pa.Table:
         )
         session.create(
             "dm_blocked",
-            f"""
-            SELECT c.*, CASE WHEN c.ascii_name THEN {_ASCII_NAME_KEY.replace("consignee_", "c.consignee_")}
-                             ELSE n.name_key END AS name_key
+            """
+            SELECT c.*, CASE WHEN c.ascii_name THEN c.ascii_key ELSE n.name_key END AS name_key
             FROM dm_claims c LEFT JOIN name_keys n ON NOT c.ascii_name AND n.consignee_name = c.consignee_name
             """,
         )
         candidates = session.rows("""
-            SELECT DISTINCT consignee_name, consignee_address FROM dm_blocked
+            SELECT DISTINCT consignee_name, consignee_address, name_key FROM dm_blocked
             WHERE (arrival_date, house, name_key) IN (
                 SELECT (arrival_date, house, name_key) FROM dm_blocked GROUP BY arrival_date, house, name_key
                 HAVING count(*) > 1 AND sum(declared_value) > any_value(general_threshold))
         """)
         # Parsing is the costly part: each distinct address once, in the run's worker processes when it has
         # several (parcelaudit.parallel; the same keys whatever their number).
-        addresses = list(dict.fromkeys(address for _, address in candidates))
+        addresses = list(dict.fromkeys(address for _, address, _ in candidates))
         parsed = dict(zip(addresses, parallel_map(normalise_address, addresses), strict=True))
-        keyed = []
-        for name, address in candidates:
-            normal, method = parsed[address]
-            keyed.append((name, address, f"{normalise_name(name)} | {normal}", method))
         session.register(
             "parsed_consignees",
             pa.table(
                 {
-                    "consignee_name": pa.array([k[0] for k in keyed], pa.string()),
-                    "consignee_address": pa.array([k[1] for k in keyed], pa.string()),
-                    "consignee_key": pa.array([k[2] for k in keyed], pa.string()),
-                    "key_method": pa.array([k[3] for k in keyed], pa.string()),
+                    "consignee_name": pa.array([name for name, _, _ in candidates], pa.string()),
+                    "consignee_address": pa.array([address for _, address, _ in candidates], pa.string()),
+                    "consignee_key": pa.array(
+                        [f"{key} | {parsed[address][0]}" for _, address, key in candidates], pa.string()
+                    ),
+                    "key_method": pa.array([parsed[address][1] for _, address, _ in candidates], pa.string()),
                 }
             ),
         )
-        return session.query(f"""
-            SELECT b.shipment_id,
-                   coalesce(p.consignee_key, b.name_key || ' | ' || {_CHEAP_ADDRESS.replace("consignee_", "b.consignee_")})
-                     AS consignee_key,
+        return session.query("""
+            SELECT b.shipment_id, coalesce(p.consignee_key, b.name_key || ' | ' || b.plain_address) AS consignee_key,
                    coalesce(p.key_method, 'plain') AS key_method
             FROM dm_blocked b LEFT JOIN parsed_consignees p
               ON p.consignee_name IS NOT DISTINCT FROM b.consignee_name
