@@ -183,6 +183,24 @@ def test_a_code_of_an_earlier_edition_is_not_invalid_on_its_own_date():
     assert edition_2025.status("8541406020", date(2021, 6, 1)) == "unverified"
 
 
+def test_an_unknown_subheading_is_invalid_on_any_date_of_the_editions_hs_revision():
+    # 1234.56 is no subheading of HS 2022, which the US schedule carried from 2022-01-27 (Proclamation 10326):
+    # the 2025 edition can say so for a 2024 parcel. An unknown 8-digit line under a known subheading stays
+    # unverified there (lines change between annual editions), and before 2022-01-27 nothing is judged.
+    edition_2025 = parse_usitc_csv(
+        BUNDLED_SUBSET.read_text(encoding="utf-8"), "tariff_database_2025_as_full.csv", complete=True
+    )
+    shipments, lines = parcels(
+        {"arrival_date": date(2024, 5, 8), "lines": [{"hts_code": "1234567890"}]},
+        {"arrival_date": date(2022, 1, 26), "lines": [{"hts_code": "1234567890"}]},
+        {"arrival_date": date(2024, 5, 8), "lines": [{"hts_code": "8517139999"}]},
+    )
+    assert _variants("HTS-INVALID", shipments, lines, hts=edition_2025) == [("S1", "unknown")]
+    assert edition_2025.status("1234567890", date(2024, 5, 8)) == "invalid"
+    assert edition_2025.status("1234567890", date(2022, 1, 26)) == "unverified"
+    assert edition_2025.status("8517139999", date(2024, 5, 8)) == "unverified"
+
+
 def test_hts_desc_has_no_opinion_on_a_heading_a_partial_schedule_lacks():
     # Without the full USITC table (no ../shared, no `reference update`) the bundled subset may lack the
     # declared heading: a body wash under 3401 or a wine glass under 7013 is then not judged, never flagged.

@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property, lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import pyarrow as pa
@@ -49,6 +50,17 @@ class HtsLine:
     column2_text: str = ""  # column 2 (countries without normal trade relations), e.g. "90%"
 
 
+# When the US schedule took up each revision of the Harmonized System. Within one revision the 6-digit
+# subheadings are the same in every annual edition (countries change only their 8- and 10-digit lines), so an
+# edition can tell an unknown subheading on any date of its revision, not only in its own year.
+HS_REVISIONS = (
+    date(
+        2022, 1, 27
+    ),  # HS 2022: Proclamation 10326, 86 FR 73593 (published 2021-12-28, in force 30 days later)
+    date(2027, 1, 1),  # HS 2027: the WCO's date of entry into force; the US date is unverified
+)
+
+
 @dataclass(frozen=True)
 class HtsSchedule:
     """A loaded tariff schedule and whether it is the complete one (only then can a code be called invalid)."""
@@ -62,12 +74,31 @@ class HtsSchedule:
         """Whether this schedule is the edition in force on a date (no date: yes)."""
         return on is None or self.year is None or on.year == self.year
 
+    def revision_span(self) -> tuple[date, date] | None:
+        """[first, last] day of the Harmonized System revision this edition belongs to (HS_REVISIONS), or None
+        when the edition's year or its revision is not known."""
+        if self.year is None:
+            return None
+        middle = date(self.year, 7, 1)
+        for start, end in pairwise(HS_REVISIONS):
+            if start <= middle < end:
+                return start, date.fromordinal(end.toordinal() - 1)
+        return None
+
+    def same_revision(self, on: date | None) -> bool:
+        """Whether on falls in this edition's Harmonized System revision (no date, or the edition in force: yes)."""
+        if self.covers(on):
+            return True
+        span = self.revision_span()
+        return span is not None and span[0] <= on <= span[1]
+
     def status(self, code: str | None, on: date | None = None) -> str:
         """Classify a code on a date: missing, malformed, valid, invalid or unverified.
 
-        Invalid only against the complete edition in force on that date; against another year's edition a
-        code is valid when its line had already begun on that date, else unverified (codes change between
-        editions: 8541.40 of HS 2017 is not in the 2025 edition but was valid in 2021).
+        Invalid only against the complete edition in force on that date, or, on another date of the same
+        Harmonized System revision, when its 6-digit subheading is unknown; against another year's edition a
+        code is otherwise valid when its line had already begun on that date, else unverified (codes change
+        between editions: 8541.40 of HS 2017 is not in the 2025 edition but was valid in 2021).
         """
         if code is None or not code.strip():
             return "missing"
@@ -81,6 +112,8 @@ class HtsSchedule:
             return "invalid" if self.complete else "unverified"
         if line is not None and on is not None and line.begin is not None and line.begin <= on:
             return "valid"
+        if self.complete and self.same_revision(on) and code[:6] not in self.headings6:
+            return "invalid"  # no edition of this revision has the subheading
         return "unverified"
 
     def lookup(self, code: str) -> HtsLine | None:

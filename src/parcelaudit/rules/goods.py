@@ -30,8 +30,13 @@ def hts_invalid(ctx: RuleContext) -> pa.Table:
     complete = "true" if ctx.hts.complete else "false"
     source = ctx.hts.source.replace("'", "''")
     # A code is judged against the edition in force on its date (reference.hts.HtsSchedule.status): on a date
-    # another year's edition governs, a code this edition lacks is unverified (no finding), never invalid.
+    # another year's edition governs, a code this edition lacks is unverified (no finding), never invalid,
+    # unless its 6-digit subheading is unknown and the date is of the same Harmonized System revision.
     in_force = "true" if ctx.hts.year is None else f"year(arrival_date) = {int(ctx.hts.year)}"
+    span = ctx.hts.revision_span()
+    same_revision = (
+        f"({in_force} OR arrival_date BETWEEN DATE '{span[0]}' AND DATE '{span[1]}')" if span else in_force
+    )
     return ctx.query(
         f"""
         WITH classified AS (
@@ -39,8 +44,9 @@ def hts_invalid(ctx: RuleContext) -> pa.Table:
                    CASE
                      WHEN hts IS NULL THEN CASE WHEN entry_type IN ({required}) THEN 'missing' END
                      WHEN NOT regexp_full_match(hts, '[0-9]+') OR length(hts) NOT IN (6, 8, 10) THEN 'malformed'
-                     WHEN NOT {complete} OR NOT ({in_force}) THEN NULL
-                     WHEN length(hts) = 6 AND hts NOT IN (SELECT hts6 FROM hts_headings) THEN 'unknown'
+                     WHEN NOT {complete} THEN NULL
+                     WHEN {same_revision} AND left(hts, 6) NOT IN (SELECT hts6 FROM hts_headings) THEN 'unknown'
+                     WHEN NOT ({in_force}) THEN NULL
                      WHEN length(hts) > 6 AND left(hts, 8) NOT IN (SELECT hts8 FROM hts_lines) THEN 'unknown'
                    END AS problem
             FROM ln l
