@@ -58,9 +58,12 @@ def sign_in(access, settings: WorkbenchSettings, name: str, password: str, clien
     window = timedelta(minutes=settings.sign_in_window_minutes)
     with access() as store, store.transaction():
         by_name, by_client, by_pair = sql.sign_in_failures(store, name, client, now - window)
-        known = sql.signed_in_from(store, name, client, now - timedelta(days=settings.known_client_days))
+        if len(by_name) >= settings.max_failures_per_name and sql.signed_in_from(
+            store, name, client, now - timedelta(days=settings.known_client_days)
+        ):
+            by_name = by_pair  # an address the user signed in from counts only its own failures
         wait = max(
-            _wait(by_pair if known else by_name, settings.max_failures_per_name, window, now),
+            _wait(by_name, settings.max_failures_per_name, window, now),
             _wait(by_client, settings.max_failures_per_client, window, now),
         )
         if not wait:
