@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from parcelaudit.duty import quote
+from parcelaudit.duty.quote import COLUMN2_FROM
 from parcelaudit.paths import shared_data_dir
 from parcelaudit.reference.hts import load_hts, normalise_hts
 
@@ -44,6 +45,17 @@ def check_case(case: dict[str, str]) -> None:
         pytest.skip(
             "the line's MFN rate is in the full USITC schedule (../shared/data or `parcelaudit reference update`), "
             "not in the bundled subset"
+        )
+    line = schedule.lines.get(normalise_hts(case["hts"])[:8])
+    on = date.fromisoformat(case["date"])
+    if (
+        case["origin"] in COLUMN2_FROM
+        and on >= COLUMN2_FROM[case["origin"]]
+        and line
+        and not line.column2_text
+    ):
+        pytest.skip(
+            "column 2 rates are in the full USITC schedule (../shared/data), not in the bundled subset"
         )
     q = quote(
         case["hts"],
